@@ -1,0 +1,2 @@
+//! fluxstore
+fn main() {}

@@ -1,0 +1,1 @@
+//! Realistic Stripe event payloads.

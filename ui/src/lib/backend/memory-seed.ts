@@ -1,0 +1,303 @@
+/**
+ * Realistic, deterministic sample data for the in-memory backend: orders in several
+ * currencies (incl. zero-decimal JPY and three-decimal KWD), failures and retries, refunds,
+ * disputes with evidence due dates, subscriptions with paid and failed invoices, both modes.
+ *
+ * Invariant: the same `now` always yields the same store, so browser tests and screenshots
+ * are stable; every row carries its mode and no id is shared between modes.
+ */
+import type {
+  ApiCall,
+  Dispute,
+  Invoice,
+  Mode,
+  Order,
+  OrderStatus,
+  Rejection,
+  Source,
+  StoredEvent,
+  Subscription,
+  TimelineEntry,
+} from './types';
+
+export interface OrderRecord {
+  order: Order;
+  timeline: TimelineEntry[];
+  /** When the order first turned paid (for the checklist's "first paid order"). */
+  paidAt: number | null;
+}
+
+export interface StoreData {
+  orders: OrderRecord[];
+  disputes: Dispute[];
+  subscriptions: Subscription[];
+  invoices: Invoice[];
+  events: StoredEvent[];
+  rejections: Rejection[];
+  apiCalls: ApiCall[];
+}
+
+export function emptyStore(): StoreData {
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [] };
+}
+
+const DAY = 86_400;
+const HOUR = 3_600;
+
+/** mulberry32: tiny seeded PRNG so the sample store is reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CUSTOMERS: [string, string][] = [
+  ['Ana Silva', 'ana.silva@example.com'],
+  ['Kenji Sato', 'kenji.sato@example.jp'],
+  ['Fatima Al-Sabah', 'fatima.alsabah@example.com'],
+  ['Lukas Becker', 'lukas.becker@example.de'],
+  ['Chloé Martin', 'chloe.martin@example.fr'],
+  ['Sam Okafor', 'sam.okafor@example.com'],
+  ['Priya Nair', 'priya.nair@example.in'],
+  ['Jonas Berg', 'jonas.berg@example.se'],
+  ['Mia Rossi', 'mia.rossi@example.it'],
+  ['Yuki Tanaka', 'yuki.tanaka@example.jp'],
+];
+
+/** Prices per currency in minor units, as a store would set them. */
+const PRICES: Record<string, number[]> = {
+  USD: [499, 999, 1999, 4999, 9999],
+  EUR: [499, 1499, 2999, 7999],
+  GBP: [399, 1299, 2499],
+  JPY: [500, 1200, 3000, 9800],
+  KWD: [1500, 3250, 9990],
+};
+
+let idCounter = 0;
+function makeId(prefix: string, mode: Mode, r: () => number): string {
+  idCounter += 1;
+  const body = Math.floor(r() * 36 ** 8).toString(36).padStart(8, '0');
+  return `${prefix}_${mode === 'test' ? 'test_' : ''}${body}${idCounter.toString(36)}`;
+}
+
+function entry(type: string, created: number, source: Source, r: () => number): TimelineEntry {
+  return { event_id: `evt_${Math.floor(r() * 36 ** 10).toString(36)}`, event_type: type, created, source, received_at: created + 1 };
+}
+
+function seedOrders(mode: Mode, count: number, now: number, r: () => number): OrderRecord[] {
+  const currencies = Object.keys(PRICES);
+  const out: OrderRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const [name, email] = CUSTOMERS[i % CUSTOMERS.length];
+    const currency = currencies[(i * 7 + Math.floor(r() * 3)) % currencies.length];
+    const prices = PRICES[currency];
+    const amount = prices[Math.floor(r() * prices.length)];
+    const created = now - Math.floor(i * 0.8 * DAY + r() * 6 * HOUR) - 600;
+    const roll = r();
+    let status: OrderStatus = 'paid';
+    if (roll < 0.08) status = 'pending';
+    else if (roll < 0.18) status = 'failed';
+    else if (roll < 0.24) status = 'refunded';
+    else if (roll < 0.28) status = 'partially_refunded';
+    const session = makeId('cs', mode, r);
+    const pi = makeId('pi', mode, r);
+    const ch = status === 'pending' || status === 'failed' ? null : makeId('ch', mode, r);
+    const src: Source = mode === 'live' ? 'feed' : 'webhook';
+    const timeline: TimelineEntry[] = [];
+    let paidAt: number | null = null;
+    let failure: string | null = null;
+    if (status === 'failed' || (status === 'paid' && roll > 0.9)) {
+      // A decline, then (for the paid ones) a retry that succeeded.
+      timeline.push(entry('payment_intent.payment_failed', created + 20, src, r));
+      failure = 'Your card was declined.';
+    }
+    if (status !== 'pending' && status !== 'failed') {
+      timeline.push(entry('checkout.session.completed', created + 40, src, r));
+      timeline.push(entry('payment_intent.succeeded', created + 41, src, r));
+      timeline.push(entry('charge.succeeded', created + 41, src, r));
+      paidAt = created + 42;
+      if (status === 'paid') failure = null;
+    }
+    let refunded = 0;
+    if (status === 'refunded' || status === 'partially_refunded') {
+      refunded = status === 'refunded' ? amount : Math.round(amount / 2 / 10) * 10 || amount - 1;
+      timeline.push(entry('charge.refunded', created + 3 * HOUR, 'api', r));
+    }
+    out.push({
+      order: {
+        session_id: session,
+        payment_intent_id: pi,
+        charge_id: ch,
+        subscription_id: null,
+        status,
+        amount,
+        amount_refunded: refunded,
+        currency: currency.toLowerCase(),
+        customer_email: email,
+        customer_name: name,
+        client_reference_id: `player-${1000 + i}`,
+        failure_message: failure,
+        mode,
+        account: null,
+        created,
+        updated: timeline.length ? timeline[timeline.length - 1].created : created,
+      },
+      timeline,
+      paidAt,
+    });
+  }
+  return out;
+}
+
+function disputeFor(
+  rec: OrderRecord,
+  status: string,
+  reason: string,
+  dueIn: number | null,
+  now: number,
+  r: () => number,
+): Dispute {
+  const o = rec.order;
+  const created = Math.max(o.created + HOUR, now - 5 * DAY);
+  const won = status === 'won';
+  o.status = won ? 'dispute_won' : status === 'lost' ? 'dispute_lost' : 'disputed';
+  rec.timeline.push(entry('charge.dispute.created', created, rec.timeline[0]?.source ?? 'webhook', r));
+  if (won || status === 'lost') rec.timeline.push(entry('charge.dispute.closed', created + 3 * DAY, 'webhook', r));
+  return {
+    id: makeId('dp', o.mode, r),
+    charge_id: o.charge_id,
+    payment_intent_id: o.payment_intent_id,
+    order_session_id: o.session_id,
+    status,
+    reason,
+    amount: o.amount ?? 0,
+    currency: o.currency ?? 'usd',
+    due_by: dueIn === null ? null : now + dueIn,
+    needs_response: status === 'needs_response' || status === 'warning_needs_response',
+    mode: o.mode,
+    created,
+    updated: created,
+  };
+}
+
+function seedSubscriptions(mode: Mode, now: number, r: () => number): [Subscription[], Invoice[]] {
+  const statuses = mode === 'test' ? ['active', 'active', 'active', 'past_due', 'trialing', 'canceled'] : ['active', 'active', 'past_due'];
+  const subs: Subscription[] = [];
+  const invoices: Invoice[] = [];
+  statuses.forEach((status, i) => {
+    const [, email] = CUSTOMERS[(i + 3) % CUSTOMERS.length];
+    const currency = i % 3 === 1 ? 'eur' : i % 3 === 2 ? 'jpy' : 'usd';
+    const price = currency === 'jpy' ? 980 : 999;
+    const created = now - (40 + i * 9) * DAY;
+    const sub: Subscription = {
+      id: makeId('sub', mode, r),
+      customer: makeId('cus', mode, r),
+      status,
+      current_period_end: status === 'canceled' ? null : now + (3 + i * 4) * DAY,
+      cancel_at_period_end: status === 'active' && i === 2,
+      mode,
+      created,
+      updated: now - i * DAY,
+    };
+    subs.push(sub);
+    const cycles = status === 'trialing' ? 0 : 2;
+    for (let c = 0; c < cycles; c++) {
+      const failed = status === 'past_due' && c === cycles - 1;
+      invoices.push({
+        id: makeId('in', mode, r),
+        subscription_id: sub.id,
+        customer_email: email,
+        status: failed ? 'open' : 'paid',
+        amount_due: price,
+        amount_paid: failed ? 0 : price,
+        currency,
+        billing_reason: c === 0 ? 'subscription_create' : 'subscription_cycle',
+        hosted_invoice_url: null,
+        mode,
+        created: created + c * 30 * DAY,
+        updated: created + c * 30 * DAY + 60,
+      });
+    }
+  });
+  return [subs, invoices];
+}
+
+/** The sample store: both modes, realistic volume and variety. */
+export function sampleStore(now: number): StoreData {
+  const r = rng(20261126);
+  idCounter = 0;
+  const test = seedOrders('test', 64, now, r);
+  const live = seedOrders('live', 18, now, r);
+  const paidTest = test.filter((o) => o.order.status === 'paid');
+  const paidLive = live.filter((o) => o.order.status === 'paid');
+  const disputes = [
+    disputeFor(paidTest[1], 'needs_response', 'fraudulent', -1 * DAY, now, r),
+    disputeFor(paidTest[3], 'needs_response', 'product_not_received', 30 * HOUR, now, r),
+    disputeFor(paidTest[5], 'under_review', 'duplicate', 6 * DAY, now, r),
+    disputeFor(paidTest[7], 'won', 'subscription_canceled', -10 * DAY, now, r),
+    disputeFor(paidLive[1], 'warning_needs_response', 'general', 50 * HOUR, now, r),
+  ];
+  const [subsT, invT] = seedSubscriptions('test', now, r);
+  const [subsL, invL] = seedSubscriptions('live', now, r);
+  const orders = [...test, ...live];
+  const events: StoredEvent[] = orders.flatMap((rec) =>
+    rec.timeline.map((t) => ({
+      id: t.event_id,
+      event_type: t.event_type,
+      created: t.created,
+      mode: rec.order.mode,
+      account: null,
+      api_version: '2025-03-31.basil',
+      source: t.source,
+      received_at: t.received_at,
+    })),
+  );
+  const rejections: Rejection[] = [
+    { id: 1, received_at: now - 3 * DAY, code: 'timestamp_outside_tolerance', size: 2411, peer: '127.0.0.1' },
+    { id: 2, received_at: now - 2 * HOUR, code: 'signature_invalid', size: 3120, peer: '127.0.0.1' },
+  ];
+  const apiCalls: ApiCall[] = [
+    call(now - 2 * DAY, 'GET', '/v1/account', null, 200, 'test'),
+    call(now - 1 * DAY, 'POST', '/v1/refunds', paidTest[0]?.order.payment_intent_id ?? null, 200, 'test'),
+    call(now - 20 * HOUR, 'GET', '/v1/events', null, 200, 'test'),
+    call(now - 3 * HOUR, 'GET', '/v1/account', null, null, 'live', 'offline'),
+    call(now - HOUR, 'GET', '/v1/account', null, 200, 'live'),
+  ];
+  return {
+    orders,
+    disputes,
+    subscriptions: [...subsT, ...subsL],
+    invoices: [...invT, ...invL],
+    events,
+    rejections,
+    apiCalls,
+  };
+}
+
+export function call(
+  at: number,
+  method: string,
+  path: string,
+  objectId: string | null,
+  status: number | null,
+  mode: Mode,
+  errorCode: string | null = null,
+): ApiCall {
+  return {
+    at,
+    method,
+    path,
+    object_id: objectId,
+    status,
+    request_id: status === null ? null : `req_${(at % 1_000_000).toString(36)}${path.length}`,
+    idempotency_key: method === 'POST' ? `fluxstore-${objectId ?? 'x'}-${at}` : null,
+    duration_ms: 120 + (at % 200),
+    mode,
+    error_code: errorCode,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The onboarding checklist as a pure function of real state: the connection (what the shell
+ * knows is stored), the mirror's checklist facts and the cached account status.
+ *
+ * Invariant: a step is never ticked by a click alone; it is done only when the state says so,
+ * and every step that is not done says why in words a store owner understands.
+ */
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, Mode } from './backend/types';
+import { rejectionAdvice, TEST_CARD } from './webhook';
+
+export type StepId = 'method' | 'credentials' | 'webhook' | 'receiving' | 'test_payment' | 'account' | 'go_live';
+export type StepState = 'done' | 'todo' | 'blocked';
+
+export interface Step {
+  id: StepId;
+  title: string;
+  state: StepState;
+  /** Why it is not done (todo/blocked), or what proves it is (done). */
+  detail: string;
+}
+
+export interface ChecklistInput {
+  connection: ConnectionStatus;
+  facts: ChecklistFacts;
+  accounts: Record<Mode, AccountStatus | null>;
+}
+
+export interface Checklist {
+  steps: Step[];
+  done: boolean;
+  /** The first step that is not done, or null when all are. */
+  current: StepId | null;
+}
+
+const hasWebhookSecret = (c: ConnectionStatus, m: Mode) => c[m].secrets.some((s) => s.kind === 'webhook_secret');
+
+function humanRequirement(req: string): string {
+  const known: Record<string, string> = {
+    external_account: 'a bank account for payouts',
+    'individual.verification.document': 'an identity document',
+    'business_profile.url': 'your business website',
+    tos_acceptance: 'acceptance of Stripe’s terms',
+  };
+  return known[req] ?? req.replace(/[._]/g, ' ');
+}
+
+export function accountWhy(acc: AccountStatus): string {
+  const missing = [...new Set([...acc.requirements.past_due, ...acc.requirements.currently_due])].map(humanRequirement);
+  const off = [!acc.charges_enabled && 'Charges', !acc.payouts_enabled && 'payouts'].filter(Boolean).join(' and ');
+  const needs = missing.length ? ` Stripe still needs ${missing.join(', ')}.` : '';
+  return `${off.charAt(0).toUpperCase()}${off.slice(1)} ${off.includes(' and ') ? 'are' : 'is'} not enabled yet.${needs} Finish Stripe onboarding.`;
+}
+
+export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInput): Checklist {
+  const steps: Step[] = [];
+  const isConnect = c.method === 'connect';
+  const anyConnected = c.test.connected || c.live.connected;
+
+  steps.push(
+    c.method
+      ? { id: 'method', title: 'Choose how to connect', state: 'done', detail: isConnect ? 'Stripe Connect.' : 'Manual API keys.' }
+      : { id: 'method', title: 'Choose how to connect', state: 'todo', detail: 'Choose Stripe Connect (recommended) or manual API keys.' },
+  );
+
+  const credTitle = isConnect ? 'Connect your Stripe account' : 'Enter your API keys';
+  if (!c.method) steps.push({ id: 'credentials', title: credTitle, state: 'blocked', detail: 'Choose a method first.' });
+  else if (anyConnected) {
+    const which = c.test.connected && c.live.connected ? 'Test and live' : c.test.connected ? 'Test' : 'Live';
+    steps.push({ id: 'credentials', title: credTitle, state: 'done', detail: `${which} ${isConnect ? 'account connected' : 'keys saved in the keyring'}.` });
+  } else
+    steps.push({
+      id: 'credentials',
+      title: credTitle,
+      state: 'todo',
+      detail: isConnect
+        ? 'Not connected yet: authorize FluxStore at Stripe; you come back here automatically.'
+        : 'No keys saved yet. Paste your test publishable key (pk_test_…) and secret key (sk_test_… or rk_test_…).',
+    });
+
+  const webhookTitle = 'Webhook endpoint and signing secret';
+  if (isConnect)
+    steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: events come from Stripe’s events API.' });
+  else if (!anyConnected) steps.push({ id: 'webhook', title: webhookTitle, state: 'blocked', detail: 'Save your API keys first.' });
+  else if (hasWebhookSecret(c, 'test') || hasWebhookSecret(c, 'live'))
+    steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Signing secret saved in the keyring.' });
+  else
+    steps.push({
+      id: 'webhook',
+      title: webhookTitle,
+      state: 'todo',
+      detail: 'No signing secret (whsec_…) saved: without it the gateway will not process payments.',
+    });
+
+  const last = Math.max(facts.test.last_event_at ?? 0, facts.live.last_event_at ?? 0);
+  const receivingTitle = 'Events arriving';
+  if (last > 0) steps.push({ id: 'receiving', title: receivingTitle, state: 'done', detail: 'Verified events are arriving.' });
+  else if (!anyConnected) steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'Connect Stripe first.' });
+  else if (facts.last_rejection)
+    steps.push({ id: 'receiving', title: receivingTitle, state: 'todo', detail: rejectionAdvice(facts.last_rejection.code).reason });
+  else if (!isConnect && !c.relay.listening)
+    steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'The relay starts once a signing secret is saved.' });
+  else
+    steps.push({
+      id: 'receiving',
+      title: receivingTitle,
+      state: 'todo',
+      detail: isConnect
+        ? 'No event has been read from Stripe yet; it starts once the app is online.'
+        : 'No verified event has arrived yet: the webhook is not reaching FluxStore. Check the endpoint URL and the delivery log in the Stripe Dashboard.',
+    });
+
+  const paidTest = facts.test.first_paid_order;
+  if (paidTest) steps.push({ id: 'test_payment', title: 'Test payment', state: 'done', detail: `Order ${paidTest[0]} is paid.` });
+  else if (!c.test.connected)
+    steps.push({ id: 'test_payment', title: 'Test payment', state: 'blocked', detail: 'Connect with test keys (or a test-mode account) first.' });
+  else
+    steps.push({
+      id: 'test_payment',
+      title: 'Test payment',
+      state: 'todo',
+      detail: `No paid test order yet. Place a test order with card ${TEST_CARD}; this ticks as soon as it shows as paid.`,
+    });
+
+  const acc = accounts.live ?? accounts.test;
+  const accTitle = 'Charges and payouts enabled';
+  if (!acc) steps.push({ id: 'account', title: accTitle, state: 'blocked', detail: 'Connect Stripe to read the account status.' });
+  else if (acc.charges_enabled && acc.payouts_enabled)
+    steps.push({ id: 'account', title: accTitle, state: 'done', detail: `Both enabled on ${acc.account_id}.` });
+  else steps.push({ id: 'account', title: accTitle, state: 'todo', detail: accountWhy(acc) });
+
+  const paidLive = facts.live.first_paid_order;
+  if (paidLive)
+    steps.push({ id: 'go_live', title: 'Go live', state: 'done', detail: `Live order ${paidLive[0]} is paid. Refund it from its order page.` });
+  else if (!c.live.connected)
+    steps.push({
+      id: 'go_live',
+      title: 'Go live',
+      state: 'todo',
+      detail: isConnect ? 'Connect your live Stripe account.' : 'Add your live keys (pk_live_… and sk_live_…).',
+    });
+  else
+    steps.push({
+      id: 'go_live',
+      title: 'Go live',
+      state: 'todo',
+      detail: 'Place a real order on your smallest package with your own card; it ticks when paid. Then refund it from the order page.',
+    });
+
+  const current = steps.find((s) => s.state !== 'done')?.id ?? null;
+  return { steps, done: current === null, current };
+}

@@ -48,7 +48,7 @@ export function accountWhy(acc: AccountStatus): string {
   const missing = [...new Set([...acc.requirements.past_due, ...acc.requirements.currently_due])].map(humanRequirement);
   const off = [!acc.charges_enabled && 'Charges', !acc.payouts_enabled && 'payouts'].filter(Boolean).join(' and ');
   const needs = missing.length ? ` Stripe still needs ${missing.join(', ')}.` : '';
-  return `${off.charAt(0).toUpperCase()}${off.slice(1)} ${off.includes(' and ') ? 'are' : 'is'} not enabled yet.${needs} Finish Stripe onboarding.`;
+  return `${off.charAt(0).toUpperCase()}${off.slice(1)} are not enabled yet.${needs} Finish Stripe onboarding.`;
 }
 
 export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInput): Checklist {
@@ -95,7 +95,7 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
   const receivingTitle = 'Events arriving';
   if (last > 0) steps.push({ id: 'receiving', title: receivingTitle, state: 'done', detail: 'Verified events are arriving.' });
   else if (!anyConnected) steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'Connect Stripe first.' });
-  else if (facts.last_rejection)
+  else if (facts.last_rejection && !(facts.last_rejection.code === 'no_signing_secret' && (hasWebhookSecret(c, 'test') || hasWebhookSecret(c, 'live'))))
     steps.push({ id: 'receiving', title: receivingTitle, state: 'todo', detail: rejectionAdvice(facts.last_rejection.code).reason });
   else if (!isConnect && !c.relay.listening)
     steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'The relay starts once a signing secret is saved.' });
@@ -137,6 +137,13 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
       title: 'Go live',
       state: 'todo',
       detail: isConnect ? 'Connect your live Stripe account.' : 'Add your live keys (pk_live_… and sk_live_…).',
+    });
+  else if (!isConnect && !hasWebhookSecret(c, 'live'))
+    steps.push({
+      id: 'go_live',
+      title: 'Go live',
+      state: 'todo',
+      detail: 'Live mode has its own webhook endpoint: add it with live mode on in the Stripe Dashboard and save its signing secret (whsec_…).',
     });
   else
     steps.push({

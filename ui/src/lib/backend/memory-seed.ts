@@ -238,7 +238,8 @@ export function sampleStore(now: number): StoreData {
   const disputes = [
     disputeFor(paidTest[1], 'needs_response', 'fraudulent', -1 * DAY, now, r),
     disputeFor(paidTest[3], 'needs_response', 'product_not_received', 30 * HOUR, now, r),
-    disputeFor(paidTest[5], 'under_review', 'duplicate', 6 * DAY, now, r),
+    disputeFor(paidTest[5], 'needs_response', 'duplicate', 6 * DAY, now, r),
+    disputeFor(paidTest[9], 'under_review', 'product_unacceptable', 2 * DAY, now, r),
     disputeFor(paidTest[7], 'won', 'subscription_canceled', -10 * DAY, now, r),
     disputeFor(paidLive[1], 'warning_needs_response', 'general', 50 * HOUR, now, r),
   ];

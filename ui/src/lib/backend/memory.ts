@@ -428,6 +428,24 @@ export class MemoryBackend implements Backend {
     return session;
   }
 
+  /**
+   * A verified event that is not an order's (e.g. Stripe's "Send test webhook"), so the
+   * "events arriving" step can tick before any payment. Rejected without a signing secret.
+   */
+  simulateVerifiedEvent(mode: Mode, type = 'account.updated'): boolean {
+    const c = this.cur.conn;
+    if (c.method !== 'connect' && !c[mode].secrets.some((s) => s.kind === 'webhook_secret')) {
+      this.simulateRejection('no_signing_secret');
+      return false;
+    }
+    const now = this.now();
+    const id = `evt_${mode === 'test' ? 'test_' : ''}${(++this.seq).toString(36).padStart(8, '0')}`;
+    const source: Source = c.method === 'connect' ? 'events_api' : 'webhook';
+    this.cur.data.events.push({ id, event_type: type, created: now, mode, account: null, api_version: '2025-03-31.basil', source, received_at: now });
+    this.emit('event_applied', { event_id: id, event_type: type, mode, projected: false });
+    return true;
+  }
+
   /** A delivery the relay turned away, with its reason code. */
   simulateRejection(code: string): void {
     const d = this.cur.data;

@@ -1,0 +1,115 @@
+// Orders in real Chromium with the sample store: table, amounts in zero- and three-decimal
+// currencies, filters, search, keyset paging, the mode switch, detail with timeline, refund
+// (partial with confirmation) and refund disabled while offline.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openApp, screenshot, simulate, startBrowser, startServer } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const rows = (page) => page.locator('[data-testid="orders"] tbody tr');
+
+test('orders list: amounts, filters, search, Load more and the test/live switch', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  await page.getByTestId('orders').waitFor();
+  assert.equal(await rows(page).count(), 25);
+  await screenshot(page, 'orders');
+
+  // Zero-decimal JPY and three-decimal KWD render correctly.
+  await page.getByLabel('Currency').selectOption('jpy');
+  await page.locator('[data-testid="orders"] tbody tr >> nth=0', { hasText: '¥' }).waitFor();
+  for (const text of await page.locator('[data-testid="orders"] tbody td.num').allTextContents()) {
+    assert.match(text.trim(), /^¥[\d,]+(\s*−|$)/, `JPY amount without decimals: ${text}`);
+  }
+  await page.getByLabel('Currency').selectOption('kwd');
+  await page.waitForFunction(() => document.querySelector('[data-testid="orders"] tbody td.num')?.textContent?.includes('KWD'));
+  for (const text of await page.locator('[data-testid="orders"] tbody td.num').allTextContents()) {
+    assert.match(text, /KWD\s?[\d,]+\.\d{3}/, `KWD amount with three decimals: ${text}`);
+  }
+
+  // Status filter and search.
+  await page.getByLabel('Currency').selectOption('');
+  await page.getByLabel('Status').selectOption('failed');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="orders"] [data-status]')].every((e) => e.getAttribute('data-status') === 'failed'));
+  assert.ok((await rows(page).count()) > 0);
+  await page.getByLabel('Status').selectOption('');
+  await page.getByLabel('Search').fill('kenji.sato');
+  await page.waitForFunction(() => {
+    const r = [...document.querySelectorAll('[data-testid="orders"] tbody tr')];
+    return r.length > 0 && r.every((tr) => tr.textContent.includes('kenji.sato@example.jp'));
+  });
+  await page.getByRole('button', { name: 'Clear' }).click();
+
+  // Keyset paging: Load more appends older rows without repeating any.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length === 25);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length === 50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.getByText('that’s all').waitFor();
+  const ids = await page.locator('[data-testid="orders"] tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.session));
+  assert.equal(ids.length, 64);
+  assert.equal(new Set(ids).size, 64);
+  assert.ok(ids.every((id) => id.startsWith('cs_test_')));
+
+  // The mode switch shows live rows only, with the live badge.
+  await page.getByLabel('Live').check();
+  await page.waitForFunction(() => document.querySelector('[data-testid="orders"] tbody tr')?.dataset.session?.startsWith('cs_') &&
+    [...document.querySelectorAll('[data-testid="orders"] tbody tr')].every((t) => !t.dataset.session.startsWith('cs_test_')));
+  assert.equal(await page.getByTestId('mode-badge').textContent(), 'Live mode');
+  assert.equal(await rows(page).count(), 18);
+  assert.deepEqual(problems, []);
+});
+
+test('order detail: timeline, partial refund with confirmation, refund disabled offline', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  await page.getByLabel('Status').selectOption('paid');
+  await page.getByLabel('Currency').selectOption('usd');
+  await page.waitForFunction(() => {
+    const r = [...document.querySelectorAll('[data-testid="orders"] tbody tr')];
+    return r.length > 0 && r.every((tr) => tr.querySelector('[data-status]')?.getAttribute('data-status') === 'paid' && tr.textContent.includes('$'));
+  });
+  const first = rows(page).first();
+  const session = await first.getAttribute('data-session');
+  await first.getByRole('link').click();
+  await page.getByTestId('timeline').waitFor();
+  assert.match(await page.locator('main h1').textContent(), new RegExp(session));
+  assert.match(await page.getByTestId('timeline').textContent(), /checkout\.session\.completed/);
+  const amountText = await page.getByTestId('amount').textContent();
+  const total = Math.round(Number(amountText.replace(/[^\d.]/g, '')) * 100);
+
+  // Partial refund of 1.00, confirmed in the dialog.
+  await page.getByLabel('Partial').check();
+  await page.getByLabel('Amount in USD').fill('1.005');
+  await page.getByText('Enter an amount like 1.00').waitFor();
+  await page.getByLabel('Amount in USD').fill('1');
+  await page.getByLabel('Reason').selectOption('duplicate');
+  await page.getByRole('button', { name: 'Refund…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /\$1\.00 goes back to/);
+  await screenshot(page, 'order-refund-confirm');
+  await dialog.getByRole('button', { name: /^Refund \$1\.00$/ }).click();
+  await page.locator('[data-status="partially_refunded"]').waitFor();
+  assert.equal(await page.getByTestId('refunded').textContent(), '$1.00');
+  await page.locator('[data-testid="timeline"] li', { hasText: 'charge.refunded' }).waitFor();
+  await screenshot(page, 'order-detail');
+
+  // Offline: refund is disabled and says why; the rest still reads.
+  await simulate(page, 'setOnline', false);
+  await page.getByTestId('refund-disabled').waitFor();
+  assert.match(await page.getByTestId('refund-disabled').textContent(), /Refunds need the internet: you are offline/);
+  assert.ok(await page.getByRole('button', { name: 'Refund…' }).isDisabled());
+  assert.match(await page.getByTestId('online').textContent(), /Offline/);
+  await page.getByRole('link', { name: '← All orders' }).click();
+  await page.getByTestId('orders').waitFor();
+  assert.ok(total > 100);
+  assert.deepEqual(problems, []);
+});

@@ -1,1 +1,122 @@
-//! Connect service.
+//! FluxStore Connect: the OAuth broker between FluxStore Desktop and Stripe Connect.
+//!
+//! Stripe redeems a Connect authorization code only with the platform's secret key and has
+//! no PKCE, so a desktop app cannot finish the flow alone. This service holds the platform
+//! key, sends the owner to Stripe, redeems Stripe's code, and hands the result to the
+//! desktop's loopback listener as a one-time code that only the desktop's PKCE verifier can
+//! redeem. Invariant: the platform key is sent to Stripe and nowhere else — no response,
+//! log line or error carries it.
+//!
+//! Endpoints: `GET /oauth/authorize`, `GET /oauth/callback` (Stripe's redirect back),
+//! `POST /oauth/token`, `POST /oauth/revoke`, `GET /healthz`.
+
+mod config;
+mod error;
+mod routes;
+mod store;
+mod stripe;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use config::{
+    CALLBACK_PATH, Config, DEFAULT_STRIPE_API_BASE, DEFAULT_STRIPE_CONNECT_BASE,
+    read_platform_key_file,
+};
+pub use error::{ConfigError, OAuthError, StripeError};
+
+/// Requests to this service are a few short form fields.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The service's routes, ready to serve.
+pub fn router(config: Config) -> Result<Router, StripeError> {
+    let state = Arc::new(routes::AppState {
+        stripe: stripe::StripeConnect::new(&config)?,
+        pending: store::Bounded::new(config.pending_ttl, config.max_pending),
+        codes: store::Bounded::new(
+            config.code_ttl.min(std::time::Duration::from_secs(60)),
+            config.max_pending,
+        ),
+        config,
+    });
+    Ok(Router::new()
+        .route("/oauth/authorize", get(routes::authorize))
+        .route(CALLBACK_PATH, get(routes::callback))
+        .route("/oauth/token", post(routes::token))
+        .route("/oauth/revoke", post(routes::revoke))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state))
+}
+
+/// Serve on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(config).map_err(std::io::Error::other)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A service running on a background task (tests, embedding). Dropping it stops the service.
+pub struct RunningService {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningService {
+    /// Bind `addr` (e.g. `127.0.0.1:0`) and serve on a spawned task.
+    pub async fn start(addr: SocketAddr, config: Config) -> std::io::Result<RunningService> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let app = router(config).map_err(std::io::Error::other)?;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(RunningService {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> url::Url {
+        url::Url::parse(&format!("http://{}", self.addr)).expect("socket address URL")
+    }
+
+    /// Stop and wait for the server task.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}

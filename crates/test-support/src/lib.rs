@@ -1,1 +1,3 @@
 //! Local fakes.
+
+pub mod connect_fake;

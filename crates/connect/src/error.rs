@@ -1,0 +1,101 @@
+//! Errors of the service. HTTP answers carry an OAuth error code and a sentence for people;
+//! internals (Stripe's transport errors, anything holding the platform key) are logged by
+//! kind only and never returned.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "the Connect client id must be the platform's `ca_…` id from Stripe's Connect settings"
+    )]
+    ClientId,
+    #[error(
+        "the platform key must be the platform's secret key (`sk_test_…` or `sk_live_…`) alone in the file"
+    )]
+    PlatformKey,
+    #[error("the public URL must be an http(s) URL with a host")]
+    PublicUrl,
+    #[error("the platform key file {path} could not be read: {reason}")]
+    KeyFile { path: String, reason: String },
+}
+
+/// An OAuth 2.0 error answer (RFC 6749 §5.2): `{"error", "error_description"}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {description}")]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub description: String,
+}
+
+#[derive(Serialize)]
+struct OAuthErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl OAuthError {
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthErrorBody {
+            error: self.code,
+            error_description: &self.description,
+        };
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp
+    }
+}
+
+/// What went wrong talking to Stripe. `Display` never includes the platform key: reqwest
+/// errors are reduced to their kind and Stripe's own OAuth error text is kept.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeError {
+    #[error("Stripe could not be reached ({0})")]
+    Unreachable(&'static str),
+    #[error("Stripe answered {code}: {description}")]
+    OAuth {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    #[error("Stripe answered HTTP {0}")]
+    Status(u16),
+    #[error("Stripe's answer was not understood")]
+    Malformed,
+}
+
+impl StripeError {
+    pub(crate) fn from_reqwest(e: &reqwest::Error) -> Self {
+        let kind = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "connection failed"
+        } else if e.is_decode() || e.is_body() {
+            "bad response"
+        } else {
+            "request failed"
+        };
+        StripeError::Unreachable(kind)
+    }
+}

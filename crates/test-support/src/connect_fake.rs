@@ -1,0 +1,456 @@
+//! A local fake of Stripe's Connect OAuth endpoints (Standard accounts), written from
+//! Stripe's documented wire format, not from the FluxStore Connect service's needs:
+//!
+//! - `GET /oauth/authorize` approves or denies (configurable) by redirecting the browser to
+//!   the `redirect_uri` with `code=ac_…&scope&state`, or `error=access_denied&error_description&state`;
+//! - `POST /oauth/token` (form) authenticates the platform secret key as `client_secret` in the
+//!   body or as the Bearer key, redeems a code once (a reused code revokes the tokens issued
+//!   with it, as Stripe does), and answers errors in the flat OAuth shape;
+//! - `POST /oauth/deauthorize` with `client_id` + `stripe_user_id` (platform key) answers
+//!   `{stripe_user_id}` and revokes the account's tokens;
+//! - `GET /v1/account` answers for a connected account's access token (401 once revoked), the
+//!   one API call a token holder needs to learn who it is.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+/// What the owner does at Stripe's authorize page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectFakeConfig {
+    /// The platform secret key the fake accepts.
+    pub platform_key: String,
+    /// The platform's `ca_…` client id.
+    pub client_id: String,
+    /// The connected account every approval connects.
+    pub account_id: String,
+    /// Livemode of the issued tokens (follows the platform key's mode at Stripe).
+    pub livemode: bool,
+    /// Registered redirect URIs; Stripe requires an exact match. Empty accepts any.
+    pub redirect_uris: Vec<String>,
+    pub decision: Decision,
+}
+
+impl Default for ConnectFakeConfig {
+    fn default() -> Self {
+        ConnectFakeConfig {
+            platform_key: format!("sk_test_platform{}", random_hex(12)),
+            client_id: format!("ca_{}", random_hex(12)),
+            account_id: format!("acct_1{}", random_hex(8)),
+            livemode: false,
+            redirect_uris: Vec::new(),
+            decision: Decision::Approve,
+        }
+    }
+}
+
+struct AuthCode {
+    scope: String,
+    used: bool,
+    tokens: Vec<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    decision: Option<Decision>,
+    codes: HashMap<String, AuthCode>,
+    /// access token → account, for tokens not revoked.
+    tokens: HashMap<String, String>,
+    refresh_tokens: HashMap<String, String>,
+    deauthorized: Vec<String>,
+    authorize_requests: Vec<HashMap<String, String>>,
+    token_requests: usize,
+}
+
+struct FakeState {
+    config: ConnectFakeConfig,
+    inner: Mutex<Inner>,
+}
+
+impl FakeState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running fake. Dropping it stops the server.
+pub struct ConnectFake {
+    addr: SocketAddr,
+    state: Arc<FakeState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ConnectFake {
+    /// Start on `127.0.0.1:0`.
+    pub async fn start(config: ConnectFakeConfig) -> std::io::Result<ConnectFake> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(FakeState {
+            inner: Mutex::new(Inner {
+                decision: Some(config.decision),
+                ..Inner::default()
+            }),
+            config,
+        });
+        let app = Router::new()
+            .route("/oauth/authorize", get(authorize))
+            .route("/oauth/token", post(token))
+            .route("/oauth/deauthorize", post(deauthorize))
+            .route("/v1/account", get(account))
+            .with_state(state.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(ConnectFake {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` — stands for the Connect base and the API base alike.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn config(&self) -> &ConnectFakeConfig {
+        &self.state.config
+    }
+    pub fn set_decision(&self, decision: Decision) {
+        self.state.lock().decision = Some(decision);
+    }
+    /// Accounts deauthorized through `/oauth/deauthorize`, in order.
+    pub fn deauthorized(&self) -> Vec<String> {
+        self.state.lock().deauthorized.clone()
+    }
+    /// The query parameters of every authorize request received.
+    pub fn authorize_requests(&self) -> Vec<HashMap<String, String>> {
+        self.state.lock().authorize_requests.clone()
+    }
+    pub fn token_requests(&self) -> usize {
+        self.state.lock().token_requests
+    }
+    /// Whether an access token is currently valid.
+    pub fn token_is_active(&self, access_token: &str) -> bool {
+        self.state.lock().tokens.contains_key(access_token)
+    }
+    /// Revoke every token of the account, as when the owner disconnects from Stripe's dashboard.
+    pub fn revoke_account(&self, account: &str) {
+        self.state.lock().tokens.retain(|_, a| a != account);
+    }
+}
+
+impl Drop for ConnectFake {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": code, "error_description": description })),
+    )
+        .into_response()
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_owned())
+}
+
+/// The platform key from `client_secret` or the Bearer header; an error answer otherwise.
+fn check_platform_key(
+    state: &FakeState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(), Response> {
+    let given = form
+        .get("client_secret")
+        .cloned()
+        .or_else(|| bearer(headers));
+    match given {
+        None => Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request",
+            "No API key provided. Set your API key using the client_secret parameter or the Authorization header.",
+        )),
+        Some(k) if k == state.config.platform_key => Ok(()),
+        Some(_) => Err(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid API Key provided.",
+        )),
+    }
+}
+
+async fn authorize(
+    State(s): State<Arc<FakeState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let decision = {
+        let mut inner = s.lock();
+        inner.authorize_requests.push(q.clone());
+        inner.decision.unwrap_or(Decision::Approve)
+    };
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Invalid response_type: only 'code' is supported",
+        )
+            .into_response();
+    }
+    if q.get("client_id") != Some(&s.config.client_id) {
+        return (StatusCode::BAD_REQUEST, "Invalid client_id").into_response();
+    }
+    let scope = q
+        .get("scope")
+        .cloned()
+        .unwrap_or_else(|| "read_only".to_owned());
+    if scope != "read_write" && scope != "read_only" {
+        return (StatusCode::BAD_REQUEST, "Invalid scope").into_response();
+    }
+    let redirect = match q.get("redirect_uri") {
+        Some(r) if s.config.redirect_uris.is_empty() || s.config.redirect_uris.contains(r) => {
+            r.clone()
+        }
+        Some(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "Invalid redirect_uri: it does not match a registered redirect URI",
+            )
+                .into_response();
+        }
+        None => match s.config.redirect_uris.first() {
+            Some(r) => r.clone(),
+            None => {
+                return (StatusCode::BAD_REQUEST, "No redirect URI is registered").into_response();
+            }
+        },
+    };
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    match decision {
+        Decision::Approve => {
+            let code = format!("ac_{}", random_hex(16));
+            s.lock().codes.insert(
+                code.clone(),
+                AuthCode {
+                    scope: scope.clone(),
+                    used: false,
+                    tokens: Vec::new(),
+                },
+            );
+            pairs.push(("code", code));
+            pairs.push(("scope", scope));
+        }
+        Decision::Deny => {
+            pairs.push(("error", "access_denied".to_owned()));
+            pairs.push((
+                "error_description",
+                "The user denied your request".to_owned(),
+            ));
+        }
+    }
+    if let Some(state) = q.get("state") {
+        pairs.push(("state", state.clone()));
+    }
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    Redirect::to(&format!("{redirect}{sep}{query}")).into_response()
+}
+
+fn issue(s: &FakeState, inner: &mut Inner, scope: &str) -> (String, serde_json::Value) {
+    let mode = if s.config.livemode { "live" } else { "test" };
+    let access = format!("sk_{mode}_{}", random_hex(24));
+    let refresh = format!("rt_{}", random_hex(24));
+    inner
+        .tokens
+        .insert(access.clone(), s.config.account_id.clone());
+    inner
+        .refresh_tokens
+        .insert(refresh.clone(), scope.to_owned());
+    let body = json!({
+        "access_token": access,
+        "livemode": s.config.livemode,
+        "refresh_token": refresh,
+        "token_type": "bearer",
+        "stripe_publishable_key": format!("pk_{mode}_{}", random_hex(24)),
+        "stripe_user_id": s.config.account_id,
+        "scope": scope,
+    });
+    (access, body)
+}
+
+async fn token(State(s): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    s.lock().token_requests += 1;
+    if let Err(resp) = check_platform_key(&s, &headers, &f) {
+        return resp;
+    }
+    let mut inner = s.lock();
+    match f.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            let Some(code) = f.get("code") else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "No authorization code provided",
+                );
+            };
+            let Some(entry) = inner.codes.get_mut(code) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Authorization code provided does not belong to you",
+                );
+            };
+            if entry.used {
+                let revoked = std::mem::take(&mut entry.tokens);
+                for t in revoked {
+                    inner.tokens.remove(&t);
+                }
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "This authorization code has already been used. All tokens issued with this code have been revoked.",
+                );
+            }
+            entry.used = true;
+            let scope = entry.scope.clone();
+            let (access, body) = issue(&s, &mut inner, &scope);
+            if let Some(entry) = inner.codes.get_mut(code) {
+                entry.tokens.push(access);
+            }
+            axum::Json(body).into_response()
+        }
+        Some("refresh_token") => {
+            let scope = f
+                .get("refresh_token")
+                .and_then(|r| inner.refresh_tokens.get(r))
+                .cloned();
+            match scope {
+                Some(scope) => axum::Json(issue(&s, &mut inner, &scope).1).into_response(),
+                None => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Refresh token provided does not belong to you",
+                ),
+            }
+        }
+        Some(other) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("Unsupported grant type: {other}"),
+        ),
+        None => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No grant type specified",
+        ),
+    }
+}
+
+async fn deauthorize(State(s): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let f = form(&body);
+    if let Err(resp) = check_platform_key(&s, &headers, &f) {
+        return resp;
+    }
+    if f.get("client_id") != Some(&s.config.client_id) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "No such application",
+        );
+    }
+    let Some(account) = f.get("stripe_user_id") else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No stripe_user_id provided",
+        );
+    };
+    let mut inner = s.lock();
+    let before = inner.tokens.len();
+    inner.tokens.retain(|_, a| a != account);
+    if before == inner.tokens.len() && account != &s.config.account_id {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            &format!(
+                "This application is not connected to stripe account {account}, or that account does not exist."
+            ),
+        );
+    }
+    inner.deauthorized.push(account.clone());
+    axum::Json(json!({ "stripe_user_id": account })).into_response()
+}
+
+async fn account(State(s): State<Arc<FakeState>>, headers: HeaderMap) -> Response {
+    let token = bearer(&headers).unwrap_or_default();
+    let account = s.lock().tokens.get(&token).cloned();
+    match account {
+        Some(id) => axum::Json(json!({
+            "id": id,
+            "object": "account",
+            "type": "standard",
+            "charges_enabled": true,
+            "payouts_enabled": true,
+            "details_submitted": true,
+        }))
+        .into_response(),
+        None => {
+            let tail: String = token
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let body = json!({ "error": {
+                "type": "invalid_request_error",
+                "message": format!("Invalid API Key provided: sk_****{tail}"),
+            }});
+            (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+        }
+    }
+}

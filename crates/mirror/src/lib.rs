@@ -1,374 +1,196 @@
-//! CONTRACT SKELETON — the public API other crates code against.
-//! Bodies are filled in by the mirror implementation; signatures and type names are the contract.
-//! (This header comment is replaced by the real module docs.)
+//! The local SQLite mirror of verified Stripe events, and the order, dispute, subscription
+//! and invoice rows derived from them.
+//!
+//! # Invariants
+//! - **Events once.** `events` keeps every verified event exactly once (primary key =
+//!   Stripe event id, raw JSON verbatim, first arrival's source wins); a duplicate changes
+//!   nothing and is reported as [`IngestOutcome::Duplicate`].
+//! - **The law.** Projection rows are a pure function of the *set* of stored events: each
+//!   ingest re-derives the rows of every object the event names from all stored events of
+//!   those objects, folded in `(created, id)` order (see the `project` module and the order status
+//!   precedence in `project::order`). Any permutation of any multiset of events yields the
+//!   same [`Mirror::dump_projections`]; the property tests prove it.
+//! - **Atomic and durable.** An ingest (or a whole [`Mirror::ingest_batch`]) is one
+//!   transaction; WAL with `synchronous=FULL`, so an acknowledged event survives power loss.
+//! - **Modes apart.** Every read takes a [`Mode`] (or filters by one); test and live rows
+//!   never mix in a list or a count.
+//! - **Both shapes.** Fields are read along paths with fallbacks (pre-2022 `charges` list,
+//!   2024 top-level periods and `invoice.subscription`, basil-or-later items periods,
+//!   `invoice.parent`, `invoice.payments`); enums are kept as the strings Stripe sent.
+//!
+//! Types of event that are not projected (e.g. `account.updated`,
+//! `account.application.deauthorized`) are stored and readable through [`Mirror::events`]
+//! and [`Mirror::event_raw`].
+
+mod dump;
+mod error;
+mod event;
+mod fields;
+mod ingest;
+mod log;
+mod project;
+mod query;
+mod schema;
+mod types;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-/// Test or live data. Never mixed in any query or count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Test,
-    Live,
-}
+pub use error::MirrorError;
+pub use schema::LATEST_VERSION as SCHEMA_VERSION;
+pub use types::*;
 
-impl Mode {
-    pub fn from_livemode(livemode: bool) -> Mode {
-        if livemode { Mode::Live } else { Mode::Test }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Test => "test",
-            Mode::Live => "live",
-        }
-    }
-    pub fn is_live(self) -> bool {
-        self == Mode::Live
-    }
-}
-
-/// Where a verified event came from. Stored with the event (first arrival wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// POST /api/webhooks/stripe on the relay, signature verified.
-    Webhook,
-    /// Pulled from a public relay's feed and re-verified locally.
-    Feed,
-    /// GET /v1/events over TLS with the owner's key or token.
-    EventsApi,
-    /// Synthesised from a Stripe API response (e.g. a refund made from the app).
-    Api,
-}
-
-/// A parsed, not-yet-stored Stripe event. Parsing checks the envelope only
-/// (`id`, `type`, `created`, `livemode`, `data.object` present and well typed).
-#[derive(Debug, Clone)]
-pub struct Event {
-    pub id: String,
-    pub event_type: String,
-    pub created: i64,
-    pub livemode: bool,
-    pub account: Option<String>,
-    pub api_version: Option<String>,
-    /// The exact bytes received, as UTF-8 text (stored verbatim).
-    pub raw: String,
-    /// The parsed JSON of `raw`.
-    pub json: serde_json::Value,
-}
-
-impl Event {
-    /// Parse the envelope of a Stripe event. `Err(MirrorError::Malformed)` for anything that
-    /// is not a JSON object with a string `id`, string `type`, integer `created`, bool
-    /// `livemode` and an object `data.object`.
-    pub fn parse(_raw: &[u8]) -> Result<Event, MirrorError> {
-        unimplemented!()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum IngestOutcome {
-    /// Stored for the first time; projections re-derived. `projected` is false for types
-    /// the mirror stores but does not project.
-    Applied { event_id: String, event_type: String, mode: Mode, projected: bool },
-    /// Already stored: nothing changed.
-    Duplicate { event_id: String },
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum MirrorError {
-    /// The payload is not a Stripe event envelope. Not retryable.
-    #[error("the event is not valid Stripe event JSON: {0}")]
-    Malformed(String),
-    /// SQLITE_FULL / SQLITE_IOERR on write: nothing was committed; retry later.
-    #[error("the mirror database could not be written: the disk is full")]
-    StorageFull,
-    /// Read-only file or file system.
-    #[error("the mirror database is read-only")]
-    ReadOnly,
-    /// Database busy/locked beyond the busy timeout.
-    #[error("the mirror database is busy")]
-    Busy,
-    #[error("the mirror database schema could not be migrated: {0}")]
-    Migration(String),
-    #[error("mirror database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-}
-
-impl MirrorError {
-    /// True when the failure is the storage's, not the event's: a webhook sender should be
-    /// told to retry (HTTP 503), nothing was committed.
-    pub fn is_storage_unavailable(&self) -> bool {
-        !matches!(self, MirrorError::Malformed(_))
-    }
-}
-
-/// A rejected webhook delivery (never the unverified body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewRejection {
-    /// e.g. `signature_invalid`, `timestamp_outside_tolerance`, `malformed_payload`,
-    /// `signature_header_missing`, `payload_too_large`, `no_signing_secret`, `storage_unavailable`.
-    pub code: String,
-    pub size: u64,
-    pub peer: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rejection {
-    pub id: i64,
-    pub received_at: i64,
-    pub code: String,
-    pub size: u64,
-    pub peer: Option<String>,
-}
-
-/// Order status; unknown strings are never produced by the fold itself, but the type is
-/// open so rows written by a newer build still read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Failed,
-    Refunded,
-    PartiallyRefunded,
-    Disputed,
-    DisputeWon,
-    DisputeLost,
-    #[serde(untagged)]
-    Other(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Order {
-    /// Checkout Session id (`cs_…`); the key. For payments seen before their session, a
-    /// provisional key is not exposed: such orders appear once the session is known OR are
-    /// keyed by the PaymentIntent (implementation documents which).
-    pub session_id: String,
-    pub payment_intent_id: Option<String>,
-    pub charge_id: Option<String>,
-    pub subscription_id: Option<String>,
-    pub status: OrderStatus,
-    /// Minor units.
-    pub amount: Option<i64>,
-    pub amount_refunded: i64,
-    pub currency: Option<String>,
-    pub customer_email: Option<String>,
-    pub customer_name: Option<String>,
-    pub client_reference_id: Option<String>,
-    pub failure_message: Option<String>,
-    pub mode: Mode,
-    pub account: Option<String>,
-    pub created: i64,
-    /// `created` of the newest event folded into this row.
-    pub updated: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderQuery {
-    pub mode: Option<Mode>, // None is refused by the implementation? No: required. See `orders`.
-    pub statuses: Vec<OrderStatus>,
-    pub currency: Option<String>,
-    pub created_from: Option<i64>,
-    pub created_to: Option<i64>,
-    /// Substring over customer email and Stripe ids (session, payment intent, charge).
-    pub search: Option<String>,
-    /// Opaque keyset cursor from a previous page's `next`.
-    pub after: Option<String>,
-    pub limit: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Cursor for the next (older) page, if any.
-    pub next: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineEntry {
-    pub event_id: String,
-    pub event_type: String,
-    pub created: i64,
-    pub source: Source,
-    pub received_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderDetail {
-    pub order: Order,
-    pub timeline: Vec<TimelineEntry>,
-    pub disputes: Vec<Dispute>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dispute {
-    pub id: String,
-    pub charge_id: Option<String>,
-    pub payment_intent_id: Option<String>,
-    pub order_session_id: Option<String>,
-    pub status: String,
-    pub reason: Option<String>,
-    pub amount: i64,
-    pub currency: String,
-    /// `evidence_details.due_by`; None when absent or 0.
-    pub due_by: Option<i64>,
-    pub needs_response: bool,
-    pub mode: Mode,
-    pub created: i64,
-    pub updated: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subscription {
-    pub id: String,
-    pub customer: Option<String>,
-    pub status: String,
-    pub current_period_end: Option<i64>,
-    pub cancel_at_period_end: bool,
-    pub mode: Mode,
-    pub created: i64,
-    pub updated: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invoice {
-    pub id: String,
-    pub subscription_id: Option<String>,
-    pub customer_email: Option<String>,
-    pub status: Option<String>,
-    pub amount_due: i64,
-    pub amount_paid: i64,
-    pub currency: String,
-    pub billing_reason: Option<String>,
-    pub hosted_invoice_url: Option<String>,
-    pub mode: Mode,
-    pub created: i64,
-    pub updated: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    pub id: String,
-    pub event_type: String,
-    pub created: i64,
-    pub mode: Mode,
-    pub account: Option<String>,
-    pub api_version: Option<String>,
-    pub source: Source,
-    pub received_at: i64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModeFacts {
-    /// received_at of the first verified event in this mode.
-    pub first_event_at: Option<i64>,
-    /// (session id, time) of the first order that became paid in this mode.
-    pub first_paid_order: Option<(String, i64)>,
-    /// received_at of the newest verified event in this mode.
-    pub last_event_at: Option<i64>,
-    pub event_count: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChecklistFacts {
-    pub test: ModeFacts,
-    pub live: ModeFacts,
-    pub last_rejection: Option<Rejection>,
-}
-
-/// One outbound API call, for the owner's audit log. Never a key, token or body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiCall {
-    pub at: i64,
-    pub method: String,
-    pub path: String,
-    pub object_id: Option<String>,
-    /// HTTP status, or None when no response arrived (network error).
-    pub status: Option<u16>,
-    pub request_id: Option<String>,
-    pub idempotency_key: Option<String>,
-    pub duration_ms: u64,
-    pub mode: Option<Mode>,
-    pub error_code: Option<String>,
-}
+/// Rows returned by [`Mirror::disputes`] at most (open disputes always come first).
+pub const DISPUTE_QUEUE_LIMIT: u32 = 500;
+/// Largest page [`Mirror::orders`] returns, whatever `limit` asks.
+pub const MAX_PAGE: u32 = 500;
 
 pub struct Mirror {
-    #[allow(dead_code)]
-    conn: rusqlite::Connection,
+    conn: Connection,
 }
 
 impl Mirror {
     /// Open (creating if needed) and migrate; WAL, busy timeout, synchronous=FULL.
-    pub fn open(_path: &Path) -> Result<Mirror, MirrorError> {
-        unimplemented!()
+    pub fn open(path: &Path) -> Result<Mirror, MirrorError> {
+        let mut conn = Connection::open(path)?;
+        schema::configure_writer(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Mirror { conn })
     }
-    /// A connection that only reads (the desktop UI while the relay writes).
-    pub fn open_read_only(_path: &Path) -> Result<Mirror, MirrorError> {
-        unimplemented!()
+
+    /// A connection that only reads (the desktop UI while the relay writes). The database
+    /// must exist at the current schema version.
+    pub fn open_read_only(path: &Path) -> Result<Mirror, MirrorError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)?;
+        schema::configure_reader(&conn)?;
+        schema::check_version(&conn)?;
+        Ok(Mirror { conn })
     }
-    pub fn ingest(&mut self, _raw: &[u8], _source: Source) -> Result<IngestOutcome, MirrorError> {
-        unimplemented!()
+
+    pub fn ingest(&mut self, raw: &[u8], source: Source) -> Result<IngestOutcome, MirrorError> {
+        let ev = Event::parse(raw)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = ingest::ingest_one(&tx, &ev, source, ingest::now_unix())?;
+        tx.commit()?;
+        Ok(out)
     }
+
     /// Group commit: all events in ONE transaction. Outer Err: nothing committed. Inner
     /// results are per event, in input order (duplicates inside the batch are reported as
     /// Duplicate).
     pub fn ingest_batch(
         &mut self,
-        _events: &[(Event, Source)],
+        events: &[(Event, Source)],
     ) -> Result<Vec<IngestOutcome>, MirrorError> {
-        unimplemented!()
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = ingest::now_unix();
+        let out = events
+            .iter()
+            .map(|(ev, source)| ingest::ingest_one(&tx, ev, *source, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(out)
     }
-    pub fn record_rejection(&mut self, _r: &NewRejection) -> Result<(), MirrorError> {
-        unimplemented!()
+
+    pub fn record_rejection(&mut self, r: &NewRejection) -> Result<(), MirrorError> {
+        log::record_rejection(&self.conn, r, ingest::now_unix())
     }
-    pub fn record_api_call(&mut self, _call: &ApiCall) -> Result<(), MirrorError> {
-        unimplemented!()
+
+    pub fn record_api_call(&mut self, call: &ApiCall) -> Result<(), MirrorError> {
+        log::record_api_call(&self.conn, call)
     }
+
     // ---- settings (small key/value, non-secret) ----
-    pub fn setting(&self, _key: &str) -> Result<Option<String>, MirrorError> {
-        unimplemented!()
+    pub fn setting(&self, key: &str) -> Result<Option<String>, MirrorError> {
+        log::setting(&self.conn, key)
     }
-    pub fn set_setting(&mut self, _key: &str, _value: Option<&str>) -> Result<(), MirrorError> {
-        unimplemented!()
+
+    /// `None` removes the key.
+    pub fn set_setting(&mut self, key: &str, value: Option<&str>) -> Result<(), MirrorError> {
+        log::set_setting(&self.conn, key, value)
     }
+
     // ---- read API ----
-    pub fn orders(&self, _mode: Mode, _q: &OrderQuery) -> Result<Page<Order>, MirrorError> {
-        unimplemented!()
+
+    /// A page of orders of `mode`, newest first (`created`, then key, descending).
+    /// Filters combine with AND; `statuses` is any-of. `search` matches a Stripe id
+    /// (session, payment intent, charge, refund, dispute) by its start — a full id or a
+    /// leading part — and a customer e-mail address by any part of it, ignoring case.
+    /// `limit` 0 means 50; at most [`MAX_PAGE`].
+    pub fn orders(&self, mode: Mode, q: &OrderQuery) -> Result<Page<Order>, MirrorError> {
+        query::orders::orders(&self.conn, mode, q)
     }
-    pub fn order_detail(&self, _mode: Mode, _id: &str) -> Result<Option<OrderDetail>, MirrorError> {
-        unimplemented!()
+
+    /// An order by its key or by any of its Stripe ids, with every event of the order
+    /// (oldest first) and its disputes. None when absent or of the other mode.
+    pub fn order_detail(&self, mode: Mode, id: &str) -> Result<Option<OrderDetail>, MirrorError> {
+        query::orders::order_detail(&self.conn, mode, id)
     }
+
     /// The order a PaymentIntent or Charge id belongs to (privacy guard, refunds).
-    pub fn order_for_payment(&self, _id: &str) -> Result<Option<Order>, MirrorError> {
-        unimplemented!()
+    pub fn order_for_payment(&self, id: &str) -> Result<Option<Order>, MirrorError> {
+        query::orders::order_for_payment(&self.conn, id)
     }
-    pub fn disputes(&self, _mode: Mode) -> Result<Vec<Dispute>, MirrorError> {
-        unimplemented!()
+
+    /// The dispute queue: disputes needing a response first, then those under review, each
+    /// by `evidence_details.due_by` ascending (none last); then closed ones, newest first.
+    /// At most [`DISPUTE_QUEUE_LIMIT`] rows.
+    pub fn disputes(&self, mode: Mode) -> Result<Vec<Dispute>, MirrorError> {
+        query::lists::disputes(&self.conn, mode, DISPUTE_QUEUE_LIMIT)
     }
-    pub fn subscriptions(&self, _mode: Mode) -> Result<Vec<Subscription>, MirrorError> {
-        unimplemented!()
+
+    /// The number of disputes of `mode` that need a response.
+    pub fn disputes_needing_response(&self, mode: Mode) -> Result<u64, MirrorError> {
+        query::lists::disputes_needing_response(&self.conn, mode)
     }
-    pub fn invoices(&self, _mode: Mode) -> Result<Vec<Invoice>, MirrorError> {
-        unimplemented!()
+
+    /// Subscriptions of `mode`, newest first.
+    pub fn subscriptions(&self, mode: Mode) -> Result<Vec<Subscription>, MirrorError> {
+        query::lists::subscriptions(&self.conn, mode)
     }
-    pub fn events(&self, _mode: Option<Mode>, _limit: u32) -> Result<Vec<StoredEvent>, MirrorError> {
-        unimplemented!()
+
+    /// Invoices of `mode`, newest first.
+    pub fn invoices(&self, mode: Mode) -> Result<Vec<Invoice>, MirrorError> {
+        query::lists::invoices(&self.conn, mode)
     }
-    pub fn rejections(&self, _limit: u32) -> Result<Vec<Rejection>, MirrorError> {
-        unimplemented!()
+
+    /// Stored events, newest received first; `None` = both modes (each row says its mode).
+    pub fn events(&self, mode: Option<Mode>, limit: u32) -> Result<Vec<StoredEvent>, MirrorError> {
+        query::lists::events(&self.conn, mode, limit)
     }
-    pub fn api_calls(&self, _limit: u32) -> Result<Vec<ApiCall>, MirrorError> {
-        unimplemented!()
+
+    /// The raw JSON of a stored event, exactly as received.
+    pub fn event_raw(&self, id: &str) -> Result<Option<String>, MirrorError> {
+        query::lists::event_raw(&self.conn, id)
     }
+
+    /// Rejected deliveries, newest first.
+    pub fn rejections(&self, limit: u32) -> Result<Vec<Rejection>, MirrorError> {
+        log::rejections(&self.conn, limit)
+    }
+
+    /// Outbound API calls, newest first.
+    pub fn api_calls(&self, limit: u32) -> Result<Vec<ApiCall>, MirrorError> {
+        log::api_calls(&self.conn, limit)
+    }
+
     pub fn checklist_facts(&self) -> Result<ChecklistFacts, MirrorError> {
-        unimplemented!()
+        query::lists::checklist_facts(&self.conn)
     }
+
     /// A canonical text dump of every projection table (for the property tests).
     pub fn dump_projections(&self) -> Result<String, MirrorError> {
-        unimplemented!()
+        dump::dump(&self.conn)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,366 @@
+//! The order projection: one row per purchase, keyed by its Checkout Session.
+//!
+//! # Key
+//! The session id when any event of the group reveals the session; until then the
+//! smallest PaymentIntent id, else the smallest Charge id (a *provisional* key, so a paid
+//! payment shows at once even when `checkout.session.completed` is late). When the session
+//! arrives, the provisional row is replaced by the session-keyed row. A group that holds
+//! an invoice but no session is a subscription renewal, not an order: no row.
+//!
+//! # Status precedence (first rule that applies wins)
+//! 1. A dispute folded to `lost` → `dispute_lost`.
+//! 2. A dispute still open (any status other than won, lost, warning_closed, prevented;
+//!    inquiries `warning_*` included, unknown statuses included) → `disputed`.
+//! 3. A dispute `won` → `dispute_won`. (`warning_closed`/`prevented` leave no mark.)
+//! 4. Refunded amount > 0 → `refunded` when it reaches the captured amount (or a charge
+//!    says `refunded: true`), else `partially_refunded`. The refunded amount is the larger
+//!    of (sum over charges of each charge's largest `amount_refunded`) and (sum over
+//!    refunds, at their newest snapshot, not failed or canceled).
+//! 5. Any evidence of payment → `paid`: session `payment_status` paid/no_payment_required,
+//!    PaymentIntent `succeeded`, Charge `succeeded`, Invoice `paid`.
+//! 6. Any evidence of failure → `failed`: PaymentIntent with `last_payment_error` back at
+//!    `requires_payment_method`, or `canceled`; Charge `failed`; session expired unpaid or
+//!    `checkout.session.async_payment_failed`; `invoice.payment_failed`.
+//! 7. Otherwise `pending`.
+//!
+//! Each rule asks "does the set contain…", so a late failure can never downgrade a paid
+//! order and arrival order cannot matter. Field values come from the newest snapshot of
+//! the object that owns them (session first, then PaymentIntent, then Charge).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, params};
+
+use super::dispute::{self, DisputeRow};
+use super::group::{Group, order_group};
+use super::{Snap, load_snaps};
+use crate::MirrorError;
+use crate::event::Kind;
+use crate::fields::{at, bool_at, first_str, i64_at, id_at, list_at, str_at};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRow {
+    pub key: String,
+    pub payment_intent_id: Option<String>,
+    pub charge_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub status: &'static str,
+    pub amount: Option<i64>,
+    pub amount_refunded: i64,
+    pub currency: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub failure_message: Option<String>,
+    pub livemode: bool,
+    pub account: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+    pub paid_at: Option<i64>,
+}
+
+/// Newest snapshot per object of `kind`, by object id.
+fn newest<'a>(snaps: &'a [Snap], kind: Kind) -> BTreeMap<&'a str, &'a Snap> {
+    let mut m = BTreeMap::new();
+    for s in snaps.iter().filter(|s| s.kind == kind) {
+        m.insert(s.object_id.as_str(), s); // later (newer) snapshots overwrite
+    }
+    m
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_owned)
+}
+
+fn is_paid(s: &Snap) -> bool {
+    let o = &s.obj;
+    match s.kind {
+        Kind::Session => matches!(
+            str_at(o, &["payment_status"]),
+            Some("paid" | "no_payment_required")
+        ),
+        Kind::PaymentIntent => str_at(o, &["status"]) == Some("succeeded"),
+        Kind::Charge => {
+            str_at(o, &["status"]) == Some("succeeded") && bool_at(o, &["paid"]) != Some(false)
+        }
+        Kind::Invoice => str_at(o, &["status"]) == Some("paid"),
+        _ => false,
+    }
+}
+
+/// The failure message if this snapshot is evidence of a failed payment.
+fn failure(s: &Snap) -> Option<String> {
+    let o = &s.obj;
+    let status = str_at(o, &["status"]);
+    match s.kind {
+        Kind::PaymentIntent => {
+            let err = at(o, &["last_payment_error"]);
+            let failed = (status == Some("requires_payment_method") && err.is_some())
+                || status == Some("canceled");
+            failed.then(|| {
+                err.and_then(|e| str_at(e, &["message"]))
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        str_at(o, &["cancellation_reason"])
+                            .map(|r| format!("The payment was canceled ({r})."))
+                    })
+                    .unwrap_or_else(|| "The payment was canceled.".into())
+            })
+        }
+        Kind::Charge if status == Some("failed") => Some(
+            owned(str_at(o, &["failure_message"]))
+                .unwrap_or_else(|| "The card payment failed.".into()),
+        ),
+        Kind::Session if s.event_type == "checkout.session.async_payment_failed" => {
+            Some("The delayed payment failed.".into())
+        }
+        Kind::Session if status == Some("expired") && !is_paid(s) => {
+            Some("The checkout expired without a payment.".into())
+        }
+        Kind::Invoice if s.event_type == "invoice.payment_failed" => {
+            Some("The invoice payment failed.".into())
+        }
+        _ => None,
+    }
+}
+
+/// The order key of a group, or None when the group is not an order (see module docs).
+fn key_of(g: &Group) -> Option<String> {
+    let first = |k: Kind| {
+        g.objects
+            .iter()
+            .find(|(_, kind)| **kind == k)
+            .map(|(id, _)| id.clone())
+    };
+    if let Some(s) = first(Kind::Session) {
+        return Some(s);
+    }
+    if first(Kind::Invoice).is_some() {
+        return None;
+    }
+    first(Kind::PaymentIntent).or_else(|| first(Kind::Charge))
+}
+
+pub fn fold(g: &Group, snaps: &[Snap], disputes: &[DisputeRow]) -> Option<OrderRow> {
+    let key = key_of(g)?;
+    if snaps.is_empty() {
+        return None;
+    }
+    let sessions = newest(snaps, Kind::Session);
+    let pis = newest(snaps, Kind::PaymentIntent);
+    let charges = newest(snaps, Kind::Charge);
+    let refunds = newest(snaps, Kind::Refund);
+    let session = sessions
+        .get(key.as_str())
+        .copied()
+        .or_else(|| sessions.values().next().copied());
+    let pi = pis.values().next().copied();
+    let ok_charge = charges
+        .values()
+        .copied()
+        .filter(|c| is_paid(c))
+        .max_by_key(|c| (c.created, &c.event_id));
+    let any_charge = ok_charge.or_else(|| {
+        charges
+            .values()
+            .copied()
+            .max_by_key(|c| (c.created, &c.event_id))
+    });
+    let sv = |path: &[&str]| session.and_then(|s| str_at(&s.obj, path));
+
+    let amount = session
+        .and_then(|s| i64_at(&s.obj, &["amount_total"]))
+        .or_else(|| pi.and_then(|p| i64_at(&p.obj, &["amount"])))
+        .or_else(|| any_charge.and_then(|c| i64_at(&c.obj, &["amount"])));
+    let currency = sv(&["currency"])
+        .or_else(|| pi.and_then(|p| str_at(&p.obj, &["currency"])))
+        .or_else(|| any_charge.and_then(|c| str_at(&c.obj, &["currency"])));
+    let email = sv(&["customer_details", "email"])
+        .or_else(|| sv(&["customer_email"]))
+        .or_else(|| {
+            any_charge.and_then(|c| {
+                first_str(&c.obj, &[&["billing_details", "email"], &["receipt_email"]])
+            })
+        })
+        .or_else(|| pi.and_then(|p| str_at(&p.obj, &["receipt_email"])));
+    let name = sv(&["customer_details", "name"])
+        .or_else(|| any_charge.and_then(|c| str_at(&c.obj, &["billing_details", "name"])));
+    let pi_id = session
+        .and_then(|s| id_at(&s.obj, &["payment_intent"]))
+        .or_else(|| pi.map(|p| p.object_id.as_str()))
+        .or_else(|| any_charge.and_then(|c| id_at(&c.obj, &["payment_intent"])));
+    let pi_latest = pi.and_then(|p| {
+        id_at(&p.obj, &["latest_charge"]).or_else(|| {
+            list_at(&p.obj, &["charges"])
+                .next()
+                .and_then(|c| id_at(c, &["id"]))
+        })
+    });
+    let charge_id = ok_charge
+        .map(|c| c.object_id.as_str())
+        .or(pi_latest)
+        .or_else(|| any_charge.map(|c| c.object_id.as_str()));
+
+    // Refunds: per-charge maxima summed, versus live refund objects summed.
+    let mut charge_refunded: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut fully = false;
+    for c in snaps.iter().filter(|s| s.kind == Kind::Charge) {
+        let r = i64_at(&c.obj, &["amount_refunded"]).unwrap_or(0);
+        let e = charge_refunded.entry(c.object_id.as_str()).or_insert(0);
+        *e = (*e).max(r);
+        fully |= bool_at(&c.obj, &["refunded"]) == Some(true);
+    }
+    let from_charges: i64 = charge_refunded.values().sum();
+    let from_refunds: i64 = refunds
+        .values()
+        .filter(|r| !matches!(str_at(&r.obj, &["status"]), Some("failed" | "canceled")))
+        .filter_map(|r| i64_at(&r.obj, &["amount"]))
+        .sum();
+    let amount_refunded = from_charges.max(from_refunds);
+    let captured = ok_charge
+        .and_then(|c| {
+            i64_at(&c.obj, &["amount_captured"])
+                .filter(|a| *a > 0)
+                .or_else(|| i64_at(&c.obj, &["amount"]))
+        })
+        .or(amount);
+
+    let paid_at = snaps.iter().filter(|s| is_paid(s)).map(|s| s.created).min();
+    let last_failure = snaps.iter().rev().find_map(failure);
+    let ds = |st: &str| disputes.iter().any(|d| d.status == st);
+    let open_dispute = disputes.iter().any(|d| !dispute::is_closed(&d.status));
+    let status = if ds("lost") {
+        "dispute_lost"
+    } else if open_dispute {
+        "disputed"
+    } else if ds("won") {
+        "dispute_won"
+    } else if amount_refunded > 0 {
+        if fully || captured.is_some_and(|c| amount_refunded >= c) {
+            "refunded"
+        } else {
+            "partially_refunded"
+        }
+    } else if paid_at.is_some() {
+        "paid"
+    } else if last_failure.is_some() {
+        "failed"
+    } else {
+        "pending"
+    };
+    let created = session
+        .and_then(|s| i64_at(&s.obj, &["created"]))
+        .or_else(|| {
+            [pi, any_charge]
+                .into_iter()
+                .flatten()
+                .filter_map(|s| i64_at(&s.obj, &["created"]))
+                .min()
+        })
+        .unwrap_or(snaps[0].created);
+    Some(OrderRow {
+        payment_intent_id: owned(pi_id),
+        charge_id: owned(charge_id),
+        subscription_id: session
+            .and_then(|s| id_at(&s.obj, &["subscription"]))
+            .map(str::to_owned),
+        status,
+        amount,
+        amount_refunded,
+        currency: currency.map(str::to_ascii_lowercase),
+        customer_email: owned(email),
+        customer_name: owned(name),
+        client_reference_id: owned(sv(&["client_reference_id"])),
+        failure_message: if status == "failed" {
+            last_failure
+        } else {
+            None
+        },
+        livemode: snaps.iter().any(|s| s.livemode),
+        account: snaps.iter().find_map(|s| s.account.clone()),
+        created,
+        updated: snaps.iter().map(|s| s.created).max().unwrap_or(created),
+        paid_at,
+        key,
+    })
+}
+
+/// Re-derive the order (and its disputes) that the objects in `seeds` belong to.
+pub fn rederive(conn: &Connection, seeds: &[(String, Kind)]) -> Result<(), MirrorError> {
+    let g = order_group(conn, seeds)?;
+    if g.objects.is_empty() {
+        return Ok(());
+    }
+    let snaps = load_snaps(conn, &g.events)?;
+    let mut disputes = Vec::new();
+    for (id, _) in g.objects.iter().filter(|(_, k)| **k == Kind::Dispute) {
+        let own: Vec<&Snap> = snaps
+            .iter()
+            .filter(|s| s.kind == Kind::Dispute && &s.object_id == id)
+            .collect();
+        if let Some(d) = dispute::fold(&own) {
+            disputes.push(d);
+        }
+    }
+    let row = fold(&g, &snaps, &disputes);
+    let key = row.as_ref().map(|r| r.key.clone());
+    // Rows under keys this group has outgrown (a provisional key, a merged group).
+    let mut del_order = conn.prepare_cached("DELETE FROM orders WHERE session_id = ?1")?;
+    let mut del_link = conn.prepare_cached("DELETE FROM order_links WHERE object_id = ?1")?;
+    for id in g.objects.keys() {
+        if Some(id) != key.as_ref() {
+            del_order.execute(params![id])?;
+        }
+        del_link.execute(params![id])?;
+    }
+    if let Some(r) = &row {
+        write(conn, r)?;
+        let mut link =
+            conn.prepare_cached("INSERT INTO order_links(object_id, order_key) VALUES (?1, ?2)")?;
+        for id in g.objects.keys() {
+            link.execute(params![id, r.key])?;
+        }
+    } else if let Some(k) = &key {
+        del_order.execute(params![k])?;
+    }
+    for d in &disputes {
+        dispute::write(conn, d, key.as_deref())?;
+    }
+    Ok(())
+}
+
+fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO orders(session_id, payment_intent_id, charge_id, subscription_id, status, amount, amount_refunded,
+            currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account, created,
+            updated, paid_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT(session_id) DO UPDATE SET payment_intent_id = excluded.payment_intent_id,
+            charge_id = excluded.charge_id, subscription_id = excluded.subscription_id, status = excluded.status,
+            amount = excluded.amount, amount_refunded = excluded.amount_refunded, currency = excluded.currency,
+            customer_email = excluded.customer_email, customer_name = excluded.customer_name,
+            client_reference_id = excluded.client_reference_id, failure_message = excluded.failure_message,
+            livemode = excluded.livemode, account = excluded.account, created = excluded.created,
+            updated = excluded.updated, paid_at = excluded.paid_at",
+    )?;
+    stmt.execute(params![
+        r.key,
+        r.payment_intent_id,
+        r.charge_id,
+        r.subscription_id,
+        r.status,
+        r.amount,
+        r.amount_refunded,
+        r.currency,
+        r.customer_email,
+        r.customer_name,
+        r.client_reference_id,
+        r.failure_message,
+        r.livemode,
+        r.account,
+        r.created,
+        r.updated,
+        r.paid_at
+    ])?;
+    Ok(())
+}

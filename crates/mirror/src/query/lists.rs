@@ -1,0 +1,177 @@
+//! Disputes, subscriptions, invoices, events and the checklist facts.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{
+    ChecklistFacts, Dispute, Invoice, MirrorError, Mode, ModeFacts, Source, StoredEvent,
+    Subscription,
+};
+
+pub const DISPUTE_COLS: &str =
+    "d.id, d.charge_id, d.payment_intent_id, d.order_key, d.status, d.reason, d.amount,
+    d.currency, d.due_by, d.needs_response, d.livemode, d.created, d.updated";
+
+pub fn dispute_from_row(r: &Row<'_>) -> rusqlite::Result<Dispute> {
+    Ok(Dispute {
+        id: r.get(0)?,
+        charge_id: r.get(1)?,
+        payment_intent_id: r.get(2)?,
+        order_session_id: r.get(3)?,
+        status: r.get(4)?,
+        reason: r.get(5)?,
+        amount: r.get(6)?,
+        currency: r.get(7)?,
+        due_by: r.get(8)?,
+        needs_response: r.get(9)?,
+        mode: Mode::from_livemode(r.get(10)?),
+        created: r.get(11)?,
+        updated: r.get(12)?,
+    })
+}
+
+fn live(mode: Mode) -> i64 {
+    i64::from(mode.is_live())
+}
+
+pub fn disputes(conn: &Connection, mode: Mode, limit: u32) -> Result<Vec<Dispute>, MirrorError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {DISPUTE_COLS} FROM disputes d WHERE d.livemode = ?1
+         ORDER BY d.queue_rank, d.queue_sort, d.id LIMIT ?2"
+    ))?;
+    let rows = stmt
+        .query_map(params![live(mode), limit], dispute_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn disputes_needing_response(conn: &Connection, mode: Mode) -> Result<u64, MirrorError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM disputes WHERE livemode = ?1 AND queue_rank = 0",
+        params![live(mode)],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}
+
+pub fn subscriptions(conn: &Connection, mode: Mode) -> Result<Vec<Subscription>, MirrorError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer, status, current_period_end, cancel_at_period_end, livemode, created, updated
+         FROM subscriptions WHERE livemode = ?1 ORDER BY created DESC, id DESC",
+    )?;
+    let rows = stmt
+        .query_map(params![live(mode)], |r| {
+            Ok(Subscription {
+                id: r.get(0)?,
+                customer: r.get(1)?,
+                status: r.get(2)?,
+                current_period_end: r.get(3)?,
+                cancel_at_period_end: r.get(4)?,
+                mode: Mode::from_livemode(r.get(5)?),
+                created: r.get(6)?,
+                updated: r.get(7)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn invoices(conn: &Connection, mode: Mode) -> Result<Vec<Invoice>, MirrorError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, subscription_id, customer_email, status, amount_due, amount_paid, currency, billing_reason,
+                hosted_invoice_url, livemode, created, updated
+         FROM invoices WHERE livemode = ?1 ORDER BY created DESC, id DESC",
+    )?;
+    let rows = stmt
+        .query_map(params![live(mode)], |r| {
+            Ok(Invoice {
+                id: r.get(0)?,
+                subscription_id: r.get(1)?,
+                customer_email: r.get(2)?,
+                status: r.get(3)?,
+                amount_due: r.get(4)?,
+                amount_paid: r.get(5)?,
+                currency: r.get(6)?,
+                billing_reason: r.get(7)?,
+                hosted_invoice_url: r.get(8)?,
+                mode: Mode::from_livemode(r.get(9)?),
+                created: r.get(10)?,
+                updated: r.get(11)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+fn stored_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        id: r.get(0)?,
+        event_type: r.get(1)?,
+        created: r.get(2)?,
+        mode: Mode::from_livemode(r.get(3)?),
+        account: r.get(4)?,
+        api_version: r.get(5)?,
+        source: Source::parse(&r.get::<_, String>(6)?),
+        received_at: r.get(7)?,
+    })
+}
+
+pub fn events(
+    conn: &Connection,
+    mode: Option<Mode>,
+    limit: u32,
+) -> Result<Vec<StoredEvent>, MirrorError> {
+    const COLS: &str = "id, type, created, livemode, account, api_version, source, received_at";
+    let rows = match mode {
+        Some(m) => conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM events WHERE livemode = ?1 ORDER BY received_at DESC, created DESC, id DESC LIMIT ?2"
+            ))?
+            .query_map(params![live(m), limit], stored_event)?
+            .collect::<Result<_, _>>()?,
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {COLS} FROM events ORDER BY received_at DESC, created DESC, id DESC LIMIT ?1"
+            ))?
+            .query_map(params![limit], stored_event)?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(rows)
+}
+
+pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorError> {
+    Ok(conn
+        .query_row("SELECT raw FROM events WHERE id = ?1", params![id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
+    let (first, last, count): (Option<i64>, Option<i64>, i64) = conn.query_row(
+        "SELECT min(received_at), max(received_at), count(*) FROM events WHERE livemode = ?1",
+        params![live(mode)],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let first_paid = conn
+        .query_row(
+            "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL
+             ORDER BY paid_at, session_id LIMIT 1",
+            params![live(mode)],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .optional()?;
+    Ok(ModeFacts {
+        first_event_at: first,
+        first_paid_order: first_paid,
+        last_event_at: last,
+        event_count: count as u64,
+    })
+}
+
+pub fn checklist_facts(conn: &Connection) -> Result<ChecklistFacts, MirrorError> {
+    Ok(ChecklistFacts {
+        test: mode_facts(conn, Mode::Test)?,
+        live: mode_facts(conn, Mode::Live)?,
+        last_rejection: crate::log::rejections(conn, 1)?.into_iter().next(),
+    })
+}

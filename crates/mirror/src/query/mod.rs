@@ -1,0 +1,4 @@
+//! Read queries. Every list and count is filtered by mode (test and live never mix).
+
+pub mod lists;
+pub mod orders;

@@ -1,0 +1,234 @@
+//! Order list (filters, search, keyset pagination), order detail, payment lookup.
+//!
+//! Pages are keyset-paginated newest first on `(created, session_id)`; the cursor is the
+//! last row's pair, hex-encoded so callers treat it as opaque. Indexes `orders_page`,
+//! `orders_status` and `orders_currency` serve each page without sorting the table; id
+//! search goes through `order_links` (prefix range on the primary key), e-mail search
+//! through the trigram index `orders_email_fts`.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use crate::{
+    Dispute, MAX_PAGE, MirrorError, Mode, Order, OrderDetail, OrderQuery, OrderStatus, Page,
+    Source, TimelineEntry,
+};
+
+pub const COLS: &str = "o.session_id, o.payment_intent_id, o.charge_id, o.subscription_id, o.status, o.amount,
+    o.amount_refunded, o.currency, o.customer_email, o.customer_name, o.client_reference_id, o.failure_message,
+    o.livemode, o.account, o.created, o.updated";
+
+pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    Ok(Order {
+        session_id: r.get(0)?,
+        payment_intent_id: r.get(1)?,
+        charge_id: r.get(2)?,
+        subscription_id: r.get(3)?,
+        status: OrderStatus::parse(&r.get::<_, String>(4)?),
+        amount: r.get(5)?,
+        amount_refunded: r.get(6)?,
+        currency: r.get(7)?,
+        customer_email: r.get(8)?,
+        customer_name: r.get(9)?,
+        client_reference_id: r.get(10)?,
+        failure_message: r.get(11)?,
+        mode: Mode::from_livemode(r.get(12)?),
+        account: r.get(13)?,
+        created: r.get(14)?,
+        updated: r.get(15)?,
+    })
+}
+
+fn encode_cursor(created: i64, key: &str) -> String {
+    format!("{created}:{key}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_cursor(c: &str) -> Result<(i64, String), MirrorError> {
+    if c.len() % 2 != 0 || !c.is_ascii() {
+        return Err(MirrorError::InvalidCursor);
+    }
+    let bytes = (0..c.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&c[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| MirrorError::InvalidCursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| MirrorError::InvalidCursor)?;
+    let (created, key) = text.split_once(':').ok_or(MirrorError::InvalidCursor)?;
+    Ok((
+        created.parse().map_err(|_| MirrorError::InvalidCursor)?,
+        key.to_owned(),
+    ))
+}
+
+const ID_PREFIXES: [&str; 9] = [
+    "cs_", "pi_", "ch_", "py_", "re_", "dp_", "du_", "in_", "pyr_",
+];
+
+/// True for text that looks like a Stripe id: a known prefix, then id characters.
+fn looks_like_id(s: &str) -> bool {
+    ID_PREFIXES.iter().any(|p| s.starts_with(p))
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub fn orders(conn: &Connection, mode: Mode, q: &OrderQuery) -> Result<Page<Order>, MirrorError> {
+    let limit = if q.limit == 0 {
+        50
+    } else {
+        q.limit.min(MAX_PAGE)
+    };
+    let mut sql = format!("SELECT {COLS} FROM orders o WHERE o.livemode = ?");
+    let mut args: Vec<Sql> = vec![Sql::Integer(i64::from(mode.is_live()))];
+    if !q.statuses.is_empty() {
+        sql.push_str(&format!(
+            " AND o.status IN ({})",
+            vec!["?"; q.statuses.len()].join(",")
+        ));
+        args.extend(q.statuses.iter().map(|s| Sql::Text(s.as_str().to_owned())));
+    }
+    if let Some(c) = q
+        .currency
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        sql.push_str(" AND o.currency = ?");
+        args.push(Sql::Text(c.to_ascii_lowercase()));
+    }
+    if let Some(from) = q.created_from {
+        sql.push_str(" AND o.created >= ?");
+        args.push(Sql::Integer(from));
+    }
+    if let Some(to) = q.created_to {
+        sql.push_str(" AND o.created <= ?");
+        args.push(Sql::Integer(to));
+    }
+    if let Some(after) = q.after.as_deref() {
+        let (created, key) = decode_cursor(after)?;
+        sql.push_str(" AND (o.created, o.session_id) < (?, ?)");
+        args.push(Sql::Integer(created));
+        args.push(Sql::Text(key));
+    }
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if looks_like_id(s) {
+            sql.push_str(" AND o.session_id IN (SELECT order_key FROM order_links WHERE object_id >= ? AND object_id < ?)");
+            args.push(Sql::Text(s.to_owned()));
+            args.push(Sql::Text(format!("{s}\u{10FFFF}")));
+        } else if s.chars().count() >= 3 {
+            sql.push_str(
+                " AND o.id IN (SELECT rowid FROM orders_email_fts WHERE orders_email_fts MATCH ?)",
+            );
+            args.push(Sql::Text(format!("\"{}\"", s.replace('"', "\"\""))));
+        } else {
+            let pattern = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push_str(" AND o.customer_email LIKE ? ESCAPE '\\'");
+            args.push(Sql::Text(format!("%{pattern}%")));
+        }
+    }
+    sql.push_str(" ORDER BY o.created DESC, o.session_id DESC LIMIT ?");
+    args.push(Sql::Integer(i64::from(limit) + 1));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut items = stmt
+        .query_map(params_from_iter(args), order_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|o| encode_cursor(o.created, &o.session_id))
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+fn key_for(conn: &Connection, id: &str) -> Result<Option<String>, MirrorError> {
+    let mut stmt = conn.prepare_cached("SELECT order_key FROM order_links WHERE object_id = ?1")?;
+    Ok(stmt.query_row(params![id], |r| r.get(0)).optional()?)
+}
+
+fn order_by_key(conn: &Connection, key: &str) -> Result<Option<Order>, MirrorError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM orders o WHERE o.session_id = ?1"
+    ))?;
+    Ok(stmt.query_row(params![key], order_from_row).optional()?)
+}
+
+pub fn order_for_payment(conn: &Connection, id: &str) -> Result<Option<Order>, MirrorError> {
+    match key_for(conn, id)? {
+        Some(key) => order_by_key(conn, &key),
+        None => Ok(None),
+    }
+}
+
+pub fn order_detail(
+    conn: &Connection,
+    mode: Mode,
+    id: &str,
+) -> Result<Option<OrderDetail>, MirrorError> {
+    let key = key_for(conn, id)?.unwrap_or_else(|| id.to_owned());
+    let Some(order) = order_by_key(conn, &key)?.filter(|o| o.mode == mode) else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT e.id, e.type, e.created, e.source, e.received_at
+         FROM order_links l JOIN event_refs r ON r.object_id = l.object_id JOIN events e ON e.id = r.event_id
+         WHERE l.order_key = ?1 ORDER BY e.created, e.id",
+    )?;
+    let timeline = stmt
+        .query_map(params![key], |r| {
+            Ok(TimelineEntry {
+                event_id: r.get(0)?,
+                event_type: r.get(1)?,
+                created: r.get(2)?,
+                source: Source::parse(&r.get::<_, String>(3)?),
+                received_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {} FROM disputes d WHERE d.order_key = ?1 ORDER BY d.created, d.id",
+        super::lists::DISPUTE_COLS
+    ))?;
+    let disputes: Vec<Dispute> = stmt
+        .query_map(params![key], super::lists::dispute_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(OrderDetail {
+        order,
+        timeline,
+        disputes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(1_700_000_000, "cs_test_a1B");
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            (1_700_000_000, "cs_test_a1B".to_owned())
+        );
+        for bad in ["zz", "abc", "6162", "é"] {
+            assert!(
+                matches!(decode_cursor(bad), Err(MirrorError::InvalidCursor)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn id_detection() {
+        assert!(looks_like_id("pi_3QabC"));
+        assert!(looks_like_id("cs_test_a1"));
+        assert!(!looks_like_id("john_doe"));
+        assert!(!looks_like_id("pi_3Q@x"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Schema and forward migrations, and the connection settings every mirror runs with.
+//!
+//! Invariant: a migration is only ever appended, never edited; each runs in its own
+//! transaction (`rusqlite_migration`), so a database is always at exactly one version.
+//! Version 1 holds the events and their projections, version 2 adds the owner's audit log
+//! of API calls and the settings table.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::MirrorError;
+
+/// Version 1: verified events, the object-reference index, projections, rejections.
+const V1: &str = r#"
+CREATE TABLE events (
+    id          TEXT PRIMARY KEY,
+    type        TEXT NOT NULL,
+    created     INTEGER NOT NULL,
+    livemode    INTEGER NOT NULL,
+    account     TEXT,
+    api_version TEXT,
+    source      TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    raw         TEXT NOT NULL
+);
+CREATE INDEX events_mode_received ON events(livemode, received_at);
+
+-- Every Stripe object an event names: the object itself (is_self = 1) and the objects it
+-- links to. A fold finds all events of an order (or subscription, invoice) through it.
+CREATE TABLE event_refs (
+    object_id TEXT NOT NULL,
+    event_id  TEXT NOT NULL REFERENCES events(id),
+    kind      TEXT NOT NULL,
+    is_self   INTEGER NOT NULL,
+    PRIMARY KEY (object_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX event_refs_event ON event_refs(event_id);
+
+CREATE TABLE orders (
+    id                  INTEGER PRIMARY KEY,
+    session_id          TEXT NOT NULL UNIQUE,
+    payment_intent_id   TEXT,
+    charge_id           TEXT,
+    subscription_id     TEXT,
+    status              TEXT NOT NULL,
+    amount              INTEGER,
+    amount_refunded     INTEGER NOT NULL,
+    currency            TEXT,
+    customer_email      TEXT,
+    customer_name       TEXT,
+    client_reference_id TEXT,
+    failure_message     TEXT,
+    livemode            INTEGER NOT NULL,
+    account             TEXT,
+    created             INTEGER NOT NULL,
+    updated             INTEGER NOT NULL,
+    paid_at             INTEGER
+);
+-- Keyset pagination newest first, alone or with one status / one currency.
+CREATE INDEX orders_page ON orders(livemode, created, session_id);
+CREATE INDEX orders_status ON orders(livemode, status, created, session_id);
+CREATE INDEX orders_currency ON orders(livemode, currency, created, session_id);
+CREATE INDEX orders_paid ON orders(livemode, paid_at) WHERE paid_at IS NOT NULL;
+
+-- Substring search over customer e-mail addresses.
+CREATE VIRTUAL TABLE orders_email_fts USING fts5(
+    email, content='', contentless_delete=1, tokenize='trigram'
+);
+CREATE TRIGGER orders_fts_ai AFTER INSERT ON orders WHEN new.customer_email IS NOT NULL BEGIN
+    INSERT INTO orders_email_fts(rowid, email) VALUES (new.id, new.customer_email);
+END;
+CREATE TRIGGER orders_fts_ad AFTER DELETE ON orders BEGIN
+    DELETE FROM orders_email_fts WHERE rowid = old.id;
+END;
+CREATE TRIGGER orders_fts_au AFTER UPDATE OF customer_email ON orders BEGIN
+    DELETE FROM orders_email_fts WHERE rowid = old.id;
+    INSERT INTO orders_email_fts(rowid, email) SELECT new.id, new.customer_email WHERE new.customer_email IS NOT NULL;
+END;
+
+-- Every Stripe object of an order (session, payment intents, charges, refunds, disputes)
+-- to the order's key: payment lookups and id search.
+CREATE TABLE order_links (
+    object_id TEXT PRIMARY KEY,
+    order_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX order_links_key ON order_links(order_key);
+
+CREATE TABLE disputes (
+    id                TEXT PRIMARY KEY,
+    charge_id         TEXT,
+    payment_intent_id TEXT,
+    order_key         TEXT,
+    status            TEXT NOT NULL,
+    reason            TEXT,
+    amount            INTEGER NOT NULL,
+    currency          TEXT NOT NULL,
+    due_by            INTEGER,
+    needs_response    INTEGER NOT NULL,
+    queue_rank        INTEGER NOT NULL,
+    queue_sort        INTEGER NOT NULL,
+    livemode          INTEGER NOT NULL,
+    created           INTEGER NOT NULL,
+    updated           INTEGER NOT NULL
+);
+-- The queue: rank 0 needs a response, 1 under review, 2 closed; within a rank open
+-- disputes sort by due date (none last), closed ones newest first (queue_sort = -updated).
+CREATE INDEX disputes_queue ON disputes(livemode, queue_rank, queue_sort, id);
+CREATE INDEX disputes_order ON disputes(order_key);
+
+CREATE TABLE subscriptions (
+    id                   TEXT PRIMARY KEY,
+    customer             TEXT,
+    status               TEXT NOT NULL,
+    current_period_end   INTEGER,
+    cancel_at_period_end INTEGER NOT NULL,
+    livemode             INTEGER NOT NULL,
+    created              INTEGER NOT NULL,
+    updated              INTEGER NOT NULL
+);
+CREATE INDEX subscriptions_mode ON subscriptions(livemode, created);
+
+CREATE TABLE invoices (
+    id                 TEXT PRIMARY KEY,
+    subscription_id    TEXT,
+    customer_email     TEXT,
+    status             TEXT,
+    amount_due         INTEGER NOT NULL,
+    amount_paid        INTEGER NOT NULL,
+    currency           TEXT NOT NULL,
+    billing_reason     TEXT,
+    hosted_invoice_url TEXT,
+    livemode           INTEGER NOT NULL,
+    created            INTEGER NOT NULL,
+    updated            INTEGER NOT NULL
+);
+CREATE INDEX invoices_mode ON invoices(livemode, created);
+
+CREATE TABLE rejections (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at INTEGER NOT NULL,
+    code        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    peer        TEXT
+);
+"#;
+
+/// Version 2: the owner's audit log of outbound API calls, and non-secret settings.
+const V2: &str = r#"
+CREATE TABLE api_calls (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              INTEGER NOT NULL,
+    method          TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    object_id       TEXT,
+    status          INTEGER,
+    request_id      TEXT,
+    idempotency_key TEXT,
+    duration_ms     INTEGER NOT NULL,
+    mode            TEXT,
+    error_code      TEXT
+);
+CREATE INDEX api_calls_at ON api_calls(at);
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2)];
+
+/// The newest schema version this build knows.
+pub const LATEST_VERSION: usize = MIGRATIONS.len();
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::from_slice(MIGRATIONS)
+}
+
+/// Settings for a writing connection. `synchronous=FULL`: an acknowledged event survives
+/// power loss (WAL with NORMAL could lose the last commits).
+pub fn configure_writer(conn: &Connection) -> Result<(), MirrorError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(MirrorError::Migration(format!(
+            "the database would not switch to WAL (it uses {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Settings for a reading connection (the UI while the relay writes).
+pub fn configure_reader(conn: &Connection) -> Result<(), MirrorError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    Ok(())
+}
+
+/// Bring a writing connection to the newest schema.
+pub fn migrate(conn: &mut Connection) -> Result<(), MirrorError> {
+    migrations().to_latest(conn)?;
+    Ok(())
+}
+
+/// Refuse a read-only open of a database this build cannot read correctly.
+pub fn check_version(conn: &Connection) -> Result<(), MirrorError> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if v != LATEST_VERSION as i64 {
+        return Err(MirrorError::Migration(format!(
+            "the database is at schema version {v}, this build reads version {LATEST_VERSION}; open it once for writing to upgrade"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().expect("valid migrations");
+    }
+}

@@ -1,0 +1,156 @@
+//! Crate-internal tests: migrations from every earlier schema, storage failures.
+
+use fluxstore_samples::{ApiShape, Ctx, Outcome, order_story};
+use rusqlite::Connection;
+
+use super::*;
+
+fn story_bytes(n: u64, outcome: Outcome) -> Vec<Vec<u8>> {
+    order_story(
+        n,
+        outcome,
+        "usd",
+        1999,
+        &Ctx::test(ApiShape::Legacy2024),
+        1_700_000_000,
+    )
+    .into_iter()
+    .map(|e| e.to_string().into_bytes())
+    .collect()
+}
+
+#[test]
+fn migrates_from_empty_to_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.sqlite");
+    let m = Mirror::open(&path).unwrap();
+    let v: i64 = m
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION as i64);
+    let mode: String = m
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = m
+        .conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let fk: i64 = m
+        .conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+    drop(m);
+    // Reopening an up-to-date database is a no-op.
+    Mirror::open(&path).unwrap();
+}
+
+#[test]
+fn migrates_a_populated_version_1_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 1).unwrap();
+        let mut m = Mirror { conn };
+        for raw in story_bytes(1, Outcome::Refunded) {
+            m.ingest(&raw, Source::Webhook).unwrap();
+        }
+        m.record_rejection(&NewRejection {
+            code: "signature_invalid".into(),
+            size: 10,
+            peer: None,
+        })
+        .unwrap();
+        // Version 1 has no settings table: the app must not rely on it yet.
+        assert!(m.setting("x").is_err());
+    }
+    let before = {
+        let conn = Connection::open(&path).unwrap();
+        dump::dump(&conn).unwrap()
+    };
+    let read_only = Mirror::open_read_only(&path);
+    assert!(
+        matches!(read_only, Err(MirrorError::Migration(_))),
+        "an old schema is refused for reading"
+    );
+
+    let mut m = Mirror::open(&path).unwrap();
+    assert_eq!(
+        m.dump_projections().unwrap(),
+        before,
+        "projections preserved"
+    );
+    let page = m.orders(Mode::Test, &OrderQuery::default()).unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].status, OrderStatus::Refunded);
+    assert_eq!(m.rejections(10).unwrap().len(), 1);
+    // The app works on the upgraded file: new tables and new events.
+    m.set_setting("mode", Some("test")).unwrap();
+    assert_eq!(m.setting("mode").unwrap().as_deref(), Some("test"));
+    for raw in story_bytes(2, Outcome::Paid) {
+        m.ingest(&raw, Source::Webhook).unwrap();
+    }
+    assert_eq!(
+        m.orders(Mode::Test, &OrderQuery::default())
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    Mirror::open_read_only(&path).unwrap();
+}
+
+#[test]
+fn a_full_disk_is_reported_and_nothing_is_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = Mirror::open(&dir.path().join("full.sqlite")).unwrap();
+    let pages: i64 = m
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    // SQLite's own limit on the file size: writes past it fail with SQLITE_FULL.
+    m.conn.pragma_update(None, "max_page_count", pages).unwrap();
+    let raws = story_bytes(3, Outcome::Paid);
+    let events: Vec<(Event, Source)> = raws
+        .iter()
+        .map(|r| (Event::parse(r).unwrap(), Source::Webhook))
+        .collect();
+    let err = m.ingest_batch(&events).unwrap_err();
+    assert!(matches!(err, MirrorError::StorageFull), "{err:?}");
+    assert!(err.is_storage_unavailable());
+    assert!(m.events(None, 10).unwrap().is_empty(), "nothing committed");
+    m.conn
+        .pragma_update(None, "max_page_count", 1_000_000)
+        .unwrap();
+    let out = m.ingest_batch(&events).unwrap();
+    assert!(
+        out.iter()
+            .all(|o| matches!(o, IngestOutcome::Applied { .. })),
+        "retry after space frees"
+    );
+}
+
+#[test]
+fn a_read_only_database_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.sqlite");
+    Mirror::open(&path).unwrap();
+    let mut ro = Mirror::open_read_only(&path).unwrap();
+    let raw = &story_bytes(4, Outcome::Paid)[0];
+    let err = ro.ingest(raw, Source::Webhook).unwrap_err();
+    assert!(matches!(err, MirrorError::ReadOnly), "{err:?}");
+    let err = ro
+        .record_rejection(&NewRejection {
+            code: "x".into(),
+            size: 1,
+            peer: None,
+        })
+        .unwrap_err();
+    assert!(matches!(err, MirrorError::ReadOnly), "{err:?}");
+}

@@ -11,6 +11,15 @@ import type { ArgsOf, Backend, BackendError, CommandName, EventName, ResultOf, U
 import { isBackendError, validateKeys, validateWebhookSecret } from './memory-keys';
 import { queryOrders } from './memory-query';
 import { call, emptyStore, sampleStore, type OrderRecord, type StoreData } from './memory-seed';
+import {
+  accountStatus,
+  freshConnection,
+  KEYRING_NAME,
+  modeConnection,
+  RELAY_URL,
+  sampleConnection,
+  type Connection,
+} from './memory-state';
 import type {
   AccountStatus,
   BackendEvents,
@@ -18,38 +27,11 @@ import type {
   ConnectionMethod,
   ConnectionStatus,
   Mode,
-  ModeConnection,
   ModeFacts,
   OrderDetail,
   RefundArgs,
-  SecretInfo,
   Source,
 } from './types';
-
-export const KEYRING_NAME = 'Secret Service (GNOME Keyring)';
-export const RELAY_URL = 'http://127.0.0.1:4343/api/webhooks/stripe';
-
-interface Connection {
-  method: ConnectionMethod | null;
-  test: ModeConnection;
-  live: ModeConnection;
-  relayListening: boolean;
-  accounts: Record<Mode, AccountStatus | null>;
-}
-
-function modeConnection(mode: Mode): ModeConnection {
-  return { mode, connected: false, account_id: null, publishable_key: null, secrets: [] };
-}
-
-function freshConnection(): Connection {
-  return {
-    method: null,
-    test: modeConnection('test'),
-    live: modeConnection('live'),
-    relayListening: false,
-    accounts: { test: null, live: null },
-  };
-}
 
 function fail(code: BackendError['code'], message: string): never {
   throw { code, message } satisfies BackendError;
@@ -128,7 +110,7 @@ export class MemoryBackend implements Backend {
       case 'disconnect':
         return this.disconnect(args.mode);
       case 'account_status':
-        return this.accountStatus(args.mode, args.refresh as boolean);
+        return this.readAccount(args.mode, args.refresh as boolean);
       case 'checklist_facts':
         return this.checklistFacts();
       case 'list_orders':
@@ -151,7 +133,8 @@ export class MemoryBackend implements Backend {
       case 'list_rejections':
         return [...this.cur.data.rejections].reverse().slice(0, args.limit as number);
       case 'list_api_calls':
-        return [...this.cur.data.apiCalls].sort((x, y) => y.at - x.at).slice(0, args.limit as number);
+        // Newest first; equal times keep the later call first (the sort is stable).
+        return [...this.cur.data.apiCalls].reverse().sort((x, y) => y.at - x.at).slice(0, args.limit as number);
       case 'open_sample_store':
         this.openSample();
         return this.changed();
@@ -194,27 +177,9 @@ export class MemoryBackend implements Backend {
     mc.publishable_key = v.publishable;
     mc.account_id = v.mode === 'test' ? 'acct_1FluxTestStore' : 'acct_1FluxLiveStore';
     mc.secrets = [...mc.secrets.filter((s) => s.kind === 'webhook_secret'), { kind: v.secretKind, store: KEYRING_NAME }];
-    c.accounts[v.mode] = this.newAccount(v.mode, mc.account_id, false);
+    c.accounts[v.mode] = accountStatus(this.now(), v.mode, mc.account_id, false);
     this.audit('GET', '/v1/account', null, 200, v.mode);
     return this.changed();
-  }
-
-  private newAccount(mode: Mode, id: string, complete: boolean): AccountStatus {
-    return {
-      account_id: id,
-      business_name: 'Blockhaven Game Store',
-      mode,
-      charges_enabled: true,
-      payouts_enabled: complete,
-      details_submitted: complete,
-      requirements: {
-        currently_due: complete ? [] : ['external_account', 'individual.verification.document'],
-        past_due: [],
-        eventually_due: complete ? [] : ['external_account', 'individual.verification.document'],
-        disabled_reason: complete ? null : 'requirements.past_due',
-      },
-      checked_at: this.now(),
-    };
   }
 
   private saveWebhookSecret(mode: Mode, secret: string): ConnectionStatus {
@@ -253,7 +218,7 @@ export class MemoryBackend implements Backend {
       mc.connected = true;
       mc.account_id = mode === 'test' ? 'acct_1FluxConnectTest' : 'acct_1FluxConnectLive';
       mc.secrets = [{ kind: 'connect_token', store: KEYRING_NAME }];
-      c.accounts[mode] = this.newAccount(mode, mc.account_id, mode === 'test');
+      c.accounts[mode] = accountStatus(this.now(), mode, mc.account_id, mode === 'test');
       this.changed();
     }, 10);
     return { authorize_url: `https://connect.fluxstore.example/authorize?state=${state}` };
@@ -270,7 +235,7 @@ export class MemoryBackend implements Backend {
     return this.changed();
   }
 
-  private accountStatus(mode: Mode, refresh: boolean): AccountStatus | null {
+  private readAccount(mode: Mode, refresh: boolean): AccountStatus | null {
     const acc = this.cur.conn.accounts[mode];
     if (!acc) return null;
     if (refresh) {
@@ -334,24 +299,7 @@ export class MemoryBackend implements Backend {
 
   private openSample(): void {
     const now = this.now();
-    const conn = freshConnection();
-    conn.method = 'keys';
-    for (const mode of ['test', 'live'] as Mode[]) {
-      const secrets: SecretInfo[] = [
-        { kind: 'secret_key', store: KEYRING_NAME },
-        { kind: 'webhook_secret', store: KEYRING_NAME },
-      ];
-      conn[mode] = {
-        mode,
-        connected: true,
-        account_id: `acct_1Sample${mode === 'test' ? 'Test' : 'Live'}`,
-        publishable_key: `pk_${mode}_51SampleStorePublishableKey`,
-        secrets,
-      };
-      conn.accounts[mode] = this.newAccount(mode, conn[mode].account_id as string, mode === 'test');
-    }
-    conn.relayListening = true;
-    this.sample = { conn, data: sampleStore(now) };
+    this.sample = { conn: sampleConnection(now), data: sampleStore(now) };
   }
 
   private openUrl(url: string): void {
@@ -457,7 +405,7 @@ export class MemoryBackend implements Backend {
   completeAccountOnboarding(mode: Mode): void {
     const acc = this.cur.conn.accounts[mode];
     if (!acc) return;
-    this.cur.conn.accounts[mode] = this.newAccount(mode, acc.account_id, true);
+    this.cur.conn.accounts[mode] = accountStatus(this.now(), mode, acc.account_id, true);
     this.changed();
   }
 }

@@ -1,0 +1,120 @@
+import { describe, expect, test } from 'vitest';
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, ModeConnection } from '../../src/lib/backend/types';
+import { deriveChecklist, type StepId } from '../../src/lib/checklist';
+
+const mc = (mode: 'test' | 'live', over: Partial<ModeConnection> = {}): ModeConnection => ({
+  mode,
+  connected: false,
+  account_id: null,
+  publishable_key: null,
+  secrets: [],
+  ...over,
+});
+const conn = (over: Partial<ConnectionStatus> = {}): ConnectionStatus => ({
+  method: null,
+  test: mc('test'),
+  live: mc('live'),
+  relay: { listening: false, local_url: null },
+  sample_store: false,
+  online: true,
+  ...over,
+});
+const noFacts = (): ChecklistFacts => ({
+  test: { first_event_at: null, first_paid_order: null, last_event_at: null, event_count: 0 },
+  live: { first_event_at: null, first_paid_order: null, last_event_at: null, event_count: 0 },
+  last_rejection: null,
+});
+const account = (ok: boolean): AccountStatus => ({
+  account_id: 'acct_1',
+  business_name: null,
+  mode: 'test',
+  charges_enabled: true,
+  payouts_enabled: ok,
+  details_submitted: ok,
+  requirements: { currently_due: ok ? [] : ['external_account'], past_due: [], eventually_due: [], disabled_reason: null },
+  checked_at: 0,
+});
+const keyed = (mode: 'test' | 'live', whsec = false) =>
+  mc(mode, {
+    connected: true,
+    account_id: 'acct_1',
+    secrets: [{ kind: 'secret_key', store: 'Secret Service (GNOME Keyring)' }, ...(whsec ? [{ kind: 'webhook_secret' as const, store: 'Secret Service (GNOME Keyring)' }] : [])],
+  });
+
+function states(c: ConnectionStatus, f = noFacts(), acc: AccountStatus | null = null) {
+  const cl = deriveChecklist({ connection: c, facts: f, accounts: { test: acc, live: null } });
+  return { cl, s: Object.fromEntries(cl.steps.map((x) => [x.id, x.state])) as Record<StepId, string>, d: Object.fromEntries(cl.steps.map((x) => [x.id, x.detail])) as Record<StepId, string> };
+}
+
+describe('checklist derivation', () => {
+  test('a fresh install: choose a method, everything else waits and says why', () => {
+    const { cl, s, d } = states(conn());
+    expect(cl.current).toBe('method');
+    expect(cl.done).toBe(false);
+    expect(s).toMatchObject({ method: 'todo', credentials: 'blocked', webhook: 'blocked', receiving: 'blocked', test_payment: 'blocked', account: 'blocked' });
+    expect(d.credentials).toBe('Choose a method first.');
+    for (const step of cl.steps) expect(step.detail.length).toBeGreaterThan(5);
+  });
+  test('keys chosen → keys asked for; keys saved → the signing secret is missing and why it matters', () => {
+    expect(states(conn({ method: 'keys' })).d.credentials).toMatch(/No keys saved yet/);
+    const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test') }));
+    expect(s.credentials).toBe('done');
+    expect(cl.current).toBe('webhook');
+    expect(d.webhook).toMatch(/gateway will not process payments/);
+  });
+  test('secret saved, relay listening, nothing arrived → the webhook is not reaching FluxStore', () => {
+    const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'http://127.0.0.1:1/api/webhooks/stripe' } }));
+    expect(s.webhook).toBe('done');
+    expect(cl.current).toBe('receiving');
+    expect(d.receiving).toMatch(/not reaching FluxStore/);
+  });
+  test('a rejected delivery explains the receiving step', () => {
+    const f = noFacts();
+    f.last_rejection = { id: 1, received_at: 5, code: 'signature_invalid', size: 10, peer: null };
+    const { d } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x' } }), f);
+    expect(d.receiving).toBe('Signature mismatch: the signing secret does not match this endpoint.');
+  });
+  test('an old no_signing_secret rejection stops mattering once a secret is saved', () => {
+    const f = noFacts();
+    f.last_rejection = { id: 1, received_at: 5, code: 'no_signing_secret', size: 10, peer: null };
+    expect(states(conn({ method: 'keys', test: keyed('test') }), f).d.receiving).toMatch(/No signing secret/);
+    expect(states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x' } }), f).d.receiving).toMatch(/not reaching/);
+  });
+  test('events then a paid test order tick receiving and test payment', () => {
+    const f = noFacts();
+    f.test.last_event_at = 100;
+    let r = states(conn({ method: 'keys', test: keyed('test', true) }), f);
+    expect(r.s.receiving).toBe('done');
+    expect(r.s.test_payment).toBe('todo');
+    expect(r.d.test_payment).toMatch(/4242 4242 4242 4242/);
+    f.test.first_paid_order = ['cs_test_1', 120];
+    r = states(conn({ method: 'keys', test: keyed('test', true) }), f);
+    expect(r.s.test_payment).toBe('done');
+    expect(r.d.test_payment).toMatch(/cs_test_1/);
+  });
+  test('account requirements are named; enabled ticks', () => {
+    const r = states(conn({ method: 'keys', test: keyed('test', true) }), noFacts(), account(false));
+    expect(r.s.account).toBe('todo');
+    expect(r.d.account).toMatch(/Payouts are not enabled yet\. Stripe still needs a bank account for payouts/);
+    expect(states(conn({ method: 'keys', test: keyed('test', true) }), noFacts(), account(true)).s.account).toBe('done');
+  });
+  test('Connect needs no webhook; go-live asks for the live account, then its first paid order', () => {
+    const token = mc('test', { connected: true, secrets: [{ kind: 'connect_token', store: 'Keychain' }] });
+    let r = states(conn({ method: 'connect', test: token }));
+    expect(r.s.webhook).toBe('done');
+    expect(r.d.go_live).toBe('Connect your live Stripe account.');
+    const f = noFacts();
+    f.test.last_event_at = 1;
+    f.test.first_paid_order = ['cs_test_1', 1];
+    f.live.last_event_at = 2;
+    f.live.first_paid_order = ['cs_live_1', 2];
+    r = states(conn({ method: 'connect', test: token, live: { ...token, mode: 'live' } }), f, account(true));
+    expect(r.cl.done).toBe(true);
+    expect(r.cl.current).toBeNull();
+  });
+  test('keys mode: live keys without the live endpoint’s secret say so', () => {
+    const r = states(conn({ method: 'keys', test: keyed('test', true), live: keyed('live') }));
+    expect(r.d.go_live).toMatch(/Live mode has its own webhook endpoint/);
+    expect(states(conn({ method: 'keys', test: keyed('test', true), live: keyed('live', true) })).d.go_live).toMatch(/smallest package/);
+  });
+});

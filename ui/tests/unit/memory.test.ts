@@ -1,0 +1,220 @@
+// The in-memory backend's state transitions, which the browser tests and `npm run dev` rely on.
+import { describe, expect, test } from 'vitest';
+import type { BackendError } from '../../src/lib/backend/api';
+import { MemoryBackend } from '../../src/lib/backend/memory';
+import type { BackendEvents, Order, Page } from '../../src/lib/backend/types';
+
+const NOW = 1_800_000_000;
+const fresh = () => new MemoryBackend({ now: () => NOW });
+const sample = () => new MemoryBackend({ now: () => NOW, sample: true });
+const PK = 'pk_test_51AbCdEfGhIjKlMnOpQrStUv';
+const SK = 'sk_test_51AbCdEfGhIjKlMnOpQrStUv';
+
+async function rejection(p: Promise<unknown>): Promise<BackendError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as BackendError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function record<E extends keyof BackendEvents>(b: MemoryBackend, e: E): BackendEvents[E][] {
+  const seen: BackendEvents[E][] = [];
+  void b.on(e, (p) => seen.push(p));
+  return seen;
+}
+
+describe('keys and secrets', () => {
+  test('invalid keys are refused with the reason, nothing stored', async () => {
+    const b = fresh();
+    const cases: [string, string, RegExp][] = [
+      ['', SK, /Paste the publishable key/],
+      [SK, PK, /secret key in the publishable key field/],
+      [PK, PK, /publishable key in the secret key field/],
+      [PK, 'whsec_abc', /webhook signing secret, not a secret key/],
+      [PK, 'sk_live_51AbCdEfGhIjKlMnOpQrStUv', /test key but the secret key is a live key/],
+      ['pk_demo_1', SK, /must start with pk_test_ or pk_live_/],
+      [PK, 'sk_test_short', /looks cut off/],
+    ];
+    for (const [pk, sk, msg] of cases) {
+      const e = await rejection(b.call('save_keys', { publishable_key: pk, secret_key: sk }));
+      expect(e.code).toBe('invalid_key');
+      expect(e.message).toMatch(msg);
+      // No key value is ever echoed back in an error.
+      expect(e.message).not.toContain('AbCdEfGh');
+    }
+    expect((await b.call('connection_status')).test.connected).toBe(false);
+  });
+
+  test('saving keys connects that mode, trims, records where the secret lives, never its value', async () => {
+    const b = fresh();
+    const changes = record(b, 'account_changed');
+    const s = await b.call('save_keys', { publishable_key: ` ${PK} `, secret_key: `${SK}\n` });
+    expect(s.method).toBe('keys');
+    expect(s.test.connected).toBe(true);
+    expect(s.live.connected).toBe(false);
+    expect(s.test.publishable_key).toBe(PK);
+    expect(s.test.secrets).toEqual([{ kind: 'secret_key', store: 'Secret Service (GNOME Keyring)' }]);
+    expect(JSON.stringify(s)).not.toContain(SK);
+    expect(changes).toHaveLength(1);
+    const r = await b.call('save_keys', { publishable_key: PK, secret_key: 'rk_test_51AbCdEfGhIjKlMnOpQrStUv' });
+    expect(r.test.secrets.map((x) => x.kind)).toEqual(['restricted_key']);
+  });
+
+  test('the relay starts with the signing secret; a delivery before it is rejected as no_signing_secret', async () => {
+    const b = fresh();
+    await b.call('save_keys', { publishable_key: PK, secret_key: SK });
+    expect(b.simulatePayment('test')).toBeNull();
+    let facts = await b.call('checklist_facts');
+    expect(facts.last_rejection?.code).toBe('no_signing_secret');
+    expect(facts.test.event_count).toBe(0);
+    expect((await rejection(b.call('save_webhook_secret', { mode: 'test', webhook_secret: SK }))).code).toBe('invalid_key');
+    const s = await b.call('save_webhook_secret', { mode: 'test', webhook_secret: 'whsec_0123456789abcdef' });
+    expect(s.relay.listening).toBe(true);
+    expect(s.relay.local_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/stripe$/);
+    const applied = record(b, 'event_applied');
+    const session = b.simulatePayment('test', 1200, 'jpy');
+    expect(session).toMatch(/^cs_test_/);
+    expect(applied).toEqual([{ event_id: expect.any(String), event_type: 'checkout.session.completed', mode: 'test', projected: true }]);
+    facts = await b.call('checklist_facts');
+    expect(facts.test.first_paid_order).toEqual([session, NOW]);
+    expect(facts.live.first_paid_order).toBeNull();
+  });
+
+  test('creating the webhook endpoint needs the internet and a public https URL', async () => {
+    const b = fresh();
+    await b.call('save_keys', { publishable_key: PK, secret_key: SK });
+    expect((await rejection(b.call('create_webhook_endpoint', { mode: 'test', url: 'http://127.0.0.1/x' }))).code).toBe('refused');
+    b.setOnline(false);
+    expect((await rejection(b.call('create_webhook_endpoint', { mode: 'test', url: 'https://relay.example.com/api/webhooks/stripe' }))).code).toBe('offline');
+    b.setOnline(true);
+    const r = await b.call('create_webhook_endpoint', { mode: 'test', url: 'https://relay.example.com/api/webhooks/stripe' });
+    expect(r.secret_stored).toBe(true);
+    expect((await b.call('connection_status')).test.secrets.some((s) => s.kind === 'webhook_secret')).toBe(true);
+    expect((await b.call('list_api_calls', { limit: 1 }))[0]).toMatchObject({ method: 'POST', path: '/v1/webhook_endpoints' });
+  });
+});
+
+describe('orders', () => {
+  test('modes never mix and keyset paging covers every row exactly once', async () => {
+    const b = sample();
+    for (const mode of ['test', 'live'] as const) {
+      const seen: Order[] = [];
+      let after: string | null = null;
+      for (let i = 0; i < 50; i++) {
+        const page: Page<Order> = await b.call('list_orders', { mode, statuses: [], currency: null, created_from: null, created_to: null, search: null, after, limit: 7 });
+        seen.push(...page.items);
+        after = page.next;
+        if (!after) break;
+      }
+      expect(seen.every((o) => o.mode === mode)).toBe(true);
+      expect(new Set(seen.map((o) => o.session_id)).size).toBe(seen.length);
+      expect(seen.length).toBe(mode === 'test' ? 64 : 18);
+      for (let i = 1; i < seen.length; i++) expect(seen[i - 1].created).toBeGreaterThanOrEqual(seen[i].created);
+    }
+  });
+
+  test('the sample store has the promised variety', async () => {
+    const b = sample();
+    const page = await b.call('list_orders', { mode: 'test', statuses: [], currency: null, created_from: null, created_to: null, search: null, after: null, limit: 500 });
+    const currencies = new Set(page.items.map((o) => o.currency));
+    const statuses = new Set(page.items.map((o) => o.status));
+    for (const c of ['usd', 'eur', 'jpy', 'kwd']) expect(currencies).toContain(c);
+    for (const s of ['paid', 'failed', 'pending', 'refunded', 'partially_refunded', 'disputed', 'dispute_won']) expect(statuses).toContain(s);
+    expect(page.items.every((o) => o.currency !== 'kwd' || (o.amount ?? 0) % 10 === 0)).toBe(true);
+    const disputes = await b.call('list_disputes', { mode: 'test' });
+    expect(disputes.some((d) => d.due_by !== null && d.due_by < NOW && d.needs_response)).toBe(true);
+    expect(disputes.every((d) => d.order_session_id && page.items.some((o) => o.session_id === d.order_session_id))).toBe(true);
+    const invoices = await b.call('list_invoices', { mode: 'test' });
+    expect(invoices.some((i) => i.status === 'paid')).toBe(true);
+    expect(invoices.some((i) => i.status === 'open' && i.amount_paid === 0)).toBe(true);
+    expect((await b.call('list_subscriptions', { mode: 'live' })).every((s) => s.mode === 'live')).toBe(true);
+  });
+
+  test('filters: status, currency, date range and search', async () => {
+    const b = sample();
+    const q = { mode: 'test' as const, statuses: [] as string[], currency: null as string | null, created_from: null as number | null, created_to: null as number | null, search: null as string | null, after: null, limit: 500 };
+    const failed = await b.call('list_orders', { ...q, statuses: ['failed'] });
+    expect(failed.items.length).toBeGreaterThan(0);
+    expect(failed.items.every((o) => o.status === 'failed' && o.failure_message)).toBe(true);
+    expect((await b.call('list_orders', { ...q, currency: 'JPY' })).items.every((o) => o.currency === 'jpy')).toBe(true);
+    const recent = await b.call('list_orders', { ...q, created_from: NOW - 7 * 86400, created_to: NOW });
+    expect(recent.items.every((o) => o.created >= NOW - 7 * 86400)).toBe(true);
+    const any = (await b.call('list_orders', q)).items[3];
+    const byId = await b.call('list_orders', { ...q, search: any.payment_intent_id!.toUpperCase() });
+    expect(byId.items.map((o) => o.session_id)).toEqual([any.session_id]);
+  });
+
+  test('refunds: partial then full, never more than remains, audit row and timeline entry', async () => {
+    const b = sample();
+    const paid = (await b.call('list_orders', { mode: 'test', statuses: ['paid'], currency: 'usd', created_from: null, created_to: null, search: null, after: null, limit: 1 })).items[0];
+    const total = paid.amount!;
+    let d = await b.call('refund_order', { mode: 'test', session_id: paid.session_id, amount: 100, reason: 'requested_by_customer' });
+    expect(d.order.status).toBe('partially_refunded');
+    expect(d.order.amount_refunded).toBe(100);
+    expect(d.timeline.at(-1)).toMatchObject({ event_type: 'charge.refunded', source: 'api' });
+    expect((await rejection(b.call('refund_order', { mode: 'test', session_id: paid.session_id, amount: total, reason: null }))).code).toBe('refused');
+    expect((await rejection(b.call('refund_order', { mode: 'test', session_id: paid.session_id, amount: 0, reason: null }))).code).toBe('refused');
+    d = await b.call('refund_order', { mode: 'test', session_id: paid.session_id, amount: null, reason: null });
+    expect(d.order.status).toBe('refunded');
+    expect(d.order.amount_refunded).toBe(total);
+    expect((await rejection(b.call('refund_order', { mode: 'test', session_id: paid.session_id, amount: null, reason: null }))).code).toBe('refused');
+    const audit = await b.call('list_api_calls', { limit: 2 });
+    expect(audit.map((a) => a.path)).toEqual(['/v1/refunds', '/v1/refunds']);
+    expect(audit.every((a) => a.idempotency_key)).toBe(true);
+  });
+
+  test('offline: reads work, refund and account refresh fail as offline; the other mode is not_found', async () => {
+    const b = sample();
+    const online = record(b, 'online_changed');
+    b.setOnline(false);
+    expect(online).toEqual([{ online: false }]);
+    const o = (await b.call('list_orders', { mode: 'test', statuses: ['paid'], currency: null, created_from: null, created_to: null, search: null, after: null, limit: 1 })).items[0];
+    expect((await b.call('order_detail', { mode: 'test', session_id: o.session_id })).order.session_id).toBe(o.session_id);
+    expect((await rejection(b.call('refund_order', { mode: 'test', session_id: o.session_id, amount: null, reason: null }))).code).toBe('offline');
+    expect((await rejection(b.call('account_status', { mode: 'test', refresh: true }))).code).toBe('offline');
+    expect((await b.call('account_status', { mode: 'test', refresh: false }))?.charges_enabled).toBe(true);
+    expect((await rejection(b.call('order_detail', { mode: 'live', session_id: o.session_id }))).code).toBe('not_found');
+    expect((await b.call('connection_status')).online).toBe(false);
+  });
+});
+
+describe('disconnect and the sample store', () => {
+  test('disconnect removes the secrets of that mode and keeps every order', async () => {
+    const b = sample();
+    const before = await b.call('list_orders', { mode: 'live', statuses: [], currency: null, created_from: null, created_to: null, search: null, after: null, limit: 500 });
+    const s = await b.call('disconnect', { mode: 'live' });
+    expect(s.live).toMatchObject({ connected: false, secrets: [], account_id: null });
+    expect(s.test.connected).toBe(true);
+    expect(await b.call('account_status', { mode: 'live', refresh: false })).toBeNull();
+    const after = await b.call('list_orders', { mode: 'live', statuses: [], currency: null, created_from: null, created_to: null, search: null, after: null, limit: 500 });
+    expect(after.items).toEqual(before.items);
+    expect((await rejection(b.call('disconnect', { mode: 'live' }))).code).toBe('not_connected');
+    const o = before.items.find((x) => x.status === 'paid')!;
+    expect((await rejection(b.call('refund_order', { mode: 'live', session_id: o.session_id, amount: null, reason: null }))).code).toBe('not_connected');
+  });
+
+  test('the sample store is separate: opening and closing it leaves the own store untouched', async () => {
+    const b = fresh();
+    await b.call('save_keys', { publishable_key: PK, secret_key: SK });
+    const s = await b.call('open_sample_store');
+    expect(s.sample_store).toBe(true);
+    expect((await b.call('checklist_facts')).test.event_count).toBeGreaterThan(50);
+    const closed = await b.call('close_sample_store');
+    expect(closed.sample_store).toBe(false);
+    expect(closed.test.publishable_key).toBe(PK);
+    expect((await b.call('checklist_facts')).test.event_count).toBe(0);
+  });
+
+  test('Connect: authorisation completes with a token in the keyring and no webhook needed', async () => {
+    const b = fresh();
+    const changes = record(b, 'account_changed');
+    const { authorize_url } = await b.call('connect_start', { mode: 'test' });
+    expect(authorize_url).toMatch(/^https:\/\//);
+    for (let i = 0; i < 50 && changes.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(changes.at(-1)?.method).toBe('connect');
+    expect(changes.at(-1)?.test.secrets).toEqual([{ kind: 'connect_token', store: 'Secret Service (GNOME Keyring)' }]);
+    expect(b.simulatePayment('test')).toMatch(/^cs_test_/);
+  });
+});

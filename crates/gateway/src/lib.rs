@@ -1,1 +1,26 @@
-//! Stripe gateway.
+//! Everything the app asks Stripe: key validation, secrets in the OS keyring, the one
+//! outbound Stripe client (retries, audit rows, privacy guard), refunds, the webhook
+//! endpoint, and events sync into the mirror. Tauri-free.
+
+pub mod api;
+pub mod client;
+pub mod error;
+pub mod events;
+pub mod form;
+pub mod guard;
+pub mod keys;
+pub mod keystore;
+pub mod oauth;
+pub mod refund;
+pub mod secret;
+pub mod sync;
+pub mod webhook;
+
+pub use api::{AccountStatus, Requirements};
+pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
+pub use error::GatewayError;
+pub use keys::{ApiKey, KeyError, ManualKeys, PublishableKey, WebhookSecret};
+pub use keystore::{SecretKind, SecretSlot, SecretStore};
+pub use refund::{RefundOutcome, RefundReason, RefundRequest};
+pub use secret::Secret;
+pub use sync::{CancelToken, SyncOptions, SyncProgress, SyncReport};

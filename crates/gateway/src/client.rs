@@ -1,0 +1,456 @@
+//! The one outbound client for Stripe's REST API.
+//!
+//! Invariants:
+//! - Every request carries the pinned [`STRIPE_VERSION`]; every POST carries an
+//!   `Idempotency-Key`, and a retry reuses the key of the first attempt.
+//! - Retries are bounded ([`ClientConfig::max_retries`]) and happen only where Stripe says
+//!   they are safe: a connection failure, `Stripe-Should-Retry: true`, 429, or a 5xx on a GET.
+//!   `Stripe-Should-Retry: false` always wins.
+//! - Every attempt leaves one audit row in the mirror (method, path, object id, status,
+//!   Request-Id, idempotency key, duration) and never the key, token, query or body.
+//! - Errors are [`GatewayError`]s with the owner's words; Stripe's text is redacted first.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fluxstore_mirror::{ApiCall, Mirror, Mode};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+
+use crate::error::GatewayError;
+use crate::form::Form;
+use crate::keys::ApiKey;
+use crate::secret::{Secret, redact_secrets};
+
+/// The Stripe API version every request and every created webhook endpoint is pinned to.
+/// The newest version the official server libraries pin (stripe-node, stripe-go) and the
+/// one whose object shapes our reference documents; events keep their own version anyway.
+pub const STRIPE_VERSION: &str = "2026-07-29.dahlia";
+
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
+
+/// Environment variable that overrides the API base URL (the sample store and tests point
+/// it at a local fake).
+pub const API_BASE_ENV: &str = "FLUXSTORE_STRIPE_API_BASE";
+
+/// What the client authenticates with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A secret (`sk_`) or restricted (`rk_`) key pasted by the owner.
+    ApiKey(ApiKey),
+    /// A Connect access token; its mode comes from the token exchange's `livemode`.
+    ConnectToken { token: Secret, mode: Mode },
+}
+
+impl Credential {
+    pub fn mode(&self) -> Mode {
+        match self {
+            Credential::ApiKey(k) => k.mode(),
+            Credential::ConnectToken { mode, .. } => *mode,
+        }
+    }
+    fn secret(&self) -> &Secret {
+        match self {
+            Credential::ApiKey(k) => k.secret(),
+            Credential::ConnectToken { token, .. } => token,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub api_base: url::Url,
+    /// Whole-request timeout (a hang guard, not a measurement).
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// `Stripe-Account: acct_…` for acting on a connected account.
+    pub stripe_account: Option<String>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            api_base: url::Url::parse(DEFAULT_API_BASE).expect("constant URL parses"),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 2,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(8),
+            stripe_account: None,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// Defaults with the base URL taken from `api_base`, else [`API_BASE_ENV`], else Stripe.
+    pub fn from_env(api_base: Option<&str>) -> Result<ClientConfig, GatewayError> {
+        let mut cfg = ClientConfig::default();
+        let chosen = api_base
+            .map(str::to_owned)
+            .or_else(|| std::env::var(API_BASE_ENV).ok().filter(|s| !s.trim().is_empty()));
+        if let Some(base) = chosen {
+            cfg.api_base = url::Url::parse(base.trim()).map_err(|_| GatewayError::InvalidRequest {
+                message: "the Stripe API base URL is not a valid URL".to_owned(),
+                param: None,
+                code: None,
+            })?;
+        }
+        Ok(cfg)
+    }
+}
+
+/// One request as the API modules describe it.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub method: Method,
+    pub path: String,
+    pub query: Form,
+    pub body: Form,
+    /// Required for POST (set by [`Call::post`] when the caller has no derived key).
+    pub idempotency_key: Option<String>,
+    /// The object the call is about, for the audit row (else the response's `id`).
+    pub object_id: Option<String>,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Call {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            query: Form::new(),
+            body: Form::new(),
+            idempotency_key: None,
+            object_id: None,
+        }
+    }
+    pub fn post(path: impl Into<String>, body: Form, idempotency_key: Option<String>) -> Call {
+        let key = idempotency_key.unwrap_or_else(random_idempotency_key);
+        Call {
+            method: Method::POST,
+            path: path.into(),
+            query: Form::new(),
+            body,
+            idempotency_key: Some(key),
+            object_id: None,
+        }
+    }
+    pub fn object(mut self, id: &str) -> Call {
+        self.object_id = Some(id.to_owned());
+        self
+    }
+}
+
+fn random_idempotency_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("fluxstore-{}", hex::encode(bytes))
+}
+
+/// The Stripe client: one per credential. Cheap to clone.
+#[derive(Clone)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    cfg: ClientConfig,
+    credential: Credential,
+    mirror: Arc<Mutex<Mirror>>,
+}
+
+impl std::fmt::Debug for StripeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeClient")
+            .field("api_base", &self.cfg.api_base.as_str())
+            .field("mode", &self.credential.mode())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt produced, before mapping.
+enum Attempt {
+    Response { status: StatusCode, headers: HeaderMap, body: Vec<u8> },
+    Network(reqwest::Error),
+}
+
+impl StripeClient {
+    pub fn new(
+        cfg: ClientConfig,
+        credential: Credential,
+        mirror: Arc<Mutex<Mirror>>,
+    ) -> Result<StripeClient, GatewayError> {
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GatewayError::UnexpectedResponse(format!("HTTP client setup: {e}")))?;
+        Ok(StripeClient { http, cfg, credential, mirror })
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.credential.mode()
+    }
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+    /// The shared mirror (audit rows, the privacy guard, ingest).
+    pub fn mirror(&self) -> &Arc<Mutex<Mirror>> {
+        &self.mirror
+    }
+    pub(crate) fn lock_mirror(&self) -> MutexGuard<'_, Mirror> {
+        // A panic while holding the lock leaves a connection that is still consistent
+        // (SQLite transactions roll back), so a poisoned lock is safe to reuse.
+        self.mirror.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send `call`, retrying where allowed, and return the JSON body of a 2xx answer.
+    pub(crate) async fn send(&self, call: Call) -> Result<Value, GatewayError> {
+        let mut attempt: u32 = 0;
+        loop {
+            let started = Instant::now();
+            let outcome = self.attempt(&call).await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let (result, retry) = self.judge(&call, outcome);
+            self.audit(&call, &result, duration_ms);
+            match result {
+                Ok(v) => return Ok(v.body),
+                Err(failure) => {
+                    if retry && attempt < self.cfg.max_retries {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(failure.error);
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call) -> Attempt {
+        let mut url = match self.cfg.api_base.join(call.path.trim_start_matches('/')) {
+            Ok(u) => u,
+            Err(_) => return Attempt::Response {
+                status: StatusCode::BAD_REQUEST,
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+            },
+        };
+        if !call.query.is_empty() {
+            url.set_query(Some(&call.query.encode()));
+        }
+        let mut req = self
+            .http
+            .request(call.method.clone(), url)
+            .bearer_auth(self.credential.secret().expose())
+            .header("Stripe-Version", STRIPE_VERSION);
+        if let Some(acct) = &self.cfg.stripe_account {
+            req = req.header("Stripe-Account", acct);
+        }
+        if call.method == Method::POST {
+            if let Some(k) = &call.idempotency_key {
+                req = req.header("Idempotency-Key", k);
+            }
+            req = req
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(call.body.encode());
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Network(e),
+        };
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        match resp.bytes().await {
+            Ok(b) => Attempt::Response { status, headers, body: b.to_vec() },
+            Err(e) => Attempt::Network(e),
+        }
+    }
+
+    /// Map one attempt to a result and whether retrying is allowed.
+    fn judge(&self, call: &Call, outcome: Attempt) -> (Result<Success, Failure>, bool) {
+        match outcome {
+            Attempt::Network(e) => {
+                // A POST is safe to resend because it carries its idempotency key; a GET is
+                // safe anyway.
+                let error = if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Offline };
+                (Err(Failure { status: None, request_id: None, error, response_id: None }), true)
+            }
+            Attempt::Response { status, headers, body } => {
+                let request_id = header_str(&headers, "request-id");
+                let should_retry = header_str(&headers, "stripe-should-retry").map(|v| v == "true");
+                let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+                if status.is_success() {
+                    return match parsed {
+                        Some(body) => (Ok(Success { status: status.as_u16(), request_id, body }), false),
+                        None => (
+                            Err(Failure {
+                                status: Some(status.as_u16()),
+                                request_id,
+                                error: GatewayError::UnexpectedResponse("the body is not JSON".to_owned()),
+                                response_id: None,
+                            }),
+                            false,
+                        ),
+                    };
+                }
+                let error = map_error(status, parsed.as_ref(), &call.path);
+                let retry = match should_retry {
+                    Some(explicit) => explicit,
+                    None => {
+                        status == StatusCode::TOO_MANY_REQUESTS
+                            || (status.is_server_error() && call.method == Method::GET)
+                    }
+                };
+                (Err(Failure { status: Some(status.as_u16()), request_id, error, response_id: None }), retry)
+            }
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.cfg.backoff_base.saturating_mul(2u32.saturating_pow(attempt));
+        let capped = exp.min(self.cfg.backoff_max);
+        // Full jitter on the upper half: spreads retries from several clients apart.
+        let factor = 0.5 + rand::random::<f64>() * 0.5;
+        capped.mul_f64(factor)
+    }
+
+    fn audit(&self, call: &Call, result: &Result<Success, Failure>, duration_ms: u64) {
+        let (status, request_id, error_code, response_id) = match result {
+            Ok(s) => (Some(s.status), s.request_id.clone(), None, s.body.get("id").and_then(Value::as_str).map(str::to_owned)),
+            Err(f) => (f.status, f.request_id.clone(), Some(f.error.code().to_owned()), f.response_id.clone()),
+        };
+        let row = ApiCall {
+            at: unix_now(),
+            method: call.method.as_str().to_owned(),
+            path: call.path.clone(),
+            object_id: call.object_id.clone().or(response_id),
+            status,
+            request_id,
+            idempotency_key: call.idempotency_key.clone(),
+            duration_ms,
+            mode: Some(self.credential.mode()),
+            error_code,
+        };
+        if let Err(e) = self.lock_mirror().record_api_call(&row) {
+            // The call itself happened; failing it now would invite a second refund.
+            tracing::warn!(error = %e, path = %row.path, "could not write the audit row");
+        }
+    }
+}
+
+struct Success {
+    status: u16,
+    request_id: Option<String>,
+    body: Value,
+}
+
+struct Failure {
+    status: Option<u16>,
+    request_id: Option<String>,
+    error: GatewayError,
+    response_id: Option<String>,
+}
+
+fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Map Stripe's status and error object to a [`GatewayError`].
+pub(crate) fn map_error(status: StatusCode, body: Option<&Value>, path: &str) -> GatewayError {
+    let err = body.and_then(|b| b.get("error"));
+    let field = |k: &str| err.and_then(|e| e.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let message = field("message").map(|m| redact_secrets(&m));
+    let kind = field("type");
+    let code = field("code");
+    match status.as_u16() {
+        401 => GatewayError::InvalidKey,
+        402 => GatewayError::Card {
+            message: message.unwrap_or_else(|| "no reason given".to_owned()),
+            decline_code: field("decline_code"),
+        },
+        403 => GatewayError::PermissionDenied { permission: message.as_deref().and_then(permission_named) },
+        404 => GatewayError::NotFound { what: resource_name(path).to_owned() },
+        409 => GatewayError::Conflict,
+        429 => GatewayError::RateLimited,
+        400 if code.as_deref() == Some("rate_limit") => GatewayError::RateLimited,
+        400 if kind.as_deref() == Some("idempotency_error") => GatewayError::IdempotencyMismatch,
+        s if s >= 500 => GatewayError::StripeUnavailable { status: s },
+        _ => GatewayError::InvalidRequest {
+            message: message.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+            param: field("param"),
+            code,
+        },
+    }
+}
+
+/// The permission a 403 names: Stripe says "Having the 'rak_refund_write' permission would
+/// allow this request to continue."
+fn permission_named(message: &str) -> Option<String> {
+    let start = message.find("rak_")?;
+    let name: String = message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    Some(name)
+}
+
+fn resource_name(path: &str) -> &'static str {
+    let p = path.trim_start_matches("/v1/");
+    match p.split('/').next().unwrap_or("") {
+        "charges" => "charge",
+        "payment_intents" => "payment",
+        "disputes" => "dispute",
+        "refunds" => "refund",
+        "events" => "event",
+        "webhook_endpoints" => "webhook endpoint",
+        "account" | "accounts" => "account",
+        _ => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn maps_statuses_to_owner_errors_without_echoing_keys() {
+        let body = json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_****abcd"}});
+        let e = map_error(StatusCode::UNAUTHORIZED, Some(&body), "/v1/account");
+        assert_eq!(e.code(), "invalid_key");
+        assert!(!e.to_string().contains("sk_test"));
+
+        let body = json!({"error": {"type": "invalid_request_error", "message": "The provided key 'rk_test_***wxyz' does not have the required permissions for this endpoint on account 'acct_1'. Having the 'rak_refund_write' permission would allow this request to continue."}});
+        let e = map_error(StatusCode::FORBIDDEN, Some(&body), "/v1/refunds");
+        match &e {
+            GatewayError::PermissionDenied { permission } => assert_eq!(permission.as_deref(), Some("rak_refund_write")),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("rak_refund_write"));
+        assert!(!e.to_string().contains("rk_test"));
+
+        let body = json!({"error": {"type": "invalid_request_error", "message": "Amount must be no more than $10.00", "param": "amount", "code": "amount_too_large"}});
+        match map_error(StatusCode::BAD_REQUEST, Some(&body), "/v1/refunds") {
+            GatewayError::InvalidRequest { param, code, .. } => {
+                assert_eq!(param.as_deref(), Some("amount"));
+                assert_eq!(code.as_deref(), Some("amount_too_large"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let idem = json!({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters"}});
+        assert_eq!(map_error(StatusCode::BAD_REQUEST, Some(&idem), "/v1/refunds").code(), "idempotency_mismatch");
+        assert_eq!(map_error(StatusCode::PAYMENT_REQUIRED, None, "/v1/refunds").code(), "card_error");
+        assert_eq!(map_error(StatusCode::NOT_FOUND, None, "/v1/charges/ch_1").to_string(), "Stripe has no charge with that id in this account and mode.");
+        assert_eq!(map_error(StatusCode::CONFLICT, None, "/v1/refunds").code(), "conflict");
+        assert_eq!(map_error(StatusCode::TOO_MANY_REQUESTS, None, "/v1/events").code(), "rate_limited");
+        assert_eq!(map_error(StatusCode::BAD_GATEWAY, None, "/v1/events").code(), "stripe_unavailable");
+    }
+}

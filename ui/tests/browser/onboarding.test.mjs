@@ -131,3 +131,30 @@ test('Explore with a sample store opens a separate store, and leaving it restore
   await page.getByText('No test orders yet').waitFor();
   assert.deepEqual(problems, []);
 });
+
+test('Connect path: authorize at Stripe, come back connected, no webhook to configure', async () => {
+  const { page, problems } = await openApp(browser.context, server.url);
+  await page.getByRole('button', { name: 'Connect with Stripe (recommended)' }).click();
+  await waitState(page, 'credentials', 'todo');
+  assert.match(await step(page, 'credentials').textContent(), /authorize FluxStore at Stripe/);
+  await step(page, 'credentials').getByRole('button', { name: 'Connect with Stripe' }).click();
+  // The memory backend completes the loopback at once; the shell does when the browser returns.
+  await waitState(page, 'credentials', 'done');
+  assert.match(await step(page, 'webhook').textContent(), /Not needed with Connect/);
+  assert.equal(await stateOf(page, 'webhook'), 'done');
+  await simulate(page, 'simulatePayment', 'test');
+  await waitState(page, 'test_payment', 'done');
+  await page.getByRole('link', { name: 'Payment Gateways' }).click();
+  assert.equal(await page.getByTestId('method').textContent(), 'Stripe Connect');
+  assert.match(await page.getByTestId('secrets').textContent(), /Stripe Connect access token: stored in Secret Service/);
+  assert.deepEqual(problems, []);
+});
+
+test('offline: connecting is disabled and says why', async () => {
+  const { page, problems } = await openApp(browser.context, server.url);
+  await page.getByRole('button', { name: 'Connect with Stripe (recommended)' }).click();
+  await simulate(page, 'setOnline', false);
+  await page.getByText('Connecting needs the internet; you are offline.').waitFor();
+  assert.ok(await step(page, 'credentials').getByRole('button', { name: 'Connect with Stripe' }).isDisabled());
+  assert.deepEqual(problems, []);
+});

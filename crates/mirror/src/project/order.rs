@@ -60,7 +60,7 @@ pub struct OrderRow {
 }
 
 /// Newest snapshot per object of `kind`, by object id.
-fn newest<'a>(snaps: &'a [Snap], kind: Kind) -> BTreeMap<&'a str, &'a Snap> {
+fn newest(snaps: &[Snap], kind: Kind) -> BTreeMap<&str, &Snap> {
     let mut m = BTreeMap::new();
     for s in snaps.iter().filter(|s| s.kind == kind) {
         m.insert(s.object_id.as_str(), s); // later (newer) snapshots overwrite
@@ -226,7 +226,13 @@ pub fn fold(g: &Group, snaps: &[Snap], disputes: &[DisputeRow]) -> Option<OrderR
         .or(amount);
 
     let paid_at = snaps.iter().filter(|s| is_paid(s)).map(|s| s.created).min();
-    let last_failure = snaps.iter().rev().find_map(failure);
+    // The card's own words (PaymentIntent, Charge) say more than "the checkout expired".
+    let last_failure = snaps
+        .iter()
+        .rev()
+        .filter(|s| matches!(s.kind, Kind::PaymentIntent | Kind::Charge))
+        .find_map(failure)
+        .or_else(|| snaps.iter().rev().find_map(failure));
     let ds = |st: &str| disputes.iter().any(|d| d.status == st);
     let open_dispute = disputes.iter().any(|d| !dispute::is_closed(&d.status));
     let status = if ds("lost") {

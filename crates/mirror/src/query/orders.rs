@@ -47,7 +47,7 @@ fn encode_cursor(created: i64, key: &str) -> String {
 }
 
 fn decode_cursor(c: &str) -> Result<(i64, String), MirrorError> {
-    if c.len() % 2 != 0 || !c.is_ascii() {
+    if !c.len().is_multiple_of(2) || !c.is_ascii() {
         return Err(MirrorError::InvalidCursor);
     }
     let bytes = (0..c.len())

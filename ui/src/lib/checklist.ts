@@ -131,6 +131,8 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
   const paidLive = facts.live.first_paid_order;
   if (paidLive)
     steps.push({ id: 'go_live', title: 'Go live', state: 'done', detail: `Live order ${paidLive[0]} is paid. Refund it from its order page.` });
+  else if (!c.method)
+    steps.push({ id: 'go_live', title: 'Go live', state: 'blocked', detail: 'Choose a method and prove a test payment first.' });
   else if (!c.live.connected)
     steps.push({
       id: 'go_live',

@@ -122,8 +122,8 @@ test('Explore with a sample store opens a separate store, and leaving it restore
   const { page, problems } = await openApp(browser.context, server.url);
   await page.getByTestId('explore-sample').click();
   await page.getByTestId('sample-badge').waitFor();
-  await page.getByRole('link', { name: 'Orders' }).click();
   await page.getByTestId('orders').waitFor();
+  assert.match(page.url(), /#\/orders$/);
   assert.ok((await page.locator('[data-testid="orders"] tbody tr').count()) > 10);
   await page.getByRole('button', { name: 'Leave sample store' }).click();
   await page.locator('li[data-step="method"][data-state="todo"]').waitFor();

@@ -48,6 +48,17 @@ test('orders list: amounts, filters, search, Load more and the test/live switch'
   });
   await page.getByRole('button', { name: 'Clear' }).click();
 
+  // Date range: only the last 7 days.
+  const since = await page.evaluate(() => {
+    const d = new Date(Date.now() - 7 * 86400 * 1000);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  });
+  await page.getByLabel('From').fill(since);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length < 25);
+  const n = await rows(page).count();
+  assert.ok(n >= 7 && n <= 11, `orders in the last 7 days: ${n}`);
+  await page.getByRole('button', { name: 'Clear' }).click();
+
   // Keyset paging: Load more appends older rows without repeating any.
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length === 25);
   await page.getByRole('button', { name: 'Load more' }).click();

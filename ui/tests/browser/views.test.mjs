@@ -128,5 +128,12 @@ test('dark theme and empty states that say what to do', async () => {
   await screenshot(page, 'orders-empty-dark');
   await simulate(page, 'setOnline', false);
   await page.getByText('Offline — showing the local mirror').waitFor();
+  // Sync progress shows while it runs, a gap stays visible, a clean finish clears it.
+  await simulate(page, 'simulateSyncProgress', { mode: 'test', pages: 2, events: 180, newest: null, done: false, gap: null });
+  await page.getByText('Syncing test events… 180 so far').waitFor();
+  await simulate(page, 'simulateSyncProgress', { mode: 'test', pages: 3, events: 240, newest: null, done: true, gap: null });
+  await page.getByTestId('sync').waitFor({ state: 'detached' });
+  await simulate(page, 'simulateSyncProgress', { mode: 'test', pages: 3, events: 240, newest: null, done: true, gap: 'Events older than 30 days could not be fetched: 2 days are missing.' });
+  await page.getByText('2 days are missing').waitFor();
   assert.deepEqual(problems, []);
 });

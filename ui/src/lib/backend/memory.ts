@@ -394,6 +394,11 @@ export class MemoryBackend implements Backend {
     return true;
   }
 
+  /** Progress of an events sync (GET /v1/events), as the shell reports it. */
+  simulateSyncProgress(progress: BackendEvents['sync_progress']): void {
+    this.emit('sync_progress', progress);
+  }
+
   /** A delivery the relay turned away, with its reason code. */
   simulateRejection(code: string): void {
     const d = this.cur.data;

@@ -59,6 +59,8 @@ export async function startBrowser({ colorScheme = 'light' } = {}) {
     timeout: 30_000,
   });
   context.setDefaultTimeout(10_000);
+  // Copy buttons write to the real clipboard; reading it back proves what was copied.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   return {
     context,
     async close() {

@@ -63,6 +63,12 @@ test('checklist walks from nothing to a paid test order and a live order', async
   assert.equal(await setup.locator('tbody tr').count(), 12);
   assert.match(await setup.textContent(), /checkout\.session\.completed/);
   assert.match(await setup.textContent(), /invoice\.payment_failed/);
+  await setup.getByRole('button', { name: /^Copy all/ }).click();
+  await setup.getByText('Copied').first().waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied.split('\n').length, 12);
+  assert.equal(copied.split('\n')[0], 'checkout.session.completed');
+  assert.match(await setup.textContent(), /fluxstore serve/);
   await setup.getByLabel('Signing secret').fill('sk_test_51AbCdEfGhIjKlMnOpQrStUv');
   await setup.getByRole('button', { name: 'Save signing secret' }).click();
   await page.getByText('That is an API secret key, not a webhook signing secret').waitFor();

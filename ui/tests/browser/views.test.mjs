@@ -27,6 +27,9 @@ test('Payment Gateways: status, webhook health with fixes, secret stores, discon
   assert.match(await page.getByTestId('last-verified').textContent(), /Last verified test event: .+ago|now/);
   assert.match(await page.getByTestId('secrets').textContent(), /Secret key: stored in Secret Service \(GNOME Keyring\)/);
   assert.match(await page.getByTestId('secrets').textContent(), /Webhook signing secret: stored in Secret Service/);
+  await page.getByText('Webhook endpoint and signing secret').click();
+  assert.equal(await page.getByTestId('public-url').textContent(), 'https://relay.blockhaven.example/api/webhooks/stripe');
+  assert.equal(await page.getByLabel('Public endpoint URL').inputValue(), 'https://relay.blockhaven.example/api/webhooks/stripe');
   assert.match(await page.locator('main').textContent(), /Take a fee from your transactions/);
   assert.match(await page.locator('main').textContent(), /Refund payments/);
   await screenshot(page, 'gateways');

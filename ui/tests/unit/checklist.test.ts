@@ -14,7 +14,7 @@ const conn = (over: Partial<ConnectionStatus> = {}): ConnectionStatus => ({
   method: null,
   test: mc('test'),
   live: mc('live'),
-  relay: { listening: false, local_url: null },
+  relay: { listening: false, local_url: null, public_url: null },
   sample_store: false,
   online: true,
   ...over,
@@ -63,7 +63,7 @@ describe('checklist derivation', () => {
     expect(d.webhook).toMatch(/gateway will not process payments/);
   });
   test('secret saved, relay listening, nothing arrived → the webhook is not reaching FluxStore', () => {
-    const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'http://127.0.0.1:1/api/webhooks/stripe' } }));
+    const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'http://127.0.0.1:1/api/webhooks/stripe', public_url: null } }));
     expect(s.webhook).toBe('done');
     expect(cl.current).toBe('receiving');
     expect(d.receiving).toMatch(/not reaching FluxStore/);
@@ -71,14 +71,14 @@ describe('checklist derivation', () => {
   test('a rejected delivery explains the receiving step', () => {
     const f = noFacts();
     f.last_rejection = { id: 1, received_at: 5, code: 'signature_invalid', size: 10, peer: null };
-    const { d } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x' } }), f);
+    const { d } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x', public_url: null } }), f);
     expect(d.receiving).toBe('Signature mismatch: the signing secret does not match this endpoint.');
   });
   test('an old no_signing_secret rejection stops mattering once a secret is saved', () => {
     const f = noFacts();
     f.last_rejection = { id: 1, received_at: 5, code: 'no_signing_secret', size: 10, peer: null };
     expect(states(conn({ method: 'keys', test: keyed('test') }), f).d.receiving).toMatch(/No signing secret/);
-    expect(states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x' } }), f).d.receiving).toMatch(/not reaching/);
+    expect(states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x', public_url: null } }), f).d.receiving).toMatch(/not reaching/);
   });
   test('events then a paid test order tick receiving and test payment', () => {
     const f = noFacts();

@@ -12,6 +12,7 @@ export interface Connection {
   test: ModeConnection;
   live: ModeConnection;
   relayListening: boolean;
+  publicUrl: string | null;
   accounts: Record<Mode, AccountStatus | null>;
 }
 
@@ -25,6 +26,7 @@ export function freshConnection(): Connection {
     test: modeConnection('test'),
     live: modeConnection('live'),
     relayListening: false,
+    publicUrl: null,
     accounts: { test: null, live: null },
   };
 }
@@ -63,5 +65,6 @@ export function sampleConnection(now: number): Connection {
     conn.accounts[mode] = accountStatus(now, mode, id, mode === 'test');
   }
   conn.relayListening = true;
+  conn.publicUrl = 'https://relay.blockhaven.example/api/webhooks/stripe';
   return conn;
 }

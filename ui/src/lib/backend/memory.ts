@@ -155,7 +155,7 @@ export class MemoryBackend implements Backend {
       method: c.method,
       test: c.test,
       live: c.live,
-      relay: { listening: c.relayListening, local_url: c.relayListening ? RELAY_URL : null },
+      relay: { listening: c.relayListening, local_url: c.relayListening ? RELAY_URL : null, public_url: c.publicUrl },
       sample_store: this.sample !== null,
       online: this.online,
     };

@@ -192,6 +192,11 @@ export interface RelayStatus {
   listening: boolean;
   /** The intake URL on this computer, e.g. http://127.0.0.1:4343/api/webhooks/stripe. */
   local_url: string | null;
+  /**
+   * The webhook URL of the owner's public relay (`fluxstore serve` on a server, which this
+   * desktop pulls the feed from), when one is configured: the URL Stripe must be given.
+   */
+  public_url: string | null;
 }
 
 export interface ConnectionStatus {

@@ -1,0 +1,276 @@
+//! The HTTP intake: `POST /api/webhooks/stripe` and `GET /healthz`.
+//!
+//! Invariant: the raw body is verified before it is parsed, and a 2xx is sent only after the
+//! writer reports the event's batch committed. Every refusal is answered with a coarse
+//! `{"error":{"code","message"}}` (never internals) and recorded as a rejection row (time,
+//! code, size, peer; never the body) before the answer goes out.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use fluxstore_mirror::{Event, IngestOutcome, NewRejection};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::json;
+
+use crate::secrets::SigningSecrets;
+use crate::signature;
+use crate::writer::{WriteError, Writer};
+
+/// The path Stripe is configured to post to.
+pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
+
+/// State shared by every request.
+pub(crate) struct Intake {
+    pub(crate) secrets: RwLock<Arc<SigningSecrets>>,
+    pub(crate) tolerance: Duration,
+    pub(crate) body_limit: usize,
+    pub(crate) writer: Writer,
+}
+
+impl Intake {
+    pub(crate) fn secrets(&self) -> Arc<SigningSecrets> {
+        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is whole.
+        self.secrets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_secrets(&self, secrets: SigningSecrets) {
+        *self.secrets.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(secrets);
+    }
+}
+
+pub(crate) fn router(intake: Arc<Intake>) -> Router {
+    Router::new()
+        .route(WEBHOOK_PATH, any(webhook))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(intake)
+}
+
+/// A refusal: status, public code, and the detail kept for the log only.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+fn public_message(code: &str) -> &'static str {
+    match code {
+        "signature_header_missing" => "The Stripe-Signature header is missing.",
+        "signature_invalid" => "The signature does not match a configured signing secret.",
+        "timestamp_outside_tolerance" => {
+            "The signature timestamp is outside the allowed tolerance; check the clock."
+        }
+        "malformed_payload" => "The body is not a Stripe event.",
+        "payload_too_large" => "The body is larger than this endpoint accepts.",
+        "no_signing_secret" => {
+            "No webhook signing secret is configured, so events cannot be verified."
+        }
+        "storage_unavailable" => "The event could not be stored right now; retry later.",
+        "method_not_allowed" => "Only POST is accepted here.",
+        "not_found" => "Nothing is served at this path.",
+        _ => "The request was refused.",
+    }
+}
+
+fn error_body(status: StatusCode, code: &str) -> Response {
+    let body = json!({ "error": { "code": code, "message": public_message(code) } });
+    (status, axum::Json(body)).into_response()
+}
+
+fn peer_of(req: &Request) -> Option<String> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.to_string())
+}
+
+async fn refuse(intake: &Intake, refusal: Refusal, size: u64, peer: Option<String>) -> Response {
+    tracing::info!(
+        code = refusal.code,
+        size,
+        peer = peer.as_deref().unwrap_or("-"),
+        reason = %refusal.detail,
+        "webhook delivery rejected"
+    );
+    let rejection = NewRejection {
+        code: refusal.code.to_string(),
+        size,
+        peer,
+    };
+    if !intake.writer.reject(rejection).await {
+        tracing::warn!(code = refusal.code, "the rejection could not be recorded");
+    }
+    let mut response = error_body(refusal.status, refusal.code);
+    if refusal.status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
+    let peer = peer_of(&req);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if req.method() != Method::POST {
+        let refusal = Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("method {}", req.method()),
+        );
+        return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
+    }
+    let limit = intake.body_limit;
+    if declared.is_some_and(|n| n > limit as u64) {
+        let refusal = Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("declared {} bytes, limit {limit}", declared.unwrap_or(0)),
+        );
+        return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
+    }
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            let refusal = Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("body over the limit of {limit} bytes"),
+            );
+            return refuse(&intake, refusal, limit as u64 + 1, peer).await;
+        }
+        Err(e) => {
+            let refusal = Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_payload",
+                format!("the body could not be read: {e}"),
+            );
+            return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
+        }
+    };
+    let size = body.len() as u64;
+    match accept(&intake, &parts.headers, &body).await {
+        Ok(outcome) => {
+            let (id, duplicate) = match &outcome {
+                IngestOutcome::Applied { event_id, .. } => (event_id.as_str(), false),
+                IngestOutcome::Duplicate { event_id } => (event_id.as_str(), true),
+            };
+            tracing::debug!(event_id = id, duplicate, "webhook delivery stored");
+            let body = json!({ "received": true, "event_id": id, "duplicate": duplicate });
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        Err(refusal) => refuse(&intake, refusal, size, peer).await,
+    }
+}
+
+/// Secret present → header present → signature → parse → durable commit.
+async fn accept(
+    intake: &Intake,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<IngestOutcome, Refusal> {
+    let secrets = intake.secrets();
+    if secrets.is_empty() {
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_signing_secret",
+            "no signing secret is configured",
+        ));
+    }
+    let values: Vec<_> = headers.get_all("stripe-signature").iter().collect();
+    if values.is_empty() {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "signature_header_missing",
+            "no Stripe-Signature header",
+        ));
+    }
+    // Several header lines mean the same as one line joined by commas (RFC 9110 §5.3).
+    let mut header_text = String::new();
+    for value in values {
+        let Ok(text) = value.to_str() else {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "signature_invalid",
+                "the Stripe-Signature header is not visible ASCII",
+            ));
+        };
+        if !header_text.is_empty() {
+            header_text.push(',');
+        }
+        header_text.push_str(text);
+    }
+    let now = signature::unix_now();
+    signature::verify(body, &header_text, &secrets, intake.tolerance, now)
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()))?;
+    let event = Event::parse(body).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_payload",
+            format!("a signed body that is not an event: {e}"),
+        )
+    })?;
+    intake.writer.ingest(event).await.map_err(|e| match e {
+        WriteError::Refused(detail) => {
+            Refusal::new(StatusCode::BAD_REQUEST, "malformed_payload", detail)
+        }
+        other => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            other.to_string(),
+        ),
+    })
+}
+
+async fn healthz(State(intake): State<Arc<Intake>>) -> Response {
+    let secrets = !intake.secrets().is_empty();
+    if intake.writer.is_alive() {
+        let body = json!({ "status": "ok", "signing_secret": secrets });
+        (StatusCode::OK, axum::Json(body)).into_response()
+    } else {
+        error_body(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+    }
+}
+
+async fn not_found(State(intake): State<Arc<Intake>>, req: Request) -> Response {
+    // A POST to a wrong path is most likely a misconfigured webhook URL: worth a record.
+    if req.method() == Method::POST {
+        let peer = peer_of(&req);
+        let size = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let refusal = Refusal::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("POST to {}", req.uri().path()),
+        );
+        return refuse(&intake, refusal, size, peer).await;
+    }
+    error_body(StatusCode::NOT_FOUND, "not_found")
+}

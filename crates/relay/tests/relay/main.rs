@@ -1,0 +1,8 @@
+//! The relay's integration tests: one binary, real sockets on 127.0.0.1, real SQLite files.
+
+mod bad_input;
+mod durability;
+mod intake;
+mod secrets;
+mod signature;
+mod support;

@@ -1,0 +1,99 @@
+//! Secret validation, secret files and redaction.
+
+use std::io::Cursor;
+
+use fluxstore_relay::{SecretError, SecretWarning, SigningSecret, SigningSecrets};
+
+use crate::support::{OTHER_SECRET, SECRET};
+
+#[test]
+fn debug_is_redacted() {
+    let s = SigningSecret::new(SECRET).expect("valid");
+    let shown = format!("{s:?} {:?}", SigningSecrets::from(s.clone()));
+    assert!(!shown.contains("relaySuiteSecret"), "{shown}");
+    assert!(shown.contains("redacted"));
+}
+
+#[test]
+fn api_keys_and_junk_are_explained_without_echoing_them() {
+    for (text, wanted) in [
+        ("sk_test_51Habc", "secret key"),
+        ("rk_live_51Habc", "restricted key"),
+        ("pk_test_51Habc", "publishable key"),
+        ("hello", "must start with whsec_"),
+        ("whsec_", "empty"),
+        ("whsec_ab cd", "spaces"),
+    ] {
+        let err = SigningSecret::new(text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains(wanted), "{text}: {msg}");
+        assert!(!msg.contains("51Habc") && !msg.contains("ab cd"), "{msg}");
+    }
+}
+
+#[test]
+fn file_lines_blank_lines_whitespace_and_rotation() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("secrets");
+    std::fs::write(
+        &path,
+        format!("\n  {SECRET}  \n\n# the new one\n{OTHER_SECRET}\r\n{SECRET}\n"),
+    )
+    .expect("write");
+    set_mode(&path, 0o600);
+    let (secrets, warnings) = SigningSecrets::from_file(&path).expect("loads");
+    assert_eq!(secrets.len(), 2, "duplicates collapse");
+    assert!(warnings.is_empty());
+}
+
+#[test]
+fn an_api_key_line_names_its_line_only() {
+    let text = format!("{SECRET}\nsk_live_51Hsecretvalue\n");
+    let err = SigningSecrets::parse(&text).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, SecretError::Line { line: 2, .. }), "{msg}");
+    assert!(
+        msg.contains("line 2") && msg.contains("secret key"),
+        "{msg}"
+    );
+    assert!(!msg.contains("51Hsecretvalue"));
+}
+
+#[test]
+fn empty_file_means_no_secret() {
+    let secrets = SigningSecrets::from_reader(Cursor::new("\n\n  \n")).expect("reads");
+    assert!(secrets.is_empty());
+}
+
+#[test]
+fn stdin_style_reader_loads_several() {
+    let secrets =
+        SigningSecrets::from_reader(Cursor::new(format!("{SECRET}\n{OTHER_SECRET}"))).expect("ok");
+    assert_eq!(secrets.len(), 2);
+}
+
+#[test]
+fn a_file_others_can_read_is_warned_about() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("secrets");
+    std::fs::write(&path, format!("{SECRET}\n")).expect("write");
+    set_mode(&path, 0o644);
+    let (_, warnings) = SigningSecrets::from_file(&path).expect("loads");
+    assert_eq!(warnings.len(), 1);
+    let SecretWarning::FileTooOpen { mode, .. } = &warnings[0];
+    assert_eq!(mode & 0o777, 0o644);
+    let text = warnings[0].to_string();
+    assert!(text.contains("chmod 600"));
+    assert!(!text.contains("relaySuiteSecret"));
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let err = SigningSecrets::from_file(std::path::Path::new("/nonexistent/secret")).unwrap_err();
+    assert!(err.to_string().contains("could not be read"));
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}

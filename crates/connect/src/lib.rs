@@ -77,6 +77,14 @@ impl RunningService {
     /// Bind `addr` (e.g. `127.0.0.1:0`) and serve on a spawned task.
     pub async fn start(addr: SocketAddr, config: Config) -> std::io::Result<RunningService> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        Self::spawn(listener, config)
+    }
+
+    /// Serve on an already bound listener (its address can then go into `public_url`).
+    pub fn spawn(
+        listener: tokio::net::TcpListener,
+        config: Config,
+    ) -> std::io::Result<RunningService> {
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let app = router(config).map_err(std::io::Error::other)?;

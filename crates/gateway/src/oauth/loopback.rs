@@ -1,0 +1,309 @@
+//! The one-shot loopback listener of RFC 8252 §7.3.
+//!
+//! Invariants: it binds `127.0.0.1` with an ephemeral port (the name "localhost" is never
+//! resolved); it hands back at most one callback — the first request for the callback path —
+//! and ignores everything else a browser sends (favicon requests, speculative connections
+//! that never send a byte); every connection has a read deadline and a size cap; nothing
+//! waits longer than the overall timeout or past a cancellation. Only the request line is
+//! parsed, so the cap is small and no header or body is ever interpreted.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+use super::OAuthError;
+use crate::secret::Secret;
+
+/// At most this many browser connections are served at once; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 16;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub overall: Duration,
+    pub read: Duration,
+    pub max_request: usize,
+}
+
+/// The page the browser is shown once the flow has an outcome.
+pub(crate) enum Page {
+    Success,
+    Failure(String),
+}
+
+/// The first callback, plus the means to answer the waiting browser.
+pub(crate) struct Callback {
+    pub result: Result<Secret, OAuthError>,
+    pub responder: Responder,
+}
+
+pub(crate) struct Responder {
+    reply: oneshot::Sender<Page>,
+    tasks: JoinSet<()>,
+    read: Duration,
+}
+
+impl Responder {
+    /// Show `page` to the browser that delivered the callback, then close the listener.
+    pub(crate) async fn respond(self, page: Page) {
+        let Responder {
+            reply,
+            mut tasks,
+            read,
+        } = self;
+        let _ = reply.send(page);
+        // Let the page reach the browser; bounded, since the browser might have gone away.
+        let _ =
+            tokio::time::timeout(read, async { while tasks.join_next().await.is_some() {} }).await;
+    }
+}
+
+/// Why waiting ended without a callback.
+pub(crate) async fn wait(
+    listener: TcpListener,
+    callback_path: &str,
+    expected_state: &str,
+    limits: Limits,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<Callback, OAuthError> {
+    let (tx, mut rx) = mpsc::channel::<(Result<Secret, OAuthError>, oneshot::Sender<Page>)>(1);
+    let mut tasks = JoinSet::new();
+    let deadline = tokio::time::sleep(limits.overall);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return Err(OAuthError::TimedOut { minutes: limits.overall.as_secs().div_ceil(60) }),
+            _ = cancel.wait_for(|c| *c) => return Err(OAuthError::Cancelled),
+            Some((result, reply)) = rx.recv() => {
+                return Ok(Callback { result, responder: Responder { reply, tasks, read: limits.read } });
+            }
+            accepted = listener.accept(), if tasks.len() < MAX_CONNECTIONS => {
+                let Ok((stream, _peer)) = accepted else {
+                    // e.g. out of file descriptors: back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let (path, state, tx) = (callback_path.to_owned(), expected_state.to_owned(), tx.clone());
+                tasks.spawn(serve_connection(stream, path, state, limits, tx));
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    callback_path: String,
+    expected_state: String,
+    limits: Limits,
+    tx: mpsc::Sender<(Result<Secret, OAuthError>, oneshot::Sender<Page>)>,
+) {
+    let head =
+        match tokio::time::timeout(limits.read, read_head(&mut stream, limits.max_request)).await {
+            Ok(Ok(Some(head))) => head,
+            Ok(Err(TooLarge)) => {
+                let _ = write_response(
+                    &mut stream,
+                    "431 Request Header Fields Too Large",
+                    "text/plain",
+                    "Request too large",
+                )
+                .await;
+                return;
+            }
+            // An empty or idle speculative connection, or a reset: nothing to answer.
+            Ok(Ok(None)) | Err(_) => return,
+        };
+    let mut parts = head.split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != callback_path {
+        let _ = write_response(&mut stream, "404 Not Found", "text/plain", "Not found").await;
+        return;
+    }
+    if method != "GET" {
+        let _ = write_response(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            "Method not allowed",
+        )
+        .await;
+        return;
+    }
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let result = interpret(&params, &expected_state);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    if tx.send((result, reply_tx)).await.is_err() {
+        return;
+    }
+    // The flow answers once the token exchange is done, so the page tells the truth.
+    let page = reply_rx
+        .await
+        .unwrap_or(Page::Failure("The sign-in was interrupted.".to_owned()));
+    let _ = tokio::time::timeout(
+        limits.read,
+        write_response(
+            &mut stream,
+            "200 OK",
+            "text/html; charset=utf-8",
+            &render(&page),
+        ),
+    )
+    .await;
+}
+
+/// The callback's query: a state that must match, then `code` or `error`.
+fn interpret(params: &HashMap<String, String>, expected_state: &str) -> Result<Secret, OAuthError> {
+    let state_ok = params.get("state").is_some_and(|s| {
+        use subtle_eq::eq;
+        eq(s.as_bytes(), expected_state.as_bytes())
+    });
+    if !state_ok {
+        return Err(OAuthError::StateMismatch);
+    }
+    if let Some(error) = params.get("error") {
+        let description: String = params
+            .get("error_description")
+            .map(|d| d.chars().take(300).collect())
+            .unwrap_or_default();
+        let code: String = error.chars().take(64).collect();
+        return Err(if code == "access_denied" {
+            OAuthError::Denied { description }
+        } else {
+            OAuthError::Provider { code, description }
+        });
+    }
+    match params.get("code") {
+        Some(code) if !code.is_empty() => Ok(Secret::new(code.clone())),
+        _ => Err(OAuthError::MissingCode),
+    }
+}
+
+/// Constant-time comparison of the state, so a local page cannot probe it byte by byte.
+mod subtle_eq {
+    pub(super) fn eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+struct TooLarge;
+
+/// Read up to the end of the request head; `None` for a connection closed before a request
+/// line. Returns the request line only.
+async fn read_head(stream: &mut TcpStream, cap: usize) -> Result<Option<String>, TooLarge> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let line_end = buf
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .unwrap_or(buf.len());
+            return Ok(String::from_utf8(buf[..line_end].to_vec()).ok());
+        }
+        if buf.len() > cap {
+            return Err(TooLarge);
+        }
+    }
+}
+
+async fn write_response(
+    stream: &mut TcpStream,
+    status: &str,
+    content_type: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+fn render(page: &Page) -> String {
+    let (title, message) = match page {
+        Page::Success => (
+            "Connected to Stripe",
+            "You can close this tab and return to FluxStore Desktop.".to_owned(),
+        ),
+        Page::Failure(why) => (
+            "Not connected",
+            format!("{why} You can close this tab and try again from FluxStore Desktop."),
+        ),
+    };
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>FluxStore Desktop</title></head>\
+         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\"><h1>{}</h1><p>{}</p></body></html>",
+        escape(title),
+        escape(&message)
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_state_must_match_before_anything_else_is_read() {
+        let r = interpret(&params(&[("code", "x"), ("state", "other")]), "mine");
+        assert!(matches!(r, Err(OAuthError::StateMismatch)));
+        let r = interpret(&params(&[("code", "x")]), "mine");
+        assert!(matches!(r, Err(OAuthError::StateMismatch)));
+        let r = interpret(&params(&[("code", "x"), ("state", "mine")]), "mine");
+        assert_eq!(r.unwrap().expose(), "x");
+    }
+
+    #[test]
+    fn provider_errors_keep_their_description() {
+        let r = interpret(
+            &params(&[
+                ("error", "access_denied"),
+                ("error_description", "The user denied your request"),
+                ("state", "s"),
+            ]),
+            "s",
+        );
+        match r {
+            Err(OAuthError::Denied { description }) => {
+                assert_eq!(description, "The user denied your request")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let r = interpret(&params(&[("error", "server_error"), ("state", "s")]), "s");
+        assert!(matches!(r, Err(OAuthError::Provider { code, .. }) if code == "server_error"));
+    }
+
+    #[test]
+    fn pages_escape_what_the_provider_said() {
+        let html = render(&Page::Failure("<script>x</script>".into()));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+}

@@ -1,0 +1,253 @@
+//! The desktop half of "Connect with Stripe": OAuth 2.0 for native apps (RFC 8252) against
+//! the FluxStore Connect service, with PKCE S256 and a random `state` (the `oauth2` crate).
+//!
+//! Usage: [`PendingConnect::start`] binds the loopback listener and returns at once with the
+//! authorize URL (so a UI can show it for copying when no browser opens) and a
+//! [`CancelHandle`]; [`PendingConnect::finish`] waits for the browser to come back, redeems
+//! the one-time code with the verifier, and only then shows the owner a success or failure
+//! page. The desktop never sees the platform key: the service redeems Stripe's code.
+
+mod loopback;
+mod service;
+
+use std::time::Duration;
+
+use fluxstore_mirror::Mode;
+use oauth2::basic::BasicClient;
+use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use url::Url;
+
+pub use service::revoke;
+
+use crate::secret::Secret;
+
+/// The path of the loopback redirect URI.
+pub const CALLBACK_PATH: &str = "/callback";
+/// The client id the desktop presents to the Connect service (a public client).
+pub const CLIENT_ID: &str = "fluxstore-desktop";
+
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// The Connect service's base URL, e.g. `https://connect.example.com`.
+    pub service_url: Url,
+    /// How long the owner may take in the browser (5 minutes by default).
+    pub timeout: Duration,
+    /// How long one browser connection may take to send its request.
+    pub read_timeout: Duration,
+    /// The largest request head the listener reads.
+    pub max_request_bytes: usize,
+    /// Timeout of each request to the Connect service.
+    pub http_timeout: Duration,
+}
+
+impl ConnectOptions {
+    pub fn new(service_url: Url) -> ConnectOptions {
+        ConnectOptions {
+            service_url,
+            timeout: Duration::from_secs(5 * 60),
+            read_timeout: Duration::from_secs(10),
+            max_request_bytes: 8 * 1024,
+            http_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Stripe's token fields, as handed over by the Connect service.
+#[derive(Debug)]
+pub struct ConnectTokens {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub token_type: String,
+    pub stripe_publishable_key: String,
+    /// The connected account, `acct_…`.
+    pub stripe_user_id: String,
+    pub scope: String,
+    pub livemode: bool,
+}
+
+impl ConnectTokens {
+    pub fn mode(&self) -> Mode {
+        Mode::from_livemode(self.livemode)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("FluxStore could not open a local port to receive Stripe's answer: {0}")]
+    Bind(std::io::Error),
+    #[error("the Connect service URL must be an http(s) URL")]
+    BadServiceUrl,
+    #[error("the connection was not finished within {minutes} minutes; start it again")]
+    TimedOut { minutes: u64 },
+    #[error("the connection was cancelled")]
+    Cancelled,
+    #[error(
+        "the answer that came back does not belong to this sign-in, so it was ignored for your safety; start the connection again"
+    )]
+    StateMismatch,
+    #[error("Stripe did not connect the account: {description}")]
+    Denied { description: String },
+    #[error("the connection failed ({code}): {description}")]
+    Provider { code: String, description: String },
+    #[error("the answer from the Connect service carried no code")]
+    MissingCode,
+    #[error("the Connect service could not be reached: {reason}")]
+    ServiceUnreachable { reason: &'static str },
+    #[error("the Connect service refused ({code}): {description}")]
+    ServiceRefused {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    #[error("the Connect service answered something FluxStore does not understand")]
+    BadResponse,
+    #[error("Stripe no longer accepts this connection's access token (it was already revoked)")]
+    TokenRejected,
+}
+
+impl OAuthError {
+    /// A stable code the UI can branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::Bind(_) => "loopback_unavailable",
+            OAuthError::BadServiceUrl => "bad_service_url",
+            OAuthError::TimedOut { .. } => "timed_out",
+            OAuthError::Cancelled => "cancelled",
+            OAuthError::StateMismatch => "state_mismatch",
+            OAuthError::Denied { .. } => "access_denied",
+            OAuthError::Provider { .. } => "provider_error",
+            OAuthError::MissingCode => "missing_code",
+            OAuthError::ServiceUnreachable { .. } => "service_unreachable",
+            OAuthError::ServiceRefused { .. } => "service_refused",
+            OAuthError::BadResponse => "bad_response",
+            OAuthError::TokenRejected => "token_rejected",
+        }
+    }
+}
+
+/// Cancels a pending connection from another task (a UI's Cancel button).
+#[derive(Debug, Clone)]
+pub struct CancelHandle(std::sync::Arc<watch::Sender<bool>>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// A connection in progress: the listener is bound and the authorize URL is known.
+pub struct PendingConnect {
+    options: ConnectOptions,
+    listener: TcpListener,
+    authorize_url: Url,
+    redirect_uri: Url,
+    state: CsrfToken,
+    verifier: PkceCodeVerifier,
+    cancel_tx: std::sync::Arc<watch::Sender<bool>>,
+    cancel_rx: watch::Receiver<bool>,
+}
+
+impl PendingConnect {
+    /// Bind `127.0.0.1:0` and prepare the authorize URL. Waits for nothing.
+    pub async fn start(options: ConnectOptions) -> Result<PendingConnect, OAuthError> {
+        if !matches!(options.service_url.scheme(), "http" | "https") {
+            return Err(OAuthError::BadServiceUrl);
+        }
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(OAuthError::Bind)?;
+        let port = listener.local_addr().map_err(OAuthError::Bind)?.port();
+        let redirect_uri =
+            Url::parse(&format!("http://127.0.0.1:{port}{CALLBACK_PATH}")).expect("loopback URL");
+        let client = BasicClient::new(ClientId::new(CLIENT_ID.to_owned()))
+            .set_auth_uri(AuthUrl::from_url(service::endpoint(
+                &options.service_url,
+                "/oauth/authorize",
+            )))
+            .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (authorize_url, state) = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        Ok(PendingConnect {
+            options,
+            listener,
+            authorize_url,
+            redirect_uri,
+            state,
+            verifier,
+            cancel_tx: std::sync::Arc::new(cancel_tx),
+            cancel_rx,
+        })
+    }
+
+    /// Open this in the owner's browser, or show it for copying.
+    pub fn authorize_url(&self) -> &Url {
+        &self.authorize_url
+    }
+
+    /// `http://127.0.0.1:PORT/callback`
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.cancel_tx.clone())
+    }
+
+    /// Wait for the browser, redeem the code, answer the browser, close the listener.
+    pub async fn finish(self) -> Result<ConnectTokens, OAuthError> {
+        let limits = loopback::Limits {
+            overall: self.options.timeout,
+            read: self.options.read_timeout,
+            max_request: self.options.max_request_bytes,
+        };
+        let mut cancel = self.cancel_rx.clone();
+        let callback = loopback::wait(
+            self.listener,
+            CALLBACK_PATH,
+            self.state.secret(),
+            limits,
+            self.cancel_rx,
+        )
+        .await?;
+        let loopback::Callback { result, responder } = callback;
+        let code = match result {
+            Ok(code) => code,
+            Err(e) => {
+                responder
+                    .respond(loopback::Page::Failure(sentence(&e)))
+                    .await;
+                return Err(e);
+            }
+        };
+        let http = service::http_client(self.options.http_timeout)?;
+        let exchanged = tokio::select! {
+            r = service::exchange(&http, &self.options.service_url, &code, self.verifier.secret(), &self.redirect_uri, CLIENT_ID) => r,
+            _ = cancel.wait_for(|c| *c) => Err(OAuthError::Cancelled),
+        };
+        let page = match &exchanged {
+            Ok(_) => loopback::Page::Success,
+            Err(e) => loopback::Page::Failure(sentence(e)),
+        };
+        responder.respond(page).await;
+        exchanged
+    }
+}
+
+/// An error as a sentence for the browser page.
+fn sentence(e: &OAuthError) -> String {
+    let mut s = e.to_string();
+    if let Some(first) = s.get(0..1) {
+        let upper = first.to_uppercase();
+        s.replace_range(0..1, &upper);
+    }
+    if !s.ends_with('.') {
+        s.push('.');
+    }
+    s
+}

@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod client;
+pub mod connect;
+pub mod connect_feed;
 pub mod error;
 pub mod events;
 pub mod form;

@@ -454,3 +454,53 @@ fn a_reader_sees_what_the_writer_commits() {
     assert_eq!(all_orders(&r, Mode::Test).len(), 1);
     assert!(Mirror::open_read_only(&d.path().join("absent.sqlite")).is_err());
 }
+
+#[test]
+fn searches_matching_thousands_of_orders_still_page_correctly() {
+    let (_d, mut m) = fresh();
+    let ctx = Ctx::test(ApiShape::Basil);
+    let events: Vec<_> = (0..2_100u64)
+        .map(|n| {
+            let o = OrderSpec::new(n, "usd", 100, false);
+            let s =
+                fluxstore_samples::checkout_session(&o, "complete", "paid", T0 + n as i64, &ctx);
+            let e =
+                fluxstore_samples::envelope("checkout.session.completed", s, T0 + n as i64, &ctx);
+            (
+                fluxstore_mirror::Event::parse(e.to_string().as_bytes()).unwrap(),
+                fluxstore_mirror::Source::Webhook,
+            )
+        })
+        .collect();
+    m.ingest_batch(&events).unwrap();
+    for (term, expect) in [
+        ("cs_test_", 2_100),
+        ("example", 2_100),
+        ("hopper", 2_100 / 8 + 1),
+    ] {
+        let base = OrderQuery {
+            search: Some(term.into()),
+            ..Default::default()
+        };
+        let walked = walk(&m, Mode::Test, &base, 400);
+        let all: Vec<_> = all_orders_slow(&m)
+            .into_iter()
+            .filter(|o| {
+                o.session_id.starts_with(term)
+                    || o.customer_email.as_deref().unwrap().contains(term)
+            })
+            .collect();
+        assert_eq!(walked.len(), all.len(), "{term}");
+        assert!(
+            walked.len().abs_diff(expect) <= 8,
+            "{term}: {}",
+            walked.len()
+        );
+        assert_eq!(walked, all, "{term}");
+    }
+}
+
+/// Every test order newest first, through pages (the page size is capped).
+fn all_orders_slow(m: &Mirror) -> Vec<Order> {
+    walk(m, Mode::Test, &OrderQuery::default(), 500)
+}

@@ -73,6 +73,63 @@ fn looks_like_id(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Above this many matches a search walks the table newest first instead of fetching
+/// and sorting the matches (dense matches fill a page after a short walk).
+const CANDIDATE_CAP: usize = 2_000;
+
+enum Search {
+    /// Row ids of every matching order (at most [`CANDIDATE_CAP`]).
+    Candidates(Vec<i64>),
+    /// A condition on `o` that matching rows satisfy, for a newest-first walk.
+    Scan(String, Vec<Sql>),
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Ids match by their start (through `order_links`, which also holds refund and dispute
+/// ids); e-mail addresses by any part of 3+ characters (trigram index), shorter text by a
+/// plain walk.
+fn plan_search(conn: &Connection, s: &str) -> Result<Search, MirrorError> {
+    let cap = CANDIDATE_CAP as i64 + 1;
+    let ids: Vec<i64> = if looks_like_id(s) {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT o.id FROM order_links l JOIN orders o ON o.session_id = l.order_key
+             WHERE l.object_id >= ?1 AND l.object_id < ?2 LIMIT ?3",
+        )?;
+        let upper = format!("{s}\u{10FFFF}");
+        let ids = stmt
+            .query_map(params![s, upper, cap], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        if ids.len() > CANDIDATE_CAP {
+            let p = Sql::Text(format!("{}%", like_escape(s)));
+            let cond = "(o.session_id LIKE ? ESCAPE '\\' OR o.payment_intent_id LIKE ? ESCAPE '\\' OR o.charge_id LIKE ? ESCAPE '\\')";
+            return Ok(Search::Scan(cond.into(), vec![p.clone(), p.clone(), p]));
+        }
+        ids
+    } else if s.chars().count() >= 3 {
+        let mut stmt = conn.prepare_cached(
+            "SELECT rowid FROM orders_email_fts WHERE orders_email_fts MATCH ?1 LIMIT ?2",
+        )?;
+        let phrase = format!("\"{}\"", s.replace('"', "\"\""));
+        stmt.query_map(params![phrase, cap], |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?
+    } else {
+        Vec::new()
+    };
+    if ids.len() > CANDIDATE_CAP || s.chars().count() < 3 {
+        let p = Sql::Text(format!("%{}%", like_escape(s)));
+        return Ok(Search::Scan(
+            "o.customer_email LIKE ? ESCAPE '\\'".into(),
+            vec![p],
+        ));
+    }
+    Ok(Search::Candidates(ids))
+}
+
 pub fn orders(conn: &Connection, mode: Mode, q: &OrderQuery) -> Result<Page<Order>, MirrorError> {
     let limit = if q.limit == 0 {
         50
@@ -81,6 +138,33 @@ pub fn orders(conn: &Connection, mode: Mode, q: &OrderQuery) -> Result<Page<Orde
     };
     let mut sql = format!("SELECT {COLS} FROM orders o WHERE o.livemode = ?");
     let mut args: Vec<Sql> = vec![Sql::Integer(i64::from(mode.is_live()))];
+    match q
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| plan_search(conn, s))
+        .transpose()?
+    {
+        None => {}
+        Some(Search::Candidates(ids)) => {
+            // Drive the query from the few matching rows (CROSS JOIN fixes the loop order),
+            // then sort them: cheaper than walking the whole table newest first.
+            let list = format!(
+                "[{}]",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            );
+            sql = format!(
+                "SELECT {COLS} FROM json_each(?) c CROSS JOIN orders o ON o.id = c.value WHERE o.livemode = ?"
+            );
+            args.insert(0, Sql::Text(list));
+        }
+        Some(Search::Scan(cond, extra)) => {
+            // Many matches: walking newest first finds a page of them quickly.
+            sql.push_str(&format!(" AND {cond}"));
+            args.extend(extra);
+        }
+    }
     if !q.statuses.is_empty() {
         sql.push_str(&format!(
             " AND o.status IN ({})",
@@ -110,25 +194,6 @@ pub fn orders(conn: &Connection, mode: Mode, q: &OrderQuery) -> Result<Page<Orde
         sql.push_str(" AND (o.created, o.session_id) < (?, ?)");
         args.push(Sql::Integer(created));
         args.push(Sql::Text(key));
-    }
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if looks_like_id(s) {
-            sql.push_str(" AND o.session_id IN (SELECT order_key FROM order_links WHERE object_id >= ? AND object_id < ?)");
-            args.push(Sql::Text(s.to_owned()));
-            args.push(Sql::Text(format!("{s}\u{10FFFF}")));
-        } else if s.chars().count() >= 3 {
-            sql.push_str(
-                " AND o.id IN (SELECT rowid FROM orders_email_fts WHERE orders_email_fts MATCH ?)",
-            );
-            args.push(Sql::Text(format!("\"{}\"", s.replace('"', "\"\""))));
-        } else {
-            let pattern = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            sql.push_str(" AND o.customer_email LIKE ? ESCAPE '\\'");
-            args.push(Sql::Text(format!("%{pattern}%")));
-        }
     }
     sql.push_str(" ORDER BY o.created DESC, o.session_id DESC LIMIT ?");
     args.push(Sql::Integer(i64::from(limit) + 1));

@@ -19,7 +19,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
@@ -295,7 +295,9 @@ async fn authorize(
     }
     let sep = if redirect.contains('?') { '&' } else { '?' };
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    Redirect::to(&format!("{redirect}{sep}{query}")).into_response()
+    // Stripe answers with 302 Found.
+    let location = format!("{redirect}{sep}{query}");
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 fn issue(s: &FakeState, inner: &mut Inner, scope: &str) -> (String, serde_json::Value) {

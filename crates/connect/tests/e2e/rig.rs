@@ -55,7 +55,7 @@ pub fn browser() -> reqwest::Client {
 }
 
 /// A browser that stops when it is sent to the desktop's loopback (`/callback`), so a test
-/// can play the desktop by hand. Returns the final response (the 302 towards the loopback).
+/// can play the desktop by hand. Returns the final response (the 303 towards the loopback).
 pub fn browser_stopping_at_loopback() -> reqwest::Client {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.url().path() == "/callback" || attempt.previous().len() > 10 {
@@ -100,7 +100,7 @@ pub async fn code_by_hand(rig: &Rig, challenge: &str) -> (String, String) {
         .unwrap();
     assert_eq!(
         resp.status(),
-        302,
+        303,
         "the service sends the browser back to the loopback"
     );
     let location = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();

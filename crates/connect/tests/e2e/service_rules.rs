@@ -154,7 +154,7 @@ async fn only_loopback_redirects_with_pkce_s256_are_accepted() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.status(), 303);
     assert!(
         resp.headers()["location"]
             .to_str()

@@ -42,26 +42,37 @@ pub(crate) struct Callback {
 
 pub(crate) struct Responder {
     reply: oneshot::Sender<Page>,
-    tasks: JoinSet<()>,
+    written: oneshot::Receiver<()>,
+    /// Kept so the callback's connection lives until answered; dropping aborts the rest.
+    _tasks: JoinSet<()>,
     read: Duration,
 }
+
+/// What a connection hands to the flow: the callback's outcome, where to send the page, and
+/// a signal once the page is written.
+type Delivery = (
+    Result<Secret, OAuthError>,
+    oneshot::Sender<Page>,
+    oneshot::Receiver<()>,
+);
 
 impl Responder {
     /// Show `page` to the browser that delivered the callback, then close the listener.
     pub(crate) async fn respond(self, page: Page) {
         let Responder {
             reply,
-            mut tasks,
+            written,
+            _tasks,
             read,
         } = self;
         let _ = reply.send(page);
         // Let the page reach the browser; bounded, since the browser might have gone away.
-        let _ =
-            tokio::time::timeout(read, async { while tasks.join_next().await.is_some() {} }).await;
+        // Other connections (idle preconnects) are aborted when `_tasks` drops.
+        let _ = tokio::time::timeout(read, written).await;
     }
 }
 
-/// Why waiting ended without a callback.
+/// Wait for the first callback; `Err` when the flow ended without one.
 pub(crate) async fn wait(
     listener: TcpListener,
     callback_path: &str,
@@ -69,16 +80,17 @@ pub(crate) async fn wait(
     limits: Limits,
     mut cancel: watch::Receiver<bool>,
 ) -> Result<Callback, OAuthError> {
-    let (tx, mut rx) = mpsc::channel::<(Result<Secret, OAuthError>, oneshot::Sender<Page>)>(1);
+    let (tx, mut rx) = mpsc::channel::<Delivery>(1);
     let mut tasks = JoinSet::new();
     let deadline = tokio::time::sleep(limits.overall);
     tokio::pin!(deadline);
     loop {
         tokio::select! {
             _ = &mut deadline => return Err(OAuthError::TimedOut { minutes: limits.overall.as_secs().div_ceil(60) }),
-            _ = cancel.wait_for(|c| *c) => return Err(OAuthError::Cancelled),
-            Some((result, reply)) = rx.recv() => {
-                return Ok(Callback { result, responder: Responder { reply, tasks, read: limits.read } });
+            _ = super::cancelled(&mut cancel) => return Err(OAuthError::Cancelled),
+            Some((result, reply, written)) = rx.recv() => {
+                let responder = Responder { reply, written, _tasks: tasks, read: limits.read };
+                return Ok(Callback { result, responder });
             }
             accepted = listener.accept(), if tasks.len() < MAX_CONNECTIONS => {
                 let Ok((stream, _peer)) = accepted else {
@@ -99,7 +111,7 @@ async fn serve_connection(
     callback_path: String,
     expected_state: String,
     limits: Limits,
-    tx: mpsc::Sender<(Result<Secret, OAuthError>, oneshot::Sender<Page>)>,
+    tx: mpsc::Sender<Delivery>,
 ) {
     let head =
         match tokio::time::timeout(limits.read, read_head(&mut stream, limits.max_request)).await {
@@ -139,23 +151,18 @@ async fn serve_connection(
         .collect();
     let result = interpret(&params, &expected_state);
     let (reply_tx, reply_rx) = oneshot::channel();
-    if tx.send((result, reply_tx)).await.is_err() {
+    let (written_tx, written_rx) = oneshot::channel();
+    if tx.send((result, reply_tx, written_rx)).await.is_err() {
         return;
     }
     // The flow answers once the token exchange is done, so the page tells the truth.
     let page = reply_rx
         .await
         .unwrap_or(Page::Failure("The sign-in was interrupted.".to_owned()));
-    let _ = tokio::time::timeout(
-        limits.read,
-        write_response(
-            &mut stream,
-            "200 OK",
-            "text/html; charset=utf-8",
-            &render(&page),
-        ),
-    )
-    .await;
+    let html = render(&page);
+    let write = write_response(&mut stream, "200 OK", "text/html; charset=utf-8", &html);
+    let _ = tokio::time::timeout(limits.read, write).await;
+    let _ = written_tx.send(());
 }
 
 /// The callback's query: a state that must match, then `code` or `error`.

@@ -228,7 +228,7 @@ impl PendingConnect {
         let http = service::http_client(self.options.http_timeout)?;
         let exchanged = tokio::select! {
             r = service::exchange(&http, &self.options.service_url, &code, self.verifier.secret(), &self.redirect_uri, CLIENT_ID) => r,
-            _ = cancel.wait_for(|c| *c) => Err(OAuthError::Cancelled),
+            _ = cancelled(&mut cancel) => Err(OAuthError::Cancelled),
         };
         let page = match &exchanged {
             Ok(_) => loopback::Page::Success,
@@ -236,6 +236,14 @@ impl PendingConnect {
         };
         responder.respond(page).await;
         exchanged
+    }
+}
+
+/// Resolves once cancellation was asked for; never if every handle is gone.
+pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    let asked = rx.wait_for(|c| *c).await.is_ok();
+    if !asked {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -84,14 +84,14 @@ impl SecretSlot {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
     #[error(
-        "The system keyring ({backend}) cannot be reached, so FluxStore cannot keep your Stripe secrets. \
+        "The system keyring, {backend}, cannot be reached, so FluxStore cannot keep your Stripe secrets. \
          On a desktop, make sure GNOME Keyring, KWallet or another Secret Service is running in your session; \
          on a headless machine run FluxStore inside `dbus-run-session` with gnome-keyring unlocked. \
          FluxStore never stores secrets in plain files."
     )]
     Unavailable { backend: &'static str, detail: String },
     #[error(
-        "The system keyring ({backend}) is locked. Unlock it (log in to your desktop session, or open \
+        "The system keyring, {backend}, is locked. Unlock it (log in to your desktop session, or open \
          your keyring manager and unlock the login keyring) and try again."
     )]
     Locked { backend: &'static str, detail: String },
@@ -117,7 +117,7 @@ impl KeyringError {
 /// The platform store secrets go to, in words for the owner ("where is my key?").
 pub fn backend_name() -> Option<&'static str> {
     if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")) {
-        Some("Secret Service (GNOME Keyring, KWallet)")
+        Some("Secret Service (GNOME Keyring or KWallet)")
     } else if cfg!(target_os = "macos") {
         Some("macOS Keychain")
     } else if cfg!(target_os = "windows") {

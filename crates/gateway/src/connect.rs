@@ -140,8 +140,19 @@ pub fn store_connection(
         }
     }
     record_presence(mirror, store, &refresh, tokens.refresh_token.is_some())?;
+    record_connection(mirror, service_url, tokens)?;
+    Ok(())
+}
+
+/// The non-secret half of [`store_connection`]: account, mode, scope, publishable key and
+/// service URL into the mirror's settings, and the app marked connected.
+pub fn record_connection(
+    mirror: &mut Mirror,
+    service_url: &Url,
+    tokens: &ConnectTokens,
+) -> Result<(), MirrorError> {
     mirror.set_setting(SETTING_ACCOUNT, Some(&tokens.stripe_user_id))?;
-    mirror.set_setting(SETTING_MODE, Some(mode.as_str()))?;
+    mirror.set_setting(SETTING_MODE, Some(tokens.mode().as_str()))?;
     mirror.set_setting(SETTING_SCOPE, Some(&tokens.scope))?;
     mirror.set_setting(
         SETTING_PUBLISHABLE_KEY,
@@ -150,8 +161,7 @@ pub fn store_connection(
     mirror.set_setting(SETTING_SERVICE_URL, Some(service_url.as_str()))?;
     mirror.set_setting(SETTING_CONNECTED_AT, Some(&unix_now().to_string()))?;
     mirror.set_setting(SETTING_REASON, None)?;
-    mirror.set_setting(SETTING_STATUS, Some("connected"))?;
-    Ok(())
+    mirror.set_setting(SETTING_STATUS, Some("connected"))
 }
 
 /// The connected account's access token, account id and mode. Blocking (keyring).

@@ -81,7 +81,7 @@ fn order_events(i: u64) -> Vec<Value> {
         );
         out.push(envelope("charge.dispute.created", open, opened, &ctx));
         if i % 500 >= 20 {
-            let fin = if i % 3 == 0 { "won" } else { "lost" };
+            let fin = if i.is_multiple_of(3) { "won" } else { "lost" };
             let closed = dispute(&o, fin, "fraudulent", None, true, opened, &ctx);
             out.push(envelope(
                 "charge.dispute.closed",

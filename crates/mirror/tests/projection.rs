@@ -351,6 +351,14 @@ fn test_and_live_never_mix() {
             .iter()
             .all(|e| e.mode == Mode::Test)
     );
+    let both = m.events(None, 100).unwrap();
+    assert_eq!(both.len(), 11, "both modes, each event once");
+    assert!(
+        both.windows(2)
+            .all(|w| w[0].received_at >= w[1].received_at),
+        "newest received first"
+    );
+    assert_eq!(m.events(None, 3).unwrap(), both[..3].to_vec());
     assert_eq!(
         facts.live.first_paid_order.as_ref().map(|p| p.0.as_str()),
         Some(live.session_id.as_str())

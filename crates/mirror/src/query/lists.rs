@@ -102,40 +102,47 @@ pub fn invoices(conn: &Connection, mode: Mode) -> Result<Vec<Invoice>, MirrorErr
     Ok(rows)
 }
 
-fn stored_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
-    Ok(StoredEvent {
-        id: r.get(0)?,
-        event_type: r.get(1)?,
-        created: r.get(2)?,
-        mode: Mode::from_livemode(r.get(3)?),
-        account: r.get(4)?,
-        api_version: r.get(5)?,
-        source: Source::parse(&r.get::<_, String>(6)?),
-        received_at: r.get(7)?,
-    })
+fn stored_event(r: &Row<'_>) -> rusqlite::Result<(i64, StoredEvent)> {
+    Ok((
+        r.get(8)?,
+        StoredEvent {
+            id: r.get(0)?,
+            event_type: r.get(1)?,
+            created: r.get(2)?,
+            mode: Mode::from_livemode(r.get(3)?),
+            account: r.get(4)?,
+            api_version: r.get(5)?,
+            source: Source::parse(&r.get::<_, String>(6)?),
+            received_at: r.get(7)?,
+        },
+    ))
 }
 
+/// Newest received first (ties: later stored first). Each mode is read through the
+/// `(livemode, received_at)` index; both modes are merged here rather than sorted by SQLite.
 pub fn events(
     conn: &Connection,
     mode: Option<Mode>,
     limit: u32,
 ) -> Result<Vec<StoredEvent>, MirrorError> {
-    const COLS: &str = "id, type, created, livemode, account, api_version, source, received_at";
-    let rows = match mode {
-        Some(m) => conn
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM events WHERE livemode = ?1 ORDER BY received_at DESC, created DESC, id DESC LIMIT ?2"
-            ))?
-            .query_map(params![live(m), limit], stored_event)?
-            .collect::<Result<_, _>>()?,
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM events ORDER BY received_at DESC, created DESC, id DESC LIMIT ?1"
-            ))?
-            .query_map(params![limit], stored_event)?
-            .collect::<Result<_, _>>()?,
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, type, created, livemode, account, api_version, source, received_at, rowid FROM events
+         WHERE livemode = ?1 ORDER BY received_at DESC, rowid DESC LIMIT ?2",
+    )?;
+    let modes = match mode {
+        Some(m) => vec![m],
+        None => vec![Mode::Test, Mode::Live],
     };
-    Ok(rows)
+    let mut rows: Vec<(i64, StoredEvent)> = Vec::new();
+    for m in modes {
+        let part = stmt.query_map(params![live(m), limit], stored_event)?;
+        for row in part {
+            rows.push(row?);
+        }
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse((r.1.received_at, r.0)));
+    rows.truncate(limit as usize);
+    Ok(rows.into_iter().map(|(_, e)| e).collect())
 }
 
 pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorError> {
@@ -147,11 +154,11 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
 }
 
 fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
-    let (first, last, count): (Option<i64>, Option<i64>, i64) = conn.query_row(
-        "SELECT min(received_at), max(received_at), count(*) FROM events WHERE livemode = ?1",
-        params![live(mode)],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
+    // Separate statements: SQLite answers a lone min() or max() from the index directly.
+    let one = |sql: &str| conn.query_row(sql, params![live(mode)], |r| r.get::<_, Option<i64>>(0));
+    let first = one("SELECT min(received_at) FROM events WHERE livemode = ?1")?;
+    let last = one("SELECT max(received_at) FROM events WHERE livemode = ?1")?;
+    let count = one("SELECT count(*) FROM events WHERE livemode = ?1")?.unwrap_or(0);
     let first_paid = conn
         .query_row(
             "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL

@@ -21,6 +21,12 @@ pub enum MirrorError {
     Busy,
     #[error("the mirror database schema could not be migrated: {0}")]
     Migration(String),
+    /// A value that looks like a key, token or signing secret was offered for storage. The
+    /// mirror file never holds secrets; they live in the system keyring.
+    #[error(
+        "a secret key or token must not be stored in the mirror database; keep it in the system keyring"
+    )]
+    SecretRefused,
     /// A page cursor that this mirror did not hand out (or that was altered).
     #[error("the page cursor is not valid; start again from the first page")]
     InvalidCursor,
@@ -32,7 +38,10 @@ impl MirrorError {
     /// True when the failure is the storage's, not the event's: a webhook sender should be
     /// told to retry (HTTP 503), nothing was committed.
     pub fn is_storage_unavailable(&self) -> bool {
-        !matches!(self, MirrorError::Malformed(_) | MirrorError::InvalidCursor)
+        !matches!(
+            self,
+            MirrorError::Malformed(_) | MirrorError::InvalidCursor | MirrorError::SecretRefused
+        )
     }
 }
 

@@ -7,7 +7,26 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{ApiCall, MirrorError, Mode, NewRejection, Rejection};
 
+/// Prefixes of Stripe secret keys, restricted keys, OAuth access tokens (which are `sk_`
+/// keys) and webhook signing secrets, and the HTTP bearer scheme.
+const SECRET_MARKERS: [&str; 6] = [
+    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_", "Bearer ",
+];
+
+/// Refuse any text that carries a secret: a caller's slip must not put one on disk.
+fn refuse_secrets<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> Result<(), MirrorError> {
+    if texts
+        .into_iter()
+        .flatten()
+        .any(|t| SECRET_MARKERS.iter().any(|m| t.contains(m)))
+    {
+        return Err(MirrorError::SecretRefused);
+    }
+    Ok(())
+}
+
 pub fn record_rejection(conn: &Connection, r: &NewRejection, now: i64) -> Result<(), MirrorError> {
+    refuse_secrets([Some(r.code.as_str()), r.peer.as_deref()])?;
     conn.prepare_cached(
         "INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -34,6 +53,14 @@ pub fn rejections(conn: &Connection, limit: u32) -> Result<Vec<Rejection>, Mirro
 }
 
 pub fn record_api_call(conn: &Connection, c: &ApiCall) -> Result<(), MirrorError> {
+    refuse_secrets([
+        Some(c.method.as_str()),
+        Some(c.path.as_str()),
+        c.object_id.as_deref(),
+        c.request_id.as_deref(),
+        c.idempotency_key.as_deref(),
+        c.error_code.as_deref(),
+    ])?;
     conn.prepare_cached(
         "INSERT INTO api_calls(at, method, path, object_id, status, request_id, idempotency_key, duration_ms, mode,
             error_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -89,6 +116,7 @@ pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>, MirrorErr
 }
 
 pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), MirrorError> {
+    refuse_secrets([Some(key), value])?;
     match value {
         Some(v) => conn.execute(
             "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -504,3 +504,63 @@ fn searches_matching_thousands_of_orders_still_page_correctly() {
 fn all_orders_slow(m: &Mirror) -> Vec<Order> {
     walk(m, Mode::Test, &OrderQuery::default(), 500)
 }
+
+#[test]
+fn secrets_are_refused_and_never_reach_the_file() {
+    let (d, mut m) = fresh();
+    let secrets = [
+        "sk_test_51Habc",
+        "sk_live_51Habc",
+        "rk_live_51Habc",
+        "whsec_abc123",
+        "Bearer sk_x",
+    ];
+    for s in secrets {
+        assert!(
+            matches!(
+                m.set_setting("key", Some(s)),
+                Err(MirrorError::SecretRefused)
+            ),
+            "{s}"
+        );
+        let call = ApiCall {
+            at: T0,
+            method: "GET".into(),
+            path: format!("/v1/charges?key={s}"),
+            object_id: None,
+            status: None,
+            request_id: None,
+            idempotency_key: None,
+            duration_ms: 1,
+            mode: None,
+            error_code: None,
+        };
+        assert!(
+            matches!(m.record_api_call(&call), Err(MirrorError::SecretRefused)),
+            "{s}"
+        );
+        let rej = NewRejection {
+            code: "signature_invalid".into(),
+            size: 1,
+            peer: Some(s.into()),
+        };
+        assert!(
+            matches!(m.record_rejection(&rej), Err(MirrorError::SecretRefused)),
+            "{s}"
+        );
+    }
+    assert!(!MirrorError::SecretRefused.is_storage_unavailable());
+    assert!(
+        !MirrorError::SecretRefused.to_string().contains("sk_"),
+        "the error names no secret"
+    );
+    drop(m);
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(d.path()).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for s in secrets {
+        assert!(!text.contains(s), "{s} on disk");
+    }
+}

@@ -60,11 +60,11 @@ pub fn ingest_one(
             .map(|r| (r.id.clone(), r.kind))
             .collect();
         if !seeds.is_empty() {
-            order::rederive(conn, &seeds)?;
+            order::rederive(conn, &seeds, ev)?;
         }
         match own.kind {
-            Kind::Subscription => billing::rederive_subscription(conn, &own.id)?,
-            Kind::Invoice => billing::rederive_invoice(conn, &own.id)?,
+            Kind::Subscription => billing::rederive_subscription(conn, &own.id, ev)?,
+            Kind::Invoice => billing::rederive_invoice(conn, &own.id, ev)?,
             _ => {}
         }
     }

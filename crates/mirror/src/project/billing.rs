@@ -9,9 +9,9 @@
 use rusqlite::{Connection, params};
 
 use super::{Snap, load_snaps, self_events, winner};
-use crate::MirrorError;
 use crate::event::{Kind, invoice_subscription};
 use crate::fields::{bool_at, i64_at, id_at, list_at, str_at};
+use crate::{Event, MirrorError};
 
 fn own<'a>(snaps: &'a [Snap], kind: Kind, id: &str) -> Vec<&'a Snap> {
     snaps
@@ -20,8 +20,12 @@ fn own<'a>(snaps: &'a [Snap], kind: Kind, id: &str) -> Vec<&'a Snap> {
         .collect()
 }
 
-pub fn rederive_subscription(conn: &Connection, id: &str) -> Result<(), MirrorError> {
-    let snaps = load_snaps(conn, &self_events(conn, id)?)?;
+pub fn rederive_subscription(
+    conn: &Connection,
+    id: &str,
+    fresh: &Event,
+) -> Result<(), MirrorError> {
+    let snaps = load_snaps(conn, &self_events(conn, id)?, fresh)?;
     let own = own(&snaps, Kind::Subscription, id);
     let Some(w) = winner(&own, |s| s.event_type == "customer.subscription.deleted") else {
         return Ok(());
@@ -48,8 +52,8 @@ pub fn rederive_subscription(conn: &Connection, id: &str) -> Result<(), MirrorEr
     Ok(())
 }
 
-pub fn rederive_invoice(conn: &Connection, id: &str) -> Result<(), MirrorError> {
-    let snaps = load_snaps(conn, &self_events(conn, id)?)?;
+pub fn rederive_invoice(conn: &Connection, id: &str, fresh: &Event) -> Result<(), MirrorError> {
+    let snaps = load_snaps(conn, &self_events(conn, id)?, fresh)?;
     let own = own(&snaps, Kind::Invoice, id);
     let Some(w) = winner(&own, |s| str_at(&s.obj, &["status"]) == Some("paid")) else {
         return Ok(());

@@ -14,8 +14,8 @@ pub mod order;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use crate::MirrorError;
 use crate::event::{Kind, own_kind};
+use crate::{Event, MirrorError};
 
 /// One stored event's object, as a fold sees it.
 #[derive(Debug, Clone)]
@@ -31,15 +31,32 @@ pub struct Snap {
 }
 
 /// Load the given events' objects, sorted by `(created, id)`. Events whose object the
-/// mirror does not project are skipped.
+/// mirror does not project are skipped. `fresh` is the event being ingested: it was just
+/// stored, so its parsed form is used instead of reading and parsing it again.
 pub fn load_snaps<'a>(
     conn: &Connection,
     event_ids: impl IntoIterator<Item = &'a String>,
+    fresh: &Event,
 ) -> Result<Vec<Snap>, MirrorError> {
     let mut stmt = conn
         .prepare_cached("SELECT type, created, livemode, account, raw FROM events WHERE id = ?1")?;
     let mut out = Vec::new();
     for id in event_ids {
+        if *id == fresh.id {
+            if let Some((kind, object_id)) = own_kind(&fresh.json) {
+                out.push(Snap {
+                    event_id: id.clone(),
+                    event_type: fresh.event_type.clone(),
+                    created: fresh.created,
+                    livemode: fresh.livemode,
+                    account: fresh.account.clone(),
+                    kind,
+                    object_id: object_id.to_owned(),
+                    obj: fresh.json["data"]["object"].clone(),
+                });
+            }
+            continue;
+        }
         let row = stmt
             .query_row(params![id], |r| {
                 Ok((

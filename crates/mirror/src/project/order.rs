@@ -34,9 +34,9 @@ use rusqlite::{Connection, params};
 use super::dispute::{self, DisputeRow};
 use super::group::{Group, order_group};
 use super::{Snap, load_snaps};
-use crate::MirrorError;
 use crate::event::Kind;
 use crate::fields::{at, bool_at, first_str, i64_at, id_at, list_at, str_at};
+use crate::{Event, MirrorError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
@@ -292,12 +292,16 @@ pub fn fold(g: &Group, snaps: &[Snap], disputes: &[DisputeRow]) -> Option<OrderR
 }
 
 /// Re-derive the order (and its disputes) that the objects in `seeds` belong to.
-pub fn rederive(conn: &Connection, seeds: &[(String, Kind)]) -> Result<(), MirrorError> {
+pub fn rederive(
+    conn: &Connection,
+    seeds: &[(String, Kind)],
+    fresh: &Event,
+) -> Result<(), MirrorError> {
     let g = order_group(conn, seeds)?;
     if g.objects.is_empty() {
         return Ok(());
     }
-    let snaps = load_snaps(conn, &g.events)?;
+    let snaps = load_snaps(conn, &g.events, fresh)?;
     let mut disputes = Vec::new();
     for (id, _) in g.objects.iter().filter(|(_, k)| **k == Kind::Dispute) {
         let own: Vec<&Snap> = snaps

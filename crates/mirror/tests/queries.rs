@@ -482,7 +482,7 @@ fn searches_matching_thousands_of_orders_still_page_correctly() {
             search: Some(term.into()),
             ..Default::default()
         };
-        let walked = walk(&m, Mode::Test, &base, 400);
+        let walked = walk(&m, Mode::Test, &base, 100);
         let all: Vec<_> = all_orders_slow(&m)
             .into_iter()
             .filter(|o| {

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use fluxstore_gateway::keystore::{self, KeyringError, record_presence};
 use fluxstore_gateway::keys::{KeyShape, shape_of};
+use fluxstore_gateway::keystore::{self, KeyringError, record_presence};
 use fluxstore_gateway::{
-    ApiKey, CancelToken, ClientConfig, Credential, GatewayError, ManualKeys, RefundReason, RefundRequest,
-    SecretKind, SecretSlot, SecretStore, StripeClient, SyncOptions,
+    ApiKey, CancelToken, ClientConfig, Credential, GatewayError, ManualKeys, RefundReason,
+    RefundRequest, SecretKind, SecretSlot, SecretStore, StripeClient, SyncOptions,
 };
 use fluxstore_mirror::{Mirror, Mode};
 use serde_json::{Value, json};
@@ -122,11 +122,15 @@ pub async fn run(cmd: StripeCommand) -> ExitCode {
 /// Run a command, capturing what it would print (tests call this in-process).
 pub async fn execute(cmd: StripeCommand, input: &mut dyn BufRead, interactive: bool) -> Outcome {
     let json = match &cmd {
-        StripeCommand::Keys { cmd: KeysCommand::Set(c) | KeysCommand::Status(c) }
+        StripeCommand::Keys {
+            cmd: KeysCommand::Set(c) | KeysCommand::Status(c),
+        }
         | StripeCommand::Account(c)
         | StripeCommand::Sync(c)
         | StripeCommand::Refund { common: c, .. }
-        | StripeCommand::Webhook { cmd: WebhookCommand::Create { common: c, .. } }
+        | StripeCommand::Webhook {
+            cmd: WebhookCommand::Create { common: c, .. },
+        }
         | StripeCommand::Audit { common: c, .. } => c.json,
     };
     match dispatch(cmd, input, interactive).await {
@@ -137,11 +141,26 @@ pub async fn execute(cmd: StripeCommand, input: &mut dyn BufRead, interactive: b
         },
         Err(e) => {
             let (code, message) = (e.code(), e.to_string());
-            let exit = if matches!(e, GatewayError::InvalidKey | GatewayError::Key(_)) { 3 } else { 1 };
-            if json {
-                Outcome { code: exit, stdout: format!("{:#}\n", json!({"error": {"code": code, "message": message}})), stderr: String::new() }
+            let exit = if matches!(e, GatewayError::InvalidKey | GatewayError::Key(_)) {
+                3
             } else {
-                Outcome { code: exit, stdout: String::new(), stderr: format!("error: {message}\n") }
+                1
+            };
+            if json {
+                Outcome {
+                    code: exit,
+                    stdout: format!(
+                        "{:#}\n",
+                        json!({"error": {"code": code, "message": message}})
+                    ),
+                    stderr: String::new(),
+                }
+            } else {
+                Outcome {
+                    code: exit,
+                    stdout: String::new(),
+                    stderr: format!("error: {message}\n"),
+                }
             }
         }
     }
@@ -151,8 +170,12 @@ type Done = Result<(Value, String), GatewayError>;
 
 async fn dispatch(cmd: StripeCommand, input: &mut dyn BufRead, interactive: bool) -> Done {
     match cmd {
-        StripeCommand::Keys { cmd: KeysCommand::Set(c) } => keys_set(&c, input, interactive),
-        StripeCommand::Keys { cmd: KeysCommand::Status(c) } => keys_status(&c),
+        StripeCommand::Keys {
+            cmd: KeysCommand::Set(c),
+        } => keys_set(&c, input, interactive),
+        StripeCommand::Keys {
+            cmd: KeysCommand::Status(c),
+        } => keys_status(&c),
         StripeCommand::Account(c) => {
             let a = client(&c)?.account().await?;
             let text = format!(
@@ -161,25 +184,54 @@ async fn dispatch(cmd: StripeCommand, input: &mut dyn BufRead, interactive: bool
                 yes(a.charges_enabled),
                 yes(a.payouts_enabled),
                 yes(a.details_submitted),
-                a.requirements.disabled_reason.as_ref().map(|r| format!("disabled because: {r}\n")).unwrap_or_default(),
+                a.requirements
+                    .disabled_reason
+                    .as_ref()
+                    .map(|r| format!("disabled because: {r}\n"))
+                    .unwrap_or_default(),
                 if a.requirements.currently_due.is_empty() {
                     String::new()
                 } else {
-                    format!("Stripe needs: {}\nFinish onboarding at https://dashboard.stripe.com/account/onboarding\n", a.requirements.currently_due.join(", "))
+                    format!(
+                        "Stripe needs: {}\nFinish onboarding at https://dashboard.stripe.com/account/onboarding\n",
+                        a.requirements.currently_due.join(", ")
+                    )
                 },
             );
             Ok((json!(a), text))
         }
-        StripeCommand::Refund { payment, amount, reason, common } => {
+        StripeCommand::Refund {
+            payment,
+            amount,
+            reason,
+            common,
+        } => {
             let reason = reason.as_deref().map(RefundReason::parse).transpose()?;
-            let out = client(&common)?.refund(&RefundRequest { payment, amount, reason }).await?;
-            let text = format!("refund {} {}: {} {} of charge {}\n", out.refund_id, out.status, out.amount, out.currency, out.charge_id.as_deref().unwrap_or("?"));
+            let out = client(&common)?
+                .refund(&RefundRequest {
+                    payment,
+                    amount,
+                    reason,
+                })
+                .await?;
+            let text = format!(
+                "refund {} {}: {} {} of charge {}\n",
+                out.refund_id,
+                out.status,
+                out.amount,
+                out.currency,
+                out.charge_id.as_deref().unwrap_or("?")
+            );
             Ok((json!(out), text))
         }
-        StripeCommand::Webhook { cmd: WebhookCommand::Create { url, common } } => {
+        StripeCommand::Webhook {
+            cmd: WebhookCommand::Create { url, common },
+        } => {
             let c = client(&common)?;
             let store = SecretStore::new()?;
-            let ep = c.create_webhook_endpoint(&url, &store, &common.store).await?;
+            let ep = c
+                .create_webhook_endpoint(&url, &store, &common.store)
+                .await?;
             let text = format!(
                 "webhook endpoint {} for {} ({} events); its signing secret is in {}\n",
                 ep.id,
@@ -205,7 +257,9 @@ async fn dispatch(cmd: StripeCommand, input: &mut dyn BufRead, interactive: bool
                     eprintln!("page {}: {} events ({} new)", p.pages, p.events, p.applied);
                 }
             };
-            let r = client.sync_events(&SyncOptions::default(), &mut progress, &cancel).await;
+            let r = client
+                .sync_events(&SyncOptions::default(), &mut progress, &cancel)
+                .await;
             ctrl_c.abort();
             let r = r?;
             let mut text = format!(
@@ -234,9 +288,13 @@ async fn dispatch(cmd: StripeCommand, input: &mut dyn BufRead, interactive: bool
                     c.method,
                     c.path,
                     c.object_id.as_deref().unwrap_or("-"),
-                    c.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
+                    c.status
+                        .map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
                     c.duration_ms,
-                    c.error_code.as_deref().or(c.request_id.as_deref()).unwrap_or("")
+                    c.error_code
+                        .as_deref()
+                        .or(c.request_id.as_deref())
+                        .unwrap_or("")
                 ));
             }
             Ok((json!(calls), text))
@@ -256,13 +314,19 @@ pub fn db_path(c: &Common) -> PathBuf {
     if let Some(p) = std::env::var_os("FLUXSTORE_DB") {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     let base = if cfg!(target_os = "macos") {
         home.join("Library/Application Support")
     } else if cfg!(windows) {
-        std::env::var_os("APPDATA").map(PathBuf::from).unwrap_or(home)
+        std::env::var_os("APPDATA")
+            .map(PathBuf::from)
+            .unwrap_or(home)
     } else {
-        std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".local/share"))
+        std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(".local/share"))
     };
     base.join("FluxStore").join("mirror.sqlite3")
 }
@@ -284,12 +348,20 @@ fn mode_of(c: &Common, m: &Mirror) -> Result<Mode, GatewayError> {
         Some(s) => Some(s.clone()),
         None => m.setting(&active_mode_setting(&c.store))?,
     };
-    Ok(if chosen.as_deref() == Some("live") { Mode::Live } else { Mode::Test })
+    Ok(if chosen.as_deref() == Some("live") {
+        Mode::Live
+    } else {
+        Mode::Test
+    })
 }
 
 fn read_key_file(path: &Path) -> Result<ApiKey, GatewayError> {
     let text = std::fs::read_to_string(path).map_err(|e| GatewayError::InvalidRequest {
-        message: format!("the key file {} could not be read ({})", path.display(), e.kind()),
+        message: format!(
+            "the key file {} could not be read ({})",
+            path.display(),
+            e.kind()
+        ),
         param: None,
         code: None,
     })?;
@@ -310,7 +382,10 @@ fn client(c: &Common) -> Result<StripeClient, GatewayError> {
             } else if let Some(token) = store.get(&token_slot)? {
                 Credential::ConnectToken { token, mode }
             } else {
-                return Err(GatewayError::NoKey { account: c.store.clone(), mode: mode.as_str() });
+                return Err(GatewayError::NoKey {
+                    account: c.store.clone(),
+                    mode: mode.as_str(),
+                });
             }
         }
     };
@@ -319,25 +394,39 @@ fn client(c: &Common) -> Result<StripeClient, GatewayError> {
 }
 
 /// Read one value; on a terminal, prompt with echo off (Unix `stty`) so the key is not shown.
-fn read_value(input: &mut dyn BufRead, interactive: bool, prompt: &str) -> Result<Option<String>, GatewayError> {
+fn read_value(
+    input: &mut dyn BufRead,
+    interactive: bool,
+    prompt: &str,
+) -> Result<Option<String>, GatewayError> {
     if interactive {
         eprint!("{prompt}: ");
         let _ = std::io::stderr().flush();
     }
     let hide = interactive && cfg!(unix);
     if hide {
-        let _ = std::process::Command::new("stty").arg("-echo").stdin(std::process::Stdio::inherit()).status();
+        let _ = std::process::Command::new("stty")
+            .arg("-echo")
+            .stdin(std::process::Stdio::inherit())
+            .status();
     }
     let mut line = String::new();
     let read = input.read_line(&mut line);
     if hide {
-        let _ = std::process::Command::new("stty").arg("echo").stdin(std::process::Stdio::inherit()).status();
+        let _ = std::process::Command::new("stty")
+            .arg("echo")
+            .stdin(std::process::Stdio::inherit())
+            .status();
         eprintln!();
     }
     match read {
         Ok(0) => Ok(None),
         Ok(_) => Ok(Some(line.trim().to_owned())),
-        Err(_) => Err(GatewayError::InvalidRequest { message: "the keys could not be read from the input".to_owned(), param: None, code: None }),
+        Err(_) => Err(GatewayError::InvalidRequest {
+            message: "the keys could not be read from the input".to_owned(),
+            param: None,
+            code: None,
+        }),
     }
 }
 
@@ -345,12 +434,18 @@ fn keys_set(c: &Common, input: &mut dyn BufRead, interactive: bool) -> Done {
     let (mut pk, mut sk, mut wh) = (None, None, None);
     if interactive {
         pk = read_value(input, true, "Publishable key (pk_…, optional)")?;
-        sk = read_value(input, true, "Secret key (sk_…) or restricted key (rk_…, recommended)")?;
+        sk = read_value(
+            input,
+            true,
+            "Secret key (sk_…) or restricted key (rk_…, recommended)",
+        )?;
         wh = read_value(input, true, "Webhook signing secret (whsec_…, optional)")?;
     } else {
         // Scripts: one value per line in any order, recognised by its prefix.
         for n in 1..=16 {
-            let Some(line) = read_value(input, false, "")? else { break };
+            let Some(line) = read_value(input, false, "")? else {
+                break;
+            };
             if line.is_empty() {
                 continue;
             }
@@ -360,7 +455,9 @@ fn keys_set(c: &Common, input: &mut dyn BufRead, interactive: bool) -> Done {
                 KeyShape::WebhookSecret => &mut wh,
                 KeyShape::Unknown => {
                     return Err(GatewayError::InvalidRequest {
-                        message: format!("line {n} of the input is not a Stripe key (expected pk_…, sk_…, rk_… or whsec_…)"),
+                        message: format!(
+                            "line {n} of the input is not a Stripe key (expected pk_…, sk_…, rk_… or whsec_…)"
+                        ),
                         param: None,
                         code: None,
                     });
@@ -375,7 +472,10 @@ fn keys_set(c: &Common, input: &mut dyn BufRead, interactive: bool) -> Done {
         && m != mode.as_str()
     {
         return Err(GatewayError::InvalidRequest {
-            message: format!("these are {} mode keys, but --mode {m} was given", mode.as_str()),
+            message: format!(
+                "these are {} mode keys, but --mode {m} was given",
+                mode.as_str()
+            ),
             param: None,
             code: None,
         });
@@ -392,15 +492,26 @@ fn keys_set(c: &Common, input: &mut dyn BufRead, interactive: bool) -> Done {
     }
     if let Some(p) = &keys.publishable {
         // Publishable keys are public (they ship in checkout pages): a plain setting.
-        mirror.set_setting(&format!("gateway.publishable_key.{}.{}", c.store, mode.as_str()), Some(p.as_str()))?;
+        mirror.set_setting(
+            &format!("gateway.publishable_key.{}.{}", c.store, mode.as_str()),
+            Some(p.as_str()),
+        )?;
     }
     mirror.set_setting(&active_mode_setting(&c.store), Some(mode.as_str()))?;
-    let kind = if keys.api_key.is_restricted() { "restricted key" } else { "secret key" };
+    let kind = if keys.api_key.is_restricted() {
+        "restricted key"
+    } else {
+        "secret key"
+    };
     let text = format!(
         "{} mode keys saved for store \"{}\": {kind}{} in {}\n",
         mode.as_str(),
         c.store,
-        if keys.webhook_secret.is_some() { " and webhook signing secret" } else { "" },
+        if keys.webhook_secret.is_some() {
+            " and webhook signing secret"
+        } else {
+            ""
+        },
         store.backend()
     );
     let v = json!({"store": c.store, "mode": mode, "restricted": keys.api_key.is_restricted(),
@@ -428,26 +539,41 @@ fn keys_status(c: &Common) -> Done {
                 },
                 _ => None,
             };
-            rows.push(json!({"mode": mode, "kind": kind.as_str(), "present": present,
-                             "recorded_in": recorded}));
+            rows.push(
+                json!({"mode": mode, "kind": kind.as_str(), "present": present,
+                             "recorded_in": recorded}),
+            );
         }
     }
     let backend = store.as_ref().map(SecretStore::backend).ok();
-    let err = keyring_error.as_ref().map(|e| json!({"code": e.code(), "message": e.to_string()}));
-    let mut text = format!("store \"{}\", secrets kept in {}\n", c.store, backend.unwrap_or("no supported keyring"));
+    let err = keyring_error
+        .as_ref()
+        .map(|e| json!({"code": e.code(), "message": e.to_string()}));
+    let mut text = format!(
+        "store \"{}\", secrets kept in {}\n",
+        c.store,
+        backend.unwrap_or("no supported keyring")
+    );
     for r in &rows {
         let state = match r["present"].as_bool() {
             Some(true) => "present",
             Some(false) => "missing",
             None => "unknown (keyring unreachable)",
         };
-        text.push_str(&format!("{:<5} {:<22} {state}\n", r["mode"].as_str().unwrap_or(""), r["kind"].as_str().unwrap_or("")));
+        text.push_str(&format!(
+            "{:<5} {:<22} {state}\n",
+            r["mode"].as_str().unwrap_or(""),
+            r["kind"].as_str().unwrap_or("")
+        ));
     }
     if let Some(e) = &keyring_error {
         text.push_str(&format!("warning: {e}\n"));
     }
     let mode = mode_of(c, &mirror)?;
-    Ok((json!({"store": c.store, "backend": backend, "active_mode": mode, "secrets": rows, "keyring_error": err}), text))
+    Ok((
+        json!({"store": c.store, "backend": backend, "active_mode": mode, "secrets": rows, "keyring_error": err}),
+        text,
+    ))
 }
 
 #[cfg(test)]
@@ -467,7 +593,10 @@ mod tests {
 
     impl Env {
         async fn new() -> Env {
-            Env { dir: tempfile::tempdir().unwrap(), fake: StripeFake::start(Default::default()).await.unwrap() }
+            Env {
+                dir: tempfile::tempdir().unwrap(),
+                fake: StripeFake::start(Default::default()).await.unwrap(),
+            }
         }
         fn common(&self, key: Option<&str>, json: bool) -> Common {
             let key_file = key.map(|k| {
@@ -487,7 +616,10 @@ mod tests {
         fn db_bytes(&self) -> Vec<u8> {
             let mut all = Vec::new();
             for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
-                if e.file_name().to_string_lossy().starts_with("mirror.sqlite3") {
+                if e.file_name()
+                    .to_string_lossy()
+                    .starts_with("mirror.sqlite3")
+                {
                     all.extend(std::fs::read(e.path()).unwrap());
                 }
             }
@@ -524,8 +656,18 @@ mod tests {
     #[tokio::test]
     async fn account_refund_sync_and_audit_work_end_to_end() {
         let env = Env::new().await;
-        let p = env.fake.seed_payment(&PaymentSpec { amount: 2500, currency: "eur".into(), email: "a@example.com".into(), livemode: false, created: now() - 60 });
-        let out = exec(StripeCommand::Account(env.common(Some(TEST_SECRET_KEY), false)), "").await;
+        let p = env.fake.seed_payment(&PaymentSpec {
+            amount: 2500,
+            currency: "eur".into(),
+            email: "a@example.com".into(),
+            livemode: false,
+            created: now() - 60,
+        });
+        let out = exec(
+            StripeCommand::Account(env.common(Some(TEST_SECRET_KEY), false)),
+            "",
+        )
+        .await;
         assert_eq!(out.code, 0, "{out:?}");
         assert!(out.stdout.contains("charges enabled: yes"));
 
@@ -540,7 +682,11 @@ mod tests {
         assert_eq!(out.code, 1);
         assert!(out.stdout.contains("not_a_fluxstore_object"), "{out:?}");
 
-        let out = exec(StripeCommand::Sync(env.common(Some(TEST_SECRET_KEY), true)), "").await;
+        let out = exec(
+            StripeCommand::Sync(env.common(Some(TEST_SECRET_KEY), true)),
+            "",
+        )
+        .await;
         assert_eq!(out.code, 0, "{out:?}");
         let v: Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(v["progress"]["applied"], 3);
@@ -548,33 +694,73 @@ mod tests {
         let out = exec(refund(Some(1000)), "").await;
         assert_eq!(out.code, 0, "{out:?}");
         let v: Value = serde_json::from_str(&out.stdout).unwrap();
-        assert_eq!((v["amount"].as_i64(), v["currency"].as_str()), (Some(1000), Some("eur")));
-        assert_eq!(env.fake.object(&p.charge_id).unwrap()["amount_refunded"], 1000);
+        assert_eq!(
+            (v["amount"].as_i64(), v["currency"].as_str()),
+            (Some(1000), Some("eur"))
+        );
+        assert_eq!(
+            env.fake.object(&p.charge_id).unwrap()["amount_refunded"],
+            1000
+        );
 
-        let out = exec(StripeCommand::Audit { limit: 20, common: env.common(None, true) }, "").await;
+        let out = exec(
+            StripeCommand::Audit {
+                limit: 20,
+                common: env.common(None, true),
+            },
+            "",
+        )
+        .await;
         let calls: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
-        assert!(calls.iter().any(|c| c["path"] == "/v1/refunds" && c["status"] == 200));
+        assert!(
+            calls
+                .iter()
+                .any(|c| c["path"] == "/v1/refunds" && c["status"] == 200)
+        );
         assert!(calls.iter().any(|c| c["path"] == "/v1/events"));
-        let text = exec(StripeCommand::Audit { limit: 20, common: env.common(None, false) }, "").await.stdout;
+        let text = exec(
+            StripeCommand::Audit {
+                limit: 20,
+                common: env.common(None, false),
+            },
+            "",
+        )
+        .await
+        .stdout;
         assert!(text.contains("POST /v1/refunds"), "{text}");
 
         // No secret anywhere in what was printed or stored.
         let db = env.db_bytes();
         assert!(!contains(&db, TEST_SECRET_KEY) && !contains(&db, &TEST_SECRET_KEY[8..]));
         let m = Mirror::open(&env.dir.path().join("mirror.sqlite3")).unwrap();
-        assert!(m.events(None, 50).unwrap().iter().any(|e| e.source == Source::Api), "refund recorded at once");
+        assert!(
+            m.events(None, 50)
+                .unwrap()
+                .iter()
+                .any(|e| e.source == Source::Api),
+            "refund recorded at once"
+        );
     }
 
     #[tokio::test]
     async fn keys_set_refuses_bad_input_before_touching_the_keyring() {
         let env = Env::new().await;
         let cases = [
-            ("pk_test_51Abcdefghijklmnop\nsk_live_51Abcdefghijklmnop\n", "same mode"),
+            (
+                "pk_test_51Abcdefghijklmnop\nsk_live_51Abcdefghijklmnop\n",
+                "same mode",
+            ),
             ("hello there\n", "not a Stripe key"),
             ("pk_test_51Abcdefghijklmnop\n", "secret key is empty"),
         ];
         for (stdin, expected) in cases {
-            let out = exec(StripeCommand::Keys { cmd: KeysCommand::Set(env.common(None, false)) }, stdin).await;
+            let out = exec(
+                StripeCommand::Keys {
+                    cmd: KeysCommand::Set(env.common(None, false)),
+                },
+                stdin,
+            )
+            .await;
             assert_ne!(out.code, 0);
             assert!(out.stderr.contains(expected), "{stdin:?} → {}", out.stderr);
             assert!(!out.stderr.contains("Abcdefghijklmnop"));
@@ -586,21 +772,56 @@ mod tests {
     async fn keys_set_then_status_then_calls_with_the_stored_key() {
         let env = Env::new().await;
         let common = env.common(None, true);
-        let stdin = format!("whsec_cliTestSigningSecret123\n{TEST_SECRET_KEY}\npk_test_51Abcdefghijklmnop\n");
-        let out = exec(StripeCommand::Keys { cmd: KeysCommand::Set(common.clone()) }, &stdin).await;
+        let stdin = format!(
+            "whsec_cliTestSigningSecret123\n{TEST_SECRET_KEY}\npk_test_51Abcdefghijklmnop\n"
+        );
+        let out = exec(
+            StripeCommand::Keys {
+                cmd: KeysCommand::Set(common.clone()),
+            },
+            &stdin,
+        )
+        .await;
         assert_eq!(out.code, 0, "{out:?}");
-        let out = exec(StripeCommand::Keys { cmd: KeysCommand::Status(common.clone()) }, "").await;
+        let out = exec(
+            StripeCommand::Keys {
+                cmd: KeysCommand::Status(common.clone()),
+            },
+            "",
+        )
+        .await;
         let v: Value = serde_json::from_str(&out.stdout).unwrap();
-        let present: Vec<&str> = v["secrets"].as_array().unwrap().iter().filter(|r| r["present"] == true).map(|r| r["kind"].as_str().unwrap()).collect();
+        let present: Vec<&str> = v["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["present"] == true)
+            .map(|r| r["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(present, vec!["api_key", "webhook_secret"]);
-        assert!(!out.stdout.contains("cliTestSigningSecret") && !out.stdout.contains(&TEST_SECRET_KEY[8..]));
+        assert!(
+            !out.stdout.contains("cliTestSigningSecret")
+                && !out.stdout.contains(&TEST_SECRET_KEY[8..])
+        );
 
         // The key now comes from the keyring.
         let out = exec(StripeCommand::Account(common.clone()), "").await;
         assert_eq!(out.code, 0, "{out:?}");
-        let out = exec(StripeCommand::Webhook { cmd: WebhookCommand::Create { url: "https://relay.example/api/webhooks/stripe".into(), common: common.clone() } }, "").await;
+        let out = exec(
+            StripeCommand::Webhook {
+                cmd: WebhookCommand::Create {
+                    url: "https://relay.example/api/webhooks/stripe".into(),
+                    common: common.clone(),
+                },
+            },
+            "",
+        )
+        .await;
         assert_eq!(out.code, 0, "{out:?}");
-        let secret = env.fake.webhook_endpoints()[0]["secret"].as_str().unwrap().to_owned();
+        let secret = env.fake.webhook_endpoints()[0]["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(!out.stdout.contains(&secret));
         let db = env.db_bytes();
         for s in [TEST_SECRET_KEY, "cliTestSigningSecret", secret.as_str()] {
@@ -609,9 +830,19 @@ mod tests {
         // Clean the throwaway entries.
         let store = SecretStore::new().unwrap();
         for kind in SecretKind::ALL {
-            store.delete(&SecretSlot::new(&common.store, Mode::Test, kind)).unwrap();
+            store
+                .delete(&SecretSlot::new(&common.store, Mode::Test, kind))
+                .unwrap();
         }
-        let id = env.fake.webhook_endpoints()[0]["id"].as_str().unwrap().to_owned();
-        store.delete(&SecretSlot::new(&common.store, Mode::Test, SecretKind::WebhookSecret).with_label(&id)).unwrap();
+        let id = env.fake.webhook_endpoints()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        store
+            .delete(
+                &SecretSlot::new(&common.store, Mode::Test, SecretKind::WebhookSecret)
+                    .with_label(&id),
+            )
+            .unwrap();
     }
 }

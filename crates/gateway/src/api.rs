@@ -44,10 +44,16 @@ impl AccountStatus {
         let list = |r: &Value, k: &str| -> Vec<String> {
             r.get(k)
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
-        let id = s(v, "id").ok_or_else(|| GatewayError::UnexpectedResponse("the account has no id".to_owned()))?;
+        let id = s(v, "id")
+            .ok_or_else(|| GatewayError::UnexpectedResponse("the account has no id".to_owned()))?;
         let r = v.get("requirements").cloned().unwrap_or(Value::Null);
         Ok(AccountStatus {
             id,
@@ -82,7 +88,8 @@ impl StripeClient {
         if !id.starts_with("ch_") && !id.starts_with("py_") {
             return Err(GatewayError::BadId(id.to_owned()));
         }
-        self.send(Call::get(format!("/v1/charges/{id}")).object(id)).await
+        self.send(Call::get(format!("/v1/charges/{id}")).object(id))
+            .await
     }
 
     /// `GET /v1/payment_intents/{id}` of a payment that belongs to a FluxStore order.
@@ -91,12 +98,14 @@ impl StripeClient {
         if !id.starts_with("pi_") {
             return Err(GatewayError::BadId(id.to_owned()));
         }
-        self.send(Call::get(format!("/v1/payment_intents/{id}")).object(id)).await
+        self.send(Call::get(format!("/v1/payment_intents/{id}")).object(id))
+            .await
     }
 
     /// `GET /v1/disputes/{id}` of a dispute the mirror holds.
     pub async fn dispute(&self, id: &str) -> Result<Value, GatewayError> {
         self.guard_dispute(id)?;
-        self.send(Call::get(format!("/v1/disputes/{id}")).object(id)).await
+        self.send(Call::get(format!("/v1/disputes/{id}")).object(id))
+            .await
     }
 }

@@ -89,15 +89,18 @@ impl ClientConfig {
     /// Defaults with the base URL taken from `api_base`, else [`API_BASE_ENV`], else Stripe.
     pub fn from_env(api_base: Option<&str>) -> Result<ClientConfig, GatewayError> {
         let mut cfg = ClientConfig::default();
-        let chosen = api_base
-            .map(str::to_owned)
-            .or_else(|| std::env::var(API_BASE_ENV).ok().filter(|s| !s.trim().is_empty()));
+        let chosen = api_base.map(str::to_owned).or_else(|| {
+            std::env::var(API_BASE_ENV)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+        });
         if let Some(base) = chosen {
-            cfg.api_base = url::Url::parse(base.trim()).map_err(|_| GatewayError::InvalidRequest {
-                message: "the Stripe API base URL is not a valid URL".to_owned(),
-                param: None,
-                code: None,
-            })?;
+            cfg.api_base =
+                url::Url::parse(base.trim()).map_err(|_| GatewayError::InvalidRequest {
+                    message: "the Stripe API base URL is not a valid URL".to_owned(),
+                    param: None,
+                    code: None,
+                })?;
         }
         Ok(cfg)
     }
@@ -169,7 +172,11 @@ impl std::fmt::Debug for StripeClient {
 
 /// What one attempt produced, before mapping.
 enum Attempt {
-    Response { status: StatusCode, headers: HeaderMap, body: Vec<u8> },
+    Response {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    },
     Network(reqwest::Error),
 }
 
@@ -185,7 +192,12 @@ impl StripeClient {
             .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| GatewayError::UnexpectedResponse(format!("HTTP client setup: {e}")))?;
-        Ok(StripeClient { http, cfg, credential, mirror })
+        Ok(StripeClient {
+            http,
+            cfg,
+            credential,
+            mirror,
+        })
     }
 
     pub fn mode(&self) -> Mode {
@@ -230,11 +242,13 @@ impl StripeClient {
     async fn attempt(&self, call: &Call) -> Attempt {
         let mut url = match self.cfg.api_base.join(call.path.trim_start_matches('/')) {
             Ok(u) => u,
-            Err(_) => return Attempt::Response {
-                status: StatusCode::BAD_REQUEST,
-                headers: HeaderMap::new(),
-                body: Vec::new(),
-            },
+            Err(_) => {
+                return Attempt::Response {
+                    status: StatusCode::BAD_REQUEST,
+                    headers: HeaderMap::new(),
+                    body: Vec::new(),
+                };
+            }
         };
         if !call.query.is_empty() {
             url.set_query(Some(&call.query.encode()));
@@ -262,7 +276,11 @@ impl StripeClient {
         let status = resp.status();
         let headers = resp.headers().clone();
         match resp.bytes().await {
-            Ok(b) => Attempt::Response { status, headers, body: b.to_vec() },
+            Ok(b) => Attempt::Response {
+                status,
+                headers,
+                body: b.to_vec(),
+            },
             Err(e) => Attempt::Network(e),
         }
     }
@@ -273,21 +291,46 @@ impl StripeClient {
             Attempt::Network(e) => {
                 // A POST is safe to resend because it carries its idempotency key; a GET is
                 // safe anyway.
-                let error = if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Offline };
-                (Err(Failure { status: None, request_id: None, error, response_id: None }), true)
+                let error = if e.is_timeout() {
+                    GatewayError::Timeout
+                } else {
+                    GatewayError::Offline
+                };
+                (
+                    Err(Failure {
+                        status: None,
+                        request_id: None,
+                        error,
+                        response_id: None,
+                    }),
+                    true,
+                )
             }
-            Attempt::Response { status, headers, body } => {
+            Attempt::Response {
+                status,
+                headers,
+                body,
+            } => {
                 let request_id = header_str(&headers, "request-id");
                 let should_retry = header_str(&headers, "stripe-should-retry").map(|v| v == "true");
                 let parsed: Option<Value> = serde_json::from_slice(&body).ok();
                 if status.is_success() {
                     return match parsed {
-                        Some(body) => (Ok(Success { status: status.as_u16(), request_id, body }), false),
+                        Some(body) => (
+                            Ok(Success {
+                                status: status.as_u16(),
+                                request_id,
+                                body,
+                            }),
+                            false,
+                        ),
                         None => (
                             Err(Failure {
                                 status: Some(status.as_u16()),
                                 request_id,
-                                error: GatewayError::UnexpectedResponse("the body is not JSON".to_owned()),
+                                error: GatewayError::UnexpectedResponse(
+                                    "the body is not JSON".to_owned(),
+                                ),
                                 response_id: None,
                             }),
                             false,
@@ -302,13 +345,24 @@ impl StripeClient {
                             || (status.is_server_error() && call.method == Method::GET)
                     }
                 };
-                (Err(Failure { status: Some(status.as_u16()), request_id, error, response_id: None }), retry)
+                (
+                    Err(Failure {
+                        status: Some(status.as_u16()),
+                        request_id,
+                        error,
+                        response_id: None,
+                    }),
+                    retry,
+                )
             }
         }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.cfg.backoff_base.saturating_mul(2u32.saturating_pow(attempt));
+        let exp = self
+            .cfg
+            .backoff_base
+            .saturating_mul(2u32.saturating_pow(attempt));
         let capped = exp.min(self.cfg.backoff_max);
         // Full jitter on the upper half: spreads retries from several clients apart.
         let factor = 0.5 + rand::random::<f64>() * 0.5;
@@ -317,8 +371,18 @@ impl StripeClient {
 
     fn audit(&self, call: &Call, result: &Result<Success, Failure>, duration_ms: u64) {
         let (status, request_id, error_code, response_id) = match result {
-            Ok(s) => (Some(s.status), s.request_id.clone(), None, s.body.get("id").and_then(Value::as_str).map(str::to_owned)),
-            Err(f) => (f.status, f.request_id.clone(), Some(f.error.code().to_owned()), f.response_id.clone()),
+            Ok(s) => (
+                Some(s.status),
+                s.request_id.clone(),
+                None,
+                s.body.get("id").and_then(Value::as_str).map(str::to_owned),
+            ),
+            Err(f) => (
+                f.status,
+                f.request_id.clone(),
+                Some(f.error.code().to_owned()),
+                f.response_id.clone(),
+            ),
         };
         let row = ApiCall {
             at: unix_now(),
@@ -366,7 +430,11 @@ pub(crate) fn unix_now() -> i64 {
 /// Map Stripe's status and error object to a [`GatewayError`].
 pub(crate) fn map_error(status: StatusCode, body: Option<&Value>, path: &str) -> GatewayError {
     let err = body.and_then(|b| b.get("error"));
-    let field = |k: &str| err.and_then(|e| e.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let field = |k: &str| {
+        err.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let message = field("message").map(|m| redact_secrets(&m));
     let kind = field("type");
     let code = field("code");
@@ -376,8 +444,12 @@ pub(crate) fn map_error(status: StatusCode, body: Option<&Value>, path: &str) ->
             message: message.unwrap_or_else(|| "no reason given".to_owned()),
             decline_code: field("decline_code"),
         },
-        403 => GatewayError::PermissionDenied { permission: message.as_deref().and_then(permission_named) },
-        404 => GatewayError::NotFound { what: resource_name(path).to_owned() },
+        403 => GatewayError::PermissionDenied {
+            permission: message.as_deref().and_then(permission_named),
+        },
+        404 => GatewayError::NotFound {
+            what: resource_name(path).to_owned(),
+        },
         409 => GatewayError::Conflict,
         429 => GatewayError::RateLimited,
         400 if code.as_deref() == Some("rate_limit") => GatewayError::RateLimited,
@@ -431,7 +503,9 @@ mod tests {
         let body = json!({"error": {"type": "invalid_request_error", "message": "The provided key 'rk_test_***wxyz' does not have the required permissions for this endpoint on account 'acct_1'. Having the 'rak_refund_write' permission would allow this request to continue."}});
         let e = map_error(StatusCode::FORBIDDEN, Some(&body), "/v1/refunds");
         match &e {
-            GatewayError::PermissionDenied { permission } => assert_eq!(permission.as_deref(), Some("rak_refund_write")),
+            GatewayError::PermissionDenied { permission } => {
+                assert_eq!(permission.as_deref(), Some("rak_refund_write"))
+            }
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("rak_refund_write"));
@@ -446,11 +520,29 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let idem = json!({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters"}});
-        assert_eq!(map_error(StatusCode::BAD_REQUEST, Some(&idem), "/v1/refunds").code(), "idempotency_mismatch");
-        assert_eq!(map_error(StatusCode::PAYMENT_REQUIRED, None, "/v1/refunds").code(), "card_error");
-        assert_eq!(map_error(StatusCode::NOT_FOUND, None, "/v1/charges/ch_1").to_string(), "Stripe has no charge with that id in this account and mode.");
-        assert_eq!(map_error(StatusCode::CONFLICT, None, "/v1/refunds").code(), "conflict");
-        assert_eq!(map_error(StatusCode::TOO_MANY_REQUESTS, None, "/v1/events").code(), "rate_limited");
-        assert_eq!(map_error(StatusCode::BAD_GATEWAY, None, "/v1/events").code(), "stripe_unavailable");
+        assert_eq!(
+            map_error(StatusCode::BAD_REQUEST, Some(&idem), "/v1/refunds").code(),
+            "idempotency_mismatch"
+        );
+        assert_eq!(
+            map_error(StatusCode::PAYMENT_REQUIRED, None, "/v1/refunds").code(),
+            "card_error"
+        );
+        assert_eq!(
+            map_error(StatusCode::NOT_FOUND, None, "/v1/charges/ch_1").to_string(),
+            "Stripe has no charge with that id in this account and mode."
+        );
+        assert_eq!(
+            map_error(StatusCode::CONFLICT, None, "/v1/refunds").code(),
+            "conflict"
+        );
+        assert_eq!(
+            map_error(StatusCode::TOO_MANY_REQUESTS, None, "/v1/events").code(),
+            "rate_limited"
+        );
+        assert_eq!(
+            map_error(StatusCode::BAD_GATEWAY, None, "/v1/events").code(),
+            "stripe_unavailable"
+        );
     }
 }

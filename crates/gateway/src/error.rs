@@ -11,23 +11,38 @@ use crate::keystore::KeyringError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    #[error("Stripe did not accept the API key: it is wrong, or it was revoked or rolled. Create or copy a current key in the Stripe Dashboard (Developers → API keys) and enter it again.")]
+    #[error(
+        "Stripe did not accept the API key: it is wrong, or it was revoked or rolled. Create or copy a current key in the Stripe Dashboard (Developers → API keys) and enter it again."
+    )]
     InvalidKey,
     #[error("{}", permission_message(.permission.as_deref()))]
     PermissionDenied { permission: Option<String> },
     #[error("The card was declined: {message}")]
-    Card { message: String, decline_code: Option<String> },
+    Card {
+        message: String,
+        decline_code: Option<String>,
+    },
     #[error("Stripe has no {what} with that id in this account and mode.")]
     NotFound { what: String },
-    #[error("Stripe is still processing an earlier identical request. Wait a moment and try again; nothing was done twice.")]
+    #[error(
+        "Stripe is still processing an earlier identical request. Wait a moment and try again; nothing was done twice."
+    )]
     Conflict,
-    #[error("Stripe saw this as a repeat of an earlier request with different details and did nothing. Check the details and try again.")]
+    #[error(
+        "Stripe saw this as a repeat of an earlier request with different details and did nothing. Check the details and try again."
+    )]
     IdempotencyMismatch,
     #[error("Stripe refused the request: {message}")]
-    InvalidRequest { message: String, param: Option<String>, code: Option<String> },
+    InvalidRequest {
+        message: String,
+        param: Option<String>,
+        code: Option<String>,
+    },
     #[error("Stripe is limiting how fast FluxStore may call it. Try again in a minute.")]
     RateLimited,
-    #[error("Stripe is having trouble right now (HTTP {status}). Try again later; if it persists, check status.stripe.com.")]
+    #[error(
+        "Stripe is having trouble right now (HTTP {status}). Try again later; if it persists, check status.stripe.com."
+    )]
     StripeUnavailable { status: u16 },
     #[error("Stripe could not be reached. Check the internet connection and try again.")]
     Offline,
@@ -35,11 +50,15 @@ pub enum GatewayError {
     Timeout,
     #[error("Stripe's answer could not be read ({0}).")]
     UnexpectedResponse(String),
-    #[error("FluxStore only looks at payments that belong to a FluxStore order, and {id} is not one of them.")]
+    #[error(
+        "FluxStore only looks at payments that belong to a FluxStore order, and {id} is not one of them."
+    )]
     NotAFluxStoreObject { id: String },
     #[error("{0} is not a payment, charge or dispute id (they start with pi_, ch_, dp_ or du_).")]
     BadId(String),
-    #[error("No API key is stored for the {mode} mode of store \"{account}\". Enter your keys first (fluxstore keys set).")]
+    #[error(
+        "No API key is stored for the {mode} mode of store \"{account}\". Enter your keys first (fluxstore keys set)."
+    )]
     NoKey { account: String, mode: &'static str },
     #[error("Stopped before the end, as asked.")]
     Cancelled,

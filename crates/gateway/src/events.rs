@@ -54,7 +54,9 @@ impl StripeClient {
             .get("data")
             .and_then(Value::as_array)
             .cloned()
-            .ok_or_else(|| GatewayError::UnexpectedResponse("the event list has no data".to_owned()))?;
+            .ok_or_else(|| {
+                GatewayError::UnexpectedResponse("the event list has no data".to_owned())
+            })?;
         let has_more = v.get("has_more").and_then(Value::as_bool).unwrap_or(false);
         Ok(EventPage { data, has_more })
     }

@@ -38,7 +38,8 @@ impl Form {
     }
     /// `key[sub]=value` (a hash parameter such as `metadata` or `created`).
     pub fn push_nested(&mut self, key: &str, sub: &str, value: impl ToString) -> &mut Form {
-        self.pairs.push((format!("{key}[{sub}]"), value.to_string()));
+        self.pairs
+            .push((format!("{key}[{sub}]"), value.to_string()));
         self
     }
     pub fn is_empty(&self) -> bool {

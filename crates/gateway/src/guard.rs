@@ -55,7 +55,11 @@ impl StripeClient {
             return Err(GatewayError::BadId(id.to_owned()));
         }
         let mode = self.mode();
-        let found = self.lock_mirror().disputes(mode)?.into_iter().find(|d| d.id == id);
+        let found = self
+            .lock_mirror()
+            .disputes(mode)?
+            .into_iter()
+            .find(|d| d.id == id);
         found.ok_or_else(|| GatewayError::NotAFluxStoreObject { id: id.to_owned() })
     }
 

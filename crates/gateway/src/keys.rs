@@ -40,16 +40,27 @@ pub enum KeyShape {
 pub enum KeyError {
     #[error("The {} is empty. Copy it from the Stripe Dashboard (Developers → API keys).", .0.label())]
     Empty(Field),
-    #[error("That is a secret key, not a publishable key. The publishable key starts with pk_test_ or pk_live_; keep the secret key for the secret key field.")]
+    #[error(
+        "That is a secret key, not a publishable key. The publishable key starts with pk_test_ or pk_live_; keep the secret key for the secret key field."
+    )]
     SecretInPublishableField,
-    #[error("That is a publishable key (pk_…), which cannot act on your account. Paste the secret key (sk_…) or, better, a restricted key (rk_…) here.")]
+    #[error(
+        "That is a publishable key (pk_…), which cannot act on your account. Paste the secret key (sk_…) or, better, a restricted key (rk_…) here."
+    )]
     PublishableInSecretField,
-    #[error("That is a webhook signing secret (whsec_…). Paste it in the webhook signing secret field; this field needs a secret key (sk_…) or restricted key (rk_…).")]
+    #[error(
+        "That is a webhook signing secret (whsec_…). Paste it in the webhook signing secret field; this field needs a secret key (sk_…) or restricted key (rk_…)."
+    )]
     WebhookSecretInKeyField,
-    #[error("That is an API key, not a webhook signing secret. The signing secret starts with whsec_ and is shown on the webhook endpoint's page in the Stripe Dashboard (Developers → Webhooks).")]
+    #[error(
+        "That is an API key, not a webhook signing secret. The signing secret starts with whsec_ and is shown on the webhook endpoint's page in the Stripe Dashboard (Developers → Webhooks)."
+    )]
     KeyAsWebhookSecret,
     #[error("The {} does not look like a Stripe key: {}", .field.label(), .expected)]
-    UnknownPrefix { field: Field, expected: &'static str },
+    UnknownPrefix {
+        field: Field,
+        expected: &'static str,
+    },
     #[error("The {} contains spaces or characters Stripe keys never have. Copy it again with the Dashboard's copy button.", .0.label())]
     BadCharacters(Field),
     #[error("The {} is too short; it was probably cut off while copying. Copy it again.", .0.label())]
@@ -116,9 +127,14 @@ impl PublishableKey {
         match shape_of(v) {
             KeyShape::Publishable(mode) => {
                 check_body(field, v, "pk_test_".len())?;
-                Ok(PublishableKey { value: v.to_owned(), mode })
+                Ok(PublishableKey {
+                    value: v.to_owned(),
+                    mode,
+                })
             }
-            KeyShape::Secret(_) | KeyShape::Restricted(_) => Err(KeyError::SecretInPublishableField),
+            KeyShape::Secret(_) | KeyShape::Restricted(_) => {
+                Err(KeyError::SecretInPublishableField)
+            }
             KeyShape::WebhookSecret => Err(KeyError::UnknownPrefix {
                 field,
                 expected: "that is a webhook signing secret (whsec_…); the publishable key starts with pk_test_ or pk_live_.",
@@ -165,7 +181,11 @@ impl ApiKey {
             }
         };
         check_body(field, v, "sk_test_".len())?;
-        Ok(ApiKey { secret: Secret::new(v), mode, restricted })
+        Ok(ApiKey {
+            secret: Secret::new(v),
+            mode,
+            restricted,
+        })
     }
     pub fn secret(&self) -> &Secret {
         &self.secret
@@ -233,13 +253,20 @@ impl ManualKeys {
         if let Some(p) = &publishable
             && p.mode() != api_key.mode()
         {
-            return Err(KeyError::ModeMismatch { publishable: p.mode(), secret: api_key.mode() });
+            return Err(KeyError::ModeMismatch {
+                publishable: p.mode(),
+                secret: api_key.mode(),
+            });
         }
         let webhook_secret = match webhook_secret.map(str::trim).filter(|s| !s.is_empty()) {
             Some(w) => Some(WebhookSecret::parse(w)?),
             None => None,
         };
-        Ok(ManualKeys { publishable, api_key, webhook_secret })
+        Ok(ManualKeys {
+            publishable,
+            api_key,
+            webhook_secret,
+        })
     }
 
     /// Test or live, derived from the keys (they agree, see [`ManualKeys::parse`]).
@@ -263,28 +290,58 @@ mod tests {
     fn accepts_each_kind_and_derives_the_mode() {
         let k = ManualKeys::parse(Some(PK_TEST), &format!("  {SK_TEST}\n"), Some(WHSEC)).unwrap();
         assert_eq!(k.mode(), Mode::Test);
-        assert_eq!(k.api_key.secret().expose(), SK_TEST, "surrounding whitespace trimmed");
+        assert_eq!(
+            k.api_key.secret().expose(),
+            SK_TEST,
+            "surrounding whitespace trimmed"
+        );
         assert!(!k.api_key.is_restricted());
         let r = ManualKeys::parse(Some(PK_LIVE), RK_LIVE, None).unwrap();
         assert_eq!(r.mode(), Mode::Live);
         assert!(r.api_key.is_restricted());
-        assert!(ManualKeys::parse(None, SK_LIVE, Some("")).unwrap().webhook_secret.is_none());
+        assert!(
+            ManualKeys::parse(None, SK_LIVE, Some(""))
+                .unwrap()
+                .webhook_secret
+                .is_none()
+        );
     }
 
     #[test]
     fn mode_mismatch_is_refused() {
         let e = ManualKeys::parse(Some(PK_TEST), SK_LIVE, None).unwrap_err();
-        assert_eq!(e, KeyError::ModeMismatch { publishable: Mode::Test, secret: Mode::Live });
+        assert_eq!(
+            e,
+            KeyError::ModeMismatch {
+                publishable: Mode::Test,
+                secret: Mode::Live
+            }
+        );
         assert!(e.to_string().contains("same mode"));
     }
 
     #[test]
     fn keys_in_the_wrong_field_are_recognised() {
-        assert_eq!(PublishableKey::parse(SK_TEST).unwrap_err(), KeyError::SecretInPublishableField);
-        assert_eq!(ApiKey::parse(PK_TEST).unwrap_err(), KeyError::PublishableInSecretField);
-        assert_eq!(ApiKey::parse(WHSEC).unwrap_err(), KeyError::WebhookSecretInKeyField);
-        assert_eq!(WebhookSecret::parse(SK_LIVE).unwrap_err(), KeyError::KeyAsWebhookSecret);
-        assert_eq!(WebhookSecret::parse(RK_LIVE).unwrap_err(), KeyError::KeyAsWebhookSecret);
+        assert_eq!(
+            PublishableKey::parse(SK_TEST).unwrap_err(),
+            KeyError::SecretInPublishableField
+        );
+        assert_eq!(
+            ApiKey::parse(PK_TEST).unwrap_err(),
+            KeyError::PublishableInSecretField
+        );
+        assert_eq!(
+            ApiKey::parse(WHSEC).unwrap_err(),
+            KeyError::WebhookSecretInKeyField
+        );
+        assert_eq!(
+            WebhookSecret::parse(SK_LIVE).unwrap_err(),
+            KeyError::KeyAsWebhookSecret
+        );
+        assert_eq!(
+            WebhookSecret::parse(RK_LIVE).unwrap_err(),
+            KeyError::KeyAsWebhookSecret
+        );
     }
 
     #[test]
@@ -292,19 +349,40 @@ mod tests {
         let cases = [
             ("", KeyError::Empty(Field::Secret)),
             ("sk_test_abc", KeyError::TooShort(Field::Secret)),
-            ("sk_test_abc defghijklm", KeyError::BadCharacters(Field::Secret)),
-            ("sk_prod_abcdefghijklm", KeyError::UnknownPrefix { field: Field::Secret, expected: "it should start with sk_test_, sk_live_, rk_test_ or rk_live_." }),
-            ("hello_world_secretvalue", KeyError::UnknownPrefix { field: Field::Secret, expected: "it should start with sk_test_, sk_live_, rk_test_ or rk_live_." }),
+            (
+                "sk_test_abc defghijklm",
+                KeyError::BadCharacters(Field::Secret),
+            ),
+            (
+                "sk_prod_abcdefghijklm",
+                KeyError::UnknownPrefix {
+                    field: Field::Secret,
+                    expected: "it should start with sk_test_, sk_live_, rk_test_ or rk_live_.",
+                },
+            ),
+            (
+                "hello_world_secretvalue",
+                KeyError::UnknownPrefix {
+                    field: Field::Secret,
+                    expected: "it should start with sk_test_, sk_live_, rk_test_ or rk_live_.",
+                },
+            ),
         ];
         for (input, want) in cases {
             let got = ApiKey::parse(input).unwrap_err();
             assert_eq!(got, want, "{input:?}");
             if !input.is_empty() {
-                assert!(!got.to_string().contains(input.trim()), "message echoes the input");
+                assert!(
+                    !got.to_string().contains(input.trim()),
+                    "message echoes the input"
+                );
                 assert!(!got.to_string().contains("abcdefghijklm"));
             }
         }
-        assert_eq!(WebhookSecret::parse("whsec_").unwrap_err(), KeyError::TooShort(Field::WebhookSecret));
+        assert_eq!(
+            WebhookSecret::parse("whsec_").unwrap_err(),
+            KeyError::TooShort(Field::WebhookSecret)
+        );
     }
 
     #[test]

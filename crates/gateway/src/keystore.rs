@@ -60,7 +60,12 @@ pub struct SecretSlot {
 
 impl SecretSlot {
     pub fn new(account: &str, mode: Mode, kind: SecretKind) -> SecretSlot {
-        SecretSlot { account: account.to_owned(), mode, kind, label: None }
+        SecretSlot {
+            account: account.to_owned(),
+            mode,
+            kind,
+            label: None,
+        }
     }
     pub fn with_label(mut self, label: &str) -> SecretSlot {
         self.label = Some(label.to_owned());
@@ -68,7 +73,12 @@ impl SecretSlot {
     }
     /// The keyring "user"/account attribute of this entry.
     pub fn user(&self) -> String {
-        let mut u = format!("{}:{}:{}", self.account, self.mode.as_str(), self.kind.as_str());
+        let mut u = format!(
+            "{}:{}:{}",
+            self.account,
+            self.mode.as_str(),
+            self.kind.as_str()
+        );
         if let Some(l) = &self.label {
             u.push(':');
             u.push_str(l);
@@ -89,17 +99,27 @@ pub enum KeyringError {
          on a headless machine run FluxStore inside `dbus-run-session` with gnome-keyring unlocked. \
          FluxStore never stores secrets in plain files."
     )]
-    Unavailable { backend: &'static str, detail: String },
+    Unavailable {
+        backend: &'static str,
+        detail: String,
+    },
     #[error(
         "The system keyring, {backend}, is locked. Unlock it (log in to your desktop session, or open \
          your keyring manager and unlock the login keyring) and try again."
     )]
-    Locked { backend: &'static str, detail: String },
-    #[error("The system keyring holds several FluxStore entries for the same secret. Remove the duplicates named \"{user}\" under \"{service}\" in your keyring manager.")]
+    Locked {
+        backend: &'static str,
+        detail: String,
+    },
+    #[error(
+        "The system keyring holds several FluxStore entries for the same secret. Remove the duplicates named \"{user}\" under \"{service}\" in your keyring manager."
+    )]
     Ambiguous { service: String, user: String },
     #[error("The system keyring refused the secret: {0}")]
     Rejected(String),
-    #[error("This operating system has no supported keyring, and FluxStore never stores secrets in plain files.")]
+    #[error(
+        "This operating system has no supported keyring, and FluxStore never stores secrets in plain files."
+    )]
     Unsupported,
 }
 
@@ -116,7 +136,11 @@ impl KeyringError {
 
 /// The platform store secrets go to, in words for the owner ("where is my key?").
 pub fn backend_name() -> Option<&'static str> {
-    if cfg!(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")) {
+    if cfg!(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "openbsd"
+    )) {
         Some("Secret Service (GNOME Keyring or KWallet)")
     } else if cfg!(target_os = "macos") {
         Some("macOS Keychain")
@@ -144,7 +168,10 @@ impl SecretStore {
     /// A store under another service name (tests use a throwaway one).
     pub fn with_service(service: &str) -> Result<SecretStore, KeyringError> {
         let backend = backend_name().ok_or(KeyringError::Unsupported)?;
-        Ok(SecretStore { service: service.to_owned(), backend })
+        Ok(SecretStore {
+            service: service.to_owned(),
+            backend,
+        })
     }
 
     pub fn service(&self) -> &str {
@@ -160,7 +187,9 @@ impl SecretStore {
 
     /// Write or replace the secret in `slot`.
     pub fn put(&self, slot: &SecretSlot, secret: &Secret) -> Result<(), KeyringError> {
-        self.entry(slot)?.set_password(secret.expose()).map_err(|e| self.map(slot, e))
+        self.entry(slot)?
+            .set_password(secret.expose())
+            .map_err(|e| self.map(slot, e))
     }
 
     /// The secret in `slot`, or None when there is none.
@@ -187,7 +216,8 @@ impl SecretStore {
 
     /// Check that the keyring answers and is unlocked, without touching any real entry.
     pub fn probe(&self) -> Result<(), KeyringError> {
-        let slot = SecretSlot::new("probe", Mode::Test, SecretKind::ApiKey).with_label("reachability");
+        let slot =
+            SecretSlot::new("probe", Mode::Test, SecretKind::ApiKey).with_label("reachability");
         self.get(&slot).map(|_| ())
     }
 
@@ -195,22 +225,30 @@ impl SecretStore {
         // The keyring's own messages describe the platform failure; they never contain the
         // secret (it is not part of any error path), so they may go to the log detail.
         match e {
-            keyring::Error::NoStorageAccess(d) => {
-                KeyringError::Locked { backend: self.backend, detail: d.to_string() }
-            }
+            keyring::Error::NoStorageAccess(d) => KeyringError::Locked {
+                backend: self.backend,
+                detail: d.to_string(),
+            },
             keyring::Error::PlatformFailure(d) => {
                 let detail = d.to_string();
                 // Secret Service: "locked" collections surface as platform failures on some
                 // desktops; tell the owner to unlock rather than to install something.
                 if detail.to_ascii_lowercase().contains("locked") {
-                    KeyringError::Locked { backend: self.backend, detail }
+                    KeyringError::Locked {
+                        backend: self.backend,
+                        detail,
+                    }
                 } else {
-                    KeyringError::Unavailable { backend: self.backend, detail }
+                    KeyringError::Unavailable {
+                        backend: self.backend,
+                        detail,
+                    }
                 }
             }
-            keyring::Error::Ambiguous(_) => {
-                KeyringError::Ambiguous { service: self.service.clone(), user: slot.user() }
-            }
+            keyring::Error::Ambiguous(_) => KeyringError::Ambiguous {
+                service: self.service.clone(),
+                user: slot.user(),
+            },
             keyring::Error::TooLong(what, max) => {
                 KeyringError::Rejected(format!("the {what} is longer than {max} characters"))
             }
@@ -244,8 +282,10 @@ mod tests {
         let a = SecretSlot::new("default", Mode::Test, SecretKind::ApiKey);
         let b = SecretSlot::new("default", Mode::Live, SecretKind::ApiKey);
         let c = SecretSlot::new("shop2", Mode::Test, SecretKind::ApiKey);
-        let d = SecretSlot::new("default", Mode::Test, SecretKind::WebhookSecret).with_label("we_1");
-        let users: std::collections::HashSet<_> = [&a, &b, &c, &d].iter().map(|s| s.user()).collect();
+        let d =
+            SecretSlot::new("default", Mode::Test, SecretKind::WebhookSecret).with_label("we_1");
+        let users: std::collections::HashSet<_> =
+            [&a, &b, &c, &d].iter().map(|s| s.user()).collect();
         assert_eq!(users.len(), 4);
         assert_eq!(d.user(), "default:test:webhook_secret:we_1");
         assert_eq!(a.presence_setting(), "secret_present.default:test:api_key");

@@ -42,7 +42,8 @@ impl RefundReason {
             "fraudulent" => Ok(RefundReason::Fraudulent),
             "requested_by_customer" => Ok(RefundReason::RequestedByCustomer),
             _ => Err(GatewayError::InvalidRequest {
-                message: "the refund reason must be duplicate, fraudulent or requested_by_customer".to_owned(),
+                message: "the refund reason must be duplicate, fraudulent or requested_by_customer"
+                    .to_owned(),
                 param: Some("reason".to_owned()),
                 code: None,
             }),
@@ -75,9 +76,14 @@ pub struct RefundOutcome {
 /// The idempotency key of a refund request, given how much the order had refunded already.
 pub fn refund_idempotency_key(req: &RefundRequest, already_refunded: i64) -> String {
     let mut h = Sha256::new();
-    let amount = req.amount.map_or_else(|| "rest".to_owned(), |a| a.to_string());
+    let amount = req
+        .amount
+        .map_or_else(|| "rest".to_owned(), |a| a.to_string());
     let reason = req.reason.map_or("none", RefundReason::as_str);
-    h.update(format!("refund\n{}\n{amount}\n{reason}\n{already_refunded}", req.payment));
+    h.update(format!(
+        "refund\n{}\n{amount}\n{reason}\n{already_refunded}",
+        req.payment
+    ));
     format!("fluxstore-refund-{}", &hex::encode(h.finalize())[..40])
 }
 
@@ -88,7 +94,9 @@ impl StripeClient {
             && a <= 0
         {
             return Err(GatewayError::InvalidRequest {
-                message: "the refund amount must be a positive number of the currency's smallest unit".to_owned(),
+                message:
+                    "the refund amount must be a positive number of the currency's smallest unit"
+                        .to_owned(),
                 param: Some("amount".to_owned()),
                 code: None,
             });
@@ -100,7 +108,8 @@ impl StripeClient {
             ObjectKind::PaymentIntent => body.push("payment_intent", &req.payment),
             _ => body.push("charge", &req.payment),
         };
-        body.push_opt("amount", req.amount).push_opt("reason", req.reason.map(RefundReason::as_str));
+        body.push_opt("amount", req.amount)
+            .push_opt("reason", req.reason.map(RefundReason::as_str));
         let refund = self
             .send(Call::post("/v1/refunds", body, Some(key.clone())).object(&req.payment))
             .await?;
@@ -109,14 +118,18 @@ impl StripeClient {
             .ok_or_else(|| GatewayError::UnexpectedResponse("the refund has no id".to_owned()))?;
         let charge_id = str_field(&refund, "charge").or_else(|| order.charge_id.clone());
         let charge = match &charge_id {
-            Some(ch) => self.send(Call::get(format!("/v1/charges/{ch}")).object(ch)).await?,
+            Some(ch) => {
+                self.send(Call::get(format!("/v1/charges/{ch}")).object(ch))
+                    .await?
+            }
             None => {
                 return Err(GatewayError::UnexpectedResponse(
                     "the refund names no charge, so the order could not be updated".to_owned(),
                 ));
             }
         };
-        let event = synthetic_charge_refunded(&refund_id, &charge, self.config().stripe_account.as_deref());
+        let event =
+            synthetic_charge_refunded(&refund_id, &charge, self.config().stripe_account.as_deref());
         let raw = serde_json::to_vec(&event)
             .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
         let recorded = self.lock_mirror().ingest(&raw, Source::Api)?;
@@ -159,12 +172,28 @@ mod tests {
 
     #[test]
     fn the_key_depends_on_the_request_and_the_refunded_amount_only() {
-        let a = RefundRequest { payment: "pi_1".into(), amount: Some(500), reason: None };
-        assert_eq!(refund_idempotency_key(&a, 0), refund_idempotency_key(&a.clone(), 0));
-        assert_ne!(refund_idempotency_key(&a, 0), refund_idempotency_key(&a, 500));
-        let b = RefundRequest { amount: Some(400), ..a.clone() };
+        let a = RefundRequest {
+            payment: "pi_1".into(),
+            amount: Some(500),
+            reason: None,
+        };
+        assert_eq!(
+            refund_idempotency_key(&a, 0),
+            refund_idempotency_key(&a.clone(), 0)
+        );
+        assert_ne!(
+            refund_idempotency_key(&a, 0),
+            refund_idempotency_key(&a, 500)
+        );
+        let b = RefundRequest {
+            amount: Some(400),
+            ..a.clone()
+        };
         assert_ne!(refund_idempotency_key(&a, 0), refund_idempotency_key(&b, 0));
-        let c = RefundRequest { reason: Some(RefundReason::Duplicate), ..a.clone() };
+        let c = RefundRequest {
+            reason: Some(RefundReason::Duplicate),
+            ..a.clone()
+        };
         assert_ne!(refund_idempotency_key(&a, 0), refund_idempotency_key(&c, 0));
         assert!(refund_idempotency_key(&a, 0).len() <= 255);
     }

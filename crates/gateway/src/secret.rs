@@ -96,8 +96,13 @@ mod tests {
 
     #[test]
     fn redacts_keys_inside_text() {
-        let t = redact_secrets("Invalid API Key provided: sk_test_****abcd. Also 'rk_live_xyz' and whsec_q1.");
-        assert_eq!(t, "Invalid API Key provided: [redacted]. Also '[redacted]' and [redacted].");
+        let t = redact_secrets(
+            "Invalid API Key provided: sk_test_****abcd. Also 'rk_live_xyz' and whsec_q1.",
+        );
+        assert_eq!(
+            t,
+            "Invalid API Key provided: [redacted]. Also '[redacted]' and [redacted]."
+        );
         assert_eq!(redact_secrets("desk_top is fine"), "desk_top is fine");
     }
 }

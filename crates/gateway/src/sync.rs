@@ -73,7 +73,11 @@ pub struct SyncOptions {
 
 impl Default for SyncOptions {
     fn default() -> SyncOptions {
-        SyncOptions { types: projected_types(), page_size: MAX_PAGE, max_pages: 500 }
+        SyncOptions {
+            types: projected_types(),
+            page_size: MAX_PAGE,
+            max_pages: 500,
+        }
     }
 }
 
@@ -123,8 +127,10 @@ impl StripeClient {
     }
 
     fn store_watermark(&self, w: &Watermark) -> Result<(), GatewayError> {
-        let v = serde_json::to_string(w).map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
-        self.lock_mirror().set_setting(&self.watermark_key(), Some(&v))?;
+        let v = serde_json::to_string(w)
+            .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
+        self.lock_mirror()
+            .set_setting(&self.watermark_key(), Some(&v))?;
         Ok(())
     }
 
@@ -142,7 +148,8 @@ impl StripeClient {
     fn ingest_page(&self, data: &[Value], p: &mut SyncProgress) -> Result<(), GatewayError> {
         let mut mirror = self.lock_mirror();
         for ev in data.iter().rev() {
-            let raw = serde_json::to_vec(ev).map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
+            let raw = serde_json::to_vec(ev)
+                .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
             match mirror.ingest(&raw, Source::EventsApi)? {
                 IngestOutcome::Applied { .. } => p.applied += 1,
                 IngestOutcome::Duplicate { .. } => p.duplicates += 1,
@@ -168,9 +175,16 @@ impl StripeClient {
         let gap = mark
             .as_ref()
             .filter(|w| w.created < retention_starts)
-            .map(|w| Gap { last_synced_created: w.created, retention_starts });
+            .map(|w| Gap {
+                last_synced_created: w.created,
+                retention_starts,
+            });
         let mut progress = SyncProgress::default();
-        let base = EventsQuery { types: opts.types.clone(), limit: opts.page_size, ..EventsQuery::default() };
+        let base = EventsQuery {
+            types: opts.types.clone(),
+            limit: opts.page_size,
+            ..EventsQuery::default()
+        };
 
         match mark.filter(|_| gap.is_none()) {
             Some(w) => {
@@ -178,9 +192,16 @@ impl StripeClient {
                 let mut cursor = w;
                 loop {
                     if progress.pages >= opts.max_pages {
-                        return Ok(SyncReport { progress, gap, complete: false });
+                        return Ok(SyncReport {
+                            progress,
+                            gap,
+                            complete: false,
+                        });
                     }
-                    let q = EventsQuery { ending_before: Some(cursor.id.clone()), ..base.clone() };
+                    let q = EventsQuery {
+                        ending_before: Some(cursor.id.clone()),
+                        ..base.clone()
+                    };
                     let page = self.page(&q, cancel).await?;
                     progress.pages += 1;
                     self.ingest_page(&page.data, &mut progress)?;
@@ -201,9 +222,16 @@ impl StripeClient {
                 let mut after: Option<String> = None;
                 loop {
                     if progress.pages >= opts.max_pages {
-                        return Ok(SyncReport { progress, gap, complete: false });
+                        return Ok(SyncReport {
+                            progress,
+                            gap,
+                            complete: false,
+                        });
                     }
-                    let q = EventsQuery { starting_after: after.clone(), ..base.clone() };
+                    let q = EventsQuery {
+                        starting_after: after.clone(),
+                        ..base.clone()
+                    };
                     let page = self.page(&q, cancel).await?;
                     progress.pages += 1;
                     self.ingest_page(&page.data, &mut progress)?;
@@ -211,7 +239,12 @@ impl StripeClient {
                         newest = page.data.first().and_then(watermark_of);
                     }
                     on_progress(&progress);
-                    after = page.data.last().and_then(|e| e.get("id")).and_then(Value::as_str).map(str::to_owned);
+                    after = page
+                        .data
+                        .last()
+                        .and_then(|e| e.get("id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
                     if !page.has_more || after.is_none() {
                         break;
                     }
@@ -221,7 +254,11 @@ impl StripeClient {
                 }
             }
         }
-        Ok(SyncReport { progress, gap, complete: true })
+        Ok(SyncReport {
+            progress,
+            gap,
+            complete: true,
+        })
     }
 }
 

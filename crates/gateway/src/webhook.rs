@@ -60,10 +60,15 @@ impl StripeClient {
         })?;
         let mut body = Form::new();
         body.push("url", parsed.as_str())
-            .push_list("enabled_events", WEBHOOK_EVENTS.iter().chain(EXTRA_WEBHOOK_EVENTS.iter()))
+            .push_list(
+                "enabled_events",
+                WEBHOOK_EVENTS.iter().chain(EXTRA_WEBHOOK_EVENTS.iter()),
+            )
             .push("api_version", STRIPE_VERSION)
             .push("description", "FluxStore Desktop");
-        let v = self.send(Call::post("/v1/webhook_endpoints", body, None)).await?;
+        let v = self
+            .send(Call::post("/v1/webhook_endpoints", body, None))
+            .await?;
         let id = v
             .get("id")
             .and_then(Value::as_str)
@@ -73,9 +78,15 @@ impl StripeClient {
             GatewayError::UnexpectedResponse("Stripe returned no signing secret".to_owned())
         })?;
         let secret = WebhookSecret::parse(secret_text)?;
-        let by_endpoint = SecretSlot::new(account, self.mode(), SecretKind::WebhookSecret).with_label(&id);
+        let by_endpoint =
+            SecretSlot::new(account, self.mode(), SecretKind::WebhookSecret).with_label(&id);
         let current = SecretSlot::new(account, self.mode(), SecretKind::WebhookSecret);
-        let (s, st, a, b) = (secret.secret().clone(), store.clone(), by_endpoint.clone(), current.clone());
+        let (s, st, a, b) = (
+            secret.secret().clone(),
+            store.clone(),
+            by_endpoint.clone(),
+            current.clone(),
+        );
         tokio::task::spawn_blocking(move || -> Result<(), GatewayError> {
             st.put(&a, &s)?;
             st.put(&b, &s)?;
@@ -90,13 +101,25 @@ impl StripeClient {
         }
         Ok(WebhookEndpoint {
             id,
-            url: v.get("url").and_then(Value::as_str).unwrap_or(parsed.as_str()).to_owned(),
+            url: v
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or(parsed.as_str())
+                .to_owned(),
             status: v.get("status").and_then(Value::as_str).map(str::to_owned),
-            api_version: v.get("api_version").and_then(Value::as_str).map(str::to_owned),
+            api_version: v
+                .get("api_version")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             enabled_events: v
                 .get("enabled_events")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             secret_entry: by_endpoint.user(),
         })

@@ -22,7 +22,11 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let mirror = Mirror::open(&dir.path().join("mirror.sqlite3")).unwrap();
         let fake = StripeFake::start(Default::default()).await.unwrap();
-        World { dir, mirror: Arc::new(Mutex::new(mirror)), fake }
+        World {
+            dir,
+            mirror: Arc::new(Mutex::new(mirror)),
+            fake,
+        }
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -68,6 +72,10 @@ impl World {
     }
 
     pub fn requests_to(&self, path: &str) -> usize {
-        self.fake.requests().iter().filter(|r| r.path == path).count()
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
     }
 }

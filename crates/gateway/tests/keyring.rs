@@ -16,7 +16,8 @@ use fluxstore_test_support::stripe_fake::TEST_SECRET_KEY;
 
 /// A store under a service name of its own, so runs never touch the app's real entries.
 fn store() -> SecretStore {
-    let s = SecretStore::with_service(&format!("FluxStore Desktop tests {}", std::process::id())).unwrap();
+    let s = SecretStore::with_service(&format!("FluxStore Desktop tests {}", std::process::id()))
+        .unwrap();
     if let Err(e) = s.probe() {
         panic!(
             "no usable Secret Service ({e}); run these tests inside scripts/with-secret-service.sh (FLUXSTORE_REQUIRE_SECRET_SERVICE={:?})",
@@ -41,12 +42,21 @@ fn secrets_are_written_read_replaced_and_deleted_per_account_mode_and_kind() {
     s.put(&other_store, &Secret::new("sk_test_third")).unwrap();
     s.put(&token, &Secret::new("token_fourth")).unwrap();
     assert_eq!(s.get(&test_key).unwrap().unwrap().expose(), "sk_test_first");
-    assert_eq!(s.get(&live_key).unwrap().unwrap().expose(), "rk_live_second");
-    assert_eq!(s.get(&other_store).unwrap().unwrap().expose(), "sk_test_third");
+    assert_eq!(
+        s.get(&live_key).unwrap().unwrap().expose(),
+        "rk_live_second"
+    );
+    assert_eq!(
+        s.get(&other_store).unwrap().unwrap().expose(),
+        "sk_test_third"
+    );
     assert_eq!(s.get(&token).unwrap().unwrap().expose(), "token_fourth");
 
     s.put(&test_key, &Secret::new("sk_test_replaced")).unwrap();
-    assert_eq!(s.get(&test_key).unwrap().unwrap().expose(), "sk_test_replaced");
+    assert_eq!(
+        s.get(&test_key).unwrap().unwrap().expose(),
+        "sk_test_replaced"
+    );
 
     for slot in [&test_key, &live_key, &other_store, &token] {
         assert!(s.delete(slot).unwrap());
@@ -62,18 +72,33 @@ async fn a_created_webhook_endpoint_puts_its_secret_straight_into_the_keyring() 
     let s = store();
     let endpoint = w
         .client(TEST_SECRET_KEY)
-        .create_webhook_endpoint("https://relay.shop.example/api/webhooks/stripe", &s, "default")
+        .create_webhook_endpoint(
+            "https://relay.shop.example/api/webhooks/stripe",
+            &s,
+            "default",
+        )
         .await
         .unwrap();
     let at_stripe = &w.fake.webhook_endpoints()[0];
     assert_eq!(endpoint.id, at_stripe["id"].as_str().unwrap());
     assert_eq!(at_stripe["api_version"], STRIPE_VERSION);
-    let events: Vec<&str> = at_stripe["enabled_events"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let events: Vec<&str> = at_stripe["enabled_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(events.len(), 14);
-    assert!(WEBHOOK_EVENTS.iter().chain(EXTRA_WEBHOOK_EVENTS.iter()).all(|e| events.contains(e)));
+    assert!(
+        WEBHOOK_EVENTS
+            .iter()
+            .chain(EXTRA_WEBHOOK_EVENTS.iter())
+            .all(|e| events.contains(e))
+    );
 
     let secret = at_stripe["secret"].as_str().unwrap();
-    let by_endpoint = SecretSlot::new("default", Mode::Test, SecretKind::WebhookSecret).with_label(&endpoint.id);
+    let by_endpoint =
+        SecretSlot::new("default", Mode::Test, SecretKind::WebhookSecret).with_label(&endpoint.id);
     let current = SecretSlot::new("default", Mode::Test, SecretKind::WebhookSecret);
     assert_eq!(s.get(&by_endpoint).unwrap().unwrap().expose(), secret);
     assert_eq!(s.get(&current).unwrap().unwrap().expose(), secret);
@@ -81,10 +106,16 @@ async fn a_created_webhook_endpoint_puts_its_secret_straight_into_the_keyring() 
 
     // The mirror learns only that the secret exists, and where.
     let m = w.mirror.lock().unwrap();
-    assert_eq!(m.setting(&current.presence_setting()).unwrap().as_deref(), Some(s.backend()));
+    assert_eq!(
+        m.setting(&current.presence_setting()).unwrap().as_deref(),
+        Some(s.backend())
+    );
     drop(m);
     let db = std::fs::read(w.db_path()).unwrap();
-    assert!(!db.windows(secret.len()).any(|win| win == secret.as_bytes()), "secret in the SQLite file");
+    assert!(
+        !db.windows(secret.len()).any(|win| win == secret.as_bytes()),
+        "secret in the SQLite file"
+    );
     s.delete(&by_endpoint).unwrap();
     s.delete(&current).unwrap();
     let mut m = w.mirror.lock().unwrap();
@@ -98,30 +129,57 @@ fn an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere() {
     if std::env::var_os("FLUXSTORE_KEYRING_CHILD").is_some() {
         let s = SecretStore::with_service("FluxStore Desktop unreachable test").unwrap();
         let slot = SecretSlot::new("default", Mode::Test, SecretKind::ApiKey);
-        let e = s.put(&slot, &Secret::new("sk_test_mustnotbekept")).unwrap_err();
+        let e = s
+            .put(&slot, &Secret::new("sk_test_mustnotbekept"))
+            .unwrap_err();
         assert!(matches!(e, KeyringError::Unavailable { .. }), "{e:?}");
         let text = e.to_string();
-        assert!(text.contains("cannot be reached") && text.contains("dbus-run-session") && text.contains("never stores secrets in plain files"), "{text}");
+        assert!(
+            text.contains("cannot be reached")
+                && text.contains("dbus-run-session")
+                && text.contains("never stores secrets in plain files"),
+            "{text}"
+        );
         assert!(!text.contains("mustnotbekept"));
-        assert!(matches!(s.get(&slot), Err(KeyringError::Unavailable { .. })));
+        assert!(matches!(
+            s.get(&slot),
+            Err(KeyringError::Unavailable { .. })
+        ));
         return;
     }
     let home = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere", "--nocapture"])
+        .args([
+            "--exact",
+            "an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere",
+            "--nocapture",
+        ])
         .env("FLUXSTORE_KEYRING_CHILD", "1")
         .env("HOME", home.path())
         .env("XDG_RUNTIME_DIR", home.path())
-        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}/no-bus-here", home.path().display()))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus-here", home.path().display()),
+        )
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .output()
         .unwrap();
-    assert!(out.status.success(), "child failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
     // Nothing was written to a file in the (throwaway) home either.
     let files = walk(home.path());
-    assert!(files.iter().all(|f| !std::fs::read(f).unwrap_or_default().windows(13).any(|w| w == b"mustnotbekept")));
+    assert!(files.iter().all(|f| {
+        !std::fs::read(f)
+            .unwrap_or_default()
+            .windows(13)
+            .any(|w| w == b"mustnotbekept")
+    }));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -25,14 +25,35 @@ pub use params::{ApiError, Params};
 
 /// Event types the fake accepts in `enabled_events[]` (those the reference names).
 pub const KNOWN_EVENT_TYPES: &[&str] = &[
-    "checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed", "payment_intent.succeeded", "payment_intent.payment_failed",
-    "payment_intent.processing", "payment_intent.canceled", "charge.succeeded", "charge.failed",
-    "charge.refunded", "charge.refund.updated", "charge.dispute.created", "charge.dispute.updated",
-    "charge.dispute.closed", "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated",
-    "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
-    "invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded", "invoice.overpaid",
-    "refund.created", "refund.updated", "refund.failed", "account.updated", "account.application.deauthorized",
+    "checkout.session.completed",
+    "checkout.session.expired",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.canceled",
+    "charge.succeeded",
+    "charge.failed",
+    "charge.refunded",
+    "charge.refund.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_succeeded",
+    "invoice.overpaid",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "account.updated",
+    "account.application.deauthorized",
 ];
 
 /// An API key the fake knows.
@@ -47,7 +68,11 @@ pub struct FakeKey {
 
 impl FakeKey {
     pub fn secret(key: &str) -> FakeKey {
-        FakeKey { key: key.to_owned(), livemode: key.starts_with("sk_live_") || key.starts_with("rk_live_"), permissions: None }
+        FakeKey {
+            key: key.to_owned(),
+            livemode: key.starts_with("sk_live_") || key.starts_with("rk_live_"),
+            permissions: None,
+        }
     }
     pub fn restricted(key: &str, permissions: &[&str]) -> FakeKey {
         FakeKey {
@@ -77,7 +102,16 @@ impl Default for StripeFakeConfig {
             keys: vec![
                 FakeKey::secret(TEST_SECRET_KEY),
                 FakeKey::secret(LIVE_SECRET_KEY),
-                FakeKey::restricted(READ_ONLY_KEY, &["rak_charge_read", "rak_payment_intent_read", "rak_dispute_read", "rak_event_read", "rak_accounts_kyc_basic_read"]),
+                FakeKey::restricted(
+                    READ_ONLY_KEY,
+                    &[
+                        "rak_charge_read",
+                        "rak_payment_intent_read",
+                        "rak_dispute_read",
+                        "rak_event_read",
+                        "rak_accounts_kyc_basic_read",
+                    ],
+                ),
             ],
             account: AccountSpec::default(),
             event_api_version: "2025-09-30.clover".to_owned(),
@@ -89,7 +123,10 @@ impl Default for StripeFakeConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Answer with this status and Stripe's error object, optionally `Stripe-Should-Retry`.
-    Status { status: u16, should_retry: Option<bool> },
+    Status {
+        status: u16,
+        should_retry: Option<bool>,
+    },
     /// Close the connection without reading on (the request is not processed).
     DropBeforeProcessing,
     /// Process the request, then close the connection instead of answering (the client
@@ -132,7 +169,14 @@ pub(crate) struct State {
 
 impl State {
     fn push_event(&mut self, kind: &str, object: &Value, created: i64, livemode: bool) -> Value {
-        let ev = objects::event(&new_id("evt_"), kind, object, created, livemode, &self.cfg.event_api_version);
+        let ev = objects::event(
+            &new_id("evt_"),
+            kind,
+            object,
+            created,
+            livemode,
+            &self.cfg.event_api_version,
+        );
         self.insert_event(ev.clone());
         ev
     }
@@ -150,7 +194,12 @@ impl State {
     }
     fn events_newest_first(&self) -> Vec<&Value> {
         let mut v: Vec<&Value> = self.events.iter().collect();
-        v.sort_by_key(|e| std::cmp::Reverse(self.event_order(e["id"].as_str().unwrap_or("")).unwrap_or((0, 0))));
+        v.sort_by_key(|e| {
+            std::cmp::Reverse(
+                self.event_order(e["id"].as_str().unwrap_or(""))
+                    .unwrap_or((0, 0)),
+            )
+        });
         v
     }
 }
@@ -164,7 +213,10 @@ impl Shared {
     }
     fn take_fault(&self, path: &str) -> Option<Fault> {
         let mut s = self.lock();
-        let i = s.faults.iter().position(|(prefix, _)| path.starts_with(prefix.as_str()))?;
+        let i = s
+            .faults
+            .iter()
+            .position(|(prefix, _)| path.starts_with(prefix.as_str()))?;
         s.faults.remove(i).map(|(_, f)| f)
     }
 }
@@ -204,26 +256,36 @@ impl StripeFake {
             requests: Vec::new(),
         })));
         let for_router = shared.clone();
-        let router = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let shared = for_router.clone();
-            async move {
-                let reply = {
-                    let mut s = shared.lock();
-                    routes::handle(&mut s, &method, uri.path(), uri.query().unwrap_or(""), &headers, &body)
-                };
-                let mut resp = Response::builder()
-                    .status(reply.status)
-                    .header("content-type", "application/json")
-                    .header("request-id", new_id("req_"));
-                if reply.replayed {
-                    resp = resp.header("idempotent-replayed", "true");
+        let router = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let shared = for_router.clone();
+                async move {
+                    let reply = {
+                        let mut s = shared.lock();
+                        routes::handle(
+                            &mut s,
+                            &method,
+                            uri.path(),
+                            uri.query().unwrap_or(""),
+                            &headers,
+                            &body,
+                        )
+                    };
+                    let mut resp = Response::builder()
+                        .status(reply.status)
+                        .header("content-type", "application/json")
+                        .header("request-id", new_id("req_"));
+                    if reply.replayed {
+                        resp = resp.header("idempotent-replayed", "true");
+                    }
+                    if let Some(r) = reply.should_retry {
+                        resp = resp.header("stripe-should-retry", if r { "true" } else { "false" });
+                    }
+                    resp.body(Body::from(reply.body.to_string()))
+                        .unwrap_or_default()
                 }
-                if let Some(r) = reply.should_retry {
-                    resp = resp.header("stripe-should-retry", if r { "true" } else { "false" });
-                }
-                resp.body(Body::from(reply.body.to_string())).unwrap_or_default()
-            }
-        });
+            },
+        );
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(server::serve(listener, router, shared.clone(), stop_rx));
         Ok(StripeFake { addr, shared, stop })
@@ -242,13 +304,22 @@ impl StripeFake {
         let intent = objects::payment_intent(&pi, &ch, spec);
         let charge = objects::charge(&ch, &pi, spec);
         let mut events = Vec::new();
-        for (kind, obj) in [("checkout.session.completed", &session), ("payment_intent.succeeded", &intent), ("charge.succeeded", &charge)] {
+        for (kind, obj) in [
+            ("checkout.session.completed", &session),
+            ("payment_intent.succeeded", &intent),
+            ("charge.succeeded", &charge),
+        ] {
             events.push(s.push_event(kind, obj, spec.created, spec.livemode));
         }
         s.objects.insert(cs.clone(), session);
         s.objects.insert(pi.clone(), intent);
         s.objects.insert(ch.clone(), charge);
-        SeededPayment { session_id: cs, payment_intent_id: pi, charge_id: ch, events }
+        SeededPayment {
+            session_id: cs,
+            payment_intent_id: pi,
+            charge_id: ch,
+            events,
+        }
     }
 
     /// Seed a dispute on a seeded charge; returns the `charge.dispute.created` event.
@@ -260,13 +331,16 @@ impl StripeFake {
         charge["disputed"] = serde_json::json!(true);
         let livemode = charge["livemode"].as_bool().unwrap_or(false);
         s.objects.insert(charge_id.to_owned(), charge);
-        s.objects.insert(d["id"].as_str().unwrap_or_default().to_owned(), d.clone());
+        s.objects
+            .insert(d["id"].as_str().unwrap_or_default().to_owned(), d.clone());
         Some(s.push_event("charge.dispute.created", &d, created, livemode))
     }
 
     /// Add an arbitrary event to the events list (e.g. one older than the retention window).
     pub fn push_event(&self, kind: &str, object: &Value, created: i64, livemode: bool) -> Value {
-        self.shared.lock().push_event(kind, object, created, livemode)
+        self.shared
+            .lock()
+            .push_event(kind, object, created, livemode)
     }
 
     /// The current state of an object, as `GET` would return it.
@@ -283,7 +357,10 @@ impl StripeFake {
 
     /// Inject `fault` into the next request whose path starts with `path_prefix`.
     pub fn inject(&self, path_prefix: &str, fault: Fault) {
-        self.shared.lock().faults.push_back((path_prefix.to_owned(), fault));
+        self.shared
+            .lock()
+            .faults
+            .push_back((path_prefix.to_owned(), fault));
     }
 
     /// Every request seen so far, oldest first.
@@ -305,15 +382,24 @@ impl StripeFake {
                 .iter()
                 .filter(|e| e["livemode"] == event["livemode"])
                 .filter(|e| {
-                    e["enabled_events"].as_array().is_some_and(|a| a.iter().any(|t| t == "*" || *t == event["type"]))
+                    e["enabled_events"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|t| t == "*" || *t == event["type"]))
                 })
-                .map(|e| (e["url"].as_str().unwrap_or("").to_owned(), e["secret"].as_str().unwrap_or("").to_owned()))
+                .map(|e| {
+                    (
+                        e["url"].as_str().unwrap_or("").to_owned(),
+                        e["secret"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
                 .collect()
         };
         let payload = event.to_string();
         let mut out = Vec::new();
         for (url, secret) in targets {
-            let r = webhooks::post_signed(&url, &secret, now(), payload.as_bytes()).await.map_err(|e| e.to_string());
+            let r = webhooks::post_signed(&url, &secret, now(), payload.as_bytes())
+                .await
+                .map_err(|e| e.to_string());
             out.push((url, r));
         }
         out

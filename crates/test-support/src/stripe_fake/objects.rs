@@ -7,7 +7,9 @@ pub fn new_id(prefix: &str) -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    let tail: String = (0..24).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let tail: String = (0..24)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
     format!("{prefix}{tail}")
 }
 
@@ -83,7 +85,14 @@ pub fn refund(id: &str, charge: &Value, amount: i64, reason: Option<&str>, creat
     })
 }
 
-pub fn event(id: &str, kind: &str, object: &Value, created: i64, livemode: bool, api_version: &str) -> Value {
+pub fn event(
+    id: &str,
+    kind: &str,
+    object: &Value,
+    created: i64,
+    livemode: bool,
+    api_version: &str,
+) -> Value {
     json!({
         "id": id, "object": "event", "type": kind, "api_version": api_version,
         "created": created, "livemode": livemode, "pending_webhooks": 1,

@@ -34,13 +34,20 @@ impl ApiError {
     }
     pub fn code(mut self, code: &str) -> ApiError {
         self.body["error"]["code"] = json!(code);
-        self.body["error"]["doc_url"] = json!(format!("https://docs.stripe.com/error-codes/{}", code.replace('_', "-")));
+        self.body["error"]["doc_url"] = json!(format!(
+            "https://docs.stripe.com/error-codes/{}",
+            code.replace('_', "-")
+        ));
         self
     }
     pub fn missing(id: &str, what: &str, param: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", format!("No such {what}: '{id}'"))
-            .param(param)
-            .code("resource_missing")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            format!("No such {what}: '{id}'"),
+        )
+        .param(param)
+        .code("resource_missing")
     }
 }
 
@@ -58,20 +65,31 @@ impl Params {
     pub fn parse(encoded: &str) -> Result<Params, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(encoded)
             .map_err(|_| ApiError::invalid("Invalid request: the body is not form-encoded", ""))?;
-        let mut p = Params { pairs: pairs.clone(), ..Params::default() };
+        let mut p = Params {
+            pairs: pairs.clone(),
+            ..Params::default()
+        };
         for (k, v) in pairs {
             if let Some(name) = k.strip_suffix("[]") {
                 p.arrays.entry(name.to_owned()).or_default().push(v);
             } else if let Some((name, rest)) = k.split_once('[') {
-                let sub = rest.strip_suffix(']').ok_or_else(|| ApiError::invalid(format!("Invalid parameter name: {k}"), &k))?;
+                let sub = rest
+                    .strip_suffix(']')
+                    .ok_or_else(|| ApiError::invalid(format!("Invalid parameter name: {k}"), &k))?;
                 // Stripe also accepts arrays as `k[0]=…`.
                 if sub.chars().all(|c| c.is_ascii_digit()) && !sub.is_empty() {
                     p.arrays.entry(name.to_owned()).or_default().push(v);
                 } else {
-                    p.hashes.entry(name.to_owned()).or_default().insert(sub.to_owned(), v);
+                    p.hashes
+                        .entry(name.to_owned())
+                        .or_default()
+                        .insert(sub.to_owned(), v);
                 }
             } else if p.scalars.insert(k.clone(), v).is_some() {
-                return Err(ApiError::invalid(format!("Received the parameter {k} more than once"), &k));
+                return Err(ApiError::invalid(
+                    format!("Received the parameter {k} more than once"),
+                    &k,
+                ));
             }
         }
         Ok(p)
@@ -79,10 +97,17 @@ impl Params {
 
     /// Refuse any parameter not in `known` (names without brackets).
     pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
-        let names = self.scalars.keys().chain(self.arrays.keys()).chain(self.hashes.keys());
+        let names = self
+            .scalars
+            .keys()
+            .chain(self.arrays.keys())
+            .chain(self.hashes.keys());
         for n in names {
             if !known.contains(&n.as_str()) {
-                return Err(ApiError::invalid(format!("Received unknown parameter: {n}"), n));
+                return Err(ApiError::invalid(
+                    format!("Received unknown parameter: {n}"),
+                    n,
+                ));
             }
         }
         Ok(())
@@ -95,7 +120,10 @@ impl Params {
     pub fn required(&self, k: &str) -> Result<&str, ApiError> {
         match self.str(k) {
             Some(v) if !v.is_empty() => Ok(v),
-            _ => Err(ApiError::invalid(format!("Missing required param: {k}."), k)),
+            _ => Err(ApiError::invalid(
+                format!("Missing required param: {k}."),
+                k,
+            )),
         }
     }
 
@@ -123,7 +151,8 @@ impl Params {
             None => Ok(None),
             Some(v) if allowed.contains(&v) => Ok(Some(v.to_owned())),
             Some(v) => Err(ApiError::invalid(
-                format!("Invalid {k}: must be one of {}", allowed.join(", ")) + &format!(" (got {v})"),
+                format!("Invalid {k}: must be one of {}", allowed.join(", "))
+                    + &format!(" (got {v})"),
                 k,
             )),
         }
@@ -143,7 +172,10 @@ mod tests {
 
     #[test]
     fn parses_brackets_and_refuses_unknown_names() {
-        let p = Params::parse("url=https%3A%2F%2Fx&enabled_events%5B%5D=a&enabled_events%5B%5D=b&metadata%5Bk%5D=v").unwrap();
+        let p = Params::parse(
+            "url=https%3A%2F%2Fx&enabled_events%5B%5D=a&enabled_events%5B%5D=b&metadata%5Bk%5D=v",
+        )
+        .unwrap();
         assert_eq!(p.arrays["enabled_events"], vec!["a", "b"]);
         assert_eq!(p.hashes["metadata"]["k"], "v");
         assert!(p.only(&["url", "enabled_events", "metadata"]).is_ok());

@@ -24,18 +24,35 @@ pub struct Reply {
 
 impl From<ApiError> for Reply {
     fn from(e: ApiError) -> Reply {
-        Reply { status: e.status, body: e.body, replayed: false, should_retry: e.should_retry }
+        Reply {
+            status: e.status,
+            body: e.body,
+            replayed: false,
+            should_retry: e.should_retry,
+        }
     }
 }
 
 fn ok(body: Value) -> Result<Reply, ApiError> {
-    Ok(Reply { status: StatusCode::OK, body, replayed: false, should_retry: None })
+    Ok(Reply {
+        status: StatusCode::OK,
+        body,
+        replayed: false,
+        should_retry: None,
+    })
 }
 
 /// Stripe's masked echo of a key: `sk_test_****abcd`.
 fn masked(key: &str) -> String {
     let prefix_len = key.match_indices('_').nth(1).map_or(3, |(i, _)| i + 1);
-    let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("{}****{tail}", &key[..prefix_len.min(key.len())])
 }
 
@@ -45,7 +62,9 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         return Some(t.trim().to_owned());
     }
     let b = h.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(b.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     Some(text.split(':').next().unwrap_or("").to_owned())
 }
@@ -58,9 +77,19 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<FakeKey, ApiError>
             "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
         ));
     };
-    state.cfg.keys.iter().find(|k| k.key == key).cloned().ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "invalid_request_error", format!("Invalid API Key provided: {}", masked(&key)))
-    })
+    state
+        .cfg
+        .keys
+        .iter()
+        .find(|k| k.key == key)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request_error",
+                format!("Invalid API Key provided: {}", masked(&key)),
+            )
+        })
 }
 
 fn require(key: &FakeKey, account: &str, permission: &str) -> Result<(), ApiError> {
@@ -83,14 +112,32 @@ fn valid_version(v: &str) -> bool {
     let date_ok = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     date_ok && name.is_none_or(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 /// Handle one request against the shared state.
-pub fn handle(state: &mut State, method: &Method, path: &str, query: &str, headers: &HeaderMap, body: &Bytes) -> Reply {
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let raw = if method == Method::POST { String::from_utf8_lossy(body).into_owned() } else { query.to_owned() };
+pub fn handle(
+    state: &mut State,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Reply {
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let raw = if method == Method::POST {
+        String::from_utf8_lossy(body).into_owned()
+    } else {
+        query.to_owned()
+    };
     let auth = authenticate(state, headers);
     state.requests.push(RecordedRequest {
         method: method.to_string(),
@@ -118,7 +165,8 @@ pub fn handle(state: &mut State, method: &Method, path: &str, query: &str, heade
         let idem = header("idempotency-key");
         if let Some(k) = &idem {
             if k.len() > 255 {
-                return ApiError::invalid("Idempotency keys are at most 255 characters long.", "").into();
+                return ApiError::invalid("Idempotency keys are at most 255 characters long.", "")
+                    .into();
             }
             let slot = (key.key.clone(), k.clone());
             if let Some(stored) = state.idempotency.get(&slot) {
@@ -130,7 +178,12 @@ pub fn handle(state: &mut State, method: &Method, path: &str, query: &str, heade
                     )
                     .into();
                 }
-                return Reply { status: stored.status, body: stored.body.clone(), replayed: true, should_retry: None };
+                return Reply {
+                    status: stored.status,
+                    body: stored.body.clone(),
+                    replayed: true,
+                    should_retry: None,
+                };
             }
         }
         let reply = route(state, &key, method, path, &params).unwrap_or_else(Reply::from);
@@ -140,7 +193,12 @@ pub fn handle(state: &mut State, method: &Method, path: &str, query: &str, heade
         {
             state.idempotency.insert(
                 (key.key.clone(), k),
-                Stored { path: path.to_owned(), fingerprint: params.fingerprint(), status: reply.status, body: reply.body.clone() },
+                Stored {
+                    path: path.to_owned(),
+                    fingerprint: params.fingerprint(),
+                    status: reply.status,
+                    body: reply.body.clone(),
+                },
             );
         }
         return reply;
@@ -148,7 +206,13 @@ pub fn handle(state: &mut State, method: &Method, path: &str, query: &str, heade
     route(state, &key, method, path, &params).unwrap_or_else(Reply::from)
 }
 
-fn route(state: &mut State, key: &FakeKey, method: &Method, path: &str, p: &Params) -> Result<Reply, ApiError> {
+fn route(
+    state: &mut State,
+    key: &FakeKey,
+    method: &Method,
+    path: &str,
+    p: &Params,
+) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let acct = state.account.id.clone();
     match (method.as_str(), segs.as_slice()) {
@@ -157,11 +221,21 @@ fn route(state: &mut State, key: &FakeKey, method: &Method, path: &str, p: &Para
             p.only(&["expand"])?;
             ok(objects::account(&state.account))
         }
-        ("GET", ["v1", "charges", id]) => get_object(state, key, &acct, p, id, "charge", "rak_charge_read"),
-        ("GET", ["v1", "payment_intents", id]) => {
-            get_object(state, key, &acct, p, id, "payment_intent", "rak_payment_intent_read")
+        ("GET", ["v1", "charges", id]) => {
+            get_object(state, key, &acct, p, id, "charge", "rak_charge_read")
         }
-        ("GET", ["v1", "disputes", id]) => get_object(state, key, &acct, p, id, "dispute", "rak_dispute_read"),
+        ("GET", ["v1", "payment_intents", id]) => get_object(
+            state,
+            key,
+            &acct,
+            p,
+            id,
+            "payment_intent",
+            "rak_payment_intent_read",
+        ),
+        ("GET", ["v1", "disputes", id]) => {
+            get_object(state, key, &acct, p, id, "dispute", "rak_dispute_read")
+        }
         ("POST", ["v1", "refunds"]) => {
             require(key, &acct, "rak_refund_write")?;
             create_refund(state, key, p)
@@ -177,12 +251,23 @@ fn route(state: &mut State, key: &FakeKey, method: &Method, path: &str, p: &Para
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
-            format!("Unrecognized request URL ({}: {path}). Please see https://docs.stripe.com or we can help at https://support.stripe.com/.", method.as_str()),
+            format!(
+                "Unrecognized request URL ({}: {path}). Please see https://docs.stripe.com or we can help at https://support.stripe.com/.",
+                method.as_str()
+            ),
         )),
     }
 }
 
-fn get_object(state: &State, key: &FakeKey, acct: &str, p: &Params, id: &str, what: &str, perm: &str) -> Result<Reply, ApiError> {
+fn get_object(
+    state: &State,
+    key: &FakeKey,
+    acct: &str,
+    p: &Params,
+    id: &str,
+    what: &str,
+    perm: &str,
+) -> Result<Reply, ApiError> {
     require(key, acct, perm)?;
     p.only(&["expand"])?;
     match state.objects.get(id) {
@@ -192,9 +277,23 @@ fn get_object(state: &State, key: &FakeKey, acct: &str, p: &Params, id: &str, wh
 }
 
 fn create_refund(state: &mut State, key: &FakeKey, p: &Params) -> Result<Reply, ApiError> {
-    p.only(&["payment_intent", "charge", "amount", "reason", "metadata", "instructions_email", "refund_application_fee", "reverse_transfer", "origin", "expand"])?;
+    p.only(&[
+        "payment_intent",
+        "charge",
+        "amount",
+        "reason",
+        "metadata",
+        "instructions_email",
+        "refund_application_fee",
+        "reverse_transfer",
+        "origin",
+        "expand",
+    ])?;
     let amount = p.int("amount")?;
-    let reason = p.one_of("reason", &["duplicate", "fraudulent", "requested_by_customer"])?;
+    let reason = p.one_of(
+        "reason",
+        &["duplicate", "fraudulent", "requested_by_customer"],
+    )?;
     let charge_id = match (p.str("charge"), p.str("payment_intent")) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid("You cannot pass both charge and payment_intent. Specify one.", "payment_intent"));
@@ -213,20 +312,31 @@ fn create_refund(state: &mut State, key: &FakeKey, p: &Params) -> Result<Reply, 
         },
         (None, None) => return Err(ApiError::invalid("Missing required param: charge or payment_intent.", "charge")),
     };
-    let charge = state.objects.get(&charge_id).cloned().ok_or_else(|| ApiError::missing(&charge_id, "charge", "charge"))?;
+    let charge = state
+        .objects
+        .get(&charge_id)
+        .cloned()
+        .ok_or_else(|| ApiError::missing(&charge_id, "charge", "charge"))?;
     let total = charge["amount"].as_i64().unwrap_or(0);
     let refunded = charge["amount_refunded"].as_i64().unwrap_or(0);
     let remaining = total - refunded;
     if remaining <= 0 {
-        return Err(ApiError::invalid(format!("Charge {charge_id} has already been refunded."), "charge").code("charge_already_refunded"));
+        return Err(ApiError::invalid(
+            format!("Charge {charge_id} has already been refunded."),
+            "charge",
+        )
+        .code("charge_already_refunded"));
     }
     let amount = amount.unwrap_or(remaining);
     if amount <= 0 {
-        return Err(ApiError::invalid("Invalid positive integer", "amount").code("parameter_invalid_integer"));
+        return Err(ApiError::invalid("Invalid positive integer", "amount")
+            .code("parameter_invalid_integer"));
     }
     if amount > remaining {
         return Err(ApiError::invalid(
-            format!("Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"),
+            format!(
+                "Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"
+            ),
             "amount",
         )
         .code("amount_too_large"));
@@ -237,32 +347,60 @@ fn create_refund(state: &mut State, key: &FakeKey, p: &Params) -> Result<Reply, 
     updated["amount_refunded"] = json!(refunded + amount);
     updated["refunded"] = json!(refunded + amount == total);
     state.objects.insert(charge_id, updated.clone());
-    state.objects.insert(refund["id"].as_str().unwrap_or_default().to_owned(), refund.clone());
+    state.objects.insert(
+        refund["id"].as_str().unwrap_or_default().to_owned(),
+        refund.clone(),
+    );
     state.push_event("charge.refunded", &updated, t, key.livemode);
     state.push_event("refund.created", &refund, t, key.livemode);
     ok(refund)
 }
 
-fn create_webhook_endpoint(state: &mut State, key: &FakeKey, p: &Params) -> Result<Reply, ApiError> {
-    p.only(&["url", "enabled_events", "api_version", "connect", "description", "metadata", "expand"])?;
+fn create_webhook_endpoint(
+    state: &mut State,
+    key: &FakeKey,
+    p: &Params,
+) -> Result<Reply, ApiError> {
+    p.only(&[
+        "url",
+        "enabled_events",
+        "api_version",
+        "connect",
+        "description",
+        "metadata",
+        "expand",
+    ])?;
     let url = p.required("url")?;
     let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
     if !scheme_ok || url.contains(' ') {
-        return Err(ApiError::invalid("Invalid URL: URL must be publicly accessible and use http or https.", "url").code("url_invalid"));
+        return Err(ApiError::invalid(
+            "Invalid URL: URL must be publicly accessible and use http or https.",
+            "url",
+        )
+        .code("url_invalid"));
     }
     let events = p.arrays.get("enabled_events").cloned().unwrap_or_default();
     if events.is_empty() {
-        return Err(ApiError::invalid("Missing required param: enabled_events.", "enabled_events"));
+        return Err(ApiError::invalid(
+            "Missing required param: enabled_events.",
+            "enabled_events",
+        ));
     }
     for (i, e) in events.iter().enumerate() {
         if e != "*" && !super::KNOWN_EVENT_TYPES.contains(&e.as_str()) {
-            return Err(ApiError::invalid(format!("Invalid enabled_events[{i}]: {e} is not a valid event type"), &format!("enabled_events[{i}]")));
+            return Err(ApiError::invalid(
+                format!("Invalid enabled_events[{i}]: {e} is not a valid event type"),
+                &format!("enabled_events[{i}]"),
+            ));
         }
     }
     if let Some(v) = p.str("api_version")
         && !valid_version(v)
     {
-        return Err(ApiError::invalid(format!("Invalid api_version: {v}"), "api_version"));
+        return Err(ApiError::invalid(
+            format!("Invalid api_version: {v}"),
+            "api_version",
+        ));
     }
     let connect = p.bool("connect")?.unwrap_or(false);
     let endpoint = json!({
@@ -278,25 +416,49 @@ fn create_webhook_endpoint(state: &mut State, key: &FakeKey, p: &Params) -> Resu
 }
 
 fn list_events(state: &State, key: &FakeKey, p: &Params) -> Result<Reply, ApiError> {
-    p.only(&["limit", "starting_after", "ending_before", "type", "types", "created", "delivery_success", "expand"])?;
+    p.only(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "type",
+        "types",
+        "created",
+        "delivery_success",
+        "expand",
+    ])?;
     let limit = p.int("limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("Invalid limit: must be between 1 and 100", "limit"));
+        return Err(ApiError::invalid(
+            "Invalid limit: must be between 1 and 100",
+            "limit",
+        ));
     }
     if p.str("starting_after").is_some() && p.str("ending_before").is_some() {
-        return Err(ApiError::invalid("You may only specify one of these parameters: ending_before, starting_after.", "ending_before"));
+        return Err(ApiError::invalid(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            "ending_before",
+        ));
     }
     let types = p.arrays.get("types").cloned().unwrap_or_default();
     if !types.is_empty() && p.str("type").is_some() {
-        return Err(ApiError::invalid("You may only specify one of these parameters: type, types.", "types"));
+        return Err(ApiError::invalid(
+            "You may only specify one of these parameters: type, types.",
+            "types",
+        ));
     }
     if types.len() > 20 {
-        return Err(ApiError::invalid("Invalid array: types may contain at most 20 elements", "types"));
+        return Err(ApiError::invalid(
+            "Invalid array: types may contain at most 20 elements",
+            "types",
+        ));
     }
     let created = p.hashes.get("created").cloned().unwrap_or_default();
     for (op, v) in &created {
         if !["gt", "gte", "lt", "lte"].contains(&op.as_str()) || v.parse::<i64>().is_err() {
-            return Err(ApiError::invalid(format!("Invalid created[{op}]"), &format!("created[{op}]")));
+            return Err(ApiError::invalid(
+                format!("Invalid created[{op}]"),
+                &format!("created[{op}]"),
+            ));
         }
     }
     let cutoff = now() - RETENTION_SECS;
@@ -330,16 +492,25 @@ fn list_events(state: &State, key: &FakeKey, p: &Params) -> Result<Reply, ApiErr
     let listed: Vec<&Value> = all
         .iter()
         .copied()
-        .filter(|e| type_ok(e["type"].as_str().unwrap_or("")) && created_ok(e["created"].as_i64().unwrap_or(0)))
+        .filter(|e| {
+            type_ok(e["type"].as_str().unwrap_or(""))
+                && created_ok(e["created"].as_i64().unwrap_or(0))
+        })
         .collect();
     let cursor = |param: &str, id: &str| -> Result<(i64, u64), ApiError> {
         // The cursor must be a retained event of this mode (it need not match the filters).
         if !all.iter().any(|e| e["id"] == id) {
             return Err(ApiError::missing(id, "event", param));
         }
-        state.event_order(id).ok_or_else(|| ApiError::missing(id, "event", param))
+        state
+            .event_order(id)
+            .ok_or_else(|| ApiError::missing(id, "event", param))
     };
-    let order = |e: &Value| state.event_order(e["id"].as_str().unwrap_or("")).unwrap_or((0, 0));
+    let order = |e: &Value| {
+        state
+            .event_order(e["id"].as_str().unwrap_or(""))
+            .unwrap_or((0, 0))
+    };
     let n = limit as usize;
     let (page, has_more): (Vec<&Value>, bool) = if let Some(id) = p.str("starting_after") {
         let k = cursor("starting_after", id)?;

@@ -14,7 +14,12 @@ use tower::ServiceExt;
 
 use super::{Fault, Shared};
 
-pub(crate) async fn serve(listener: TcpListener, router: axum::Router, shared: Shared, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shared: Shared,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -57,7 +62,10 @@ async fn answer(
         }
     };
     match fault {
-        None => router.oneshot(req.map(Body::new)).await.unwrap_or_else(|e| match e {}),
+        None => router
+            .oneshot(req.map(Body::new))
+            .await
+            .unwrap_or_else(|e| match e {}),
         Some(Fault::DropBeforeProcessing) => {
             cut(&abort);
             std::future::pending().await
@@ -67,10 +75,20 @@ async fn answer(
             cut(&abort);
             std::future::pending().await
         }
-        Some(Fault::Status { status, should_retry }) => {
-            let kind = if status == 429 { "invalid_request_error" } else { "api_error" };
+        Some(Fault::Status {
+            status,
+            should_retry,
+        }) => {
+            let kind = if status == 429 {
+                "invalid_request_error"
+            } else {
+                "api_error"
+            };
             let (message, code) = if status == 429 {
-                ("Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.", Some("rate_limit"))
+                (
+                    "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
+                    Some("rate_limit"),
+                )
             } else {
                 ("An unknown error occurred", None)
             };

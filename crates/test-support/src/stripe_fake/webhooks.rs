@@ -7,7 +7,8 @@ use sha2::Sha256;
 
 /// The `v1` signature of `payload` at time `t` with `secret`.
 pub fn sign(secret: &str, t: i64, payload: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(payload);
@@ -25,12 +26,20 @@ pub fn signature_header(secrets: &[&str], t: i64, payload: &[u8]) -> String {
 }
 
 /// POST `payload` to `url` signed with `secret` at time `t`; returns the HTTP status.
-pub async fn post_signed(url: &str, secret: &str, t: i64, payload: &[u8]) -> Result<u16, reqwest::Error> {
+pub async fn post_signed(
+    url: &str,
+    secret: &str,
+    t: i64,
+    payload: &[u8],
+) -> Result<u16, reqwest::Error> {
     let resp = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/json; charset=utf-8")
         .header("stripe-signature", signature_header(&[secret], t, payload))
-        .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+        .header(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
         .body(payload.to_vec())
         .send()
         .await?;

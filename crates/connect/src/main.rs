@@ -56,9 +56,22 @@ async fn main() -> anyhow::Result<()> {
         callback = %config.callback_url(),
         "FluxStore Connect is running; register the callback URL in Stripe's Connect settings"
     );
-    fluxstore_connect::serve(listener, config, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    fluxstore_connect::serve(listener, config, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager: finish the requests in flight, then exit.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -153,16 +153,17 @@ async fn disconnect_counts_renewing_subscriptions_revokes_deletes_tokens_and_kee
             "{kind:?} deleted"
         );
     }
-    let m = mirror.lock().unwrap();
-    assert_eq!(
-        m.subscriptions(Mode::Test).unwrap().len(),
-        4,
-        "every mirror row is kept"
-    );
-    let st = connect::status(&m).unwrap();
-    assert!(!st.connected);
-    assert_eq!(st.reason.as_deref(), Some(REASON_OWNER_DISCONNECTED));
-    drop(m);
+    {
+        let m = mirror.lock().unwrap();
+        assert_eq!(
+            m.subscriptions(Mode::Test).unwrap().len(),
+            4,
+            "every mirror row is kept"
+        );
+        let st = connect::status(&m).unwrap();
+        assert!(!st.connected);
+        assert_eq!(st.reason.as_deref(), Some(REASON_OWNER_DISCONNECTED));
+    }
 
     let again = connect::disconnect(&store, &mirror, "shop-disconnect", GUARD).await;
     assert!(

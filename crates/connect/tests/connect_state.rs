@@ -156,21 +156,22 @@ async fn the_feed_syncs_on_connect_and_on_resume_and_stops_at_a_deauthorization(
     feed.resume();
     let second = wait_runs(&feed, 2).await;
     assert!(second.disconnected, "{second:?}");
-    let m = mirror.lock().unwrap();
-    let st = connect::status(&m).unwrap();
-    assert!(!st.connected);
-    assert_eq!(st.reason.as_deref(), Some(REASON_DEAUTHORIZED));
-    assert_eq!(
-        st.account_id.as_deref(),
-        Some(ACCOUNT),
-        "the account stays known for the UI"
-    );
-    assert_eq!(
-        m.subscriptions(Mode::Test).unwrap().len(),
-        1,
-        "mirror rows are kept"
-    );
-    drop(m);
+    {
+        let m = mirror.lock().unwrap();
+        let st = connect::status(&m).unwrap();
+        assert!(!st.connected);
+        assert_eq!(st.reason.as_deref(), Some(REASON_DEAUTHORIZED));
+        assert_eq!(
+            st.account_id.as_deref(),
+            Some(ACCOUNT),
+            "the account stays known for the UI"
+        );
+        assert_eq!(
+            m.subscriptions(Mode::Test).unwrap().len(),
+            1,
+            "mirror rows are kept"
+        );
+    }
     feed.stop().await;
 }
 

@@ -198,24 +198,25 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-/// The platform key from `client_secret` or the Bearer header; an error answer otherwise.
-fn check_platform_key(
+/// The platform key from `client_secret` or the Bearer header: `None` when it is right, the
+/// error answer otherwise.
+fn platform_key_refusal(
     state: &FakeState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let given = form
         .get("client_secret")
         .cloned()
         .or_else(|| bearer(headers));
     match given {
-        None => Err(oauth_error(
+        None => Some(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_request",
             "No API key provided. Set your API key using the client_secret parameter or the Authorization header.",
         )),
-        Some(k) if k == state.config.platform_key => Ok(()),
-        Some(_) => Err(oauth_error(
+        Some(k) if k == state.config.platform_key => None,
+        Some(_) => Some(oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Invalid API Key provided.",
@@ -325,7 +326,7 @@ fn issue(s: &FakeState, inner: &mut Inner, scope: &str) -> (String, serde_json::
 async fn token(State(s): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
     s.lock().token_requests += 1;
-    if let Err(resp) = check_platform_key(&s, &headers, &f) {
+    if let Some(resp) = platform_key_refusal(&s, &headers, &f) {
         return resp;
     }
     let mut inner = s.lock();
@@ -393,7 +394,7 @@ async fn token(State(s): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes)
 
 async fn deauthorize(State(s): State<Arc<FakeState>>, headers: HeaderMap, body: Bytes) -> Response {
     let f = form(&body);
-    if let Err(resp) = check_platform_key(&s, &headers, &f) {
+    if let Some(resp) = platform_key_refusal(&s, &headers, &f) {
         return resp;
     }
     if f.get("client_id") != Some(&s.config.client_id) {

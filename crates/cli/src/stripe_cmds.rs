@@ -25,8 +25,8 @@ pub struct Common {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// The mirror database (default: FLUXSTORE_DB, else the platform data directory).
-    #[arg(long, value_name = "PATH")]
+    /// The mirror database (default: the platform data directory).
+    #[arg(long, value_name = "PATH", env = "FLUXSTORE_DB")]
     pub db: Option<PathBuf>,
     /// Read the API key from this file instead of the OS keyring.
     #[arg(long, value_name = "PATH")]
@@ -306,33 +306,18 @@ fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-/// The mirror path: --db, else FLUXSTORE_DB, else the platform data directory.
-pub fn db_path(c: &Common) -> PathBuf {
-    if let Some(p) = &c.db {
-        return p.clone();
-    }
-    if let Some(p) = std::env::var_os("FLUXSTORE_DB") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library/Application Support")
-    } else if cfg!(windows) {
-        std::env::var_os("APPDATA")
-            .map(PathBuf::from)
-            .unwrap_or(home)
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".local/share"))
-    };
-    base.join("FluxStore").join("mirror.sqlite3")
+/// The mirror path: --db, else FLUXSTORE_DB (via clap), else the platform data directory
+/// shared with the other commands and the desktop app.
+pub fn db_path(c: &Common) -> Result<PathBuf, GatewayError> {
+    crate::paths::db_path(c.db.clone()).map_err(|e| GatewayError::InvalidRequest {
+        message: format!("{e:#}"),
+        param: None,
+        code: None,
+    })
 }
 
 fn open_mirror(c: &Common) -> Result<Mirror, GatewayError> {
-    let path = db_path(c);
+    let path = db_path(c)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }

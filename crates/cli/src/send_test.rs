@@ -1,0 +1,96 @@
+//! `fluxstore send-test-event`: sign a realistic sample event and post it, like
+//! `stripe trigger`, to check a relay and its secret end to end.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use fluxstore_relay::{SigningSecrets, sign_header, signature::unix_now};
+use fluxstore_samples::{TEST_EVENT_TYPES, test_event};
+
+#[derive(Args)]
+pub struct SendTestArgs {
+    /// The relay's webhook URL, e.g. http://127.0.0.1:8787/api/webhooks/stripe
+    #[arg(long)]
+    url: String,
+    /// File with the signing secret (the first whsec_… line is used).
+    #[arg(long)]
+    secret_file: PathBuf,
+    /// Event type to send (one of the webhook events FluxStore uses).
+    #[arg(long = "type", default_value = "checkout.session.completed")]
+    event_type: String,
+    /// Send a live-mode event instead of a test-mode one.
+    #[arg(long)]
+    live: bool,
+}
+
+pub fn run(args: SendTestArgs) -> Result<ExitCode> {
+    let (secrets, warnings) = SigningSecrets::from_file(&args.secret_file)?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    let Some(secret) = secrets.iter().next().cloned() else {
+        bail!(
+            "the secret file {} holds no signing secret",
+            args.secret_file.display()
+        );
+    };
+    let now = unix_now();
+    let Some(event) = test_event(&args.event_type, args.live, now) else {
+        bail!(
+            "unknown event type {:?}; choose one of: {}",
+            args.event_type,
+            TEST_EVENT_TYPES.join(", ")
+        );
+    };
+    let body = serde_json::to_vec(&event).context("could not encode the event")?;
+    let header = sign_header(&body, &secret, now);
+    let id = event["id"].as_str().unwrap_or("?").to_string();
+    let object = event["data"]["object"]["id"]
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    println!(
+        "Sending {} {} ({} mode, object {object}, {} bytes) to {}",
+        args.event_type,
+        id,
+        if args.live { "live" } else { "test" },
+        body.len(),
+        args.url
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    let (status, answer) = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .context("could not build the HTTP client")?;
+        let resp = client
+            .post(&args.url)
+            .header("content-type", "application/json; charset=utf-8")
+            .header("user-agent", "fluxstore-send-test-event")
+            .header("Stripe-Signature", header)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("could not reach {}", args.url))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        anyhow::Ok((status, text))
+    })?;
+    println!("HTTP {status}");
+    println!("{}", answer.trim());
+    if status.is_success() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "The relay did not accept the event (HTTP {}).",
+            status.as_u16()
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}

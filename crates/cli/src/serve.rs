@@ -1,0 +1,145 @@
+//! `fluxstore serve`: the relay in the foreground until SIGINT/SIGTERM.
+//!
+//! Secrets come only from a file or standard input (never argv or the environment), and are
+//! never printed: start-up output says how many secrets are active, not what they are.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use fluxstore_relay::{Relay, RelayConfig, SigningSecrets};
+
+use crate::paths;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Mirror database file (created if missing). Default: the platform data directory.
+    #[arg(long, env = "FLUXSTORE_DB")]
+    db: Option<PathBuf>,
+    /// Address to listen on. Keep 127.0.0.1 unless a reverse proxy or tunnel fronts it.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// File with the webhook signing secret(s), one whsec_… per line (several = rotation).
+    #[arg(long, conflicts_with = "secret_stdin")]
+    secret_file: Option<PathBuf>,
+    /// Read the signing secret(s) from standard input, one per line, until end of input.
+    #[arg(long)]
+    secret_stdin: bool,
+    /// Allowed difference in seconds between the signature's timestamp and this clock.
+    #[arg(long, default_value_t = 300)]
+    tolerance: u64,
+    /// Largest accepted request body in bytes.
+    #[arg(long, default_value_t = fluxstore_relay::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Most connections served at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+}
+
+fn load_secrets(args: &ServeArgs) -> Result<SigningSecrets> {
+    if let Some(path) = &args.secret_file {
+        let (secrets, warnings) = SigningSecrets::from_file(path)?;
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        return Ok(secrets);
+    }
+    if args.secret_stdin {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            eprintln!(
+                "Paste the webhook signing secret (whsec_…), one per line, then press Ctrl+D:"
+            );
+        }
+        return Ok(SigningSecrets::from_reader(stdin.lock())?);
+    }
+    Ok(SigningSecrets::none())
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let secrets = load_secrets(&args)?;
+    let db = paths::db_path(args.db.clone())?;
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("could not create the folder {}", parent.display()))?;
+    }
+    let config = RelayConfig {
+        listen: args.listen,
+        secrets: secrets.clone(),
+        tolerance: Duration::from_secs(args.tolerance),
+        body_limit: args.body_limit,
+        max_connections: args.max_connections,
+        ..RelayConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(async move {
+        let relay = Relay::start(config, &db).await?;
+        announce(
+            &relay.webhook_url(),
+            &db,
+            &secrets,
+            args.secret_file.as_deref(),
+        );
+        let signal = wait_for_signal().await?;
+        tracing::info!(signal, "stopping: finishing requests in flight");
+        relay.shutdown().await;
+        println!("FluxStore relay stopped.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn announce(
+    url: &str,
+    db: &std::path::Path,
+    secrets: &SigningSecrets,
+    file: Option<&std::path::Path>,
+) {
+    println!("FluxStore relay is listening.");
+    println!("  Webhook URL: {url}");
+    println!("  Mirror:      {}", db.display());
+    if secrets.is_empty() {
+        println!(
+            "  Signing secret: NONE. Every delivery is answered 503 no_signing_secret until one is set."
+        );
+        println!(
+            "  Add the endpoint's signing secret (whsec_…, from the Stripe Dashboard) with --secret-file or --secret-stdin."
+        );
+    } else {
+        println!("  Signing secrets: {} active", secrets.len());
+    }
+    let file = file.map_or_else(
+        || "<file with your whsec_ secret>".to_string(),
+        |f| f.display().to_string(),
+    );
+    println!("Send it a signed test event:");
+    println!("  fluxstore send-test-event --url {url} --secret-file {file}");
+    println!("Stop with Ctrl+C.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("could not watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("could not watch SIGINT")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<&'static str> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("could not watch Ctrl+C")?;
+    Ok("Ctrl+C")
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `fluxstore` binary: real child processes, real sockets on
+//! 127.0.0.1, real SQLite files.
+
+mod crash;
+mod end_to_end;
+mod read;
+mod secrets;
+mod support;

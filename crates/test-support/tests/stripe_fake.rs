@@ -344,7 +344,9 @@ async fn faults_are_injected_once() {
 async fn created_endpoints_receive_correctly_signed_deliveries() {
     use std::sync::{Arc, Mutex};
     let f = fake().await;
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    // (Stripe-Signature header, raw body) of each delivery.
+    type Deliveries = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let received: Deliveries = Arc::default();
     let sink = received.clone();
     let app = axum::Router::new().route(
         "/api/webhooks/stripe",

@@ -1,60 +1,20 @@
-//! The four endpoints. Invariants: the browser is only ever redirected to a loopback URI
-//! (checked before anything is remembered); a token leaves this service only once, only
-//! against the PKCE verifier of the desktop that started the sign-in; the platform key is
-//! sent only to Stripe.
+//! The endpoints the owner's browser visits: the desktop's authorize request and Stripe's
+//! redirect back. Every failure is a small page or a redirect to the checked loopback URI.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use url::{Host, Url};
 
-use crate::config::Config;
-use crate::error::{OAuthError, StripeError};
-use crate::store::{Bounded, Taken};
-use crate::stripe::{Grant, StripeConnect};
+use super::{AppState, IssuedCode, Params, PendingSignIn, random_token};
+use crate::error::StripeError;
+use crate::store::Taken;
 
-pub(crate) struct AppState {
-    pub(crate) config: Config,
-    pub(crate) stripe: StripeConnect,
-    pub(crate) pending: Bounded<PendingSignIn>,
-    pub(crate) codes: Bounded<IssuedCode>,
-}
-
-/// A desktop's sign-in waiting for the owner at Stripe, keyed by this service's own state.
-pub(crate) struct PendingSignIn {
-    redirect_uri: Url,
-    desktop_state: String,
-    code_challenge: String,
-}
-
-/// Stripe's grant, waiting for the desktop to redeem its one-time code.
-pub(crate) struct IssuedCode {
-    grant: Grant,
-    redirect_uri: Url,
-    code_challenge: String,
-}
-
-type Params = Query<HashMap<String, String>>;
-
-fn random_token(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-    )
-}
-
-/// A small page for the owner's browser when there is no loopback to send them back to.
 fn page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>FluxStore Connect</title></head>\
@@ -242,159 +202,9 @@ pub(crate) async fn callback(State(app): State<Arc<AppState>>, Query(q): Params)
     back(&[("code", &code)])
 }
 
-fn log_stripe_error(what: &str, e: &StripeError) {
+pub(crate) fn log_stripe_error(what: &str, e: &StripeError) {
     match e {
         StripeError::OAuth { status, code, .. } => tracing::warn!(status, code = %code, "{what}"),
         other => tracing::warn!(error = %other, "{what}"),
-    }
-}
-
-/// `POST /oauth/token` — the desktop redeems its one-time code with its PKCE verifier.
-pub(crate) async fn token(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
-    match redeem(&app, &body) {
-        Ok(grant) => {
-            let mut body = json!({
-                "access_token": grant.access_token.expose_secret(),
-                "token_type": grant.token_type,
-                "stripe_publishable_key": grant.stripe_publishable_key,
-                "stripe_user_id": grant.stripe_user_id,
-                "scope": grant.scope,
-                "livemode": grant.livemode,
-            });
-            if let Some(r) = &grant.refresh_token {
-                body["refresh_token"] = r.expose_secret().into();
-            }
-            tracing::info!("token: code redeemed");
-            let mut resp = axum::Json(body).into_response();
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            resp.headers_mut()
-                .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-            resp
-        }
-        Err(e) => {
-            tracing::info!(error = e.code, "token refused");
-            e.into_response()
-        }
-    }
-}
-
-fn redeem(app: &AppState, body: &[u8]) -> Result<Grant, OAuthError> {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
-    let field = |name: &str| {
-        form.get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| OAuthError::invalid_request(format!("the {name} parameter is missing")))
-    };
-    if field("grant_type")? != "authorization_code" {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "only grant_type=authorization_code is supported",
-        ));
-    }
-    let (code, verifier, redirect_uri) = (
-        field("code")?,
-        field("code_verifier")?,
-        field("redirect_uri")?,
-    );
-    // Taken before any check: a code gets one attempt, so a verifier cannot be guessed.
-    let issued = match app.codes.take(code) {
-        Taken::Fresh(i) => i,
-        Taken::Expired => {
-            return Err(OAuthError::invalid_grant(
-                "the code has expired; start the connection again",
-            ));
-        }
-        Taken::Missing => {
-            return Err(OAuthError::invalid_grant(
-                "the code is unknown or was already used",
-            ));
-        }
-    };
-    if Url::parse(redirect_uri).ok().as_ref() != Some(&issued.redirect_uri) {
-        return Err(OAuthError::invalid_grant(
-            "the redirect_uri does not match the sign-in",
-        ));
-    }
-    let verifier_ok = (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let matches: bool = computed
-        .as_bytes()
-        .ct_eq(issued.code_challenge.as_bytes())
-        .into();
-    if !verifier_ok || !matches {
-        return Err(OAuthError::invalid_grant(
-            "the code_verifier does not match the code_challenge",
-        ));
-    }
-    Ok(issued.grant)
-}
-
-/// `POST /oauth/revoke` — deauthorize an account at Stripe. The caller proves it holds that
-/// account's access token: Stripe must accept the token and name the same account.
-pub(crate) async fn revoke(
-    State(app): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let unauthorized = |msg: &str| {
-        let mut resp =
-            OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", msg).into_response();
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        resp
-    };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| SecretString::from(t.trim().to_owned()));
-    let Some(token) = token.filter(|t| !t.expose_secret().is_empty()) else {
-        return unauthorized("the account's access token is required");
-    };
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let Some(account) = form
-        .get("stripe_user_id")
-        .filter(|a| a.starts_with("acct_"))
-    else {
-        return OAuthError::invalid_request("the stripe_user_id parameter (acct_…) is missing")
-            .into_response();
-    };
-    match app.stripe.account_of_token(&token).await {
-        Ok(Some(id)) if &id == account => {}
-        Ok(_) => {
-            tracing::info!("revoke refused: token not valid for the account");
-            return unauthorized(
-                "the access token is not valid for this account (it may already be revoked)",
-            );
-        }
-        Err(e) => {
-            log_stripe_error("revoke: checking the token failed", &e);
-            return OAuthError::new(
-                StatusCode::BAD_GATEWAY,
-                "temporarily_unavailable",
-                "Stripe could not be asked; please try again",
-            )
-            .into_response();
-        }
-    }
-    match app.stripe.deauthorize(account).await {
-        Ok(()) => {
-            tracing::info!("revoke: account deauthorized");
-            axum::Json(json!({ "stripe_user_id": account })).into_response()
-        }
-        Err(e) => {
-            log_stripe_error("revoke: deauthorize failed", &e);
-            OAuthError::new(
-                StatusCode::BAD_GATEWAY,
-                "temporarily_unavailable",
-                "Stripe did not confirm the disconnection; please try again",
-            )
-            .into_response()
-        }
     }
 }

@@ -194,3 +194,46 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A Secret Service is on the bus but nothing unlocked it (no login session, no prompt
+/// possible): the owner is told to unlock the keyring. The child runs in a private bus of
+/// its own, apart from any unlocked one around this test.
+#[test]
+#[ignore = "needs dbus-run-session and gnome-keyring: scripts/with-secret-service.sh … -- --include-ignored"]
+fn a_locked_keyring_says_to_unlock_it() {
+    if std::env::var_os("FLUXSTORE_KEYRING_LOCKED_CHILD").is_some() {
+        let s = SecretStore::with_service("FluxStore Desktop locked test").unwrap();
+        let slot = SecretSlot::new("default", Mode::Test, SecretKind::ApiKey);
+        let e = s
+            .put(&slot, &Secret::new("sk_test_lockedvalue"))
+            .unwrap_err();
+        assert!(matches!(e, KeyringError::Locked { .. }), "{e:?}");
+        assert!(e.to_string().contains("is locked. Unlock it"), "{e}");
+        assert!(!e.to_string().contains("lockedvalue"));
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("dbus-run-session")
+        .arg("--")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_locked_keyring_says_to_unlock_it",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env("FLUXSTORE_KEYRING_LOCKED_CHILD", "1")
+        .env("HOME", home.path())
+        .env("XDG_RUNTIME_DIR", home.path())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("dbus-run-session runs (package dbus)");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -45,9 +45,31 @@ export FLUXSTORE_REQUIRE_SECRET_SERVICE=1
 
 # shellcheck disable=SC2016 # expanded by the inner shell
 dbus-run-session -- bash -c '
-    set -euo pipefail
-    # A throwaway password, never on argv: it goes through a pipe to the daemon.
-    head -c 24 /dev/urandom | base64 | tr -d "\n" \
-        | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    set -uo pipefail
+    # The daemon runs in the foreground of this inner shell so it can be stopped by its
+    # own pid. A throwaway password, never on argv: it goes through a pipe.
+    gnome-keyring-daemon --foreground --unlock --components=secrets \
+        < <(head -c 24 /dev/urandom | base64 | tr -d "\n") >/dev/null 2>&1 &
+    daemon=$!
+    # Wait (bounded) until it owns the Secret Service name, so nothing D-Bus-activates a
+    # second, locked daemon.
+    ready=no
+    for _ in $(seq 1 100); do
+        if dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"; then
+            ready=yes
+            break
+        fi
+        sleep 0.1
+    done
+    if [ "$ready" != yes ]; then
+        echo "error: gnome-keyring-daemon did not start a Secret Service" >&2
+        kill "$daemon" 2>/dev/null
+        exit 1
+    fi
     "$@"
+    rc=$?
+    kill "$daemon" 2>/dev/null
+    wait "$daemon" 2>/dev/null
+    exit "$rc"
 ' with-secret-service "$@"

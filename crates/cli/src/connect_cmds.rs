@@ -26,8 +26,8 @@ pub struct ConnectArgs {
     /// Do not open a browser; only print the URL to open.
     #[arg(long)]
     pub no_browser: bool,
-    /// The mirror database (default: FLUXSTORE_DB, else the platform data directory).
-    #[arg(long, value_name = "PATH")]
+    /// The mirror database (default: the platform data directory).
+    #[arg(long, value_name = "PATH", env = "FLUXSTORE_DB")]
     pub db: Option<PathBuf>,
     /// The store's name, when one machine runs several.
     #[arg(long, default_value = "default")]
@@ -42,8 +42,8 @@ pub struct ConnectArgs {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DisconnectArgs {
-    /// The mirror database (default: FLUXSTORE_DB, else the platform data directory).
-    #[arg(long, value_name = "PATH")]
+    /// The mirror database (default: the platform data directory).
+    #[arg(long, value_name = "PATH", env = "FLUXSTORE_DB")]
     pub db: Option<PathBuf>,
     #[arg(long, default_value = "default")]
     pub store: String,
@@ -135,33 +135,14 @@ pub async fn execute(
 
 type Done = Result<(Value, String), ConnectError>;
 
-/// The mirror path: --db, else FLUXSTORE_DB, else the platform data directory.
-fn db_path(db: &Option<PathBuf>) -> PathBuf {
-    if let Some(p) = db {
-        return p.clone();
-    }
-    if let Some(p) = std::env::var_os("FLUXSTORE_DB") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library/Application Support")
-    } else if cfg!(windows) {
-        std::env::var_os("APPDATA")
-            .map(PathBuf::from)
-            .unwrap_or(home)
-    } else {
-        std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(".local/share"))
-    };
-    base.join("FluxStore").join("mirror.sqlite3")
-}
-
 fn open_mirror(db: &Option<PathBuf>) -> Result<Mirror, ConnectError> {
-    let path = db_path(db);
+    let path = crate::paths::db_path(db.clone()).map_err(|e| {
+        ConnectError::Gateway(fluxstore_gateway::GatewayError::InvalidRequest {
+            message: format!("{e:#}"),
+            param: None,
+            code: None,
+        })
+    })?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }

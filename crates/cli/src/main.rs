@@ -1,14 +1,16 @@
 //! `fluxstore`: the relay server and mirror queries for headless owners and scripts.
 //!
 //! This file only declares the command tree and dispatches; each command lives in its own
-//! module (`serve`, `send_test`, `read`), so further command groups add a module and one
-//! variant here.
+//! module (`serve`, `send_test`, `read`, `stripe_cmds`, `connect_cmds`), so a further
+//! command group adds a module and one variant here.
 
+mod connect_cmds;
 mod money;
 mod paths;
 mod read;
 mod send_test;
 mod serve;
+mod stripe_cmds;
 mod table;
 
 use std::process::ExitCode;
@@ -41,6 +43,10 @@ enum Command {
     Events(read::EventsArgs),
     /// List rejected webhook deliveries and why they were refused.
     Rejections(read::RejectionsArgs),
+    #[command(flatten)]
+    Stripe(stripe_cmds::StripeCommand),
+    #[command(flatten)]
+    Connect(connect_cmds::ConnectCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +59,8 @@ fn main() -> ExitCode {
         Command::Disputes(args) => read::disputes(args),
         Command::Events(args) => read::events(args),
         Command::Rejections(args) => read::rejections(args),
+        Command::Stripe(cmd) => on_runtime(stripe_cmds::run(cmd)),
+        Command::Connect(cmd) => on_runtime(connect_cmds::run(cmd)),
     };
     match result {
         Ok(code) => code,
@@ -61,6 +69,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Run an async command group to completion on a fresh runtime.
+fn on_runtime(command: impl std::future::Future<Output = ExitCode>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(command))
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides. The server logs at info, the rest at warn.

@@ -89,13 +89,22 @@ impl Server {
         let out_pipe = child.stdout.take().expect("stdout");
         let out_buf = stdout.clone();
         let out_reader = std::thread::spawn(move || {
+            let mut url = None;
             for line in BufReader::new(out_pipe).lines().map_while(Result::ok) {
-                if let Some(url) = line.trim().strip_prefix("Webhook URL: ") {
-                    let _ = url_tx.send(url.to_string());
+                {
+                    let mut buf = out_buf.lock().expect("lock");
+                    buf.push_str(&line);
+                    buf.push('\n');
                 }
-                let mut buf = out_buf.lock().expect("lock");
-                buf.push_str(&line);
-                buf.push('\n');
+                if let Some(found) = line.trim().strip_prefix("Webhook URL: ") {
+                    url = Some(found.to_string());
+                }
+                // The banner's last line: everything above it is in the buffer now.
+                if line.starts_with("Stop with")
+                    && let Some(url) = url.take()
+                {
+                    let _ = url_tx.send(url);
+                }
             }
         });
         let mut err_pipe = child.stderr.take().expect("stderr");

@@ -88,6 +88,13 @@ async fn a_connection_keeps_its_token_in_the_keyring_only() {
     assert_eq!(from_keyring.expose(), token);
     assert_eq!(account, rig.fake.config().account_id);
     assert_eq!(mode, Mode::Test);
+    // In Connect mode the app calls Stripe with the token from the keyring.
+    let mut cfg = fluxstore_gateway::ClientConfig::from_env(Some(&rig.fake.base_url())).unwrap();
+    cfg.max_retries = 0;
+    let client = connect::connect_client(&store, &mirror, "shop-keep", cfg).unwrap();
+    let status = client.account().await.expect("Stripe accepts the token");
+    assert_eq!(status.id, rig.fake.config().account_id);
+    assert!(status.charges_enabled);
     assert!(
         mirror
             .lock()

@@ -17,7 +17,7 @@ use fluxstore_mirror::{Mirror, MirrorError, Mode};
 use serde::Serialize;
 use url::Url;
 
-use crate::client::unix_now;
+use crate::client::{ClientConfig, Credential, StripeClient, unix_now};
 use crate::error::GatewayError;
 use crate::keystore::{KeyringError, SecretKind, SecretSlot, SecretStore, record_presence};
 use crate::oauth::{self, ConnectTokens, OAuthError};
@@ -178,6 +178,22 @@ pub fn access_token(
         .get(&slot(store_account, mode, SecretKind::ConnectAccessToken))?
         .ok_or(ConnectError::NotConnected)?;
     Ok((token, account, mode))
+}
+
+/// A Stripe client that authenticates with the connected account's access token (for the
+/// events feed, account status and refunds in Connect mode). Blocking (keyring).
+pub fn connect_client(
+    store: &SecretStore,
+    mirror: &Arc<Mutex<Mirror>>,
+    store_account: &str,
+    config: ClientConfig,
+) -> Result<StripeClient, ConnectError> {
+    let (token, _account, mode) = {
+        let m = mirror.lock().unwrap_or_else(|p| p.into_inner());
+        access_token(store, &m, store_account)?
+    };
+    let credential = Credential::ConnectToken { token, mode };
+    Ok(StripeClient::new(config, credential, mirror.clone())?)
 }
 
 /// Subscriptions of `mode` that will try to renew (and fail once disconnected).

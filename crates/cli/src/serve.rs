@@ -104,6 +104,11 @@ fn announce(
     println!("FluxStore relay is listening.");
     println!("  Webhook URL: {url}");
     println!("  Mirror:      {}", db.display());
+    if url.starts_with("http://0.0.0.0") || url.starts_with("http://[::]") {
+        println!(
+            "  Note: listening on every network interface; Stripe needs HTTPS, so put a TLS reverse proxy or tunnel in front."
+        );
+    }
     if secrets.is_empty() {
         println!(
             "  Signing secret: NONE. Every delivery is answered 503 no_signing_secret until one is set."

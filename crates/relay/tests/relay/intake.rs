@@ -228,3 +228,43 @@ async fn shutdown_finishes_the_request_in_flight() {
         .expect("task");
     assert_eq!(relay.events().len(), 1, "the in-flight event was committed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_wait_their_turn() {
+    let relay = TestRelay::start_with(|c| c.max_connections = 1).await;
+    let addr = relay.addr;
+    // A holds the only connection slot (a kept-alive connection after one request).
+    let mut a = TcpStream::connect(addr).expect("connect a");
+    a.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("guard");
+    a.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write a");
+    let mut buf = [0u8; 1024];
+    let n = a.read(&mut buf).expect("a answered");
+    assert_eq!(parse_response(&buf[..n]).0, 200);
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let b = std::thread::spawn(move || {
+        let mut b = TcpStream::connect(addr).expect("connect b");
+        b.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("guard");
+        b.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write b");
+        let mut answer = Vec::new();
+        let _ = b.read_to_end(&mut answer);
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        parse_response(&answer).0
+    });
+    // However long B waits, it is not served while A holds the slot.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !done.load(std::sync::atomic::Ordering::SeqCst),
+        "B waits for a free slot"
+    );
+    drop(a);
+    let status = tokio::task::spawn_blocking(move || b.join().expect("b"))
+        .await
+        .expect("join");
+    assert_eq!(status, 200, "B is served once A is gone");
+}

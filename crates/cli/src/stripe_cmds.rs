@@ -135,7 +135,12 @@ pub async fn execute(cmd: StripeCommand, input: &mut dyn BufRead, interactive: b
     };
     match dispatch(cmd, input, interactive).await {
         Ok((value, text)) => Outcome {
-            code: 0,
+            // A report that could not reach the keyring is printed, but is not a success.
+            code: if value.get("keyring_error").is_some_and(|e| !e.is_null()) {
+                1
+            } else {
+                0
+            },
             stdout: if json { format!("{value:#}\n") } else { text },
             stderr: String::new(),
         },

@@ -428,3 +428,20 @@ async fn an_unreachable_stripe_is_reported_as_offline() {
     );
     assert!(calls.iter().all(|c| c.status.is_none()));
 }
+
+#[tokio::test]
+async fn the_stripe_account_header_is_sent_when_acting_for_a_connected_account() {
+    let w = World::new().await;
+    let mut cfg = w.config();
+    cfg.stripe_account = Some("acct_1ConnectedShop".into());
+    let key = fluxstore_gateway::ApiKey::parse(TEST_SECRET_KEY).unwrap();
+    let c = fluxstore_gateway::StripeClient::new(
+        cfg,
+        fluxstore_gateway::Credential::ApiKey(key),
+        w.mirror.clone(),
+    )
+    .unwrap();
+    c.account().await.unwrap();
+    let req = &w.fake.requests()[0];
+    assert_eq!(req.stripe_account.as_deref(), Some("acct_1ConnectedShop"));
+}

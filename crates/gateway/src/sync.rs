@@ -186,79 +186,114 @@ impl StripeClient {
             ..EventsQuery::default()
         };
 
-        match mark.filter(|_| gap.is_none()) {
-            Some(w) => {
-                // Forward from the cursor: each page is the next newer slice, newest first.
-                let mut cursor = w;
-                loop {
-                    if progress.pages >= opts.max_pages {
-                        return Ok(SyncReport {
-                            progress,
-                            gap,
-                            complete: false,
-                        });
-                    }
-                    let q = EventsQuery {
-                        ending_before: Some(cursor.id.clone()),
-                        ..base.clone()
-                    };
-                    let page = self.page(&q, cancel).await?;
-                    progress.pages += 1;
-                    self.ingest_page(&page.data, &mut progress)?;
-                    if let Some(newest) = page.data.first() {
-                        cursor = watermark_of(newest).unwrap_or(cursor);
-                        self.store_watermark(&cursor)?;
-                    }
-                    on_progress(&progress);
-                    if !page.has_more || page.data.is_empty() {
-                        break;
-                    }
+        let complete = match mark.filter(|_| gap.is_none()) {
+            Some(w) => match self
+                .forward(&base, w.clone(), opts, &mut progress, on_progress, cancel)
+                .await
+            {
+                // The cursor event is gone (pruned or deleted at Stripe): walk back to it
+                // by time instead; the mirror deduplicates any overlap.
+                Err(GatewayError::NotFound { .. }) if progress.pages == 0 => {
+                    self.walk_back(
+                        &base,
+                        Some(w.created - 1),
+                        opts,
+                        &mut progress,
+                        on_progress,
+                        cancel,
+                    )
+                    .await?
                 }
-            }
+                other => other?,
+            },
             None => {
-                // First sync (or after a gap): walk back from the newest event; the
-                // watermark is set to the newest only once the whole walk is stored.
-                let mut newest: Option<Watermark> = None;
-                let mut after: Option<String> = None;
-                loop {
-                    if progress.pages >= opts.max_pages {
-                        return Ok(SyncReport {
-                            progress,
-                            gap,
-                            complete: false,
-                        });
-                    }
-                    let q = EventsQuery {
-                        starting_after: after.clone(),
-                        ..base.clone()
-                    };
-                    let page = self.page(&q, cancel).await?;
-                    progress.pages += 1;
-                    self.ingest_page(&page.data, &mut progress)?;
-                    if newest.is_none() {
-                        newest = page.data.first().and_then(watermark_of);
-                    }
-                    on_progress(&progress);
-                    after = page
-                        .data
-                        .last()
-                        .and_then(|e| e.get("id"))
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    if !page.has_more || after.is_none() {
-                        break;
-                    }
-                }
-                if let Some(w) = newest {
-                    self.store_watermark(&w)?;
-                }
+                self.walk_back(&base, None, opts, &mut progress, on_progress, cancel)
+                    .await?
             }
-        }
+        };
         Ok(SyncReport {
             progress,
             gap,
-            complete: true,
+            complete,
         })
+    }
+
+    /// Page forward from `cursor`: each page is the next newer slice, newest first. The
+    /// watermark follows every stored page. Ok(false) when `max_pages` stopped it.
+    async fn forward(
+        &self,
+        base: &EventsQuery,
+        mut cursor: Watermark,
+        opts: &SyncOptions,
+        progress: &mut SyncProgress,
+        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+        cancel: &CancelToken,
+    ) -> Result<bool, GatewayError> {
+        loop {
+            if progress.pages >= opts.max_pages {
+                return Ok(false);
+            }
+            let q = EventsQuery {
+                ending_before: Some(cursor.id.clone()),
+                ..base.clone()
+            };
+            let page = self.page(&q, cancel).await?;
+            progress.pages += 1;
+            self.ingest_page(&page.data, progress)?;
+            if let Some(newest) = page.data.first() {
+                cursor = watermark_of(newest).unwrap_or(cursor);
+                self.store_watermark(&cursor)?;
+            }
+            on_progress(progress);
+            if !page.has_more || page.data.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Walk back from the newest event (to `since` when given). The watermark is set to the
+    /// newest event only once the whole walk is stored. Ok(false) when `max_pages` stopped it.
+    async fn walk_back(
+        &self,
+        base: &EventsQuery,
+        since: Option<i64>,
+        opts: &SyncOptions,
+        progress: &mut SyncProgress,
+        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+        cancel: &CancelToken,
+    ) -> Result<bool, GatewayError> {
+        let mut newest: Option<Watermark> = None;
+        let mut after: Option<String> = None;
+        loop {
+            if progress.pages >= opts.max_pages {
+                return Ok(false);
+            }
+            let q = EventsQuery {
+                starting_after: after.clone(),
+                created_gt: since,
+                ..base.clone()
+            };
+            let page = self.page(&q, cancel).await?;
+            progress.pages += 1;
+            self.ingest_page(&page.data, progress)?;
+            if newest.is_none() {
+                newest = page.data.first().and_then(watermark_of);
+            }
+            on_progress(progress);
+            after = page
+                .data
+                .last()
+                .and_then(|e| e.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if !page.has_more || after.is_none() {
+                break;
+            }
+        }
+        if let Some(w) = newest {
+            self.store_watermark(&w)?;
+        }
+        Ok(true)
     }
 }
 

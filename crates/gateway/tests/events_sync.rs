@@ -201,3 +201,45 @@ async fn a_cancelled_sync_stops_and_max_pages_bounds_a_run() {
     assert!(r.complete);
     assert_eq!((r.progress.events, r.progress.duplicates), (9, 4));
 }
+
+#[tokio::test]
+async fn a_vanished_cursor_event_falls_back_to_paging_by_time() {
+    let w = World::new().await;
+    let p = w.fake.seed_payment(&spec(1000, now() - 500));
+    let cursor_time = now() - 1000;
+    w.mirror
+        .lock()
+        .unwrap()
+        .set_setting(
+            "events_sync.watermark.test.self",
+            Some(&json!({"id": "evt_deleted_at_stripe", "created": cursor_time}).to_string()),
+        )
+        .unwrap();
+    let r = w
+        .client(TEST_SECRET_KEY)
+        .sync_events(&SyncOptions::default(), &mut |_| {}, &CancelToken::new())
+        .await
+        .unwrap();
+    assert!(r.complete && r.gap.is_none());
+    assert_eq!(r.progress.events, 3);
+    let sent: Vec<_> = w
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/events")
+        .collect();
+    assert_eq!(sent.len(), 2, "the refused cursor, then one page by time");
+    assert!(
+        sent[1]
+            .params
+            .contains(&("created[gt]".into(), (cursor_time - 1).to_string()))
+    );
+    assert!(
+        w.mirror
+            .lock()
+            .unwrap()
+            .order_for_payment(&p.charge_id)
+            .unwrap()
+            .is_some()
+    );
+}

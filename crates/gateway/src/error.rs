@@ -5,9 +5,12 @@
 //! key in some messages.
 
 use fluxstore_mirror::MirrorError;
+use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::keys::KeyError;
 use crate::keystore::KeyringError;
+use crate::secret::redact_secrets;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -103,5 +106,126 @@ impl GatewayError {
             GatewayError::Keyring(e) => e.code(),
             GatewayError::Mirror(_) => "mirror_error",
         }
+    }
+}
+
+/// Map Stripe's status and error object to a [`GatewayError`].
+pub(crate) fn map_error(status: StatusCode, body: Option<&Value>, path: &str) -> GatewayError {
+    let err = body.and_then(|b| b.get("error"));
+    let field = |k: &str| {
+        err.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let message = field("message").map(|m| redact_secrets(&m));
+    let kind = field("type");
+    let code = field("code");
+    match status.as_u16() {
+        401 => GatewayError::InvalidKey,
+        402 => GatewayError::Card {
+            message: message.unwrap_or_else(|| "no reason given".to_owned()),
+            decline_code: field("decline_code"),
+        },
+        403 => GatewayError::PermissionDenied {
+            permission: message.as_deref().and_then(permission_named),
+        },
+        404 => GatewayError::NotFound {
+            what: resource_name(path).to_owned(),
+        },
+        409 => GatewayError::Conflict,
+        429 => GatewayError::RateLimited,
+        400 if code.as_deref() == Some("rate_limit") => GatewayError::RateLimited,
+        400 if kind.as_deref() == Some("idempotency_error") => GatewayError::IdempotencyMismatch,
+        s if s >= 500 => GatewayError::StripeUnavailable { status: s },
+        _ => GatewayError::InvalidRequest {
+            message: message.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+            param: field("param"),
+            code,
+        },
+    }
+}
+
+/// The permission a 403 names: Stripe says "Having the 'rak_refund_write' permission would
+/// allow this request to continue."
+fn permission_named(message: &str) -> Option<String> {
+    let start = message.find("rak_")?;
+    let name: String = message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    Some(name)
+}
+
+fn resource_name(path: &str) -> &'static str {
+    let p = path.trim_start_matches("/v1/");
+    match p.split('/').next().unwrap_or("") {
+        "charges" => "charge",
+        "payment_intents" => "payment",
+        "disputes" => "dispute",
+        "refunds" => "refund",
+        "events" => "event",
+        "webhook_endpoints" => "webhook endpoint",
+        "account" | "accounts" => "account",
+        _ => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    #[test]
+    fn maps_statuses_to_owner_errors_without_echoing_keys() {
+        let body = json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_****abcd"}});
+        let e = map_error(StatusCode::UNAUTHORIZED, Some(&body), "/v1/account");
+        assert_eq!(e.code(), "invalid_key");
+        assert!(!e.to_string().contains("sk_test"));
+
+        let body = json!({"error": {"type": "invalid_request_error", "message": "The provided key 'rk_test_***wxyz' does not have the required permissions for this endpoint on account 'acct_1'. Having the 'rak_refund_write' permission would allow this request to continue."}});
+        let e = map_error(StatusCode::FORBIDDEN, Some(&body), "/v1/refunds");
+        match &e {
+            GatewayError::PermissionDenied { permission } => {
+                assert_eq!(permission.as_deref(), Some("rak_refund_write"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("rak_refund_write"));
+        assert!(!e.to_string().contains("rk_test"));
+
+        let body = json!({"error": {"type": "invalid_request_error", "message": "Amount must be no more than $10.00", "param": "amount", "code": "amount_too_large"}});
+        match map_error(StatusCode::BAD_REQUEST, Some(&body), "/v1/refunds") {
+            GatewayError::InvalidRequest { param, code, .. } => {
+                assert_eq!(param.as_deref(), Some("amount"));
+                assert_eq!(code.as_deref(), Some("amount_too_large"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let idem = json!({"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters"}});
+        assert_eq!(
+            map_error(StatusCode::BAD_REQUEST, Some(&idem), "/v1/refunds").code(),
+            "idempotency_mismatch"
+        );
+        assert_eq!(
+            map_error(StatusCode::PAYMENT_REQUIRED, None, "/v1/refunds").code(),
+            "card_error"
+        );
+        assert_eq!(
+            map_error(StatusCode::NOT_FOUND, None, "/v1/charges/ch_1").to_string(),
+            "Stripe has no charge with that id in this account and mode."
+        );
+        assert_eq!(
+            map_error(StatusCode::CONFLICT, None, "/v1/refunds").code(),
+            "conflict"
+        );
+        assert_eq!(
+            map_error(StatusCode::TOO_MANY_REQUESTS, None, "/v1/events").code(),
+            "rate_limited"
+        );
+        assert_eq!(
+            map_error(StatusCode::BAD_GATEWAY, None, "/v1/events").code(),
+            "stripe_unavailable"
+        );
     }
 }

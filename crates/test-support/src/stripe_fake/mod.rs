@@ -5,6 +5,7 @@
 //! codes, pages lists newest first, replays idempotent POSTs, and can post correctly signed
 //! webhooks. It listens on 127.0.0.1:0 and stops when its handle is dropped.
 
+mod events;
 mod objects;
 mod params;
 mod routes;

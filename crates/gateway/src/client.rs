@@ -301,7 +301,6 @@ impl StripeClient {
                         status: None,
                         request_id: None,
                         error,
-                        response_id: None,
                     }),
                     true,
                 )
@@ -331,7 +330,6 @@ impl StripeClient {
                                 error: GatewayError::UnexpectedResponse(
                                     "the body is not JSON".to_owned(),
                                 ),
-                                response_id: None,
                             }),
                             false,
                         ),
@@ -350,7 +348,6 @@ impl StripeClient {
                         status: Some(status.as_u16()),
                         request_id,
                         error,
-                        response_id: None,
                     }),
                     retry,
                 )
@@ -381,7 +378,7 @@ impl StripeClient {
                 f.status,
                 f.request_id.clone(),
                 Some(f.error.code().to_owned()),
-                f.response_id.clone(),
+                None,
             ),
         };
         let row = ApiCall {
@@ -413,7 +410,6 @@ struct Failure {
     status: Option<u16>,
     request_id: Option<String>,
     error: GatewayError,
-    response_id: Option<String>,
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {

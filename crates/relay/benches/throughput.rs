@@ -5,7 +5,9 @@
 //! answers after its group commit), and the run checks the mirror holds them all.
 //! Client and server share the machine. Run:
 //!   cargo bench -p fluxstore-relay --bench throughput
-//! Counts per level can be scaled with FLUXSTORE_BENCH_SCALE (default 1.0).
+//! Counts per level can be scaled with FLUXSTORE_BENCH_SCALE (default 1.0); the mirror file
+//! goes into a temp dir under FLUXSTORE_BENCH_DIR (default: the system temp dir), to
+//! measure a particular disk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -69,7 +71,11 @@ async fn run() {
             count: 30_000,
         },
     ];
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = match std::env::var_os("FLUXSTORE_BENCH_DIR") {
+        Some(base) => tempfile::tempdir_in(base),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
     let db = dir.path().join("bench.sqlite3");
     let secret = SigningSecret::new(SECRET).expect("secret");
     let config = RelayConfig {
@@ -89,7 +95,7 @@ async fn run() {
         "relay throughput: ~{EVENT_BYTES} B signed events, client and relay on this machine ({} CPUs)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("concurrency   events   durable ev/s   p50 ms   p99 ms   max ms");
+    println!("concurrency   events   durable ev/s   p50 ms   p99 ms   max ms   avg batch");
     let mut offset = 0;
     let mut total = 0;
     for level in levels {
@@ -100,6 +106,7 @@ async fn run() {
         let headers: Arc<Vec<String>> =
             Arc::new(bodies.iter().map(|b| sign_header(b, &secret, t)).collect());
         let next = Arc::new(AtomicUsize::new(0));
+        let before = relay.stats();
         let started = Instant::now();
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..level.concurrency {
@@ -134,19 +141,23 @@ async fn run() {
             latencies.extend(part.expect("worker"));
         }
         let elapsed = started.elapsed();
+        let after = relay.stats();
+        let avg_batch =
+            (after.events - before.events) as f64 / (after.batches - before.batches).max(1) as f64;
         latencies.sort();
         let pct = |p: f64| {
             let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
             latencies[i].as_secs_f64() * 1000.0
         };
         println!(
-            "{:>11}   {:>6}   {:>12.0}   {:>6.2}   {:>6.2}   {:>6.2}",
+            "{:>11}   {:>6}   {:>12.0}   {:>6.2}   {:>6.2}   {:>6.2}   {:>9.1}",
             level.concurrency,
             count,
             count as f64 / elapsed.as_secs_f64(),
             pct(0.50),
             pct(0.99),
             pct(1.0),
+            avg_batch,
         );
         total += count;
     }

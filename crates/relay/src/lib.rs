@@ -82,6 +82,15 @@ pub struct Applied {
     pub projected: bool,
 }
 
+/// Work done by the writer since start: `events / batches` is the average group-commit size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RelayStats {
+    /// Transactions attempted for verified events.
+    pub batches: u64,
+    /// Verified events handed to those transactions (duplicates included).
+    pub events: u64,
+}
+
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -196,6 +205,17 @@ impl RelayHandle {
         self.intake
             .as_ref()
             .is_some_and(|i| !i.secrets().is_empty())
+    }
+
+    /// Counters of the writer's group commits.
+    pub fn stats(&self) -> RelayStats {
+        self.intake.as_ref().map_or_else(RelayStats::default, |i| {
+            let c = &i.writer.counters;
+            RelayStats {
+                batches: c.batches.load(std::sync::atomic::Ordering::Relaxed),
+                events: c.events.load(std::sync::atomic::Ordering::Relaxed),
+            }
+        })
     }
 
     /// A stream of newly applied events, for live views.

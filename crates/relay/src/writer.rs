@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use fluxstore_mirror::{Event, IngestOutcome, Mirror, MirrorError, NewRejection, Source};
@@ -40,11 +40,19 @@ enum Job {
     },
 }
 
+/// Counters of committed work (for benchmarks and the desktop's health view).
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) batches: AtomicU64,
+    pub(crate) events: AtomicU64,
+}
+
 /// The sending side, cloned into every request handler.
 #[derive(Clone)]
 pub(crate) struct Writer {
     tx: mpsc::Sender<Job>,
     alive: Arc<AtomicBool>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -60,6 +68,8 @@ impl Writer {
         let alive = Arc::new(AtomicBool::new(true));
         let path = path.to_path_buf();
         let alive_thread = alive.clone();
+        let counters = Arc::new(Counters::default());
+        let counters_thread = counters.clone();
         let join = std::thread::Builder::new()
             .name("fluxstore-relay-writer".into())
             .spawn(move || {
@@ -76,11 +86,18 @@ impl Writer {
                 };
                 // Marks the writer dead even if the mirror panics, so /healthz says so.
                 let _guard = AliveGuard(alive_thread);
-                run(mirror, rx, max_batch.max(1), applied);
+                run(mirror, rx, max_batch.max(1), applied, &counters_thread);
             })
             .map_err(|e| MirrorError::Migration(format!("could not start the writer: {e}")))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok((Writer { tx, alive }, join)),
+            Ok(Ok(())) => Ok((
+                Writer {
+                    tx,
+                    alive,
+                    counters,
+                },
+                join,
+            )),
             Ok(Err(e)) => {
                 let _ = join.join();
                 Err(e)
@@ -136,6 +153,7 @@ fn run(
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
     applied: broadcast::Sender<Applied>,
+    counters: &Counters,
 ) {
     let mut events: Vec<(Event, Source)> = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
@@ -156,6 +174,10 @@ fn run(
             }
         }
         if !events.is_empty() {
+            counters.batches.fetch_add(1, Ordering::Relaxed);
+            counters
+                .events
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
             commit(&mut mirror, &mut events, &mut replies, &applied);
         }
         for (rejection, reply) in rejections.drain(..) {

@@ -356,14 +356,12 @@ impl StripeClient {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .cfg
-            .backoff_base
-            .saturating_mul(2u32.saturating_pow(attempt));
-        let capped = exp.min(self.cfg.backoff_max);
-        // Full jitter on the upper half: spreads retries from several clients apart.
-        let factor = 0.5 + rand::random::<f64>() * 0.5;
-        capped.mul_f64(factor)
+        backoff_delay(
+            self.cfg.backoff_base,
+            self.cfg.backoff_max,
+            attempt,
+            rand::random::<f64>(),
+        )
     }
 
     fn audit(&self, call: &Call, result: &Result<Success, Failure>, duration_ms: u64) {
@@ -421,4 +419,36 @@ pub(crate) fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Exponential backoff capped at `max`, with jitter over the upper half (`unit` in [0, 1)):
+/// spreads the retries of several clients apart without ever waiting less than half the step.
+fn backoff_delay(base: Duration, max: Duration, attempt: u32, unit: f64) -> Duration {
+    let capped = base.saturating_mul(2u32.saturating_pow(attempt)).min(max);
+    capped.mul_f64(0.5 + unit.clamp(0.0, 1.0) * 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {
+        let (base, max) = (Duration::from_millis(500), Duration::from_secs(8));
+        for (attempt, step) in [
+            (0, 500),
+            (1, 1000),
+            (2, 2000),
+            (3, 4000),
+            (4, 8000),
+            (9, 8000),
+            (40, 8000),
+        ] {
+            let step = Duration::from_millis(step);
+            assert_eq!(backoff_delay(base, max, attempt, 1.0), step);
+            assert_eq!(backoff_delay(base, max, attempt, 0.0), step / 2);
+            let mid = backoff_delay(base, max, attempt, 0.5);
+            assert!(mid > step / 2 && mid < step);
+        }
+    }
 }

@@ -109,17 +109,25 @@ pub struct ObjRef {
 
 /// The projected object an event carries, if the mirror projects its kind.
 pub fn own_kind(json: &Value) -> Option<(Kind, &str)> {
-    let obj = &json["data"]["object"];
+    object_kind(&json["data"]["object"])
+}
+
+/// The kind and id of a Stripe object, if the mirror projects its kind.
+pub fn object_kind(obj: &Value) -> Option<(Kind, &str)> {
     let kind = Kind::from_object(str_at(obj, &["object"])?)?;
     Some((kind, id_at(obj, &["id"])?))
 }
 
 /// Every object the event names: its own object first, then the linked ones.
 pub fn refs(json: &Value) -> Vec<ObjRef> {
-    let Some((kind, id)) = own_kind(json) else {
+    object_refs(&json["data"]["object"])
+}
+
+/// Every object a Stripe object names: itself first, then the linked ones.
+pub fn object_refs(obj: &Value) -> Vec<ObjRef> {
+    let Some((kind, id)) = object_kind(obj) else {
         return Vec::new();
     };
-    let obj = &json["data"]["object"];
     let mut out = vec![ObjRef {
         id: id.to_owned(),
         kind,

@@ -28,7 +28,8 @@ CREATE TABLE events (
 CREATE INDEX events_mode_received ON events(livemode, received_at);
 
 -- Every Stripe object an event names: the object itself (is_self = 1) and the objects it
--- links to. A fold finds all events of an order (or subscription, invoice) through it.
+-- links to. A fold finds all events of an order (or subscription, invoice) through it;
+-- the other direction (event -> objects) is read from the event's own JSON.
 CREATE TABLE event_refs (
     object_id TEXT NOT NULL,
     event_id  TEXT NOT NULL REFERENCES events(id),
@@ -36,7 +37,6 @@ CREATE TABLE event_refs (
     is_self   INTEGER NOT NULL,
     PRIMARY KEY (object_id, event_id)
 ) WITHOUT ROWID;
-CREATE INDEX event_refs_event ON event_refs(event_id);
 
 CREATE TABLE orders (
     id                  INTEGER PRIMARY KEY,

@@ -38,61 +38,69 @@ pub fn load_snaps<'a>(
     event_ids: impl IntoIterator<Item = &'a String>,
     fresh: &Event,
 ) -> Result<Vec<Snap>, MirrorError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT type, created, livemode, account, raw FROM events WHERE id = ?1")?;
     let mut out = Vec::new();
     for id in event_ids {
-        if *id == fresh.id {
-            if let Some((kind, object_id)) = own_kind(&fresh.json) {
-                out.push(Snap {
-                    event_id: id.clone(),
-                    event_type: fresh.event_type.clone(),
-                    created: fresh.created,
-                    livemode: fresh.livemode,
-                    account: fresh.account.clone(),
-                    kind,
-                    object_id: object_id.to_owned(),
-                    obj: fresh.json["data"]["object"].clone(),
-                });
-            }
-            continue;
+        if let Some(snap) = load_one(conn, id, fresh)? {
+            out.push(snap);
         }
-        let row = stmt
-            .query_row(params![id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, bool>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .optional()?;
-        let Some((event_type, created, livemode, account, raw)) = row else {
-            continue;
-        };
-        // Stored events were parsed before they were stored; a row that no longer parses
-        // (edited by hand) is left out rather than failing every later ingest.
-        let Ok(mut json) = serde_json::from_str::<Value>(&raw) else {
-            continue;
-        };
-        let Some((kind, object_id)) = own_kind(&json).map(|(k, i)| (k, i.to_owned())) else {
-            continue;
-        };
-        let obj = json["data"]["object"].take();
-        out.push(Snap {
-            event_id: id.clone(),
-            event_type,
-            created,
-            livemode,
-            account,
-            kind,
-            object_id,
-            obj,
-        });
     }
-    out.sort_by(|a, b| (a.created, &a.event_id).cmp(&(b.created, &b.event_id)));
+    sort_snaps(&mut out);
     Ok(out)
+}
+
+pub fn sort_snaps(snaps: &mut [Snap]) {
+    snaps.sort_by(|a, b| (a.created, &a.event_id).cmp(&(b.created, &b.event_id)));
+}
+
+/// One stored event's object (see [`load_snaps`]).
+pub fn load_one(conn: &Connection, id: &str, fresh: &Event) -> Result<Option<Snap>, MirrorError> {
+    if id == fresh.id {
+        return Ok(own_kind(&fresh.json).map(|(kind, object_id)| Snap {
+            event_id: id.to_owned(),
+            event_type: fresh.event_type.clone(),
+            created: fresh.created,
+            livemode: fresh.livemode,
+            account: fresh.account.clone(),
+            kind,
+            object_id: object_id.to_owned(),
+            obj: fresh.json["data"]["object"].clone(),
+        }));
+    }
+    let mut stmt = conn
+        .prepare_cached("SELECT type, created, livemode, account, raw FROM events WHERE id = ?1")?;
+    let row = stmt
+        .query_row(params![id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((event_type, created, livemode, account, raw)) = row else {
+        return Ok(None);
+    };
+    // Stored events were parsed before they were stored; a row that no longer parses
+    // (edited by hand) is left out rather than failing every later ingest.
+    let Ok(mut json) = serde_json::from_str::<Value>(&raw) else {
+        return Ok(None);
+    };
+    let Some((kind, object_id)) = own_kind(&json).map(|(k, i)| (k, i.to_owned())) else {
+        return Ok(None);
+    };
+    let obj = json["data"]["object"].take();
+    Ok(Some(Snap {
+        event_id: id.to_owned(),
+        event_type,
+        created,
+        livemode,
+        account,
+        kind,
+        object_id,
+        obj,
+    }))
 }
 
 /// Ids of the events whose own object is `object_id`.

@@ -31,9 +31,9 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Connection, params};
 
+use super::Snap;
 use super::dispute::{self, DisputeRow};
 use super::group::{Group, order_group};
-use super::{Snap, load_snaps};
 use crate::event::Kind;
 use crate::fields::{at, bool_at, first_str, i64_at, id_at, list_at, str_at};
 use crate::{Event, MirrorError};
@@ -297,11 +297,11 @@ pub fn rederive(
     seeds: &[(String, Kind)],
     fresh: &Event,
 ) -> Result<(), MirrorError> {
-    let g = order_group(conn, seeds)?;
+    let g = order_group(conn, seeds, fresh)?;
     if g.objects.is_empty() {
         return Ok(());
     }
-    let snaps = load_snaps(conn, &g.events, fresh)?;
+    let snaps = &g.snaps;
     let mut disputes = Vec::new();
     for (id, _) in g.objects.iter().filter(|(_, k)| **k == Kind::Dispute) {
         let own: Vec<&Snap> = snaps
@@ -312,7 +312,7 @@ pub fn rederive(
             disputes.push(d);
         }
     }
-    let row = fold(&g, &snaps, &disputes);
+    let row = fold(&g, snaps, &disputes);
     let key = row.as_ref().map(|r| r.key.clone());
     // Rows under keys this group has outgrown (a provisional key, a merged group).
     let mut del_order = conn.prepare_cached("DELETE FROM orders WHERE session_id = ?1")?;

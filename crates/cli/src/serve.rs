@@ -80,6 +80,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .build()
         .context("could not start the async runtime")?;
     runtime.block_on(async move {
+        // Watch the signals before announcing, so a stop request right after start-up is
+        // a graceful stop rather than the default (abrupt) termination.
+        let signals = Signals::watch()?;
         let relay = Relay::start(config, &db).await?;
         announce(
             &relay.webhook_url(),
@@ -87,7 +90,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             &secrets,
             args.secret_file.as_deref(),
         );
-        let signal = wait_for_signal().await?;
+        let signal = signals.next().await;
         tracing::info!(signal, "stopping: finishing requests in flight");
         relay.shutdown().await;
         println!("FluxStore relay stopped.");
@@ -131,20 +134,40 @@ fn announce(
 }
 
 #[cfg(unix)]
-async fn wait_for_signal() -> Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("could not watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("could not watch SIGINT")?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Signals {
+    fn watch() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("could not watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("could not watch SIGINT")?,
+        })
+    }
+
+    async fn next(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 #[cfg(not(unix))]
-async fn wait_for_signal() -> Result<&'static str> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("could not watch Ctrl+C")?;
-    Ok("Ctrl+C")
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn watch() -> Result<Signals> {
+        Ok(Signals)
+    }
+
+    async fn next(self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl+C"
+    }
 }

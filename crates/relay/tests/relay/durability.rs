@@ -43,12 +43,23 @@ impl Tmpfs {
     }
 
     fn remount(&self, options: &str) {
-        let ok = Command::new("mount")
-            .args(["-o", &format!("remount,{options}")])
-            .arg(self.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "remount {options}");
+        // A read-only remount fails with EBUSY while any process holds a file there open
+        // for writing; a child forked by a parallel test can briefly hold an inherited
+        // descriptor, so retry a bounded number of times.
+        let mut last = String::new();
+        for _ in 0..50 {
+            let out = Command::new("mount")
+                .args(["-o", &format!("remount,{options}")])
+                .arg(self.path())
+                .output()
+                .expect("mount runs");
+            if out.status.success() {
+                return;
+            }
+            last = String::from_utf8_lossy(&out.stderr).to_string();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("remount {options} failed: {last}");
     }
 }
 

@@ -183,6 +183,14 @@ async fn shutdown_finishes_the_request_in_flight() {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("hang guard");
+    // One full request first, so the connection is surely accepted and being served (a
+    // connection still in the listen backlog at shutdown is reset, not finished).
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .expect("healthz");
+    let mut first = vec![0u8; 4096];
+    let n = stream.read(&mut first).expect("healthz answer");
+    assert_eq!(parse_response(&first[..n]).0, 200);
     let head = format!(
         "POST /api/webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\nStripe-Signature: {header}\r\nContent-Length: {}\r\n\r\n",
         body.len()

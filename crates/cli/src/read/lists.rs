@@ -1,0 +1,221 @@
+//! `fluxstore disputes`, `events` and `rejections`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use fluxstore_mirror::{Dispute, Rejection, StoredEvent};
+use serde::Serialize;
+
+use super::{DbArg, ModeArgs, open, print_json};
+use crate::{money, table};
+
+#[derive(Args)]
+pub struct DisputesArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    mode: ModeArgs,
+}
+
+#[derive(Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    mode: ModeArgs,
+    /// How many events to show.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+#[derive(Args)]
+pub struct RejectionsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// How many rejections to show.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+#[derive(Serialize)]
+struct DisputeOut {
+    id: String,
+    status: String,
+    reason: Option<String>,
+    amount: i64,
+    currency: String,
+    due_by: Option<i64>,
+    needs_response: bool,
+    order: Option<String>,
+    charge_id: Option<String>,
+    payment_intent_id: Option<String>,
+    livemode: bool,
+    created: i64,
+    updated: i64,
+}
+
+impl From<Dispute> for DisputeOut {
+    fn from(d: Dispute) -> DisputeOut {
+        DisputeOut {
+            id: d.id,
+            status: d.status,
+            reason: d.reason,
+            amount: d.amount,
+            currency: d.currency,
+            due_by: d.due_by,
+            needs_response: d.needs_response,
+            order: d.order_session_id,
+            charge_id: d.charge_id,
+            payment_intent_id: d.payment_intent_id,
+            livemode: d.mode.is_live(),
+            created: d.created,
+            updated: d.updated,
+        }
+    }
+}
+
+pub fn disputes(args: DisputesArgs) -> Result<ExitCode> {
+    let mirror = open(&args.db)?;
+    let mode = args.mode.mode();
+    let disputes = mirror.disputes(mode)?;
+    if args.db.json {
+        let out: Vec<DisputeOut> = disputes.into_iter().map(DisputeOut::from).collect();
+        return print_json(&out);
+    }
+    if disputes.is_empty() {
+        println!("No {} disputes.", mode.as_str());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = disputes
+        .iter()
+        .map(|d| {
+            vec![
+                if d.needs_response { "RESPOND" } else { "" }.to_string(),
+                d.due_by.map_or_else(|| "-".into(), table::time),
+                d.status.clone(),
+                table::opt(&d.reason),
+                money::format(d.amount, &d.currency),
+                d.id.clone(),
+                table::opt(&d.order_session_id),
+            ]
+        })
+        .collect();
+    println!("{} disputes", mode.as_str());
+    table::print(
+        &[
+            "", "DUE BY", "STATUS", "REASON", "AMOUNT", "DISPUTE", "ORDER",
+        ],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct EventOut {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    created: i64,
+    livemode: bool,
+    account: Option<String>,
+    api_version: Option<String>,
+    source: fluxstore_mirror::Source,
+    received_at: i64,
+}
+
+impl From<StoredEvent> for EventOut {
+    fn from(e: StoredEvent) -> EventOut {
+        EventOut {
+            id: e.id,
+            event_type: e.event_type,
+            created: e.created,
+            livemode: e.mode.is_live(),
+            account: e.account,
+            api_version: e.api_version,
+            source: e.source,
+            received_at: e.received_at,
+        }
+    }
+}
+
+pub fn events(args: EventsArgs) -> Result<ExitCode> {
+    let mirror = open(&args.db)?;
+    let mode = args.mode.mode();
+    let events = mirror.events(Some(mode), args.limit)?;
+    if args.db.json {
+        let out: Vec<EventOut> = events.into_iter().map(EventOut::from).collect();
+        return print_json(&out);
+    }
+    if events.is_empty() {
+        println!("No {} events yet.", mode.as_str());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                table::time(e.received_at),
+                e.event_type.clone(),
+                e.id.clone(),
+                table::opt(&e.api_version),
+                format!("{:?}", e.source).to_ascii_lowercase(),
+            ]
+        })
+        .collect();
+    println!("{} events, newest first", mode.as_str());
+    table::print(
+        &["RECEIVED", "TYPE", "EVENT", "API VERSION", "SOURCE"],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a rejection code means for the store owner, and what to do.
+fn explain(code: &str) -> &'static str {
+    match code {
+        "signature_header_missing" => "not sent by Stripe (no Stripe-Signature header)",
+        "signature_invalid" => {
+            "signature did not match: check the signing secret is this endpoint's"
+        }
+        "timestamp_outside_tolerance" => {
+            "timestamp too old or in the future: check the clock, or a replay"
+        }
+        "malformed_payload" => "the body was not a Stripe event",
+        "payload_too_large" => "the body was larger than the limit",
+        "no_signing_secret" => "no signing secret configured: add the endpoint's whsec_ secret",
+        "storage_unavailable" => {
+            "the database could not be written (disk full or read-only); Stripe retries"
+        }
+        "method_not_allowed" => "not a POST",
+        "not_found" => "POST to a wrong path: the webhook URL should end in /api/webhooks/stripe",
+        _ => "",
+    }
+}
+
+pub fn rejections(args: RejectionsArgs) -> Result<ExitCode> {
+    let mirror = open(&args.db)?;
+    let rejections: Vec<Rejection> = mirror.rejections(args.limit)?;
+    if args.db.json {
+        return print_json(&rejections);
+    }
+    if rejections.is_empty() {
+        println!("No rejected deliveries.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = rejections
+        .iter()
+        .map(|r| {
+            vec![
+                table::time(r.received_at),
+                r.code.clone(),
+                r.size.to_string(),
+                table::opt(&r.peer),
+                explain(&r.code).to_string(),
+            ]
+        })
+        .collect();
+    println!("rejected deliveries, newest first");
+    table::print(&["RECEIVED", "CODE", "BYTES", "PEER", "MEANING"], &rows);
+    Ok(ExitCode::SUCCESS)
+}

@@ -30,6 +30,7 @@ pub(crate) struct Intake {
     pub(crate) secrets: RwLock<Arc<SigningSecrets>>,
     pub(crate) tolerance: Duration,
     pub(crate) body_limit: usize,
+    pub(crate) request_timeout: Duration,
     pub(crate) writer: Writer,
 }
 
@@ -87,6 +88,7 @@ fn public_message(code: &str) -> &'static str {
         "storage_unavailable" => "The event could not be stored right now; retry later.",
         "method_not_allowed" => "Only POST is accepted here.",
         "not_found" => "Nothing is served at this path.",
+        "request_timeout" => "The request body did not arrive in time.",
         _ => "The request was refused.",
     }
 }
@@ -152,9 +154,18 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
         return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
     }
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+    let read = tokio::time::timeout(intake.request_timeout, Limited::new(body, limit).collect());
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Err(_elapsed) => {
+            let refusal = Refusal::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the body did not arrive within the request timeout",
+            );
+            return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
+        }
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
             let refusal = Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -162,7 +173,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
             );
             return refuse(&intake, refusal, limit as u64 + 1, peer).await;
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             let refusal = Refusal::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_payload",
@@ -233,7 +244,19 @@ async fn accept(
             format!("a signed body that is not an event: {e}"),
         )
     })?;
-    intake.writer.ingest(event).await.map_err(|e| match e {
+    // A commit that takes this long means the database is stuck (locked by another
+    // program, a hung disk): answer 503 so Stripe retries. If it commits later anyway,
+    // the retry is a harmless duplicate.
+    let committed = tokio::time::timeout(intake.request_timeout, intake.writer.ingest(event))
+        .await
+        .map_err(|_| {
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the commit did not finish within the request timeout",
+            )
+        })?;
+    committed.map_err(|e| match e {
         WriteError::Refused(detail) => {
             Refusal::new(StatusCode::BAD_REQUEST, "malformed_payload", detail)
         }

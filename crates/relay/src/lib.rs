@@ -46,7 +46,8 @@ pub struct RelayConfig {
     pub body_limit: usize,
     /// Time a client has to send its request headers.
     pub header_read_timeout: Duration,
-    /// Time for a whole request, body and commit included (408 after).
+    /// Time a client has to send its body (408 `request_timeout` after), and again the
+    /// longest wait for the commit (503 `storage_unavailable` after: Stripe retries).
     pub request_timeout: Duration,
     /// Connections served at once; further connections wait in the listen backlog.
     pub max_connections: usize,
@@ -145,14 +146,10 @@ impl Relay {
             secrets: RwLock::new(Arc::new(config.secrets.clone())),
             tolerance: config.tolerance,
             body_limit: config.body_limit,
+            request_timeout: config.request_timeout,
             writer,
         });
-        let router = intake::router(intake.clone()).layer(
-            tower_http::timeout::TimeoutLayer::with_status_code(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
-                config.request_timeout,
-            ),
-        );
+        let router = intake::router(intake.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
         let limits = server::Limits {
             header_read_timeout: config.header_read_timeout,

@@ -188,6 +188,7 @@ fn explain(code: &str) -> &'static str {
             "the database could not be written (disk full or read-only); Stripe retries"
         }
         "method_not_allowed" => "not a POST",
+        "request_timeout" => "the body did not arrive in time (a slow or stalled sender)",
         "not_found" => "POST to a wrong path: the webhook URL should end in /api/webhooks/stripe",
         _ => "",
     }

@@ -276,3 +276,33 @@ async fn connections_beyond_the_limit_wait_their_turn() {
         .expect("join");
     assert_eq!(status, 200, "B is served once A is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_is_a_recorded_408() {
+    let relay = TestRelay::start_with(|c| c.request_timeout = Duration::from_millis(300)).await;
+    let addr = relay.addr;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("hang guard");
+        s.write_all(
+            b"POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n{\"id\":",
+        )
+        .expect("write");
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        buf
+    })
+    .await
+    .expect("task");
+    let (status, json) = parse_response(&answer);
+    assert_eq!(
+        (status, error_code(&json)),
+        (408, "request_timeout"),
+        "{json}"
+    );
+    assert!(relay.events().is_empty());
+    let rejections = relay.rejections();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!(rejections[0].code, "request_timeout");
+    assert_eq!(rejections[0].size, 1000);
+}

@@ -1,0 +1,36 @@
+//! The app config lives at the repository root (layout A): point tauri-build at it.
+//!
+//! The app's own commands are declared to Tauri's ACL here, so each one needs an explicit
+//! `allow-<command>` in a capability file (least privilege). The list must equal the `ipc!`
+//! table in src/commands.rs; a unit test (`build_rs_lists_every_command`) checks that.
+const COMMANDS: &[&str] = &[
+    "connection_status",
+    "choose_method",
+    "save_keys",
+    "save_webhook_secret",
+    "create_webhook_endpoint",
+    "connect_start",
+    "connect_cancel",
+    "disconnect",
+    "account_status",
+    "checklist_facts",
+    "list_orders",
+    "order_detail",
+    "refund_order",
+    "list_disputes",
+    "list_subscriptions",
+    "list_invoices",
+    "list_events",
+    "list_rejections",
+    "list_api_calls",
+    "open_sample_store",
+    "close_sample_store",
+    "open_url",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    tauri_build::try_build(attributes).expect("tauri-build could not read ../tauri.conf.json");
+}

@@ -1,0 +1,181 @@
+//! The IPC surface: every Tauri command, declared once in [`ipc!`], which also yields the
+//! handler and the command table the TypeScript `commands.ts` is generated from.
+//!
+//! Invariant: a command takes at most one argument, named `args` (a serde struct with
+//! snake_case fields), calls one `AppState` method, and fails only with `IpcError`.
+use std::sync::Arc;
+
+use tauri::State;
+
+use crate::dto::*;
+use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::state::AppState;
+
+type App<'a> = State<'a, Arc<AppState>>;
+
+/// Declares the commands: `name(ArgsType) -> ResultType;` (empty parentheses: no argument).
+/// Each command calls the `AppState` method of the same name.
+macro_rules! ipc {
+    ($( $name:ident ( $($arg:ty)? ) -> $ret:ty ; )*) => {
+        $( ipc!(@command $name ( $($arg)? ) -> $ret); )*
+
+        /// The Tauri handler for every command.
+        pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$( $name ),*]
+        }
+
+        /// (command, TypeScript argument type, TypeScript result type), in declaration order.
+        pub fn table() -> Vec<(&'static str, String, String)> {
+            vec![$( (stringify!($name), ipc!(@ts $($arg)?), <$ret as ts_rs::TS>::name()) ),*]
+        }
+    };
+    (@command $name:ident () -> $ret:ty) => {
+        #[tauri::command]
+        pub async fn $name(state: App<'_>) -> IpcResult<$ret> {
+            state.$name().await
+        }
+    };
+    (@command $name:ident ($arg:ty) -> $ret:ty) => {
+        #[tauri::command]
+        pub async fn $name(state: App<'_>, args: $arg) -> IpcResult<$ret> {
+            state.$name(args).await
+        }
+    };
+    (@ts) => { "void".to_owned() };
+    (@ts $t:ty) => { <$t as ts_rs::TS>::name() };
+}
+
+ipc! {
+    connection_status() -> ConnectionStatus;
+    choose_method(ChooseMethodArgs) -> ConnectionStatus;
+    save_keys(SaveKeysArgs) -> ConnectionStatus;
+    save_webhook_secret(SaveWebhookSecretArgs) -> ConnectionStatus;
+    create_webhook_endpoint(CreateWebhookArgs) -> WebhookEndpointCreated;
+    connect_start(ModeArgs) -> ConnectStarted;
+    connect_cancel() -> ();
+    disconnect(ModeArgs) -> ConnectionStatus;
+    account_status(AccountStatusArgs) -> Option<AccountStatus>;
+    checklist_facts() -> ChecklistFacts;
+    list_orders(ListOrdersArgs) -> Page<Order>;
+    order_detail(OrderDetailArgs) -> OrderDetail;
+    refund_order(RefundArgs) -> OrderDetail;
+    list_disputes(ModeArgs) -> Vec<Dispute>;
+    list_subscriptions(ModeArgs) -> Vec<Subscription>;
+    list_invoices(ModeArgs) -> Vec<Invoice>;
+    list_events(ListEventsArgs) -> Vec<StoredEvent>;
+    list_rejections(LimitArgs) -> Vec<Rejection>;
+    list_api_calls(LimitArgs) -> Vec<ApiCall>;
+    open_sample_store() -> ConnectionStatus;
+    close_sample_store() -> ConnectionStatus;
+    open_url(OpenUrlArgs) -> ();
+}
+
+impl AppState {
+    /// Open an https link in the system browser (the Stripe Dashboard, Connect's page).
+    pub async fn open_url(&self, args: OpenUrlArgs) -> IpcResult<()> {
+        let url = checked_url(&args.url)?;
+        self.notify
+            .open_in_browser(url.as_str())
+            .map_err(|e| IpcError::internal("The browser could not be opened", &e))
+    }
+}
+
+/// Only https links leave the app; anything else is refused before a program runs.
+pub fn checked_url(text: &str) -> IpcResult<url::Url> {
+    let url = url::Url::parse(text.trim()).map_err(|_| {
+        IpcError::new(
+            ErrorCode::Refused,
+            "That is not a web address FluxStore can open.",
+        )
+    })?;
+    if url.scheme() != "https" || url.host_str().is_none() {
+        return Err(IpcError::new(
+            ErrorCode::Refused,
+            "FluxStore only opens secure (https) web pages.",
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn crate_file(rel: &str) -> String {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn build_rs_lists_every_command() {
+        let build = crate_file("build.rs");
+        let listed: Vec<&str> = build
+            .lines()
+            .filter_map(|l| {
+                l.trim()
+                    .strip_prefix('"')
+                    .and_then(|l| l.strip_suffix("\","))
+            })
+            .collect();
+        let declared: Vec<&str> = super::table().into_iter().map(|(n, _, _)| n).collect();
+        assert_eq!(
+            listed, declared,
+            "build.rs COMMANDS must equal the ipc! table"
+        );
+    }
+
+    #[test]
+    fn every_command_is_granted_by_exactly_one_capability() {
+        let mut granted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("capabilities");
+        for entry in std::fs::read_dir(&dir).expect("capabilities dir") {
+            let path = entry.expect("entry").path();
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+            assert_eq!(
+                json["windows"],
+                serde_json::json!(["main"]),
+                "{}",
+                path.display()
+            );
+            for p in json["permissions"].as_array().expect("permissions") {
+                let p = p.as_str().expect("string permission");
+                assert!(!p.starts_with("shell:"), "no shell plugin permission");
+                assert!(
+                    !p.starts_with("opener:"),
+                    "the webview opens URLs only via open_url"
+                );
+                if let Some(cmd) = p.strip_prefix("allow-") {
+                    granted
+                        .entry(cmd.replace('-', "_"))
+                        .or_default()
+                        .push(path.display().to_string());
+                }
+            }
+        }
+        for (name, _, _) in super::table() {
+            let files = granted.remove(name).unwrap_or_default();
+            assert_eq!(files.len(), 1, "{name} granted by {files:?}");
+        }
+        assert!(
+            granted.is_empty(),
+            "permissions for unknown commands: {granted:?}"
+        );
+    }
+
+    #[test]
+    fn only_https_urls_open() {
+        assert!(super::checked_url("https://dashboard.stripe.com/account/onboarding").is_ok());
+        for bad in [
+            "http://example.com",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "not a url",
+            "https://",
+        ] {
+            let e = super::checked_url(bad).expect_err(bad);
+            assert_eq!(e.code, crate::error::ErrorCode::Refused);
+        }
+    }
+}

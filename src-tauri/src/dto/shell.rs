@@ -1,0 +1,255 @@
+//! The shell's own IPC shapes: command arguments, connection state, and the events it emits.
+//!
+//! Invariant: a secret crosses IPC at most once, inbound, as a [`SecretInput`] (redacted
+//! `Debug`, no `Serialize`); nothing outbound ever carries a secret's value, only the fact that
+//! it exists and where it is kept.
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use ts_rs::TS;
+
+use super::mirror::Mode;
+
+/// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
+pub struct SecretInput(SecretString);
+
+impl SecretInput {
+    pub fn new(text: &str) -> SecretInput {
+        SecretInput(SecretString::from(text.to_owned()))
+    }
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SecretInput, D::Error> {
+        String::deserialize(d).map(|s| SecretInput(SecretString::from(s)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionMethod {
+    Connect,
+    Keys,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretKind {
+    SecretKey,
+    RestrictedKey,
+    WebhookSecret,
+    ConnectToken,
+}
+
+/// That a secret exists and where it is kept. Never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SecretInfo {
+    pub kind: SecretKind,
+    /// Human name of the store, e.g. "Secret Service (GNOME Keyring)".
+    pub store: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ModeConnection {
+    pub mode: Mode,
+    /// True when an API key or a Connect token for this mode is stored.
+    pub connected: bool,
+    pub account_id: Option<String>,
+    /// Not a secret; shown so the owner can recognise it.
+    pub publishable_key: Option<String>,
+    pub secrets: Vec<SecretInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RelayStatus {
+    pub listening: bool,
+    /// The intake URL on this computer, e.g. http://127.0.0.1:4343/api/webhooks/stripe.
+    pub local_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectionStatus {
+    pub method: Option<ConnectionMethod>,
+    pub test: ModeConnection,
+    pub live: ModeConnection,
+    pub relay: RelayStatus,
+    /// True while the separate sample-store mirror is open.
+    pub sample_store: bool,
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Requirements {
+    pub currently_due: Vec<String>,
+    pub past_due: Vec<String>,
+    pub eventually_due: Vec<String>,
+    pub disabled_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AccountStatus {
+    pub account_id: String,
+    pub business_name: Option<String>,
+    pub mode: Mode,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    pub details_submitted: bool,
+    pub requirements: Requirements,
+    /// When Stripe was last asked (unix seconds); cached for offline use.
+    #[ts(type = "number")]
+    pub checked_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct WebhookEndpointCreated {
+    pub endpoint_id: String,
+    pub url: String,
+    pub enabled_events: Vec<String>,
+    /// The returned whsec_ went straight to the keyring; only this fact comes back.
+    pub secret_stored: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConnectStarted {
+    /// Shown for copying in case no browser opens.
+    pub authorize_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundReason {
+    RequestedByCustomer,
+    Duplicate,
+    Fraudulent,
+}
+
+// ---- command arguments (each command takes one `args` object) ----
+
+#[derive(Debug, Deserialize, TS)]
+pub struct ChooseMethodArgs {
+    pub method: ConnectionMethod,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub struct SaveKeysArgs {
+    pub publishable_key: String,
+    /// sk_ or rk_; goes to the OS keyring and is never returned.
+    #[ts(type = "string")]
+    pub secret_key: SecretInput,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub struct SaveWebhookSecretArgs {
+    pub mode: Mode,
+    #[ts(type = "string")]
+    pub webhook_secret: SecretInput,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub struct CreateWebhookArgs {
+    pub mode: Mode,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct ModeArgs {
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct AccountStatusArgs {
+    pub mode: Mode,
+    pub refresh: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ListOrdersArgs {
+    pub mode: Mode,
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub created_from: Option<i64>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub created_to: Option<i64>,
+    #[serde(default)]
+    pub search: Option<String>,
+    /// Opaque keyset cursor from a previous page's `next`.
+    #[serde(default)]
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OrderDetailArgs {
+    pub mode: Mode,
+    pub session_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RefundArgs {
+    pub mode: Mode,
+    pub session_id: String,
+    /// Minor units; null refunds what remains.
+    #[ts(type = "number | null")]
+    pub amount: Option<i64>,
+    pub reason: Option<RefundReason>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct ListEventsArgs {
+    pub mode: Mode,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct LimitArgs {
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OpenUrlArgs {
+    pub url: String,
+}
+
+// ---- events (shell → UI) ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EventApplied {
+    pub event_id: String,
+    pub event_type: String,
+    pub mode: Mode,
+    pub projected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    pub mode: Mode,
+    #[ts(type = "number")]
+    pub pages: u64,
+    #[ts(type = "number")]
+    pub events: u64,
+    #[ts(type = "number | null")]
+    pub newest: Option<i64>,
+    pub done: bool,
+    /// A gap older than Stripe's 30 days that could not be filled, in words.
+    pub gap: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct OnlineChanged {
+    pub online: bool,
+}

@@ -1,0 +1,195 @@
+//! "Explore with a sample store": a separate mirror fed by realistic, correctly signed events
+//! posted through the real relay intake over loopback, with a local Stripe stand-in answering
+//! refunds and account status.
+//!
+//! Invariants: the sample store lives in its own folder (`sample-store/` in the data dir) and
+//! is rebuilt from scratch each time it opens, so it never mixes with the owner's store; its
+//! signing secret and API key are generated per session, held in memory only, and never
+//! written to the keyring; events reach the mirror only through the relay's HTTP intake (the
+//! same signature check, parse and group commit as Stripe's own deliveries).
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fluxstore_gateway::{ApiKey, ClientConfig, Credential, StripeClient};
+use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
+use tokio::task::JoinSet;
+
+use crate::dto::Mode;
+use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::notify::Notify;
+use crate::state::{MIRROR_FILE, SAMPLE_DIR};
+use crate::store::{Store, StoreKind};
+
+/// Seed of the sample data: the same store every time, dated relative to "now".
+const SEED: u64 = 2026;
+/// Deliveries in flight at once (the relay's group commit batches them).
+const CONCURRENCY: usize = 8;
+/// Hang guard per delivery; the relay answers loopback deliveries in milliseconds.
+const POST_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct SampleStore {
+    pub store: Arc<Store>,
+    /// The local Stripe stand-in and the key it accepts; None when it could not start.
+    stripe: Option<(crate::sample_fake::Fake, ApiKey)>,
+}
+
+impl SampleStore {
+    /// Build the sample store under `data_dir` and feed it through its relay.
+    pub async fn open(data_dir: &Path, notify: Arc<dyn Notify>) -> IpcResult<SampleStore> {
+        let dir = data_dir.join(SAMPLE_DIR);
+        let fresh = dir.clone();
+        let store = tokio::task::spawn_blocking(move || -> IpcResult<Store> {
+            // Rebuilt each time: the sample data is dated relative to now.
+            if fresh.exists() {
+                std::fs::remove_dir_all(&fresh).map_err(|e| {
+                    IpcError::internal("The old sample store could not be removed", &e)
+                })?;
+            }
+            std::fs::create_dir_all(&fresh).map_err(|e| {
+                IpcError::internal("The sample store's folder could not be created", &e)
+            })?;
+            Ok(Store::open(StoreKind::Sample, &fresh.join(MIRROR_FILE))?)
+        })
+        .await
+        .map_err(|e| IpcError::internal("The sample store could not be opened", &e))??;
+        let store = Arc::new(store);
+
+        let secret = SigningSecret::new(&format!("whsec_sample{}", random_hex(24)))
+            .map_err(|e| IpcError::internal("The sample signing secret was refused", &e))?;
+        let url = store
+            .ensure_relay(SigningSecrets::new(vec![secret.clone()]), Some(0), notify)
+            .await?;
+
+        let now = unix_now();
+        let mut events = fluxstore_samples::sample_store(SEED, now);
+        let stripe = match crate::sample_fake::start(now).await {
+            Ok((fake, seeded)) => {
+                events.extend(seeded);
+                let key = ApiKey::parse(fake.secret_key())
+                    .map_err(|e| IpcError::internal("The sample store's key was refused", &e))?;
+                Some((fake, key))
+            }
+            Err(why) => {
+                tracing::warn!(%why, "the sample store opens without its Stripe stand-in");
+                None
+            }
+        };
+        post_all(&url, &secret, events, now).await?;
+        Ok(SampleStore { store, stripe })
+    }
+
+    /// A client for the sample store's Stripe stand-in (test mode only).
+    pub fn client(&self, mode: Mode) -> IpcResult<StripeClient> {
+        if mode != Mode::Test {
+            return Err(IpcError::new(
+                ErrorCode::NotConnected,
+                "The sample store acts in test mode only. Switch to test mode to try refunds and account status.",
+            ));
+        }
+        let (fake, key) = self.stripe.as_ref().ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::NotConnected,
+                "The sample store's Stripe stand-in is not running, so refunds and account status cannot be tried in it.",
+            )
+        })?;
+        let cfg = ClientConfig::from_env(Some(&fake.base_url()))?;
+        let client = StripeClient::new(cfg, Credential::ApiKey(key.clone()), self.store.writer())
+            .map_err(IpcError::from)?;
+        Ok(client)
+    }
+
+    pub async fn shutdown(&self) {
+        self.store.shutdown().await;
+    }
+}
+
+/// POST every event, signed with `secret`, to the relay at `url`, a few at a time.
+async fn post_all(
+    url: &str,
+    secret: &SigningSecret,
+    events: Vec<serde_json::Value>,
+    now: i64,
+) -> IpcResult<()> {
+    let http = reqwest::Client::builder()
+        .timeout(POST_TIMEOUT)
+        .build()
+        .map_err(|e| IpcError::internal("The sample store's HTTP client could not start", &e))?;
+    let mut pending = JoinSet::new();
+    let mut posted = 0usize;
+    for event in events {
+        if pending.len() >= CONCURRENCY {
+            check(pending.join_next().await)?;
+        }
+        let body = serde_json::to_vec(&event)
+            .map_err(|e| IpcError::internal("A sample event could not be encoded", &e))?;
+        let header = sign_header(&body, secret, now);
+        let request = http
+            .post(url)
+            .header("Stripe-Signature", header)
+            .header("Content-Type", "application/json")
+            .body(body);
+        pending.spawn(async move {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            if status.is_success() {
+                Ok(())
+            } else {
+                Err(format!("the relay answered {status}"))
+            }
+        });
+        posted += 1;
+    }
+    while let Some(done) = pending.join_next().await {
+        check(Some(done))?;
+    }
+    tracing::info!(events = posted, "sample store fed through the relay");
+    Ok(())
+}
+
+fn check(done: Option<Result<Result<(), String>, tokio::task::JoinError>>) -> IpcResult<()> {
+    match done {
+        None | Some(Ok(Ok(()))) => Ok(()),
+        Some(Ok(Err(why))) => Err(IpcError::internal("A sample delivery was refused", &why)),
+        Some(Err(e)) => Err(IpcError::internal(
+            "A sample delivery stopped unexpectedly",
+            &e,
+        )),
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::fill(&mut buf[..]);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl crate::state::AppState {
+    /// Open the sample store (built fresh) and make it the active store.
+    pub async fn open_sample_store(&self) -> IpcResult<crate::dto::ConnectionStatus> {
+        {
+            let mut slot = self.sample.lock().await;
+            if slot.is_none() {
+                let sample = SampleStore::open(&self.data_dir, self.notify.clone()).await?;
+                *slot = Some(Arc::new(sample));
+            }
+        }
+        self.changed().await
+    }
+
+    /// Close the sample store and return to the owner's store.
+    pub async fn close_sample_store(&self) -> IpcResult<crate::dto::ConnectionStatus> {
+        let sample = self.sample.lock().await.take();
+        if let Some(sample) = sample {
+            sample.shutdown().await;
+        }
+        self.changed().await
+    }
+}

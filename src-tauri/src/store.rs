@@ -1,0 +1,232 @@
+//! One open store: its mirror file, a read connection for the views, a write connection for
+//! the gateway (audit rows, refunds, settings), and the in-process relay that feeds it.
+//!
+//! Invariants: the relay is the only webhook writer of its mirror (its own writer thread);
+//! the read connection is read-only; a store never sees another store's file, so the sample
+//! store and the owner's real store cannot mix.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use fluxstore_mirror::{IngestOutcome, Mirror, MirrorError};
+use fluxstore_relay::{Relay, RelayConfig, RelayError, RelayHandle, SigningSecrets};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::dto::EventApplied;
+use crate::error::{IpcError, IpcResult};
+use crate::notify::Notify;
+
+/// Setting that remembers the relay's port, so the forwarding URL the owner configured keeps
+/// working across restarts.
+const RELAY_PORT: &str = "shell.relay_port";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Real,
+    Sample,
+}
+
+pub struct Store {
+    pub kind: StoreKind,
+    pub mirror_path: PathBuf,
+    read: Arc<Mutex<Mirror>>,
+    write: Arc<Mutex<Mirror>>,
+    relay: Mutex<Option<RelayHandle>>,
+    forwarder: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Create or migrate the mirror, then open its two connections.
+    pub fn open(kind: StoreKind, mirror_path: &Path) -> Result<Store, MirrorError> {
+        let write = Mirror::open(mirror_path)?;
+        let read = Mirror::open_read_only(mirror_path)?;
+        Ok(Store {
+            kind,
+            mirror_path: mirror_path.to_path_buf(),
+            read: Arc::new(Mutex::new(read)),
+            write: Arc::new(Mutex::new(write)),
+            relay: Mutex::new(None),
+            forwarder: Mutex::new(None),
+        })
+    }
+
+    /// The write connection the gateway shares (audit rows, refunds).
+    pub fn writer(&self) -> Arc<Mutex<Mirror>> {
+        self.write.clone()
+    }
+
+    /// Run a read query off the async runtime's threads.
+    pub async fn read<T, F>(&self, query: F) -> IpcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Mirror) -> Result<T, MirrorError> + Send + 'static,
+    {
+        let conn = self.read.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            query(&guard)
+        })
+        .await
+        .map_err(|e| IpcError::internal("A mirror query stopped unexpectedly", &e))?
+        .map_err(IpcError::from)
+    }
+
+    /// Run a write (settings, audit) off the async runtime's threads.
+    pub async fn write<T, F>(&self, change: F) -> IpcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Mirror) -> Result<T, MirrorError> + Send + 'static,
+    {
+        let conn = self.write.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            change(&mut guard)
+        })
+        .await
+        .map_err(|e| IpcError::internal("A mirror update stopped unexpectedly", &e))?
+        .map_err(IpcError::from)
+    }
+
+    pub async fn setting(&self, key: &'static str) -> IpcResult<Option<String>> {
+        self.read(move |m| m.setting(key)).await
+    }
+
+    pub async fn set_setting(&self, key: String, value: Option<String>) -> IpcResult<()> {
+        self.write(move |m| m.set_setting(&key, value.as_deref()))
+            .await
+    }
+
+    /// The relay's webhook URL, when it is listening.
+    pub fn relay_url(&self) -> Option<String> {
+        self.relay
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(RelayHandle::webhook_url)
+    }
+
+    pub fn relay_addr(&self) -> Option<SocketAddr> {
+        self.relay
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(RelayHandle::local_addr)
+    }
+
+    /// Give the relay these secrets, starting it on 127.0.0.1 if it is not running yet.
+    /// `port` None means: the port used last time, else any free one.
+    pub async fn ensure_relay(
+        &self,
+        secrets: SigningSecrets,
+        port: Option<u16>,
+        notify: Arc<dyn Notify>,
+    ) -> IpcResult<String> {
+        {
+            let relay = self.relay.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(handle) = relay.as_ref() {
+                handle.set_secrets(secrets);
+                return Ok(handle.webhook_url());
+            }
+        }
+        let remembered = match port {
+            Some(p) => Some(p),
+            None => self
+                .setting(RELAY_PORT)
+                .await?
+                .and_then(|p| p.parse::<u16>().ok()),
+        };
+        let handle = match self
+            .start_relay(secrets.clone(), remembered.unwrap_or(0))
+            .await
+        {
+            Ok(h) => h,
+            // The remembered port is taken by something else: any free port beats no relay.
+            Err(RelayError::Bind { .. }) if remembered.is_some_and(|p| p != 0) => {
+                tracing::warn!(
+                    port = remembered,
+                    "the relay's usual port is busy; using another"
+                );
+                self.start_relay(secrets, 0).await.map_err(relay_error)?
+            }
+            Err(e) => return Err(relay_error(e)),
+        };
+        let url = handle.webhook_url();
+        let port = handle.local_addr().port();
+        if self.kind == StoreKind::Real {
+            self.set_setting(RELAY_PORT.to_owned(), Some(port.to_string()))
+                .await?;
+        }
+        let mut rx = handle.subscribe();
+        let forwarder = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(applied) => notify.event_applied(&EventApplied {
+                        event_id: applied.event_id,
+                        event_type: applied.event_type,
+                        mode: applied.mode.into(),
+                        projected: applied.projected,
+                    }),
+                    // A burst outran the window; views refresh on the next notice anyway.
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::debug!(skipped = n, "event notices lagged")
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+        *self.forwarder.lock().unwrap_or_else(|p| p.into_inner()) = Some(forwarder);
+        *self.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        Ok(url)
+    }
+
+    async fn start_relay(
+        &self,
+        secrets: SigningSecrets,
+        port: u16,
+    ) -> Result<RelayHandle, RelayError> {
+        let config = RelayConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], port)),
+            secrets,
+            ..RelayConfig::default()
+        };
+        Relay::start(config, &self.mirror_path).await
+    }
+
+    /// Stop the relay (in-flight deliveries finish and commit first).
+    pub async fn shutdown(&self) {
+        let handle = self.relay.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+        if let Some(f) = self
+            .forwarder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            f.abort();
+        }
+    }
+}
+
+fn relay_error(e: RelayError) -> IpcError {
+    IpcError::internal("The local webhook relay could not start", &e)
+}
+
+/// The UI notice for an event recorded outside the relay (a refund made from the app).
+pub fn applied_notice(outcome: &IngestOutcome) -> Option<EventApplied> {
+    match outcome {
+        IngestOutcome::Applied {
+            event_id,
+            event_type,
+            mode,
+            projected,
+        } => Some(EventApplied {
+            event_id: event_id.clone(),
+            event_type: event_type.clone(),
+            mode: (*mode).into(),
+            projected: *projected,
+        }),
+        IngestOutcome::Duplicate { .. } => None,
+    }
+}

@@ -1,0 +1,107 @@
+//! Events sync: in key mode it heals gaps at start and after the computer wakes, and polls
+//! while the app runs, so a desktop that Stripe cannot reach still mirrors everything; in
+//! Connect mode (an access token instead of a key) the same loop is the main feed.
+//!
+//! Invariants: only the owner's store syncs (the sample store is fed by its own relay); every
+//! run is bounded by the gateway's page limit; a run's progress reaches the UI as
+//! `sync_progress`, ending with `done: true` (and, when Stripe no longer has older events, a
+//! `gap` in words).
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use fluxstore_gateway::keystore::{SecretKind, SecretSlot};
+use fluxstore_gateway::{CancelToken, SyncOptions};
+
+use crate::dto::{Mode, SyncProgress};
+use crate::error::IpcResult;
+use crate::state::{ACCOUNT, AppState, mode_word};
+
+/// How often the mirror is brought up to date while the app runs.
+const POLL: Duration = Duration::from_secs(120);
+/// The loop wakes this often to notice a resume from sleep (the monotonic clock stops while
+/// the computer sleeps; the wall clock does not).
+const TICK: Duration = Duration::from_secs(10);
+
+/// Start the background sync of the owner's store; it runs until the app exits.
+pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if !state.sample_open().await {
+                for mode in [Mode::Test, Mode::Live] {
+                    if let Err(e) = state.sync_mode(mode, &CancelToken::new()).await {
+                        tracing::info!(mode = mode_word(mode), error = %e.message, "events sync did not run");
+                    }
+                }
+            }
+            tokio::select! {
+                () = wait_for_next_run() => {}
+                () = state.sync_wake.notified() => {}
+            }
+        }
+    })
+}
+
+/// Sleep until the next poll, or less when the wall clock shows the computer slept.
+async fn wait_for_next_run() {
+    let started = Instant::now();
+    let wall = SystemTime::now();
+    while started.elapsed() < POLL {
+        tokio::time::sleep(TICK).await;
+        let wall_elapsed = SystemTime::now().duration_since(wall).unwrap_or_default();
+        if wall_elapsed > started.elapsed() + TICK * 3 {
+            tracing::info!("the computer woke up; healing the mirror from Stripe's events");
+            return;
+        }
+    }
+}
+
+impl AppState {
+    /// One sync run of `mode`, when an API key for it is stored.
+    pub async fn sync_mode(&self, mode: Mode, cancel: &CancelToken) -> IpcResult<()> {
+        let key = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ApiKey).presence_setting();
+        let token = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ConnectAccessToken)
+            .presence_setting();
+        let has_key = self
+            .real
+            .read(move |m| Ok(m.setting(&key)?.is_some() || m.setting(&token)?.is_some()))
+            .await?;
+        if !has_key {
+            return Ok(());
+        }
+        let client = self.client(mode).await?;
+        let notify = self.notify.clone();
+        let mut on_progress = |p: &fluxstore_gateway::SyncProgress| {
+            notify.sync_progress(&progress(mode, p, false, None));
+        };
+        let report = client
+            .sync_events(&SyncOptions::default(), &mut on_progress, cancel)
+            .await;
+        self.observe(&report);
+        let report = report?;
+        let gap = report.gap.as_ref().map(|g| {
+            format!(
+                "Stripe keeps events for 30 days. The mirror was last updated before that, so changes between then and {} may be missing; open those orders in the Stripe Dashboard to check.",
+                crate::time::date_words(g.retention_starts)
+            )
+        });
+        self.notify
+            .sync_progress(&progress(mode, &report.progress, true, gap));
+        Ok(())
+    }
+}
+
+fn progress(
+    mode: Mode,
+    p: &fluxstore_gateway::SyncProgress,
+    done: bool,
+    gap: Option<String>,
+) -> SyncProgress {
+    SyncProgress {
+        mode,
+        pages: u64::from(p.pages),
+        events: p.events,
+        newest: p.newest_created,
+        done,
+        gap,
+    }
+}

@@ -1,0 +1,104 @@
+//! The store's in-process relay: a signed delivery over loopback becomes an `event_applied`
+//! notice and a paid order; a badly signed one is refused, recorded, and explained.
+use fluxstore_desktop::dto::*;
+use fluxstore_desktop::store::{Store, StoreKind};
+use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
+
+use crate::support::{Recorder, eventually, now};
+
+async fn post(url: &str, body: &[u8], signature: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(url)
+        .header("Stripe-Signature", signature)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("the relay answers")
+        .status()
+}
+
+#[tokio::test]
+async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let store = Store::open(StoreKind::Real, &dir.path().join("mirror.db")).unwrap();
+    let secret = SigningSecret::new("whsec_relaytest0123456789abcdef").unwrap();
+    let url = store
+        .ensure_relay(
+            SigningSecrets::new(vec![secret.clone()]),
+            Some(0),
+            rec.clone(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/api/webhooks/stripe"),
+        "{url}"
+    );
+    assert_eq!(store.relay_url().as_deref(), Some(url.as_str()));
+
+    let t = now();
+    let event = fluxstore_samples::test_event("checkout.session.completed", false, t).unwrap();
+    let body = serde_json::to_vec(&event).unwrap();
+    assert!(
+        post(&url, &body, &sign_header(&body, &secret, t))
+            .await
+            .is_success()
+    );
+
+    let id = event["id"].as_str().unwrap().to_owned();
+    eventually("the event_applied notice", || {
+        rec.applied_ids().contains(&id)
+    })
+    .await;
+    let notice = rec
+        .applied
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|a| a.event_id == id)
+        .cloned()
+        .unwrap();
+    assert_eq!(notice.event_type, "checkout.session.completed");
+    assert_eq!(notice.mode, Mode::Test);
+
+    let session = event["data"]["object"]["id"].as_str().unwrap().to_owned();
+    let lookup = session.clone();
+    let detail = store
+        .read(move |m| m.order_detail(fluxstore_mirror::Mode::Test, &lookup))
+        .await
+        .unwrap()
+        .expect("the order is in the mirror");
+    assert_eq!(OrderDetail::from(detail).order.status, "paid");
+
+    // Same event again: acknowledged, but no second notice.
+    assert!(
+        post(&url, &body, &sign_header(&body, &secret, t))
+            .await
+            .is_success()
+    );
+
+    // Signed with another endpoint's secret: refused and recorded with its reason.
+    let other = SigningSecret::new("whsec_someotherendpoint000000000").unwrap();
+    let forged = fluxstore_samples::test_event("payment_intent.succeeded", false, t + 1).unwrap();
+    let forged_body = serde_json::to_vec(&forged).unwrap();
+    assert_eq!(
+        post(&url, &forged_body, &sign_header(&forged_body, &other, t)).await,
+        400
+    );
+    let rejections = store.read(|m| m.rejections(10)).await.unwrap();
+    assert_eq!(
+        rejections.first().map(|r| r.code.as_str()),
+        Some("signature_invalid")
+    );
+    assert_eq!(rec.applied_ids().iter().filter(|i| **i == id).count(), 1);
+
+    store.shutdown().await;
+    assert_eq!(store.relay_url(), None);
+    let raw = std::fs::read(dir.path().join("mirror.db")).unwrap();
+    assert!(
+        !raw.windows(10).any(|w| w == b"whsec_rela"),
+        "the signing secret never reaches the mirror file"
+    );
+}

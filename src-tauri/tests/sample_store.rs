@@ -1,0 +1,175 @@
+//! The sample store: realistic signed events through the real relay intake, into a separate
+//! mirror that never mixes with the owner's store.
+use std::collections::BTreeSet;
+
+use fluxstore_desktop::dto::*;
+use fluxstore_desktop::state::AppState;
+
+use crate::support::{Recorder, eventually};
+
+fn orders(mode: Mode, limit: u32) -> ListOrdersArgs {
+    ListOrdersArgs {
+        mode,
+        statuses: vec![],
+        currency: None,
+        created_from: None,
+        created_to: None,
+        search: None,
+        after: None,
+        limit,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let state = AppState::open(dir.path(), rec.clone(), None).await.unwrap();
+
+    let status = state.open_sample_store().await.unwrap();
+    assert!(status.sample_store);
+    assert!(status.relay.listening, "the sample store has its own relay");
+    assert!(status.test.connected);
+    assert!(dir.path().join("sample-store").join("mirror.db").exists());
+
+    let page = state.list_orders(orders(Mode::Test, 500)).await.unwrap();
+    assert!(page.items.len() >= 20, "{} orders", page.items.len());
+    let currencies: BTreeSet<String> = page
+        .items
+        .iter()
+        .filter_map(|o| o.currency.clone())
+        .collect();
+    for c in ["usd", "eur", "jpy", "kwd"] {
+        assert!(currencies.contains(c), "{c} in {currencies:?}");
+    }
+    let statuses: BTreeSet<String> = page.items.iter().map(|o| o.status.clone()).collect();
+    for s in ["paid", "failed", "refunded", "partially_refunded"] {
+        assert!(statuses.contains(s), "{s} in {statuses:?}");
+    }
+    assert!(
+        !state
+            .list_disputes(ModeArgs { mode: Mode::Test })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !state
+            .list_subscriptions(ModeArgs { mode: Mode::Test })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !state
+            .list_invoices(ModeArgs { mode: Mode::Test })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        page.items.iter().all(|o| o.mode == Mode::Test),
+        "test and live never mixed"
+    );
+
+    // Every event came through the intake (source webhook), and each was announced live.
+    let events = state
+        .list_events(ListEventsArgs {
+            mode: Mode::Test,
+            limit: 500,
+        })
+        .await
+        .unwrap();
+    assert!(events.iter().all(|e| e.source == Source::Webhook));
+    let stored: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
+    eventually("a notice per stored event", || {
+        let seen: BTreeSet<String> = rec.applied_ids().into_iter().collect();
+        stored.is_subset(&seen)
+    })
+    .await;
+
+    // An order's detail has its timeline.
+    let first = &page.items[0];
+    let detail = state
+        .order_detail(OrderDetailArgs {
+            mode: Mode::Test,
+            session_id: first.session_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(!detail.timeline.is_empty());
+
+    // The local Stripe stand-in answers account status and refunds.
+    let account = state
+        .account_status(AccountStatusArgs {
+            mode: Mode::Test,
+            refresh: true,
+        })
+        .await
+        .unwrap()
+        .expect("an account status");
+    assert!(account.charges_enabled && account.payouts_enabled);
+    assert!(account.account_id.starts_with("acct_"));
+
+    let mut search = orders(Mode::Test, 10);
+    search.search = Some("refundable3@example.com".into());
+    let kwd = state
+        .list_orders(search)
+        .await
+        .unwrap()
+        .items
+        .pop()
+        .expect("the seeded KWD order");
+    assert_eq!(
+        (kwd.currency.as_deref(), kwd.amount, kwd.status.as_str()),
+        (Some("kwd"), Some(12_340), "paid")
+    );
+    let before = rec.applied.lock().unwrap().len();
+    let refunded = state
+        .refund_order(RefundArgs {
+            mode: Mode::Test,
+            session_id: kwd.session_id.clone(),
+            amount: Some(2_340),
+            reason: Some(RefundReason::RequestedByCustomer),
+        })
+        .await
+        .unwrap();
+    assert_eq!(refunded.order.status, "partially_refunded");
+    assert_eq!(refunded.order.amount_refunded, 2_340);
+    assert!(
+        rec.applied.lock().unwrap().len() > before,
+        "the refund is announced to the views"
+    );
+    let too_much = state
+        .refund_order(RefundArgs {
+            mode: Mode::Test,
+            session_id: kwd.session_id.clone(),
+            amount: Some(10_001),
+            reason: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(too_much.code, fluxstore_desktop::error::ErrorCode::Refused);
+    let live = state
+        .account_status(AccountStatusArgs {
+            mode: Mode::Live,
+            refresh: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(live.code, fluxstore_desktop::error::ErrorCode::NotConnected);
+
+    // Leaving the sample store shows the owner's (empty) store again.
+    let status = state.close_sample_store().await.unwrap();
+    assert!(!status.sample_store);
+    assert!(
+        state
+            .list_orders(orders(Mode::Test, 50))
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "never mixed"
+    );
+    state.shutdown().await;
+}

@@ -1,0 +1,63 @@
+//! Shared pieces: a recorder in place of the window, and bounded waiting.
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fluxstore_desktop::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use fluxstore_desktop::notify::Notify;
+
+#[derive(Default)]
+pub struct Recorder {
+    pub applied: Mutex<Vec<EventApplied>>,
+    pub progress: Mutex<Vec<SyncProgress>>,
+    pub online: Mutex<Vec<bool>>,
+    pub accounts: Mutex<Vec<ConnectionStatus>>,
+    pub opened: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    pub fn new() -> Arc<Recorder> {
+        Arc::new(Recorder::default())
+    }
+    pub fn applied_ids(&self) -> Vec<String> {
+        self.applied
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.event_id.clone())
+            .collect()
+    }
+}
+
+impl Notify for Recorder {
+    fn event_applied(&self, event: &EventApplied) {
+        self.applied.lock().unwrap().push(event.clone());
+    }
+    fn sync_progress(&self, progress: &SyncProgress) {
+        self.progress.lock().unwrap().push(progress.clone());
+    }
+    fn online_changed(&self, online: OnlineChanged) {
+        self.online.lock().unwrap().push(online.online);
+    }
+    fn account_changed(&self, status: &ConnectionStatus) {
+        self.accounts.lock().unwrap().push(status.clone());
+    }
+    fn open_in_browser(&self, url: &str) -> Result<(), String> {
+        self.opened.lock().unwrap().push(url.to_owned());
+        Ok(())
+    }
+}
+
+/// Poll `check` until it holds; a hang guard, not a timing assertion.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+pub fn now() -> i64 {
+    fluxstore_desktop::sample::unix_now()
+}

@@ -1,0 +1,118 @@
+// FluxStore Desktop end to end, through its real window: keys, a signed payment arriving at
+// the app's relay, a refund, a rejected delivery explained, and an offline restart.
+//
+// Run by scripts/e2e (which builds the app, starts Xvfb, a private D-Bus session with an
+// unlocked gnome-keyring, and the local Stripe fake). Needs FLUXSTORE_STRIPE_API_BASE and
+// FLUXSTORE_E2E_SECRET_KEY (a key the fake accepts) from that script.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  checkoutCompleted, deliver, freshDataDir, go, openApp, screenshot, startDriver,
+} from './harness.mjs';
+
+const apiBase = process.env.FLUXSTORE_STRIPE_API_BASE;
+const secretKey = process.env.FLUXSTORE_E2E_SECRET_KEY ?? 'sk_test_51E2eFluxStoreLocalFake000';
+const whsec = 'whsec_e2e0123456789abcdef0123456789abcdef';
+// The fake's own checkout event for an order it knows (so the refund can go through it);
+// without the fake, a crafted one (then the refund test reports Stripe's "no such" error).
+const checkout = process.env.FLUXSTORE_E2E_CHECKOUT_EVENT
+  ? JSON.parse(process.env.FLUXSTORE_E2E_CHECKOUT_EVENT)
+  : checkoutCompleted({ session: `cs_test_e2e${Date.now()}`, paymentIntent: `pi_e2e${Date.now()}`, amount: 2500, currency: 'usd', email: 'buyer@example.com' });
+const session = checkout.data.object.id;
+
+const dataDir = freshDataDir();
+let driver, app, relayUrl;
+
+before(async () => {
+  driver = await startDriver(apiBase ? { FLUXSTORE_STRIPE_API_BASE: apiBase } : {});
+  app = await openApp(driver, dataDir);
+});
+after(async () => {
+  await app?.deleteSession().catch(() => {});
+  await driver?.stop();
+});
+
+test('a fresh app opens on the checklist', async () => {
+  assert.equal(await app.$('main h1').getText(), 'Get started');
+  await screenshot(app, 'onboarding');
+});
+
+test('test keys are checked against the Stripe fake and kept in the keyring', async () => {
+  await app.$('button=Enter API keys manually').click();
+  const form = await app.$('[data-testid="keys-form-test"]');
+  await form.waitForExist({ timeout: 10000 });
+  await form.$('input[name="publishable"]').setValue('pk_test_51E2eFluxStoreLocalFake000');
+  await form.$('input[name="secret"]').setValue(secretKey);
+  await form.$('button=Save test keys').click();
+  await app.$('li[data-step="credentials"][data-state="done"]').waitForExist({ timeout: 15000 });
+});
+
+test('the signing secret starts the relay on 127.0.0.1', async () => {
+  const setup = await app.$('[data-testid="webhook-setup"]');
+  await setup.waitForExist({ timeout: 10000 });
+  await setup.$('input[id^="whsec-"]').setValue(whsec);
+  await setup.$('button=Save signing secret').click();
+  await app.$('li[data-step="webhook"][data-state="done"]').waitForExist({ timeout: 15000 });
+  const url = await app.$('[data-testid="relay-url"]');
+  await url.waitForExist({ timeout: 10000 });
+  relayUrl = await url.getText();
+  assert.match(relayUrl, /^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/stripe$/);
+  await screenshot(app, 'onboarding-relay');
+});
+
+test('a signed checkout.session.completed shows up as a paid order, live', async () => {
+  const res = await deliver(relayUrl, checkout, whsec);
+  assert.equal(res.status, 200, res.body);
+  await go(app, '#/orders', 'Orders');
+  const row = await app.$(`tr[data-session="${session}"]`);
+  await row.waitForExist({ timeout: 10000 });
+  await row.$('[data-status="paid"]').waitForExist({ timeout: 10000 });
+  assert.match(await row.getText(), /\$25\.00/);
+  await screenshot(app, 'orders');
+});
+
+test('the order can be refunded from its page', async () => {
+  await go(app, `#/orders/${session}`, session);
+  await screenshot(app, 'order-detail');
+  const refund = await app.$('[data-testid="refund"]');
+  await refund.waitForExist({ timeout: 10000 });
+  await refund.$('button=Refund…').click();
+  await app.$('button*=Refund $25.00').click();
+  await app.$('[data-status="refunded"]').waitForExist({ timeout: 20000 });
+  await screenshot(app, 'order-refunded');
+});
+
+test('a delivery signed with another secret is explained on the Gateways page', async () => {
+  const event = checkoutCompleted({ session: `${session}x`, paymentIntent: 'pi_notours', amount: 100, currency: 'usd', email: 'x@example.com' });
+  const res = await deliver(relayUrl, event, 'whsec_notthisendpoint000000000000000');
+  assert.equal(res.status, 400);
+  await go(app, '#/gateways', 'Payment Gateways');
+  const list = await app.$('[data-testid="rejections"]');
+  await list.waitForExist({ timeout: 10000 });
+  assert.match(await list.getText(), /signature/i);
+  await screenshot(app, 'gateways');
+});
+
+test('the other views render', async () => {
+  for (const [hash, heading, name] of [
+    ['#/disputes', 'Disputes', 'disputes'],
+    ['#/subscriptions', 'Subscriptions', 'subscriptions'],
+    ['#/activity', 'Activity', 'activity'],
+  ]) {
+    await go(app, hash, heading);
+    await screenshot(app, name);
+  }
+});
+
+test('restarted offline, the app still shows the orders', async () => {
+  await app.deleteSession();
+  app = null;
+  await driver.stop();
+  // Nothing listens on port 9 of 127.0.0.1: every Stripe call fails as "offline".
+  driver = await startDriver({ FLUXSTORE_STRIPE_API_BASE: 'http://127.0.0.1:9' });
+  app = await openApp(driver, dataDir);
+  await go(app, '#/orders', 'Orders');
+  const row = await app.$(`tr[data-session="${session}"]`);
+  await row.waitForExist({ timeout: 10000 });
+  await screenshot(app, 'orders-offline');
+});

@@ -1,0 +1,96 @@
+// Generated from the Rust shell (src-tauri) by ts-rs. Do not edit by hand.
+import type { AccountStatus } from './AccountStatus';
+import type { AccountStatusArgs } from './AccountStatusArgs';
+import type { ApiCall } from './ApiCall';
+import type { ChecklistFacts } from './ChecklistFacts';
+import type { ChooseMethodArgs } from './ChooseMethodArgs';
+import type { ConnectStarted } from './ConnectStarted';
+import type { ConnectionStatus } from './ConnectionStatus';
+import type { CreateWebhookArgs } from './CreateWebhookArgs';
+import type { Dispute } from './Dispute';
+import type { EventApplied } from './EventApplied';
+import type { Invoice } from './Invoice';
+import type { LimitArgs } from './LimitArgs';
+import type { ListEventsArgs } from './ListEventsArgs';
+import type { ListOrdersArgs } from './ListOrdersArgs';
+import type { ModeArgs } from './ModeArgs';
+import type { OnlineChanged } from './OnlineChanged';
+import type { OpenUrlArgs } from './OpenUrlArgs';
+import type { Order } from './Order';
+import type { OrderDetail } from './OrderDetail';
+import type { OrderDetailArgs } from './OrderDetailArgs';
+import type { Page } from './Page';
+import type { RefundArgs } from './RefundArgs';
+import type { Rejection } from './Rejection';
+import type { SaveKeysArgs } from './SaveKeysArgs';
+import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
+import type { StoredEvent } from './StoredEvent';
+import type { Subscription } from './Subscription';
+import type { SyncProgress } from './SyncProgress';
+import type { WebhookEndpointCreated } from './WebhookEndpointCreated';
+
+/** Command name → [argument (sent as `{ args }`), result]. `void`: no argument. */
+export interface Commands {
+  connection_status: [void, ConnectionStatus];
+  choose_method: [ChooseMethodArgs, ConnectionStatus];
+  save_keys: [SaveKeysArgs, ConnectionStatus];
+  save_webhook_secret: [SaveWebhookSecretArgs, ConnectionStatus];
+  create_webhook_endpoint: [CreateWebhookArgs, WebhookEndpointCreated];
+  connect_start: [ModeArgs, ConnectStarted];
+  connect_cancel: [void, null];
+  disconnect: [ModeArgs, ConnectionStatus];
+  account_status: [AccountStatusArgs, AccountStatus | null];
+  checklist_facts: [void, ChecklistFacts];
+  list_orders: [ListOrdersArgs, Page<Order>];
+  order_detail: [OrderDetailArgs, OrderDetail];
+  refund_order: [RefundArgs, OrderDetail];
+  list_disputes: [ModeArgs, Array<Dispute>];
+  list_subscriptions: [ModeArgs, Array<Subscription>];
+  list_invoices: [ModeArgs, Array<Invoice>];
+  list_events: [ListEventsArgs, Array<StoredEvent>];
+  list_rejections: [LimitArgs, Array<Rejection>];
+  list_api_calls: [LimitArgs, Array<ApiCall>];
+  open_sample_store: [void, ConnectionStatus];
+  close_sample_store: [void, ConnectionStatus];
+  open_url: [OpenUrlArgs, null];
+}
+
+export const COMMAND_NAMES = [
+  'connection_status',
+  'choose_method',
+  'save_keys',
+  'save_webhook_secret',
+  'create_webhook_endpoint',
+  'connect_start',
+  'connect_cancel',
+  'disconnect',
+  'account_status',
+  'checklist_facts',
+  'list_orders',
+  'order_detail',
+  'refund_order',
+  'list_disputes',
+  'list_subscriptions',
+  'list_invoices',
+  'list_events',
+  'list_rejections',
+  'list_api_calls',
+  'open_sample_store',
+  'close_sample_store',
+  'open_url',
+] as const;
+
+/** Shell → UI events and their payloads. */
+export interface BackendEvents {
+  event_applied: EventApplied;
+  sync_progress: SyncProgress;
+  online_changed: OnlineChanged;
+  account_changed: ConnectionStatus;
+}
+
+export const EVENT_NAMES = [
+  'event_applied',
+  'sync_progress',
+  'online_changed',
+  'account_changed',
+] as const;

@@ -105,6 +105,7 @@ impl AppState {
             relay: RelayStatus {
                 listening: local_url.is_some(),
                 local_url,
+                public_url: None,
             },
             sample_store: sample,
             online: self.online(),
@@ -227,10 +228,7 @@ impl AppState {
         self.refuse_in_sample().await?;
         let mode = args.mode;
         // A Connect connection of this mode is ended at Stripe too (through the Connect service).
-        let via_connect = self
-            .real
-            .read(|m| fluxstore_gateway::connect::status(m))
-            .await?;
+        let via_connect = self.real.read(fluxstore_gateway::connect::status).await?;
         if via_connect.connected && via_connect.mode == Some(mode.into()) {
             let keyring = self.keyring()?.clone();
             let report = fluxstore_gateway::connect::disconnect(

@@ -53,6 +53,6 @@ mod tests {
             parse(&["--data-dir=/d"]).data_dir,
             Some(PathBuf::from("/d"))
         );
-        assert_eq!(parse(&["-psn_0_1", "--sample-store"]).sample_store, true);
+        assert!(parse(&["-psn_0_1", "--sample-store"]).sample_store);
     }
 }

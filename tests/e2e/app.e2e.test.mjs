@@ -53,9 +53,11 @@ test('the signing secret starts the relay on 127.0.0.1', async () => {
   await setup.$('input[id^="whsec-"]').setValue(whsec);
   await setup.$('button=Save signing secret').click();
   await app.$('li[data-step="webhook"][data-state="done"]').waitForExist({ timeout: 15000 });
-  const url = await app.$('[data-testid="relay-url"]');
+  // The Payment Gateways page shows where the relay receives.
+  await go(app, '#/gateways', 'Payment Gateways');
+  const url = await app.$('[data-testid="relay"] code');
   await url.waitForExist({ timeout: 10000 });
-  relayUrl = await url.getText();
+  relayUrl = (await url.getText()).trim();
   assert.match(relayUrl, /^http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/stripe$/);
   await screenshot(app, 'onboarding-relay');
 });
@@ -77,7 +79,11 @@ test('the order can be refunded from its page', async () => {
   const refund = await app.$('[data-testid="refund"]');
   await refund.waitForExist({ timeout: 10000 });
   await refund.$('button=Refund…').click();
-  await app.$('button*=Refund $25.00').click();
+  const confirm = await app.$('dialog[open] button.danger');
+  await confirm.waitForExist({ timeout: 10000 });
+  assert.match(await confirm.getText(), /25\.00/);
+  await screenshot(app, 'refund-confirm');
+  await confirm.click();
   await app.$('[data-status="refunded"]').waitForExist({ timeout: 20000 });
   await screenshot(app, 'order-refunded');
 });

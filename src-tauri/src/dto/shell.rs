@@ -75,6 +75,9 @@ pub struct RelayStatus {
     pub listening: bool,
     /// The intake URL on this computer, e.g. http://127.0.0.1:4343/api/webhooks/stripe.
     pub local_url: Option<String>,
+    /// The webhook URL of the owner's public relay whose feed this desktop pulls. Always null
+    /// in this build: pulling a public relay's feed is not implemented yet.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -4,4 +4,9 @@ export type RelayStatus = { listening: boolean,
 /**
  * The intake URL on this computer, e.g. http://127.0.0.1:4343/api/webhooks/stripe.
  */
-local_url: string | null, };
+local_url: string | null, 
+/**
+ * The webhook URL of the owner's public relay whose feed this desktop pulls. Always null
+ * in this build: pulling a public relay's feed is not implemented yet.
+ */
+public_url: string | null, };

@@ -47,9 +47,14 @@ export async function startDriver(env = {}) {
   return {
     port,
     stop: async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => { child.once('exit', r); setTimeout(r, 5000); });
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const late = await Promise.race([exited.then(() => false), new Promise((r) => setTimeout(() => r(true), 3000))]);
+      if (late) {
+        // It did not stop on SIGTERM: leave nothing behind.
+        child.kill('SIGKILL');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
       }
     },
   };

@@ -138,7 +138,7 @@ impl AppState {
         let mode: Mode = keys.mode().into();
         // Ask Stripe first: a wrong or revoked key is refused before it is kept. Offline, the
         // key is kept on its format alone and checked at the next refresh.
-        let cfg = fluxstore_gateway::ClientConfig::from_env(None)?;
+        let cfg = self.client_config()?;
         let client = fluxstore_gateway::StripeClient::new(
             cfg,
             fluxstore_gateway::Credential::ApiKey(keys.api_key.clone()),

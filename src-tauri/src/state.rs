@@ -40,6 +40,8 @@ pub struct AppState {
     pub sync_wake: tokio::sync::Notify,
     /// The Connect sign-in waiting for the browser, if any.
     pub connect_pending: Mutex<Option<fluxstore_gateway::oauth::CancelHandle>>,
+    /// Stripe's API base URL; None: `FLUXSTORE_STRIPE_API_BASE`, else Stripe itself.
+    pub api_base: Option<String>,
 }
 
 impl AppState {
@@ -49,6 +51,16 @@ impl AppState {
         data_dir: &Path,
         notify: Arc<dyn Notify>,
         keyring: Option<SecretStore>,
+    ) -> IpcResult<Arc<AppState>> {
+        AppState::open_with(data_dir, notify, keyring, None).await
+    }
+
+    /// [`AppState::open`] with Stripe's API at `api_base` (tests point it at the local fake).
+    pub async fn open_with(
+        data_dir: &Path,
+        notify: Arc<dyn Notify>,
+        keyring: Option<SecretStore>,
+        api_base: Option<String>,
     ) -> IpcResult<Arc<AppState>> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| IpcError::internal("The app's data folder could not be created", &e))?;
@@ -65,6 +77,7 @@ impl AppState {
             online: AtomicBool::new(true),
             sync_wake: tokio::sync::Notify::new(),
             connect_pending: Mutex::new(None),
+            api_base,
         });
         match state.signing_secrets().await {
             Ok(secrets) if !secrets.is_empty() => {
@@ -167,7 +180,7 @@ impl AppState {
             return sample.client(mode);
         }
         let slot = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ApiKey);
-        let cfg = ClientConfig::from_env(None)?;
+        let cfg = self.client_config()?;
         if let Some(key) = self.with_keyring(move |k| k.get(&slot)).await? {
             let key = ApiKey::parse(key.expose()).map_err(GatewayError::from)?;
             return Ok(StripeClient::new(
@@ -206,6 +219,11 @@ impl AppState {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The Stripe client settings of the owner's store.
+    pub fn client_config(&self) -> IpcResult<ClientConfig> {
+        Ok(ClientConfig::from_env(self.api_base.as_deref())?)
     }
 
     /// Stop every relay (app exit).

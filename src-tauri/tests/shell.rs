@@ -4,5 +4,6 @@
 mod support;
 
 mod fresh_store;
+mod keyring;
 mod relay_events;
 mod sample_store;

@@ -154,3 +154,24 @@ fn a_read_only_database_is_reported() {
         .unwrap_err();
     assert!(matches!(err, MirrorError::ReadOnly), "{err:?}");
 }
+
+#[test]
+fn a_background_checkpoint_copies_what_another_connection_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.sqlite");
+    let mut writer = Mirror::open(&path).unwrap();
+    let checkpointer = Mirror::open(&path).unwrap();
+    for raw in story_bytes(7, Outcome::Paid) {
+        writer.ingest(&raw, Source::Webhook).unwrap();
+    }
+    let (in_wal, copied) = checkpointer.checkpoint().unwrap();
+    assert!(in_wal > 0, "the commits are in the WAL");
+    assert_eq!(copied, in_wal, "nothing reads, so every page is copied");
+    // The writer goes on after the checkpoint, and a reader sees everything.
+    for raw in story_bytes(8, Outcome::Paid) {
+        writer.ingest(&raw, Source::Webhook).unwrap();
+    }
+    let reader = Mirror::open_read_only(&path).unwrap();
+    let orders = reader.orders(Mode::Test, &OrderQuery::default()).unwrap();
+    assert_eq!(orders.items.len(), 2);
+}

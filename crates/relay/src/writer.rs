@@ -4,11 +4,17 @@
 //! `ingest_batch` transaction that holds it has committed. Deliveries that arrive while a
 //! commit is in progress queue in the channel and are drained into the next batch, so under
 //! load one fsync covers many events (group commit) and the batch size adapts by itself.
+//!
+//! A second thread, on its own connection, copies committed WAL pages into the database
+//! file (a passive checkpoint) after commits, at most every [`CHECKPOINT_EVERY`], so the
+//! writer almost never stops to checkpoint inside a commit. It only ever copies pages that
+//! are already durable in the WAL, so acknowledgements do not depend on it.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use fluxstore_mirror::{Event, IngestOutcome, Mirror, MirrorError, NewRejection, Source};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -86,7 +92,18 @@ impl Writer {
                 };
                 // Marks the writer dead even if the mirror panics, so /healthz says so.
                 let _guard = AliveGuard(alive_thread);
-                run(mirror, rx, max_batch.max(1), applied, &counters_thread);
+                let checkpointer = Checkpointer::spawn(&path);
+                run(
+                    mirror,
+                    rx,
+                    max_batch.max(1),
+                    applied,
+                    &counters_thread,
+                    checkpointer.as_ref(),
+                );
+                if let Some(c) = checkpointer {
+                    c.stop();
+                }
             })
             .map_err(|e| MirrorError::Migration(format!("could not start the writer: {e}")))?;
         match ready_rx.recv() {
@@ -148,12 +165,63 @@ impl Drop for AliveGuard {
     }
 }
 
+/// Shortest pause between two background checkpoints: each one fsyncs the database file,
+/// so checkpointing after every small commit would double the syncs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The background checkpoint thread and the bell that wakes it after a commit.
+struct Checkpointer {
+    bell: std::sync::mpsc::SyncSender<()>,
+    join: JoinHandle<()>,
+}
+
+impl Checkpointer {
+    /// None when its connection cannot be opened: the writer's own automatic checkpoint
+    /// still bounds the WAL, so the relay runs on without it.
+    fn spawn(path: &Path) -> Option<Checkpointer> {
+        let mirror = match Mirror::open(path) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "no background checkpoint; commits will checkpoint themselves");
+                return None;
+            }
+        };
+        // One pending ring is enough: a checkpoint copies everything committed so far.
+        let (bell, rings) = std::sync::mpsc::sync_channel::<()>(1);
+        let join = std::thread::Builder::new()
+            .name("fluxstore-relay-checkpoint".into())
+            .spawn(move || {
+                // Ends when the writer drops the bell (it has stopped).
+                while rings.recv().is_ok() {
+                    if let Err(e) = mirror.checkpoint() {
+                        tracing::debug!(error = %e, "background checkpoint did not finish");
+                    }
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                }
+            })
+            .map_err(|e| tracing::warn!(error = %e, "could not start the checkpoint thread"))
+            .ok()?;
+        Some(Checkpointer { bell, join })
+    }
+
+    fn ring(&self) {
+        // Full means a checkpoint is already due; it will cover this commit too.
+        let _ = self.bell.try_send(());
+    }
+
+    fn stop(self) {
+        drop(self.bell);
+        let _ = self.join.join();
+    }
+}
+
 fn run(
     mut mirror: Mirror,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
     applied: broadcast::Sender<Applied>,
     counters: &Counters,
+    checkpointer: Option<&Checkpointer>,
 ) {
     let mut events: Vec<(Event, Source)> = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
@@ -179,6 +247,9 @@ fn run(
                 .events
                 .fetch_add(events.len() as u64, Ordering::Relaxed);
             commit(&mut mirror, &mut events, &mut replies, &applied);
+            if let Some(c) = checkpointer {
+                c.ring();
+            }
         }
         for (rejection, reply) in rejections.drain(..) {
             let stored = match mirror.record_rejection(&rejection) {

@@ -50,7 +50,12 @@ pub fn ingest_one(
     let mut ins_ref = conn.prepare_cached(
         "INSERT OR IGNORE INTO event_refs(object_id, event_id, kind, is_self) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for r in &refs {
+    // A subscription is folded from its own events only, and an order never walks
+    // through one: a link *to* a subscription would be a row (a random page) nobody reads.
+    for r in refs
+        .iter()
+        .filter(|r| r.is_self || r.kind != Kind::Subscription)
+    {
         ins_ref.execute(params![r.id, ev.id, r.kind.as_str(), r.is_self])?;
     }
     if let Some(own) = refs.first() {

@@ -175,3 +175,115 @@ fn a_background_checkpoint_copies_what_another_connection_committed() {
     let orders = reader.orders(Mode::Test, &OrderQuery::default()).unwrap();
     assert_eq!(orders.items.len(), 2);
 }
+
+/// Every order's timeline as version 2 read it: through the links indexed by order key.
+fn v2_timelines(conn: &Connection) -> Vec<(String, Vec<(String, String, i64)>)> {
+    let keys: Vec<String> = conn
+        .prepare("SELECT session_id FROM orders ORDER BY session_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT DISTINCT e.id, e.type, e.created
+             FROM order_links l JOIN event_refs r ON r.object_id = l.object_id
+             JOIN events e ON e.id = r.event_id
+             WHERE l.order_key = ?1 ORDER BY e.created, e.id",
+        )
+        .unwrap();
+    keys.into_iter()
+        .map(|k| {
+            let rows = stmt
+                .query_map([&k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            (k, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn migrates_a_populated_version_2_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    let (before, timelines) = {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 2).unwrap();
+        let mut m = Mirror { conn };
+        for (n, outcome) in [
+            (1, Outcome::Refunded),
+            (2, Outcome::DisputeWon),
+            (3, Outcome::Paid),
+        ] {
+            for raw in story_bytes(n, outcome) {
+                m.ingest(&raw, Source::Webhook).unwrap();
+            }
+        }
+        m.set_setting("mode", Some("test")).unwrap();
+        (m.dump_projections().unwrap(), v2_timelines(&m.conn))
+    };
+    assert_eq!(timelines.len(), 3);
+
+    let mut m = Mirror::open(&path).unwrap();
+    assert_eq!(
+        m.dump_projections().unwrap(),
+        before,
+        "projections preserved"
+    );
+    assert_eq!(m.setting("mode").unwrap().as_deref(), Some("test"));
+    let index: i64 = m
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'order_links_key'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 0, "the index by order key is gone");
+    // The timeline walk of version 3 finds exactly the events version 2 listed.
+    for (key, events) in &timelines {
+        assert!(!events.is_empty(), "{key}");
+        let detail = m.order_detail(Mode::Test, key).unwrap().expect("order");
+        let got: Vec<_> = detail
+            .timeline
+            .iter()
+            .map(|t| (t.event_id.clone(), t.event_type.clone(), t.created))
+            .collect();
+        assert_eq!(&got, events, "{key}");
+        assert!(detail.timeline.iter().all(|t| t.source == Source::Webhook));
+    }
+    // Events arriving after the upgrade still project, and an e-mail change still
+    // reaches the search index.
+    for raw in story_bytes(4, Outcome::Paid) {
+        m.ingest(&raw, Source::Webhook).unwrap();
+    }
+    assert_eq!(
+        m.orders(Mode::Test, &OrderQuery::default())
+            .unwrap()
+            .items
+            .len(),
+        4
+    );
+    m.conn
+        .execute(
+            "UPDATE orders SET customer_email = 'renamed.buyer@example.org' WHERE session_id = ?1",
+            [&timelines[0].0],
+        )
+        .unwrap();
+    let found = m
+        .orders(
+            Mode::Test,
+            &OrderQuery {
+                search: Some("renamed.buyer".into()),
+                ..OrderQuery::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].session_id, timelines[0].0);
+    Mirror::open_read_only(&path).unwrap();
+}

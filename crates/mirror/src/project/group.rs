@@ -28,7 +28,7 @@ pub struct Group {
 pub fn order_group(
     conn: &Connection,
     seeds: &[(String, Kind)],
-    fresh: &Event,
+    fresh: Option<&Event>,
 ) -> Result<Group, MirrorError> {
     let mut by_object =
         conn.prepare_cached("SELECT event_id FROM event_refs WHERE object_id = ?1")?;

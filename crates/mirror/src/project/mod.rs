@@ -32,7 +32,8 @@ pub struct Snap {
 
 /// Load the given events' objects, sorted by `(created, id)`. Events whose object the
 /// mirror does not project are skipped. `fresh` is the event being ingested: it was just
-/// stored, so its parsed form is used instead of reading and parsing it again.
+/// stored, so its parsed form is used instead of reading and parsing it again (`None`
+/// when reading, not ingesting).
 pub fn load_snaps<'a>(
     conn: &Connection,
     event_ids: impl IntoIterator<Item = &'a String>,
@@ -40,7 +41,7 @@ pub fn load_snaps<'a>(
 ) -> Result<Vec<Snap>, MirrorError> {
     let mut out = Vec::new();
     for id in event_ids {
-        if let Some(snap) = load_one(conn, id, fresh)? {
+        if let Some(snap) = load_one(conn, id, Some(fresh))? {
             out.push(snap);
         }
     }
@@ -53,8 +54,12 @@ pub fn sort_snaps(snaps: &mut [Snap]) {
 }
 
 /// One stored event's object (see [`load_snaps`]).
-pub fn load_one(conn: &Connection, id: &str, fresh: &Event) -> Result<Option<Snap>, MirrorError> {
-    if id == fresh.id {
+pub fn load_one(
+    conn: &Connection,
+    id: &str,
+    fresh: Option<&Event>,
+) -> Result<Option<Snap>, MirrorError> {
+    if let Some(fresh) = fresh.filter(|f| f.id == id) {
         return Ok(own_kind(&fresh.json).map(|(kind, object_id)| Snap {
             event_id: id.to_owned(),
             event_type: fresh.event_type.clone(),

@@ -297,7 +297,7 @@ pub fn rederive(
     seeds: &[(String, Kind)],
     fresh: &Event,
 ) -> Result<(), MirrorError> {
-    let g = order_group(conn, seeds, fresh)?;
+    let g = order_group(conn, seeds, Some(fresh))?;
     if g.objects.is_empty() {
         return Ok(());
     }
@@ -316,22 +316,31 @@ pub fn rederive(
     let key = row.as_ref().map(|r| r.key.clone());
     // Rows under keys this group has outgrown (a provisional key, a merged group).
     let mut del_order = conn.prepare_cached("DELETE FROM orders WHERE session_id = ?1")?;
-    let mut del_link = conn.prepare_cached("DELETE FROM order_links WHERE object_id = ?1")?;
     for id in g.objects.keys() {
         if Some(id) != key.as_ref() {
             del_order.execute(params![id])?;
         }
-        del_link.execute(params![id])?;
     }
     if let Some(r) = &row {
         write(conn, r)?;
-        let mut link =
-            conn.prepare_cached("INSERT INTO order_links(object_id, order_key) VALUES (?1, ?2)")?;
+        // A link that already points at this key is left alone: rewriting an unchanged
+        // row would still dirty its page and cost a WAL frame.
+        let mut link = conn.prepare_cached(
+            "INSERT INTO order_links(object_id, order_key) VALUES (?1, ?2)
+             ON CONFLICT(object_id) DO UPDATE SET order_key = excluded.order_key
+             WHERE order_key IS NOT excluded.order_key",
+        )?;
         for id in g.objects.keys() {
             link.execute(params![id, r.key])?;
         }
-    } else if let Some(k) = &key {
-        del_order.execute(params![k])?;
+    } else {
+        let mut del_link = conn.prepare_cached("DELETE FROM order_links WHERE object_id = ?1")?;
+        for id in g.objects.keys() {
+            del_link.execute(params![id])?;
+        }
+        if let Some(k) = &key {
+            del_order.execute(params![k])?;
+        }
     }
     for d in &disputes {
         dispute::write(conn, d, key.as_deref())?;

@@ -9,6 +9,8 @@
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
+use crate::event::Kind;
+use crate::project::group::order_group;
 use crate::{
     Dispute, MAX_PAGE, MirrorError, Mode, Order, OrderDetail, OrderQuery, OrderStatus, Page,
     Source, TimelineEntry,
@@ -240,22 +242,26 @@ pub fn order_detail(
     let Some(order) = order_by_key(conn, &key)?.filter(|o| o.mode == mode) else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT e.id, e.type, e.created, e.source, e.received_at
-         FROM order_links l JOIN event_refs r ON r.object_id = l.object_id JOIN events e ON e.id = r.event_id
-         WHERE l.order_key = ?1 ORDER BY e.created, e.id",
-    )?;
-    let timeline = stmt
-        .query_map(params![key], |r| {
+    // The order's events: the same walk over `event_refs` that derived the order, from
+    // its key (any order part seeds it; the walk finds the rest), in `(created, id)` order.
+    let group = order_group(conn, &[(key.clone(), Kind::Session)], None)?;
+    let mut stmt = conn.prepare_cached("SELECT source, received_at FROM events WHERE id = ?1")?;
+    let timeline = group
+        .snaps
+        .into_iter()
+        .map(|s| {
+            let (source, received_at) = stmt.query_row(params![s.event_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             Ok(TimelineEntry {
-                event_id: r.get(0)?,
-                event_type: r.get(1)?,
-                created: r.get(2)?,
-                source: Source::parse(&r.get::<_, String>(3)?),
-                received_at: r.get(4)?,
+                event_id: s.event_id,
+                event_type: s.event_type,
+                created: s.created,
+                source: Source::parse(&source),
+                received_at,
             })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        })
+        .collect::<Result<Vec<_>, MirrorError>>()?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {} FROM disputes d WHERE d.order_key = ?1 ORDER BY d.created, d.id",
         super::lists::DISPUTE_COLS

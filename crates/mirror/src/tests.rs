@@ -176,8 +176,11 @@ fn a_background_checkpoint_copies_what_another_connection_committed() {
     assert_eq!(orders.items.len(), 2);
 }
 
+/// An order's key and its events (id, type, created), oldest first.
+type Timeline = (String, Vec<(String, String, i64)>);
+
 /// Every order's timeline as version 2 read it: through the links indexed by order key.
-fn v2_timelines(conn: &Connection) -> Vec<(String, Vec<(String, String, i64)>)> {
+fn v2_timelines(conn: &Connection) -> Vec<Timeline> {
     let keys: Vec<String> = conn
         .prepare("SELECT session_id FROM orders ORDER BY session_id")
         .unwrap()

@@ -66,7 +66,9 @@ fn mode_connection(m: &Mirror, mode: Mode) -> Result<ModeConnection, MirrorError
         .and_then(|json| serde_json::from_str::<AccountStatus>(&json).ok());
     Ok(ModeConnection {
         mode,
-        connected: api.is_some() || token.is_some(),
+        // A token Stripe revoked (deauthorized, 401) no longer counts as a connection.
+        connected: api.is_some()
+            || (token.is_some() && fluxstore_gateway::connect::status(m)?.connected),
         account_id: account.map(|a| a.account_id),
         publishable_key: m.setting(&publishable_setting(mode))?,
         secrets,

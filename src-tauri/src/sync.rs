@@ -77,7 +77,30 @@ impl AppState {
             .sync_events(&SyncOptions::default(), &mut on_progress, cancel)
             .await;
         self.observe(&report);
+        if let Err(e) = &report {
+            // A revoked Connect token (401) flips the app to disconnected, with the reason.
+            let flipped = self
+                .real
+                .write({
+                    let e = GatewayErrorText::from(e);
+                    move |m| e.apply(m)
+                })
+                .await
+                .unwrap_or(false);
+            if flipped {
+                let _ = self.changed().await;
+            }
+        }
         let report = report?;
+        // An `account.application.deauthorized` among the new events ends a Connect connection.
+        if self
+            .real
+            .write(fluxstore_gateway::connect::apply_deauthorization)
+            .await
+            .unwrap_or(false)
+        {
+            let _ = self.changed().await;
+        }
         let gap = report.gap.as_ref().map(|g| {
             format!(
                 "Stripe keeps events for 30 days. The mirror was last updated before that, so changes between then and {} may be missing; open those orders in the Stripe Dashboard to check.",
@@ -103,5 +126,32 @@ fn progress(
         newest: p.newest_created,
         done,
         gap,
+    }
+}
+
+/// What `connect::apply_stripe_error` needs from a gateway error, movable to the mirror's
+/// blocking thread (the error itself is not `Clone`).
+struct GatewayErrorText {
+    invalid_key: bool,
+}
+
+impl GatewayErrorText {
+    fn from(e: &fluxstore_gateway::GatewayError) -> GatewayErrorText {
+        GatewayErrorText {
+            invalid_key: matches!(e, fluxstore_gateway::GatewayError::InvalidKey),
+        }
+    }
+
+    fn apply(
+        &self,
+        m: &mut fluxstore_mirror::Mirror,
+    ) -> Result<bool, fluxstore_mirror::MirrorError> {
+        if !self.invalid_key {
+            return Ok(false);
+        }
+        fluxstore_gateway::connect::apply_stripe_error(
+            m,
+            &fluxstore_gateway::GatewayError::InvalidKey,
+        )
     }
 }

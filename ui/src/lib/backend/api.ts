@@ -2,36 +2,18 @@
  * The one IPC surface between the UI and the shell: every command with its typed argument and
  * result, the closed error-code union, and the event subscriptions.
  *
- * Invariant: views talk to a `Backend` only; `tauri.ts` and `memory.ts` are the two
+ * Invariant: the command table (`Commands`), the event table (`BackendEvents`) and every shape
+ * come from the shell's generated bindings, so the UI and the shell cannot disagree on a name,
+ * an argument or a result. Views talk to a `Backend` only; `tauri.ts` and `memory.ts` are the two
  * implementations and nothing outside `lib/backend/` imports `@tauri-apps/*`.
  */
-import type {
-  AccountStatus,
-  ApiCall,
-  BackendEvents,
-  ChecklistFacts,
-  ConnectionMethod,
-  ConnectionStatus,
-  ConnectStarted,
-  CreateWebhookArgs,
-  Dispute,
-  Invoice,
-  Mode,
-  Order,
-  OrderDetail,
-  OrderQuery,
-  Page,
-  RefundArgs,
-  Rejection,
-  SaveKeysArgs,
-  SaveWebhookSecretArgs,
-  StoredEvent,
-  Subscription,
-  WebhookEndpointCreated,
-} from './types';
+import type { BackendEvents, Commands, ErrorCode, IpcError } from './types';
+
+export type { BackendEvents, Commands, ErrorCode } from './types';
 
 /**
- * The codes the UI branches on. Closed on purpose: a new code is a UI change.
+ * The codes the UI branches on, as a runtime list (the type comes from the shell's `ErrorCode`).
+ * Closed on purpose: a new code is a UI change.
  * - offline: Stripe or the Connect service cannot be reached; nothing changed.
  * - invalid_key: a pasted key or secret failed validation (message says which and why).
  * - keyring_unavailable: the OS keyring is locked, missing or unreachable; nothing stored.
@@ -52,40 +34,17 @@ export const ERROR_CODES = [
   'refused',
   'cancelled',
   'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+] as const satisfies readonly ErrorCode[];
 
-/** How every command fails across IPC: `{code, message}`. */
-export interface BackendError {
-  code: ErrorCode;
-  message: string;
-}
+// Type-level proof that the runtime list names every generated code: compilation fails when the
+// shell adds a code the list lacks (the `satisfies` above catches the opposite direction).
+type MissingCodes = Exclude<ErrorCode, (typeof ERROR_CODES)[number]>;
+const everyCodeListed: [MissingCodes] extends [never] ? true : MissingCodes = true;
+void everyCodeListed;
 
-/** Command name → [argument, result]. `void` means the command takes no argument. */
-export interface Commands {
-  connection_status: [void, ConnectionStatus];
-  choose_method: [{ method: ConnectionMethod }, ConnectionStatus];
-  save_keys: [SaveKeysArgs, ConnectionStatus];
-  save_webhook_secret: [SaveWebhookSecretArgs, ConnectionStatus];
-  create_webhook_endpoint: [CreateWebhookArgs, WebhookEndpointCreated];
-  connect_start: [{ mode: Mode }, ConnectStarted];
-  connect_cancel: [void, null];
-  disconnect: [{ mode: Mode }, ConnectionStatus];
-  account_status: [{ mode: Mode; refresh: boolean }, AccountStatus | null];
-  checklist_facts: [void, ChecklistFacts];
-  list_orders: [OrderQuery & { mode: Mode }, Page<Order>];
-  order_detail: [{ mode: Mode; session_id: string }, OrderDetail];
-  refund_order: [RefundArgs, OrderDetail];
-  list_disputes: [{ mode: Mode }, Dispute[]];
-  list_subscriptions: [{ mode: Mode }, Subscription[]];
-  list_invoices: [{ mode: Mode }, Invoice[]];
-  list_events: [{ mode: Mode; limit: number }, StoredEvent[]];
-  list_rejections: [{ limit: number }, Rejection[]];
-  list_api_calls: [{ limit: number }, ApiCall[]];
-  open_sample_store: [void, ConnectionStatus];
-  close_sample_store: [void, ConnectionStatus];
-  open_url: [{ url: string }, null];
-}
+/** How every command fails across IPC: `{code, message}` (the shell's `IpcError`). */
+export type BackendError = IpcError;
+
 export type CommandName = keyof Commands;
 export type ArgsOf<C extends CommandName> = Commands[C][0];
 export type ResultOf<C extends CommandName> = Commands[C][1];

@@ -8,6 +8,16 @@ export function formatDate(unix: number, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(unix * 1000));
 }
 
+/** Compact date and time for table cells, e.g. "11/26/26, 9:05 PM": fits one line. */
+export function formatShortDate(unix: number, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(new Date(unix * 1000));
+}
+
+/** Machine-readable form for `<time datetime>`. */
+export function isoDate(unix: number): string {
+  return new Date(unix * 1000).toISOString();
+}
+
 export function formatDay(unix: number, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(new Date(unix * 1000));
 }

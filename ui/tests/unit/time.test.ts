@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { byUrgency, dayToUnix, relative, SOON_SECONDS, urgency } from '../../src/lib/time';
+import { byUrgency, dayToUnix, formatDate, formatShortDate, isoDate, relative, SOON_SECONDS, urgency } from '../../src/lib/time';
 
 const NOW = 1_800_000_000;
 
@@ -42,5 +42,18 @@ describe('dates', () => {
     expect(new Date(start * 1000).getDate()).toBe(26);
     expect(dayToUnix('', false)).toBeNull();
     expect(dayToUnix('26/11/2026', false)).toBeNull();
+  });
+});
+
+describe('table dates', () => {
+  test('the short form is shorter than the full one and names the same day', () => {
+    const short = formatShortDate(NOW, 'en-US');
+    expect(short.length).toBeLessThan(formatDate(NOW, 'en-US').length);
+    const d = new Date(NOW * 1000);
+    expect(short).toContain(String(d.getDate()));
+    expect(short).not.toMatch(/\n/);
+  });
+  test('the machine form is ISO 8601 in UTC', () => {
+    expect(isoDate(NOW)).toBe('2027-01-15T08:00:00.000Z');
   });
 });

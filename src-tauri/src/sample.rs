@@ -63,7 +63,7 @@ impl SampleStore {
 
         let now = unix_now();
         let mut events = fluxstore_samples::sample_store(SEED, now);
-        let stripe = match crate::sample_fake::start(now).await {
+        let stripe = match crate::sample_fake::start(now, &events).await {
             Ok((fake, seeded)) => {
                 events.extend(seeded);
                 let key = ApiKey::parse(fake.secret_key())

@@ -1,9 +1,11 @@
 //! The sample store's local Stripe stand-in: the Stripe fake from the test-support crate on
 //! 127.0.0.1, answering account status and refunds like Stripe does.
 //!
-//! The fake only knows objects created through it, so a few paid orders are seeded in it
-//! (their events then travel through the relay like the rest of the sample store); those are
-//! the sample orders a refund can be tried on.
+//! The fake learns every charge and PaymentIntent the sample events describe
+//! (`StripeFake::seed_from_events`), so every paid sample order in test mode can be refunded
+//! from the window; a few extra paid orders are created in the fake itself (their events then
+//! travel through the relay like the rest of the sample store), one of them in a zero-decimal
+//! and one in a three-decimal currency.
 use fluxstore_test_support::stripe_fake::{
     PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
 };
@@ -26,11 +28,17 @@ impl Fake {
     }
 }
 
-/// Start the fake and seed the refundable orders; returns it with their events.
-pub async fn start(now: i64) -> Result<(Fake, Vec<Value>), String> {
+/// Start the fake, teach it the objects of `sample_events`, and seed the extra refundable
+/// orders; returns it with the extra orders' events (to be delivered with the rest).
+pub async fn start(now: i64, sample_events: &[Value]) -> Result<(Fake, Vec<Value>), String> {
     let fake = StripeFake::start(StripeFakeConfig::default())
         .await
         .map_err(|e| e.to_string())?;
+    let learned = fake.seed_from_events(sample_events);
+    tracing::debug!(
+        learned,
+        "the sample store's Stripe stand-in knows the sample objects"
+    );
     let mut events = Vec::new();
     for (i, (amount, currency)) in REFUNDABLE.into_iter().enumerate() {
         let seeded = fake.seed_payment(&PaymentSpec {

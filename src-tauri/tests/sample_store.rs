@@ -173,3 +173,41 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
     );
     state.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_paid_sample_order_refunds_through_the_stand_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let state = AppState::open(dir.path(), rec.clone(), None).await.unwrap();
+    state.open_sample_store().await.unwrap();
+
+    let mut query = orders(Mode::Test, 500);
+    query.statuses = vec!["paid".into(), "partially_refunded".into()];
+    let refundable = state.list_orders(query).await.unwrap().items;
+    // The generated sample orders, not only the few created in the stand-in itself.
+    let generated = refundable
+        .iter()
+        .filter(|o| {
+            !o.customer_email
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("refundable")
+        })
+        .count();
+    assert!(generated >= 5, "{generated} generated paid sample orders");
+
+    for order in &refundable {
+        let detail = state
+            .refund_order(RefundArgs {
+                mode: Mode::Test,
+                session_id: order.session_id.clone(),
+                amount: None,
+                reason: Some(RefundReason::RequestedByCustomer),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{} ({}): {}", order.session_id, order.status, e.message));
+        assert_eq!(detail.order.status, "refunded", "{}", order.session_id);
+        assert_eq!(Some(detail.order.amount_refunded), order.amount);
+    }
+    state.shutdown().await;
+}

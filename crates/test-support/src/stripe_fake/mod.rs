@@ -6,6 +6,7 @@
 //! webhooks. It listens on 127.0.0.1:0 and stops when its handle is dropped.
 
 mod events;
+mod learn;
 mod objects;
 mod params;
 mod routes;

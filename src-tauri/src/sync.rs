@@ -5,14 +5,15 @@
 //! Invariants: only the owner's store syncs (the sample store is fed by its own relay); every
 //! run is bounded by the gateway's page limit; a run's progress reaches the UI as
 //! `sync_progress`, ending with `done: true` (and, when Stripe no longer has older events, a
-//! `gap` in words).
+//! `gap` in words); every event a run stores for the first time is announced as
+//! `event_applied`, like a webhook delivery, so views update live after a sync.
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use fluxstore_gateway::keystore::{SecretKind, SecretSlot};
 use fluxstore_gateway::{CancelToken, SyncOptions};
 
-use crate::dto::{Mode, SyncProgress};
+use crate::dto::{EventApplied, Mode, SyncProgress};
 use crate::error::IpcResult;
 use crate::state::{ACCOUNT, AppState, mode_word};
 
@@ -73,8 +74,23 @@ impl AppState {
         let mut on_progress = |p: &fluxstore_gateway::SyncProgress| {
             notify.sync_progress(&progress(mode, p, false, None));
         };
+        // Each newly stored event is announced like a webhook's, so views update live.
+        let applied_to = self.notify.clone();
+        let mut on_applied = move |e: &fluxstore_gateway::AppliedEvent| {
+            applied_to.event_applied(&EventApplied {
+                event_id: e.event_id.clone(),
+                event_type: e.event_type.clone(),
+                mode: e.mode.into(),
+                projected: e.projected,
+            });
+        };
         let report = client
-            .sync_events(&SyncOptions::default(), &mut on_progress, cancel)
+            .sync_events_with(
+                &SyncOptions::default(),
+                &mut on_progress,
+                &mut on_applied,
+                cancel,
+            )
             .await;
         self.observe(&report);
         if let Err(e) = &report {

@@ -172,6 +172,18 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         .cloned()
         .expect("sync progress reached the UI");
     assert!(last.done && last.events >= 3 && last.gap.is_none());
+    // Each event the sync stored was announced to the views, in test mode.
+    let announced = rec2.applied.lock().unwrap().clone();
+    for event in &missed.events {
+        let id = event["id"].as_str().unwrap();
+        let notice = announced
+            .iter()
+            .find(|a| a.event_id == id)
+            .unwrap_or_else(|| panic!("event_applied for {id}"));
+        assert_eq!(notice.event_type, event["type"].as_str().unwrap());
+        assert_eq!(notice.mode, Mode::Test);
+        assert!(notice.projected);
+    }
 
     // Disconnect forgets the secrets; the orders stay.
     let status = again

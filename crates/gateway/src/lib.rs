@@ -25,4 +25,4 @@ pub use keys::{ApiKey, KeyError, ManualKeys, PublishableKey, WebhookSecret};
 pub use keystore::{SecretKind, SecretSlot, SecretStore};
 pub use refund::{RefundOutcome, RefundReason, RefundRequest};
 pub use secret::Secret;
-pub use sync::{CancelToken, SyncOptions, SyncProgress, SyncReport};
+pub use sync::{AppliedEvent, CancelToken, SyncOptions, SyncProgress, SyncReport};

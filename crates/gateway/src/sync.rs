@@ -9,11 +9,14 @@
 //! - A watermark older than Stripe's 30-day retention is reported as a gap, not hidden.
 //! - Every loop is bounded ([`SyncOptions::max_pages`]); cancellation is checked between
 //!   pages and interrupts a waiting request.
+//! - [`StripeClient::sync_events_with`] reports each event stored for the first time, after
+//!   its page is committed and the mirror lock released, so a caller can tell its views at
+//!   once (duplicates are not reported: they changed nothing).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use fluxstore_mirror::{IngestOutcome, Source};
+use fluxstore_mirror::{IngestOutcome, Mode, Source};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -91,6 +94,31 @@ pub struct SyncProgress {
     pub newest_created: Option<i64>,
 }
 
+/// One event a sync stored for the first time (the mirror's `IngestOutcome::Applied`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedEvent {
+    pub event_id: String,
+    pub event_type: String,
+    pub mode: Mode,
+    /// False for types the mirror stores but does not project.
+    pub projected: bool,
+}
+
+/// The caller's callbacks for one run.
+struct Hooks<'a> {
+    progress: &'a mut (dyn FnMut(&SyncProgress) + Send),
+    applied: &'a mut (dyn FnMut(&AppliedEvent) + Send),
+}
+
+impl Hooks<'_> {
+    fn page_done(&mut self, applied: &[AppliedEvent], progress: &SyncProgress) {
+        for event in applied {
+            (self.applied)(event);
+        }
+        (self.progress)(progress);
+    }
+}
+
 /// Events older than Stripe's retention may have been missed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Gap {
@@ -144,14 +172,32 @@ impl StripeClient {
         }
     }
 
-    /// Ingest one page (oldest first) and update the progress.
-    fn ingest_page(&self, data: &[Value], p: &mut SyncProgress) -> Result<(), GatewayError> {
+    /// Ingest one page (oldest first) and update the progress; returns the events applied.
+    fn ingest_page(
+        &self,
+        data: &[Value],
+        p: &mut SyncProgress,
+    ) -> Result<Vec<AppliedEvent>, GatewayError> {
+        let mut applied = Vec::new();
         let mut mirror = self.lock_mirror();
         for ev in data.iter().rev() {
             let raw = serde_json::to_vec(ev)
                 .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
             match mirror.ingest(&raw, Source::EventsApi)? {
-                IngestOutcome::Applied { .. } => p.applied += 1,
+                IngestOutcome::Applied {
+                    event_id,
+                    event_type,
+                    mode,
+                    projected,
+                } => {
+                    p.applied += 1;
+                    applied.push(AppliedEvent {
+                        event_id,
+                        event_type,
+                        mode,
+                        projected,
+                    });
+                }
                 IngestOutcome::Duplicate { .. } => p.duplicates += 1,
             }
             p.events += 1;
@@ -159,7 +205,7 @@ impl StripeClient {
                 p.newest_created = Some(p.newest_created.map_or(c, |n| n.max(c)));
             }
         }
-        Ok(())
+        Ok(applied)
     }
 
     /// Page `GET /v1/events` forward from the stored watermark into the mirror.
@@ -169,6 +215,23 @@ impl StripeClient {
         on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
         cancel: &CancelToken,
     ) -> Result<SyncReport, GatewayError> {
+        self.sync_events_with(opts, on_progress, &mut |_| {}, cancel)
+            .await
+    }
+
+    /// [`Self::sync_events`], also calling `on_applied` for every event stored for the first
+    /// time (after its page is committed, before that page's `on_progress`).
+    pub async fn sync_events_with(
+        &self,
+        opts: &SyncOptions,
+        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+        on_applied: &mut (dyn FnMut(&AppliedEvent) + Send),
+        cancel: &CancelToken,
+    ) -> Result<SyncReport, GatewayError> {
+        let mut hooks = Hooks {
+            progress: on_progress,
+            applied: on_applied,
+        };
         let now = unix_now();
         let retention_starts = now - RETENTION_SECS;
         let mark = self.load_watermark()?;
@@ -188,7 +251,7 @@ impl StripeClient {
 
         let complete = match mark.filter(|_| gap.is_none()) {
             Some(w) => match self
-                .forward(&base, w.clone(), opts, &mut progress, on_progress, cancel)
+                .forward(&base, w.clone(), opts, &mut progress, &mut hooks, cancel)
                 .await
             {
                 // The cursor event is gone (pruned or deleted at Stripe): walk back to it
@@ -199,7 +262,7 @@ impl StripeClient {
                         Some(w.created - 1),
                         opts,
                         &mut progress,
-                        on_progress,
+                        &mut hooks,
                         cancel,
                     )
                     .await?
@@ -207,7 +270,7 @@ impl StripeClient {
                 other => other?,
             },
             None => {
-                self.walk_back(&base, None, opts, &mut progress, on_progress, cancel)
+                self.walk_back(&base, None, opts, &mut progress, &mut hooks, cancel)
                     .await?
             }
         };
@@ -226,7 +289,7 @@ impl StripeClient {
         mut cursor: Watermark,
         opts: &SyncOptions,
         progress: &mut SyncProgress,
-        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+        hooks: &mut Hooks<'_>,
         cancel: &CancelToken,
     ) -> Result<bool, GatewayError> {
         loop {
@@ -239,12 +302,12 @@ impl StripeClient {
             };
             let page = self.page(&q, cancel).await?;
             progress.pages += 1;
-            self.ingest_page(&page.data, progress)?;
+            let applied = self.ingest_page(&page.data, progress)?;
             if let Some(newest) = page.data.first() {
                 cursor = watermark_of(newest).unwrap_or(cursor);
                 self.store_watermark(&cursor)?;
             }
-            on_progress(progress);
+            hooks.page_done(&applied, progress);
             if !page.has_more || page.data.is_empty() {
                 return Ok(true);
             }
@@ -259,7 +322,7 @@ impl StripeClient {
         since: Option<i64>,
         opts: &SyncOptions,
         progress: &mut SyncProgress,
-        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+        hooks: &mut Hooks<'_>,
         cancel: &CancelToken,
     ) -> Result<bool, GatewayError> {
         let mut newest: Option<Watermark> = None;
@@ -275,11 +338,11 @@ impl StripeClient {
             };
             let page = self.page(&q, cancel).await?;
             progress.pages += 1;
-            self.ingest_page(&page.data, progress)?;
+            let applied = self.ingest_page(&page.data, progress)?;
             if newest.is_none() {
                 newest = page.data.first().and_then(watermark_of);
             }
-            on_progress(progress);
+            hooks.page_done(&applied, progress);
             after = page
                 .data
                 .last()

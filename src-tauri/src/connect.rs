@@ -58,7 +58,10 @@ fn sentence(text: &str) -> String {
     out
 }
 
-fn service_url() -> IpcResult<url::Url> {
+fn service_url(configured: Option<&url::Url>) -> IpcResult<url::Url> {
+    if let Some(url) = configured {
+        return Ok(url.clone());
+    }
     let text = std::env::var(SERVICE_ENV).unwrap_or_default();
     if text.trim().is_empty() {
         return Err(IpcError::new(
@@ -85,7 +88,7 @@ impl AppState {
             ));
         }
         let keyring = self.keyring()?.clone();
-        let url = service_url()?;
+        let url = service_url(self.connect_service.get())?;
         let pending = PendingConnect::start(ConnectOptions::new(url.clone()))
             .await
             .map_err(|e| IpcError::from(ConnectError::from(e)))?;

@@ -64,12 +64,20 @@ fn mode_connection(m: &Mirror, mode: Mode) -> Result<ModeConnection, MirrorError
     let account = m
         .setting(&account_setting(mode))?
         .and_then(|json| serde_json::from_str::<AccountStatus>(&json).ok());
+    // A Connect connection names its account before any status was fetched.
+    let via_connect = match token {
+        Some(_) => Some(fluxstore_gateway::connect::status(m)?),
+        None => None,
+    };
+    let connect_account = via_connect
+        .as_ref()
+        .filter(|c| c.connected)
+        .and_then(|c| c.account_id.clone());
     Ok(ModeConnection {
         mode,
         // A token Stripe revoked (deauthorized, 401) no longer counts as a connection.
-        connected: api.is_some()
-            || (token.is_some() && fluxstore_gateway::connect::status(m)?.connected),
-        account_id: account.map(|a| a.account_id),
+        connected: api.is_some() || via_connect.is_some_and(|c| c.connected),
+        account_id: account.map(|a| a.account_id).or(connect_account),
         publishable_key: m.setting(&publishable_setting(mode))?,
         secrets,
     })

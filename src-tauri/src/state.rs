@@ -42,6 +42,9 @@ pub struct AppState {
     pub connect_pending: Mutex<Option<fluxstore_gateway::oauth::CancelHandle>>,
     /// Stripe's API base URL; None: `FLUXSTORE_STRIPE_API_BASE`, else Stripe itself.
     pub api_base: Option<String>,
+    /// The Connect service to sign in through; unset: `FLUXSTORE_CONNECT_SERVICE` (tests set
+    /// it to a local service, since the environment is the process's and shared).
+    pub connect_service: std::sync::OnceLock<url::Url>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             sync_wake: tokio::sync::Notify::new(),
             connect_pending: Mutex::new(None),
             api_base,
+            connect_service: std::sync::OnceLock::new(),
         });
         match state.signing_secrets().await {
             Ok(secrets) if !secrets.is_empty() => {

@@ -3,6 +3,7 @@
 //! the events the shell would emit).
 mod support;
 
+mod connect_flow;
 mod fresh_store;
 mod keyring;
 mod relay_events;

@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 use fluxstore_mirror::Mirror;
 use fluxstore_relay::{Relay, RelayConfig, SigningSecret, SigningSecrets, sign_header};
 
+/// The same allocator as the `fluxstore` binary that serves the relay, so the figures are
+/// the shipped ones.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EVENT_BYTES: usize = 3_000;
 const SECRET: &str = "whsec_bench_localThroughputSecret000000";
 

@@ -13,7 +13,7 @@ use crate::event::{Kind, invoice_subscription};
 use crate::fields::{bool_at, i64_at, id_at, list_at, str_at};
 use crate::{Event, MirrorError};
 
-fn own<'a>(snaps: &'a [Snap], kind: Kind, id: &str) -> Vec<&'a Snap> {
+fn own<'a, 'e>(snaps: &'a [Snap<'e>], kind: Kind, id: &str) -> Vec<&'a Snap<'e>> {
     snaps
         .iter()
         .filter(|s| s.kind == kind && s.object_id == id)

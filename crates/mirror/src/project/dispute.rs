@@ -46,7 +46,7 @@ pub fn queue_rank(status: &str) -> i64 {
 }
 
 /// `snaps`: every snapshot of one dispute, in `(created, id)` order.
-pub fn fold(snaps: &[&Snap]) -> Option<DisputeRow> {
+pub fn fold(snaps: &[&Snap<'_>]) -> Option<DisputeRow> {
     let w = winner(snaps, |s| {
         str_at(&s.obj, &["status"]).is_some_and(is_closed)
     })?;

@@ -19,17 +19,17 @@ use crate::{Event, MirrorError};
 const MAX_GROUP_EVENTS: usize = 10_000;
 
 #[derive(Debug, Default)]
-pub struct Group {
+pub struct Group<'a> {
     pub objects: BTreeMap<String, Kind>,
     /// Every event of the group, in `(created, id)` order.
-    pub snaps: Vec<Snap>,
+    pub snaps: Vec<Snap<'a>>,
 }
 
-pub fn order_group(
+pub fn order_group<'a>(
     conn: &Connection,
     seeds: &[(String, Kind)],
-    fresh: Option<&Event>,
-) -> Result<Group, MirrorError> {
+    fresh: Option<&'a Event>,
+) -> Result<Group<'a>, MirrorError> {
     let mut by_object =
         conn.prepare_cached("SELECT event_id FROM event_refs WHERE object_id = ?1")?;
     let mut g = Group::default();

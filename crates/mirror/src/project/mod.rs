@@ -11,15 +11,18 @@ pub mod dispute;
 pub mod group;
 pub mod order;
 
+use std::borrow::Cow;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use crate::event::{Kind, own_kind};
 use crate::{Event, MirrorError};
 
-/// One stored event's object, as a fold sees it.
+/// One stored event's object, as a fold sees it. The object of the event being ingested
+/// is borrowed from its parsed form (no copy of its JSON per event); stored ones are owned.
 #[derive(Debug, Clone)]
-pub struct Snap {
+pub struct Snap<'a> {
     pub event_id: String,
     pub event_type: String,
     pub created: i64,
@@ -27,18 +30,18 @@ pub struct Snap {
     pub account: Option<String>,
     pub kind: Kind,
     pub object_id: String,
-    pub obj: Value,
+    pub obj: Cow<'a, Value>,
 }
 
 /// Load the given events' objects, sorted by `(created, id)`. Events whose object the
 /// mirror does not project are skipped. `fresh` is the event being ingested: it was just
 /// stored, so its parsed form is used instead of reading and parsing it again (`None`
 /// when reading, not ingesting).
-pub fn load_snaps<'a>(
+pub fn load_snaps<'i, 'e>(
     conn: &Connection,
-    event_ids: impl IntoIterator<Item = &'a String>,
-    fresh: &Event,
-) -> Result<Vec<Snap>, MirrorError> {
+    event_ids: impl IntoIterator<Item = &'i String>,
+    fresh: &'e Event,
+) -> Result<Vec<Snap<'e>>, MirrorError> {
     let mut out = Vec::new();
     for id in event_ids {
         if let Some(snap) = load_one(conn, id, Some(fresh))? {
@@ -49,16 +52,16 @@ pub fn load_snaps<'a>(
     Ok(out)
 }
 
-pub fn sort_snaps(snaps: &mut [Snap]) {
+pub fn sort_snaps(snaps: &mut [Snap<'_>]) {
     snaps.sort_by(|a, b| (a.created, &a.event_id).cmp(&(b.created, &b.event_id)));
 }
 
 /// One stored event's object (see [`load_snaps`]).
-pub fn load_one(
+pub fn load_one<'a>(
     conn: &Connection,
     id: &str,
-    fresh: Option<&Event>,
-) -> Result<Option<Snap>, MirrorError> {
+    fresh: Option<&'a Event>,
+) -> Result<Option<Snap<'a>>, MirrorError> {
     if let Some(fresh) = fresh.filter(|f| f.id == id) {
         return Ok(own_kind(&fresh.json).map(|(kind, object_id)| Snap {
             event_id: id.to_owned(),
@@ -68,7 +71,7 @@ pub fn load_one(
             account: fresh.account.clone(),
             kind,
             object_id: object_id.to_owned(),
-            obj: fresh.json["data"]["object"].clone(),
+            obj: Cow::Borrowed(&fresh.json["data"]["object"]),
         }));
     }
     let mut stmt = conn
@@ -104,7 +107,7 @@ pub fn load_one(
         account,
         kind,
         object_id,
-        obj,
+        obj: Cow::Owned(obj),
     }))
 }
 
@@ -120,7 +123,10 @@ pub fn self_events(conn: &Connection, object_id: &str) -> Result<Vec<String>, Mi
 
 /// The snapshot that wins: the newest one satisfying `terminal` if any, else the newest.
 /// `snaps` are in `(created, id)` order.
-pub fn winner<'a>(snaps: &[&'a Snap], terminal: impl Fn(&Snap) -> bool) -> Option<&'a Snap> {
+pub fn winner<'a, 'e>(
+    snaps: &[&'a Snap<'e>],
+    terminal: impl Fn(&Snap<'e>) -> bool,
+) -> Option<&'a Snap<'e>> {
     snaps
         .iter()
         .rev()

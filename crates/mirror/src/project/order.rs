@@ -60,7 +60,7 @@ pub struct OrderRow {
 }
 
 /// Newest snapshot per object of `kind`, by object id.
-fn newest(snaps: &[Snap], kind: Kind) -> BTreeMap<&str, &Snap> {
+fn newest<'a, 'e>(snaps: &'a [Snap<'e>], kind: Kind) -> BTreeMap<&'a str, &'a Snap<'e>> {
     let mut m = BTreeMap::new();
     for s in snaps.iter().filter(|s| s.kind == kind) {
         m.insert(s.object_id.as_str(), s); // later (newer) snapshots overwrite
@@ -72,7 +72,7 @@ fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_owned)
 }
 
-fn is_paid(s: &Snap) -> bool {
+fn is_paid(s: &Snap<'_>) -> bool {
     let o = &s.obj;
     match s.kind {
         Kind::Session => matches!(
@@ -89,7 +89,7 @@ fn is_paid(s: &Snap) -> bool {
 }
 
 /// The failure message if this snapshot is evidence of a failed payment.
-fn failure(s: &Snap) -> Option<String> {
+fn failure(s: &Snap<'_>) -> Option<String> {
     let o = &s.obj;
     let status = str_at(o, &["status"]);
     match s.kind {
@@ -125,7 +125,7 @@ fn failure(s: &Snap) -> Option<String> {
 }
 
 /// The order key of a group, or None when the group is not an order (see module docs).
-fn key_of(g: &Group) -> Option<String> {
+fn key_of(g: &Group<'_>) -> Option<String> {
     let first = |k: Kind| {
         g.objects
             .iter()
@@ -141,7 +141,7 @@ fn key_of(g: &Group) -> Option<String> {
     first(Kind::PaymentIntent).or_else(|| first(Kind::Charge))
 }
 
-pub fn fold(g: &Group, snaps: &[Snap], disputes: &[DisputeRow]) -> Option<OrderRow> {
+pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Option<OrderRow> {
     let key = key_of(g)?;
     if snaps.is_empty() {
         return None;
@@ -304,7 +304,7 @@ pub fn rederive(
     let snaps = &g.snaps;
     let mut disputes = Vec::new();
     for (id, _) in g.objects.iter().filter(|(_, k)| **k == Kind::Dispute) {
-        let own: Vec<&Snap> = snaps
+        let own: Vec<&Snap<'_>> = snaps
             .iter()
             .filter(|s| s.kind == Kind::Dispute && &s.object_id == id)
             .collect();

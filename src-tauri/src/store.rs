@@ -19,6 +19,9 @@ use crate::notify::Notify;
 /// Setting that remembers the relay's port, so the forwarding URL the owner configured keeps
 /// working across restarts.
 const RELAY_PORT: &str = "shell.relay_port";
+/// The owner's relay listens here unless that port is taken: the same port as
+/// `fluxstore serve`, so `stripe listen --forward-to` and tunnel instructions need no lookup.
+const DEFAULT_RELAY_PORT: u16 = 8787;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -135,15 +138,17 @@ impl Store {
                 .await?
                 .and_then(|p| p.parse::<u16>().ok()),
         };
+        // The sample store takes any free port, so it never holds the owner's usual one.
+        let preferred = remembered.or((self.kind == StoreKind::Real).then_some(DEFAULT_RELAY_PORT));
         let handle = match self
-            .start_relay(secrets.clone(), remembered.unwrap_or(0))
+            .start_relay(secrets.clone(), preferred.unwrap_or(0))
             .await
         {
             Ok(h) => h,
-            // The remembered port is taken by something else: any free port beats no relay.
-            Err(RelayError::Bind { .. }) if remembered.is_some_and(|p| p != 0) => {
+            // The usual port is taken by something else: any free port beats no relay.
+            Err(RelayError::Bind { .. }) if preferred.is_some_and(|p| p != 0) => {
                 tracing::warn!(
-                    port = remembered,
+                    port = preferred,
                     "the relay's usual port is busy; using another"
                 );
                 self.start_relay(secrets, 0).await.map_err(relay_error)?

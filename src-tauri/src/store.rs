@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use fluxstore_gateway::profile::Setting;
 use fluxstore_mirror::{IngestOutcome, Mirror, MirrorError};
 use fluxstore_relay::{Relay, RelayConfig, RelayError, RelayHandle, SigningSecrets};
 use tokio::sync::broadcast::error::RecvError;
@@ -16,9 +17,9 @@ use crate::dto::EventApplied;
 use crate::error::{IpcError, IpcResult};
 use crate::notify::Notify;
 
-/// Setting that remembers the relay's port, so the forwarding URL the owner configured keeps
-/// working across restarts.
-const RELAY_PORT: &str = "shell.relay_port";
+/// Remembers the relay's port, so the forwarding URL the owner configured keeps working
+/// across restarts.
+const RELAY_PORT: Setting = Setting::RelayPort;
 /// The owner's relay listens here unless that port is taken: the same port as
 /// `fluxstore serve`, so `stripe listen --forward-to` and tunnel instructions need no lookup.
 const DEFAULT_RELAY_PORT: u16 = 8787;
@@ -90,13 +91,12 @@ impl Store {
         .map_err(IpcError::from)
     }
 
-    pub async fn setting(&self, key: &'static str) -> IpcResult<Option<String>> {
-        self.read(move |m| m.setting(key)).await
+    pub async fn setting(&self, setting: Setting) -> IpcResult<Option<String>> {
+        self.read(move |m| setting.get(m)).await
     }
 
-    pub async fn set_setting(&self, key: String, value: Option<String>) -> IpcResult<()> {
-        self.write(move |m| m.set_setting(&key, value.as_deref()))
-            .await
+    pub async fn set_setting(&self, setting: Setting, value: Option<String>) -> IpcResult<()> {
+        self.write(move |m| setting.set(m, value.as_deref())).await
     }
 
     /// The relay's webhook URL, when it is listening.
@@ -158,7 +158,7 @@ impl Store {
         let url = handle.webhook_url();
         let port = handle.local_addr().port();
         if self.kind == StoreKind::Real {
-            self.set_setting(RELAY_PORT.to_owned(), Some(port.to_string()))
+            self.set_setting(RELAY_PORT, Some(port.to_string()))
                 .await?;
         }
         let mut rx = handle.subscribe();

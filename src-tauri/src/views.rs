@@ -1,17 +1,16 @@
 //! Read commands over the active store's mirror, and the refund (the one write a view makes).
 //!
 //! Invariant: every query names its mode; test and live rows never share a list or count.
-use fluxstore_gateway::{RefundReason as GwReason, RefundRequest};
+use fluxstore_gateway::profile::RefundTarget;
 use fluxstore_mirror::OrderQuery;
 
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
-    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, RefundReason, Rejection, StoredEvent,
+    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent,
     Subscription, status_from_text,
 };
-use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
-use crate::store::applied_notice;
 
 /// Largest page or list a view may ask for (bounds the work one call can cause).
 pub const MAX_LIMIT: u32 = 500;
@@ -61,55 +60,24 @@ impl AppState {
     }
 
     /// Refund an order (all that remains, or `amount` minor units), then return it as the
-    /// mirror now shows it.
+    /// mirror now shows it. The preconditions are the profile's (the same as the CLI's).
     pub async fn refund_order(&self, args: RefundArgs) -> IpcResult<OrderDetail> {
-        let detail = self
-            .order_detail(OrderDetailArgs {
-                mode: args.mode,
-                session_id: args.session_id.clone(),
-            })
-            .await?;
-        let order = &detail.order;
-        let payment = order
-            .payment_intent_id
-            .clone()
-            .or_else(|| order.charge_id.clone())
-            .ok_or_else(|| {
-                IpcError::new(
-                    ErrorCode::Refused,
-                    "This order has no payment yet, so there is nothing to refund.",
-                )
-            })?;
-        let remaining = order.amount.unwrap_or(0) - order.amount_refunded;
-        if remaining <= 0 {
-            return Err(IpcError::new(
-                ErrorCode::Refused,
-                "This order has already been refunded in full.",
-            ));
+        if self.sample_open().await && args.mode.is_live() {
+            return Err(crate::connection::sample_is_test_only());
         }
-        if let Some(a) = args.amount
-            && (a <= 0 || a > remaining)
-        {
-            return Err(IpcError::new(
-                ErrorCode::Refused,
-                "The refund amount must be more than zero and at most what remains of the order.",
-            ));
-        }
-        let client = self.client(args.mode).await?;
-        let request = RefundRequest {
-            payment,
-            amount: args.amount,
-            reason: args.reason.map(|r| match r {
-                RefundReason::RequestedByCustomer => GwReason::RequestedByCustomer,
-                RefundReason::Duplicate => GwReason::Duplicate,
-                RefundReason::Fraudulent => GwReason::Fraudulent,
-            }),
-        };
-        let outcome = client.refund(&request).await;
+        let outcome = self
+            .active_profile()
+            .await
+            .refund(
+                args.mode,
+                RefundTarget::Order(args.session_id.clone()),
+                args.amount,
+                args.reason,
+            )
+            .await;
         self.observe(&outcome);
-        let outcome = outcome?;
-        if let Some(notice) = applied_notice(&outcome.recorded) {
-            self.notify.event_applied(&notice);
+        if let Some(notice) = outcome?.recorded.applied() {
+            self.notify.event_applied(notice);
         }
         self.order_detail(OrderDetailArgs {
             mode: args.mode,

@@ -95,12 +95,11 @@ impl ClientConfig {
                 .filter(|s| !s.trim().is_empty())
         });
         if let Some(base) = chosen {
-            cfg.api_base =
-                url::Url::parse(base.trim()).map_err(|_| GatewayError::InvalidRequest {
-                    message: "the Stripe API base URL is not a valid URL".to_owned(),
-                    param: None,
-                    code: None,
-                })?;
+            cfg.api_base = url::Url::parse(base.trim()).map_err(|_| {
+                GatewayError::invalid(
+                    "The Stripe API address (--api-base or FLUXSTORE_STRIPE_API_BASE) is not a valid URL.",
+                )
+            })?;
         }
         Ok(cfg)
     }

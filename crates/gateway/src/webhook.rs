@@ -53,10 +53,8 @@ impl StripeClient {
         store: &SecretStore,
         account: &str,
     ) -> Result<WebhookEndpoint, GatewayError> {
-        let parsed = url::Url::parse(url.trim()).map_err(|_| GatewayError::InvalidRequest {
-            message: "the webhook URL is not a valid URL".to_owned(),
-            param: Some("url".to_owned()),
-            code: None,
+        let parsed = url::Url::parse(url.trim()).map_err(|_| {
+            GatewayError::invalid("The webhook URL is not a valid web address (https://…).")
         })?;
         let mut body = Form::new();
         body.push("url", parsed.as_str())

@@ -40,6 +40,8 @@ pub struct ConnectOptions {
     pub max_request_bytes: usize,
     /// Timeout of each request to the Connect service.
     pub http_timeout: Duration,
+    /// The mode asked for (the service redeems with that mode's platform key).
+    pub mode: Mode,
 }
 
 impl ConnectOptions {
@@ -50,6 +52,7 @@ impl ConnectOptions {
             read_timeout: Duration::from_secs(10),
             max_request_bytes: 8 * 1024,
             http_timeout: Duration::from_secs(30),
+            mode: Mode::Live,
         }
     }
 }
@@ -197,6 +200,11 @@ impl PendingConnect {
 
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel_tx.clone())
+    }
+
+    /// How long the owner may take in the browser, counted when [`PendingConnect::finish`] starts.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.options.timeout = timeout;
     }
 
     /// Wait for the browser, redeem the code, answer the browser, close the listener.

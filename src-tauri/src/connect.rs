@@ -80,7 +80,7 @@ fn service_url(configured: Option<&url::Url>) -> IpcResult<url::Url> {
 impl AppState {
     /// Open Stripe's authorize page and wait for the answer in the background; the result
     /// arrives as `account_changed`.
-    pub async fn connect_start(self: &Arc<Self>, _args: ModeArgs) -> IpcResult<ConnectStarted> {
+    pub async fn connect_start(self: &Arc<Self>, args: ModeArgs) -> IpcResult<ConnectStarted> {
         if self.sample_open().await {
             return Err(IpcError::new(
                 ErrorCode::Refused,
@@ -89,7 +89,7 @@ impl AppState {
         }
         let keyring = self.keyring()?.clone();
         let url = service_url(self.connect_service.get())?;
-        let pending = PendingConnect::start(ConnectOptions::new(url.clone()))
+        let pending = PendingConnect::start(ConnectOptions::new(url.clone(), args.mode.into()))
             .await
             .map_err(|e| IpcError::from(ConnectError::from(e)))?;
         let authorize_url = pending.authorize_url().to_string();

@@ -14,7 +14,7 @@ use std::time::Duration;
 use fluxstore_gateway::SecretStore;
 use fluxstore_gateway::connect::{self, ConnectError};
 use fluxstore_gateway::oauth::{ConnectOptions, OAuthError, PendingConnect};
-use fluxstore_mirror::Mirror;
+use fluxstore_mirror::{Mirror, Mode};
 use reqwest::Url;
 use serde_json::{Value, json};
 
@@ -156,7 +156,8 @@ async fn connect_cmd(a: &ConnectArgs, show_url: &mut (dyn FnMut(&Url, bool) + Se
     store.probe()?;
     let mut mirror = open_mirror(&a.db)?;
 
-    let mut options = ConnectOptions::new(service.clone());
+    // Live, as the Connect service assumes when no mode is named.
+    let mut options = ConnectOptions::new(service.clone(), Mode::Live);
     options.timeout = Duration::from_secs(a.timeout.max(1));
     let pending = PendingConnect::start(options).await?;
     show_url(pending.authorize_url(), !a.no_browser);
@@ -278,7 +279,7 @@ mod tests {
     //!   scripts/with-secret-service.sh cargo test -p fluxstore connect_cmds -- --include-ignored
 
     use super::*;
-    use fluxstore_connect::{Config, RunningService};
+    use fluxstore_connect::{Config, PlatformKeys, RunningService};
     use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 
     async fn service() -> (ConnectFake, RunningService) {
@@ -287,8 +288,13 @@ mod tests {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let public = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let key = secrecy::SecretString::from(fake.config().platform_key.clone());
-        let mut config = Config::new(public, &fake.config().client_id, key).unwrap();
+        let keys = PlatformKeys::from_keys([
+            secrecy::SecretString::from(fake.config().platform_key.clone()),
+            secrecy::SecretString::from(fake.config().live_platform_key.clone()),
+        ])
+        .unwrap();
+        let mut config =
+            Config::with_platform_keys(public, &fake.config().client_id, keys).unwrap();
         config.stripe_connect_base = Url::parse(&fake.base_url()).unwrap();
         config.stripe_api_base = Url::parse(&fake.base_url()).unwrap();
         let svc = RunningService::spawn(listener, config).unwrap();
@@ -339,7 +345,7 @@ mod tests {
         assert!(page.contains("Connected to Stripe"));
         let account = fake.config().account_id.clone();
         assert!(
-            out.stdout.contains(&account) && out.stdout.contains("test mode"),
+            out.stdout.contains(&account) && out.stdout.contains("live mode"),
             "{}",
             out.stdout
         );

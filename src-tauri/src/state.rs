@@ -14,8 +14,8 @@ use std::sync::{Arc, Weak};
 use fluxstore_gateway::profile::{Feed, FeedObserver, POLL};
 use fluxstore_gateway::sync::SyncProgress as SyncPages;
 use fluxstore_gateway::{
-    AppliedEvent, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore, StripeClient,
-    SyncReport,
+    AppliedEvent, CancelToken, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore, StripeClient,
+    SyncOptions, SyncReport,
 };
 use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets};
@@ -189,6 +189,17 @@ impl AppState {
             });
             *feed = Some(Feed::start(self.profile.clone(), observer, POLL));
         }
+    }
+
+    /// One run of the feed for `mode`, reporting to the window like the feed does.
+    pub async fn sync_mode(self: &Arc<Self>, mode: Mode, cancel: &CancelToken) -> IpcResult<()> {
+        let observer = ShellFeed {
+            state: Arc::downgrade(self),
+        };
+        self.profile
+            .sync(mode, &SyncOptions::default(), &observer, cancel)
+            .await?;
+        Ok(())
     }
 
     /// Run the feed now (new keys, a new connection); no-op before it started.

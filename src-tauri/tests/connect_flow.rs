@@ -7,7 +7,7 @@
 //!   scripts/with-secret-service.sh cargo test -p fluxstore-desktop --test shell -- --include-ignored
 use std::time::Duration;
 
-use fluxstore_connect::{Config, RunningService};
+use fluxstore_connect::{Config, PlatformKeys, RunningService};
 use fluxstore_desktop::dto::*;
 use fluxstore_desktop::state::AppState;
 use fluxstore_gateway::SecretStore;
@@ -33,8 +33,12 @@ fn keyring() -> SecretStore {
 async fn service(fake: &ConnectFake) -> RunningService {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-    let key = SecretString::from(fake.config().platform_key.clone());
-    let mut config = Config::new(public, &fake.config().client_id, key).unwrap();
+    let keys = PlatformKeys::from_keys([
+        SecretString::from(fake.config().platform_key.clone()),
+        SecretString::from(fake.config().live_platform_key.clone()),
+    ])
+    .unwrap();
+    let mut config = Config::with_platform_keys(public, &fake.config().client_id, keys).unwrap();
     config.stripe_connect_base = Url::parse(&fake.base_url()).unwrap();
     config.stripe_api_base = Url::parse(&fake.base_url()).unwrap();
     RunningService::spawn(listener, config).unwrap()
@@ -52,13 +56,10 @@ fn browser() -> reqwest::Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
 async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_revokes() {
-    // Stripe reports a live account: the app must file the connection under live, not test.
-    let fake = ConnectFake::start(ConnectFakeConfig {
-        livemode: true,
-        ..ConnectFakeConfig::default()
-    })
-    .await
-    .unwrap();
+    // A live connection: the app must file it under live, not test.
+    let fake = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
     let account = fake.config().account_id.clone();
     let service = service(&fake).await;
     let dir = tempfile::tempdir().unwrap();

@@ -43,7 +43,7 @@ async fn connect(
     mirror: &Arc<Mutex<Mirror>>,
     store_account: &str,
 ) -> String {
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let url = pending.authorize_url().clone();

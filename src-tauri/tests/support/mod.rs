@@ -2,12 +2,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fluxstore_desktop::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use fluxstore_desktop::dto::{
+    AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
+};
 use fluxstore_desktop::notify::Notify;
 
 #[derive(Default)]
 pub struct Recorder {
-    pub applied: Mutex<Vec<EventApplied>>,
+    pub applied: Mutex<Vec<AppliedEvent>>,
+    pub sign_ins: Mutex<Vec<SignInEnded>>,
     pub progress: Mutex<Vec<SyncProgress>>,
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
@@ -29,7 +32,7 @@ impl Recorder {
 }
 
 impl Notify for Recorder {
-    fn event_applied(&self, event: &EventApplied) {
+    fn event_applied(&self, event: &AppliedEvent) {
         self.applied.lock().unwrap().push(event.clone());
     }
     fn sync_progress(&self, progress: &SyncProgress) {
@@ -40,6 +43,9 @@ impl Notify for Recorder {
     }
     fn account_changed(&self, status: &ConnectionStatus) {
         self.accounts.lock().unwrap().push(status.clone());
+    }
+    fn sign_in_ended(&self, ended: &SignInEnded) {
+        self.sign_ins.lock().unwrap().push(ended.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());

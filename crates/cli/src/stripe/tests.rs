@@ -4,7 +4,7 @@
 //! scripts/with-secret-service.sh with `--include-ignored`.
 
 use super::*;
-use fluxstore_connect::{Config, RunningService};
+use fluxstore_connect::{Config, PlatformKeys, RunningService};
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 use fluxstore_mirror::Source;
 use fluxstore_gateway::{SecretKind, SecretSlot, SecretStore};
@@ -280,8 +280,12 @@ async fn service() -> (ConnectFake, RunningService) {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-    let key = secrecy::SecretString::from(fake.config().platform_key.clone());
-    let mut config = Config::new(public, &fake.config().client_id, key).unwrap();
+    let keys = PlatformKeys::from_keys([
+        secrecy::SecretString::from(fake.config().platform_key.clone()),
+        secrecy::SecretString::from(fake.config().live_platform_key.clone()),
+    ])
+    .unwrap();
+    let mut config = Config::with_platform_keys(public, &fake.config().client_id, keys).unwrap();
     config.stripe_connect_base = Url::parse(&fake.base_url()).unwrap();
     config.stripe_api_base = Url::parse(&fake.base_url()).unwrap();
     let svc = RunningService::spawn(listener, config).unwrap();

@@ -41,7 +41,7 @@ async fn run_flow(
 #[tokio::test]
 async fn an_approved_connection_hands_stripes_tokens_to_the_desktop() {
     let rig = Rig::start().await;
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let url = pending.authorize_url().clone();
@@ -49,6 +49,10 @@ async fn an_approved_connection_hands_stripes_tokens_to_the_desktop() {
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["response_type"], "code");
+    assert_eq!(
+        q["mode"], "test",
+        "the mode asked for travels to the service"
+    );
     assert!(
         q["redirect_uri"].starts_with("http://127.0.0.1:"),
         "RFC 8252 loopback: {}",
@@ -109,7 +113,7 @@ async fn a_denied_connection_surfaces_stripes_reason() {
         ..ConnectFakeConfig::default()
     };
     let rig = Rig::start_with(config, |_| {}).await;
-    let (result, page) = run_flow(&rig, ConnectOptions::new(rig.service_url())).await;
+    let (result, page) = run_flow(&rig, ConnectOptions::new(rig.service_url(), Mode::Test)).await;
     match result {
         Err(OAuthError::Denied { description }) => {
             assert_eq!(description, "The user denied your request")
@@ -130,7 +134,7 @@ async fn a_denied_connection_surfaces_stripes_reason() {
 #[tokio::test]
 async fn a_callback_with_another_state_is_rejected() {
     let rig = Rig::start().await;
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let mut forged = pending.redirect_uri().clone();
@@ -158,7 +162,7 @@ async fn a_callback_with_another_state_is_rejected() {
 #[tokio::test]
 async fn speculative_connections_and_other_paths_are_ignored() {
     let rig = Rig::start().await;
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let url = pending.authorize_url().clone();
@@ -209,7 +213,7 @@ async fn speculative_connections_and_other_paths_are_ignored() {
 #[tokio::test]
 async fn waiting_ends_after_the_configured_timeout() {
     let rig = Rig::start().await;
-    let mut options = ConnectOptions::new(rig.service_url());
+    let mut options = ConnectOptions::new(rig.service_url(), Mode::Test);
     options.timeout = Duration::from_millis(200);
     let pending = PendingConnect::start(options).await.unwrap();
     let redirect = pending.redirect_uri().clone();
@@ -230,7 +234,7 @@ async fn waiting_ends_after_the_configured_timeout() {
 #[tokio::test]
 async fn a_pending_connection_can_be_cancelled() {
     let rig = Rig::start().await;
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let cancel = pending.cancel_handle();
@@ -245,7 +249,7 @@ async fn a_pending_connection_can_be_cancelled() {
 #[tokio::test]
 async fn revoke_deauthorizes_at_stripe_only_for_the_holder_of_the_token() {
     let rig = Rig::start().await;
-    let (result, _) = run_flow(&rig, ConnectOptions::new(rig.service_url())).await;
+    let (result, _) = run_flow(&rig, ConnectOptions::new(rig.service_url(), Mode::Test)).await;
     let tokens = result.expect("connected");
     let account = tokens.stripe_user_id.clone();
 
@@ -277,10 +281,14 @@ async fn revoke_deauthorizes_at_stripe_only_for_the_holder_of_the_token() {
 async fn a_service_that_stripe_refuses_fails_the_flow_with_a_clear_reason() {
     // The operator configured a wrong platform key: Stripe refuses to redeem its code.
     let rig = Rig::start_with(ConnectFakeConfig::default(), |c| {
-        c.platform_key = secrecy::SecretString::from("sk_test_wrong_platform_key".to_owned());
+        c.platform_keys =
+            fluxstore_connect::PlatformKeys::from_keys([secrecy::SecretString::from(
+                "sk_test_wrong_platform_key".to_owned(),
+            )])
+            .unwrap();
     })
     .await;
-    let (result, page) = run_flow(&rig, ConnectOptions::new(rig.service_url())).await;
+    let (result, page) = run_flow(&rig, ConnectOptions::new(rig.service_url(), Mode::Test)).await;
     match result {
         Err(OAuthError::Provider { code, description }) => {
             assert_eq!(code, "server_error");

@@ -5,5 +5,6 @@
 mod rig;
 
 mod flow;
+mod modes;
 mod secrecy_of_platform_key;
 mod service_rules;

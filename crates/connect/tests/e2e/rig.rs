@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fluxstore_connect::{Config, RunningService};
+use fluxstore_connect::{Config, PlatformKeys, RunningService};
+use fluxstore_mirror::Mode;
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 use secrecy::SecretString;
 use url::Url;
@@ -18,8 +19,18 @@ impl Rig {
         Rig::start_with(ConnectFakeConfig::default(), |_| {}).await
     }
 
+    /// A service with both platform keys, as an operator serving both modes runs it.
     pub async fn start_with(
         fake_config: ConnectFakeConfig,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Rig {
+        Rig::start_serving(fake_config, &[Mode::Test, Mode::Live], tweak).await
+    }
+
+    /// A service with the platform keys of `modes`.
+    pub async fn start_serving(
+        fake_config: ConnectFakeConfig,
+        modes: &[Mode],
         tweak: impl FnOnce(&mut Config),
     ) -> Rig {
         let fake = ConnectFake::start(fake_config).await.expect("fake starts");
@@ -27,8 +38,15 @@ impl Rig {
             .await
             .expect("bind");
         let public = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-        let key = SecretString::from(fake.config().platform_key.clone());
-        let mut config = Config::new(public, &fake.config().client_id, key).expect("config");
+        let keys = PlatformKeys::from_keys(modes.iter().map(|m| {
+            SecretString::from(match m {
+                Mode::Test => fake.config().platform_key.clone(),
+                Mode::Live => fake.config().live_platform_key.clone(),
+            })
+        }))
+        .expect("platform keys");
+        let mut config =
+            Config::with_platform_keys(public, &fake.config().client_id, keys).expect("config");
         config.stripe_connect_base = Url::parse(&fake.base_url()).unwrap();
         config.stripe_api_base = Url::parse(&fake.base_url()).unwrap();
         tweak(&mut config);
@@ -40,8 +58,13 @@ impl Rig {
         self.service.base_url()
     }
 
+    /// The test-mode platform key.
     pub fn platform_key(&self) -> String {
         self.fake.config().platform_key.clone()
+    }
+
+    pub fn live_platform_key(&self) -> String {
+        self.fake.config().live_platform_key.clone()
     }
 }
 
@@ -83,16 +106,28 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// Play the desktop by hand up to the one-time code: returns (code, redirect_uri).
+/// The desktop's loopback when a test plays the desktop by hand (nothing listens there).
+pub const LOOPBACK: &str = "http://127.0.0.1:9/callback";
+
+/// Play the desktop by hand up to the one-time code: returns (code, redirect_uri). Names no
+/// mode, so the sign-in is in the default (live) mode.
 pub async fn code_by_hand(rig: &Rig, challenge: &str) -> (String, String) {
-    let redirect_uri = "http://127.0.0.1:9/callback";
+    code_by_hand_in(rig, challenge, None).await
+}
+
+/// The loopback redirect the service answers an authorize request with (`mode` as sent,
+/// or none).
+pub async fn authorize_by_hand(rig: &Rig, challenge: &str, mode: Option<&str>) -> Url {
     let mut url = rig.service_url().join("/oauth/authorize").unwrap();
     url.query_pairs_mut()
         .append_pair("response_type", "code")
-        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("redirect_uri", LOOPBACK)
         .append_pair("state", "desktop-state-1")
         .append_pair("code_challenge", challenge)
         .append_pair("code_challenge_method", "S256");
+    if let Some(mode) = mode {
+        url.query_pairs_mut().append_pair("mode", mode);
+    }
     let resp = browser_stopping_at_loopback()
         .get(url)
         .send()
@@ -103,14 +138,23 @@ pub async fn code_by_hand(rig: &Rig, challenge: &str) -> (String, String) {
         303,
         "the service sends the browser back to the loopback"
     );
-    let location = Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+/// [`code_by_hand`] asking for `mode` (or naming none).
+pub async fn code_by_hand_in(rig: &Rig, challenge: &str, mode: Option<&str>) -> (String, String) {
+    let location = authorize_by_hand(rig, challenge, mode).await;
     assert_eq!(location.path(), "/callback");
     let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
     assert_eq!(
         q["state"], "desktop-state-1",
         "the desktop's own state comes back"
     );
-    (q["code"].clone(), redirect_uri.to_owned())
+    assert!(
+        q.contains_key("code"),
+        "a one-time code comes back: {location}"
+    );
+    (q["code"].clone(), LOOPBACK.to_owned())
 }
 
 pub async fn redeem(

@@ -3,10 +3,14 @@
 
 use std::path::Path;
 
+use fluxstore_connect::PlatformKeys;
 use fluxstore_gateway::oauth::{ConnectOptions, PendingConnect};
+use fluxstore_mirror::Mode;
 use fluxstore_test_support::connect_fake::{ConnectFakeConfig, Decision};
 
-use crate::rig::{LogCapture, Rig, browser_stopping_at_loopback, code_by_hand, pkce, redeem};
+use crate::rig::{
+    LogCapture, Rig, browser_stopping_at_loopback, code_by_hand, code_by_hand_in, pkce, redeem,
+};
 
 fn dump(resp_status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> String {
     format!("{resp_status} {headers:?} {body}")
@@ -24,16 +28,23 @@ async fn the_platform_key_appears_in_no_response_log_or_error() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let rig = Rig::start().await;
-    let key = rig.platform_key();
+    let keys = [rig.platform_key(), rig.live_platform_key()];
     let mut seen = String::new();
+    let mut tokens = Vec::new();
 
-    // Success, reuse, wrong verifier, bad requests, denial.
+    // Success in both modes, reuse, wrong verifier, bad requests, denial.
     let (verifier, challenge) = pkce();
-    let (code, redirect) = code_by_hand(&rig, &challenge).await;
-    for v in [verifier.as_str(), verifier.as_str()] {
-        let (status, body) = redeem(&rig, &code, v, &redirect).await;
-        seen.push_str(&format!("{status} {body}"));
+    for mode in [None, Some("test"), Some("live")] {
+        let (code, redirect) = code_by_hand_in(&rig, &challenge, mode).await;
+        for v in [verifier.as_str(), verifier.as_str()] {
+            let (status, body) = redeem(&rig, &code, v, &redirect).await;
+            if let Some(t) = body["access_token"].as_str() {
+                tokens.push(t.to_owned());
+            }
+            seen.push_str(&format!("{status} {body}"));
+        }
     }
+    assert_eq!(tokens.len(), 3, "one token per mode asked for");
     let (code, redirect) = code_by_hand(&rig, &challenge).await;
     seen.push_str(&redeem(&rig, &code, "wrong", &redirect).await.1.to_string());
     for path in [
@@ -48,7 +59,7 @@ async fn the_platform_key_appears_in_no_response_log_or_error() {
         seen.push_str(&dump(s, &h, &resp.text().await.unwrap()));
     }
     rig.fake.set_decision(Decision::Deny);
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url()))
+    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
         .await
         .unwrap();
     let resp = browser_stopping_at_loopback()
@@ -71,20 +82,29 @@ async fn the_platform_key_appears_in_no_response_log_or_error() {
     ));
 
     assert!(!seen.is_empty());
-    assert!(!seen.contains(&key), "a response carried the platform key");
     let log_text = logs.text();
     assert!(
         log_text.contains("authorize"),
         "the capture works: {log_text}"
     );
-    assert!(
-        !log_text.contains(&key),
-        "a log line carried the platform key"
-    );
+    for key in &keys {
+        assert!(!seen.contains(key), "a response carried a platform key");
+        assert!(!log_text.contains(key), "a log line carried a platform key");
+    }
+    for token in &tokens {
+        assert!(
+            !log_text.contains(token),
+            "a log line carried an access token"
+        );
+    }
 
-    // A service whose key Stripe refuses: the failure says so without the key.
+    // A service whose keys Stripe refuses: the failure says so without the key.
     let bad = Rig::start_with(ConnectFakeConfig::default(), |c| {
-        c.platform_key = secrecy::SecretString::from("sk_test_refused_key_123456".to_owned());
+        c.platform_keys = PlatformKeys::from_keys([
+            secrecy::SecretString::from("sk_test_refused_key_123456".to_owned()),
+            secrecy::SecretString::from("sk_live_refused_key_654321".to_owned()),
+        ])
+        .unwrap();
     })
     .await;
     let (_, challenge) = pkce();
@@ -101,8 +121,10 @@ async fn the_platform_key_appears_in_no_response_log_or_error() {
         .unwrap();
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.contains("error=server_error"), "{location}");
-    assert!(!location.contains("sk_test_refused_key_123456"));
-    assert!(!logs.text().contains("sk_test_refused_key_123456"));
+    for key in ["sk_test_refused_key_123456", "sk_live_refused_key_654321"] {
+        assert!(!location.contains(key));
+        assert!(!logs.text().contains(key));
+    }
 }
 
 #[test]

@@ -29,6 +29,10 @@ pub const DEFAULT_CONNECT_SERVICE: &str = "https://api.fluxstore.net";
 /// Overrides the default Connect service (an operator's own platform, a local one in tests).
 pub const CONNECT_SERVICE_ENV: &str = "FLUXSTORE_CONNECT_SERVICE";
 
+/// How long a sign-in waits for the browser, in seconds (default 300): for owners who need
+/// longer at Stripe, and for tests of the timeout.
+pub const SIGN_IN_TIMEOUT_ENV: &str = "FLUXSTORE_CONNECT_TIMEOUT_SECS";
+
 /// The event Stripe sends when the owner (or the platform) ends the connection.
 pub const DEAUTHORIZED_EVENT: &str = "account.application.deauthorized";
 
@@ -188,8 +192,14 @@ impl Profile {
         // No keyring, no place for the token: say so before the owner signs in at Stripe.
         self.keyring()?;
         let service = connect_service_url(&self.connect_service().await?.url)?;
-        let mut options = ConnectOptions::new(service.clone());
-        options.mode = mode;
+        let mut options = ConnectOptions::new(service.clone(), mode);
+        if let Some(secs) = std::env::var(SIGN_IN_TIMEOUT_ENV)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+        {
+            options.timeout = Duration::from_secs(secs);
+        }
         let pending = PendingConnect::start(options).await?;
         Ok(SignIn {
             pending,

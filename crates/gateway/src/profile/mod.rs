@@ -37,11 +37,11 @@ use fluxstore_mirror::{Mirror, MirrorError, Mode};
 
 pub use connect::{
     CONNECT_SERVICE_ENV, connect_service_url, renewing_subscriptions, ConnectService, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
-    DisconnectReport, REASON_DEAUTHORIZED, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
+    DisconnectReport, REASON_DEAUTHORIZED, SIGN_IN_TIMEOUT_ENV, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
     SignIn, SignInEnded,
 };
 pub use error::ProfileError;
-pub use feed::{Feed, FeedObserver};
+pub use feed::{Feed, FeedObserver, POLL};
 pub use keys::SavedKeys;
 pub use refund::RefundTarget;
 pub use settings::Setting;

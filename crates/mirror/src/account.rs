@@ -44,4 +44,3 @@ impl AccountStatus {
         self.charges_enabled && self.payouts_enabled
     }
 }
-

@@ -221,3 +221,29 @@ fn account_events_never_touch_orders() {
         "account.updated"
     );
 }
+
+#[test]
+fn a_fetched_account_is_not_an_arriving_event() {
+    let (_d, mut m) = fresh();
+    let mut fetched = account_updated(&snap("acct_1", false, true), T0, false);
+    fetched["id"] = json!(format!("evt_0fluxstore_api_acct_1_test_{T0}"));
+    m.ingest(fetched.to_string().as_bytes(), Source::Api)
+        .unwrap();
+    let facts = m.checklist_facts().unwrap().test;
+    assert_eq!(
+        facts.first_event_at, None,
+        "connecting is not an event arriving"
+    );
+    assert_eq!(facts.last_event_at, None);
+    assert_eq!(facts.event_count, 0);
+    assert!(m.account_status(Mode::Test, "acct_1").unwrap().is_some());
+
+    ingest(
+        &mut m,
+        &account_updated(&snap("acct_1", false, false), T0 + 5, false),
+    );
+    let facts = m.checklist_facts().unwrap().test;
+    assert!(facts.first_event_at.is_some());
+    assert_eq!(facts.first_event_at, facts.last_event_at);
+    assert_eq!(facts.event_count, 1);
+}

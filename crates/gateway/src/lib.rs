@@ -2,6 +2,7 @@
 //! outbound Stripe client (retries, audit rows, privacy guard), refunds, the webhook
 //! endpoint, and events sync into the mirror. Tauri-free.
 
+pub mod account;
 pub mod api;
 pub mod client;
 pub mod connect;
@@ -18,6 +19,7 @@ pub mod secret;
 pub mod sync;
 pub mod webhook;
 
+pub use account::AccountRefresh;
 pub use api::{AccountStatus, Requirements};
 pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
 pub use error::GatewayError;

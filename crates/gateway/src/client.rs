@@ -205,6 +205,10 @@ impl StripeClient {
     pub fn config(&self) -> &ClientConfig {
         &self.cfg
     }
+    /// True when the credential is a Connect access token: the account is a connected one.
+    pub(crate) fn is_connect_token(&self) -> bool {
+        matches!(self.credential, Credential::ConnectToken { .. })
+    }
     /// The shared mirror (audit rows, the privacy guard, ingest).
     pub fn mirror(&self) -> &Arc<Mutex<Mirror>> {
         &self.mirror

@@ -3,6 +3,7 @@
 //! endpoint, events sync into the mirror, and the store profile that owns the connection
 //! (which both the desktop shell and the CLI act through). Tauri-free.
 
+pub mod account;
 pub mod api;
 pub mod client;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod secret;
 pub mod sync;
 pub mod webhook;
 
+pub use account::AccountRefresh;
 pub use api::{AccountStatus, Requirements};
 pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
 pub use error::GatewayError;

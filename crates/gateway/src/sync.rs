@@ -377,5 +377,7 @@ mod tests {
         assert!(t.len() <= crate::events::MAX_TYPES);
         assert!(t.iter().any(|s| s == "charge.refunded"));
         assert!(t.iter().any(|s| s == "account.application.deauthorized"));
+        // A Connect owner's readiness reaches the mirror through the feed too.
+        assert!(t.iter().any(|s| s == "account.updated"));
     }
 }

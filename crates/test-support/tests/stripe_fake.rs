@@ -414,3 +414,49 @@ async fn created_endpoints_receive_correctly_signed_deliveries() {
     );
     server.abort();
 }
+
+#[tokio::test]
+async fn an_account_change_is_served_and_listed_as_account_updated() {
+    use fluxstore_test_support::stripe_fake::{AccountSpec, LIVE_SECRET_KEY};
+    let f = fake().await;
+    let id = f.account_id();
+    let disabled = AccountSpec {
+        id: id.clone(),
+        charges_enabled: false,
+        currently_due: vec!["external_account".into()],
+        disabled_reason: Some("requirements.past_due".into()),
+        ..AccountSpec::default()
+    };
+    let ev = f.set_account(disabled);
+    assert_eq!(ev["type"], "account.updated");
+    assert_eq!(ev["livemode"], false);
+    assert_eq!(ev["data"]["object"]["id"], id.as_str());
+    assert_eq!(ev["data"]["object"]["charges_enabled"], false);
+    assert_eq!(
+        ev["data"]["previous_attributes"]["charges_enabled"], true,
+        "the old value of what changed"
+    );
+    assert!(ev["data"]["previous_attributes"].get("country").is_none());
+
+    let (s, account) = get(&f, TEST_SECRET_KEY, "/v1/account").await;
+    assert_eq!((s, &account["charges_enabled"]), (200, &Value::Bool(false)));
+    let (_, list) = get(&f, TEST_SECRET_KEY, "/v1/events?type=account.updated").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(list["data"][0]["id"], ev["id"]);
+
+    // The mode and time of the event can be chosen; a live event lists for a live key only.
+    let t = now() - 60;
+    let live = f.update_account(
+        AccountSpec {
+            id: id.clone(),
+            ..AccountSpec::default()
+        },
+        true,
+        t,
+    );
+    assert_eq!(live["created"], t);
+    let (_, list) = get(&f, LIVE_SECRET_KEY, "/v1/events?type=account.updated").await;
+    assert_eq!(list["data"][0]["id"], live["id"]);
+    let (_, list) = get(&f, TEST_SECRET_KEY, "/v1/events?type=account.updated").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+}

@@ -49,3 +49,46 @@ pub fn of_type<'a>(events: &'a [Value], ty: &str) -> &'a Value {
         .find(|e| e["type"] == ty)
         .unwrap_or_else(|| panic!("no {ty} event"))
 }
+
+/// What one `account.updated` says about an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSnap {
+    pub id: String,
+    pub livemode: bool,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    pub currently_due: Vec<String>,
+    pub disabled_reason: Option<String>,
+}
+
+/// An `account.updated` event carrying the account as Stripe renders it (for a connected
+/// account pass `connected`: the event then names it in `account`, as Connect does).
+pub fn account_updated(a: &AccountSnap, created: i64, connected: bool) -> Value {
+    let account = serde_json::json!({
+        "id": a.id, "object": "account", "type": "standard",
+        "charges_enabled": a.charges_enabled, "payouts_enabled": a.payouts_enabled,
+        "details_submitted": a.charges_enabled,
+        "requirements": {
+            "currently_due": a.currently_due, "eventually_due": a.currently_due,
+            "past_due": [], "pending_verification": [], "errors": [], "alternatives": [],
+            "current_deadline": null, "disabled_reason": a.disabled_reason
+        },
+        "business_profile": {"name": "Example Shop", "url": "https://shop.example"},
+        "country": "US", "default_currency": "usd", "created": 1_700_000_000
+    });
+    let ctx = fluxstore_samples::Ctx {
+        livemode: a.livemode,
+        shape: fluxstore_samples::ApiShape::Dahlia,
+        account: connected.then(|| a.id.clone()),
+    };
+    let mut event = fluxstore_samples::envelope("account.updated", account, created, &ctx);
+    // An account carries no `livemode`, so the same snapshot in both modes would get one
+    // event id; Stripe never gives two events one id.
+    let id = event["id"].as_str().unwrap_or_default().replacen(
+        "evt_",
+        if a.livemode { "evt_L" } else { "evt_T" },
+        1,
+    );
+    event["id"] = Value::from(id);
+    event
+}

@@ -350,8 +350,31 @@ impl StripeFake {
         self.shared.lock().objects.get(id).cloned()
     }
 
-    pub fn set_account(&self, account: AccountSpec) {
-        self.shared.lock().account = account;
+    /// Change the account (as onboarding or the Dashboard would) and add the `account.updated`
+    /// Stripe emits for it to the events list: test mode, created now. Returns the event.
+    pub fn set_account(&self, account: AccountSpec) -> Value {
+        self.update_account(account, false, now())
+    }
+
+    /// [`Self::set_account`] with the event's mode and `created` chosen (a test can then
+    /// make one event newer or older than another). The event carries the new account and,
+    /// in `data.previous_attributes`, the old values of the fields that changed.
+    pub fn update_account(&self, account: AccountSpec, livemode: bool, created: i64) -> Value {
+        let mut s = self.shared.lock();
+        let before = objects::account(&s.account);
+        let after = objects::account(&account);
+        s.account = account;
+        let mut ev = objects::event(
+            &new_id("evt_"),
+            "account.updated",
+            &after,
+            created,
+            livemode,
+            &s.cfg.event_api_version,
+        );
+        ev["data"]["previous_attributes"] = objects::changed_fields(&before, &after);
+        s.insert_event(ev.clone());
+        ev
     }
     pub fn account_id(&self) -> String {
         self.shared.lock().account.id.clone()

@@ -141,3 +141,17 @@ pub fn account(a: &AccountSpec) -> Value {
         "created": 1_700_000_000
     })
 }
+
+/// Stripe's `previous_attributes` of an update: for each top-level field that changed, its
+/// old value (a changed sub-object whole, as Stripe renders changed sub-arrays since 2017).
+pub fn changed_fields(before: &Value, after: &Value) -> Value {
+    let mut prev = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (k, old) in b {
+            if a.get(k) != Some(old) {
+                prev.insert(k.clone(), old.clone());
+            }
+        }
+    }
+    Value::Object(prev)
+}

@@ -19,7 +19,11 @@ pub(crate) fn cached(
     mode: Mode,
     account_id: Option<&str>,
 ) -> Result<Option<AccountStatus>, MirrorError> {
-    m.account_status(mode, account_id)
+    match account_id {
+        Some(id) => m.account_status(mode, id),
+        // Not known yet (or forgotten by a disconnect): the newest account the mode has seen.
+        None => m.latest_account_status(mode),
+    }
 }
 
 impl Profile {
@@ -37,7 +41,7 @@ impl Profile {
     pub async fn refresh_account(&self, mode: Mode) -> Result<AccountStatus, ProfileError> {
         let client = self.client(mode).await?;
         let fetched = client.refresh_account().await?;
-        let id = fetched.id.clone();
+        let id = fetched.status.id.clone();
         self.write(move |m| Setting::AccountId(mode).set(m, Some(&id)))
             .await?;
         self.account_status(mode)

@@ -43,8 +43,8 @@ impl Profile {
             self.mirror.clone(),
         )?;
         let verified = match client.refresh_account().await {
-            Ok(account) => {
-                let id = account.id.clone();
+            Ok(fetched) => {
+                let id = fetched.status.id.clone();
                 self.write(move |m| Setting::AccountId(mode).set(m, Some(&id)))
                     .await?;
                 true

@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use fluxstore_gateway::ProfileError;
 use fluxstore_gateway::error::GatewayError;
 use fluxstore_gateway::oauth::OAuthError;
-use fluxstore_gateway::ProfileError;
 use fluxstore_mirror::MirrorError;
 
 /// The codes the UI branches on. Closed on purpose: a new code is a UI change.

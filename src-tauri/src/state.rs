@@ -14,8 +14,8 @@ use std::sync::{Arc, Weak};
 use fluxstore_gateway::profile::{Feed, FeedObserver, POLL};
 use fluxstore_gateway::sync::SyncProgress as SyncPages;
 use fluxstore_gateway::{
-    AppliedEvent, CancelToken, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore, StripeClient,
-    SyncOptions, SyncReport,
+    AppliedEvent, CancelToken, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore,
+    StripeClient, SyncOptions, SyncReport,
 };
 use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets};

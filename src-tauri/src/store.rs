@@ -158,8 +158,7 @@ impl Store {
         let url = handle.webhook_url();
         let port = handle.local_addr().port();
         if self.kind == StoreKind::Real {
-            self.set_setting(RELAY_PORT, Some(port.to_string()))
-                .await?;
+            self.set_setting(RELAY_PORT, Some(port.to_string())).await?;
         }
         let mut rx = handle.subscribe();
         let forwarder = tokio::spawn(async move {

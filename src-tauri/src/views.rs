@@ -6,8 +6,8 @@ use fluxstore_mirror::OrderQuery;
 
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
-    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent,
-    Subscription, status_from_text,
+    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent, Subscription,
+    status_from_text,
 };
 use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;

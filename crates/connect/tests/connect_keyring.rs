@@ -1,6 +1,8 @@
-//! Connect with the real OS keyring (Secret Service on Linux): the whole flow ends with the
-//! token in the keyring, and disconnect counts renewing subscriptions, revokes through the
-//! service, deletes the local tokens and keeps every mirror row.
+//! Connect through the store profile with the real OS keyring (Secret Service on Linux), the
+//! real service and the fake of Stripe's Connect endpoints: a test and a live connection side
+//! by side, each with its token in the keyring only and its account status right after
+//! connecting; disconnect per mode counts renewing subscriptions, revokes through the service,
+//! deletes that mode's tokens and keeps every mirror row.
 //!
 //! Every test here needs a reachable, unlocked Secret Service. Run them with
 //!   scripts/with-secret-service.sh cargo test -p fluxstore-connect --test connect_keyring -- --include-ignored
@@ -13,9 +15,8 @@ mod rig;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fluxstore_gateway::connect::{self, REASON_OWNER_DISCONNECTED};
-use fluxstore_gateway::oauth::{ConnectOptions, PendingConnect};
-use fluxstore_gateway::{SecretKind, SecretSlot, SecretStore};
+use fluxstore_gateway::profile::{ConnectionMethod, REASON_OWNER_DISCONNECTED};
+use fluxstore_gateway::{Profile, ProfileConfig, SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
 use rig::{Rig, browser};
@@ -36,27 +37,42 @@ fn store() -> SecretStore {
     s
 }
 
-/// Connect through the real loopback flow and keep the result as the app does.
-async fn connect(
+/// A profile of `store_account` over a fresh mirror, pointed at the rig's service and Stripe.
+fn profile(
     rig: &Rig,
     store: &SecretStore,
-    mirror: &Arc<Mutex<Mirror>>,
+    dir: &tempfile::TempDir,
     store_account: &str,
-) -> String {
-    let pending = PendingConnect::start(ConnectOptions::new(rig.service_url(), Mode::Test))
+) -> Profile {
+    let mirror = Mirror::open(&dir.path().join("m.db")).unwrap();
+    let config = ProfileConfig {
+        api_base: Some(rig.fake.base_url()),
+        connect_service: Some(rig.service_url()),
+        ..ProfileConfig::new(store_account)
+    };
+    Profile::open(config, Some(store.clone()), Arc::new(Mutex::new(mirror))).unwrap()
+}
+
+/// Sign in through the real loopback flow, the browser approving at Stripe; returns the token.
+async fn connect(rig: &Rig, profile: &Profile, mode: Mode) -> String {
+    let sign_in = profile.start_sign_in(mode).await.unwrap();
+    let url = sign_in.authorize_url().clone();
+    let browse = tokio::spawn(async move { browser().get(url).send().await.unwrap() });
+    let (ended, outcome) = tokio::time::timeout(GUARD, profile.finish_sign_in(sign_in))
         .await
         .unwrap();
-    let url = pending.authorize_url().clone();
-    let finish = tokio::spawn(pending.finish());
-    browser().get(url).send().await.unwrap();
-    let tokens = tokio::time::timeout(GUARD, finish)
-        .await
-        .unwrap()
-        .unwrap()
-        .expect("connected");
-    let mut m = mirror.lock().unwrap();
-    connect::store_connection(store, &mut m, store_account, &rig.service_url(), &tokens).unwrap();
-    tokens.access_token.expose().to_owned()
+    outcome.expect("connected");
+    assert!(ended.connected && ended.mode == mode, "{ended:?}");
+    browse.await.unwrap();
+    let slot = SecretSlot::new(profile.store(), mode, SecretKind::ConnectAccessToken);
+    let store = profile.keyring().unwrap().clone();
+    let token = store.get(&slot).unwrap().expect("token kept");
+    let _ = rig;
+    token.expose().to_owned()
+}
+
+fn mirror_of(profile: &Profile) -> Arc<Mutex<Mirror>> {
+    profile.mirror().clone()
 }
 
 fn ingest_subscriptions(mirror: &Arc<Mutex<Mirror>>, statuses: &[&str]) {
@@ -74,52 +90,63 @@ fn ingest_subscriptions(mirror: &Arc<Mutex<Mirror>>, statuses: &[&str]) {
 
 #[tokio::test]
 #[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
-async fn a_connection_keeps_its_token_in_the_keyring_only() {
+async fn test_and_live_connections_keep_their_tokens_in_the_keyring_only() {
     let rig = Rig::start().await;
     let store = store();
     let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
-    let token = connect(&rig, &store, &mirror, "shop-keep").await;
-
-    let slot = SecretSlot::new("shop-keep", Mode::Test, SecretKind::ConnectAccessToken);
-    assert_eq!(store.get(&slot).unwrap().unwrap().expose(), token);
-    let (from_keyring, account, mode) =
-        connect::access_token(&store, &mirror.lock().unwrap(), "shop-keep").unwrap();
-    assert_eq!(from_keyring.expose(), token);
-    assert_eq!(account, rig.fake.config().account_id);
-    assert_eq!(mode, Mode::Test);
-    // In Connect mode the app calls Stripe with the token from the keyring.
-    let mut cfg = fluxstore_gateway::ClientConfig::from_env(Some(&rig.fake.base_url())).unwrap();
-    cfg.max_retries = 0;
-    let client = connect::connect_client(&store, &mirror, "shop-keep", cfg).unwrap();
-    let status = client.account().await.expect("Stripe accepts the token");
-    assert_eq!(status.id, rig.fake.config().account_id);
-    assert!(status.charges_enabled);
-    assert!(
-        mirror
-            .lock()
-            .unwrap()
-            .setting(&slot.presence_setting())
-            .unwrap()
-            .is_some(),
-        "the mirror records that the token exists, not its value"
+    let profile = profile(&rig, &store, &dir, "shop-keep");
+    let test_token = connect(&rig, &profile, Mode::Test).await;
+    let live_token = connect(&rig, &profile, Mode::Live).await;
+    assert_ne!(test_token, live_token);
+    assert!(test_token.starts_with("sk_test_") && live_token.starts_with("sk_live_"));
+    let redeemed: Vec<bool> = rig.fake.redemptions().iter().map(|r| r.live_key).collect();
+    assert_eq!(
+        redeemed,
+        vec![false, true],
+        "each mode redeemed with its own platform key"
     );
-    drop(mirror);
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+
+    let status = profile.status().await.unwrap();
+    assert_eq!(status.method, Some(ConnectionMethod::Connect));
+    for (mode, c) in [(Mode::Test, &status.test), (Mode::Live, &status.live)] {
+        assert!(c.connected, "{mode:?}: {c:?}");
+        assert_eq!(c.via, Some(ConnectionMethod::Connect));
+        assert_eq!(
+            c.account_id.as_deref(),
+            Some(rig.fake.config().account_id.as_str())
+        );
+        let account = c
+            .account
+            .as_ref()
+            .expect("the status is fetched right after connecting");
+        assert_eq!(account.mode, mode);
+        assert!(account.charges_enabled && account.payouts_enabled);
+        // In Connect mode the app calls Stripe with that mode's token from the keyring.
+        let client = profile.client(mode).await.unwrap();
+        assert_eq!(client.mode(), mode);
+    }
+    let mirror = mirror_of(&profile);
+    {
+        let m = mirror.lock().unwrap();
+        let slot = SecretSlot::new("shop-keep", Mode::Test, SecretKind::ConnectAccessToken);
         assert!(
-            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-            "token in the database"
+            m.setting(&slot.presence_setting()).unwrap().is_some(),
+            "the mirror records that the token exists, not its value"
         );
     }
-    store.delete(&slot).unwrap();
-    store
-        .delete(&SecretSlot::new(
-            "shop-keep",
-            Mode::Test,
+    drop(profile);
+    drop(mirror);
+    fluxstore_test_support::assert_no_secret(dir.path(), &[&test_token, &live_token]);
+    for mode in [Mode::Test, Mode::Live] {
+        for kind in [
+            SecretKind::ConnectAccessToken,
             SecretKind::ConnectRefreshToken,
-        ))
-        .unwrap();
+        ] {
+            store
+                .delete(&SecretSlot::new("shop-keep", mode, kind))
+                .unwrap();
+        }
+    }
 }
 
 #[tokio::test]
@@ -128,25 +155,34 @@ async fn disconnect_counts_renewing_subscriptions_revokes_deletes_tokens_and_kee
     let rig = Rig::start().await;
     let store = store();
     let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
-    let token = connect(&rig, &store, &mirror, "shop-disconnect").await;
+    let profile = profile(&rig, &store, &dir, "shop-disconnect");
+    let token = connect(&rig, &profile, Mode::Test).await;
+    let live_token = connect(&rig, &profile, Mode::Live).await;
+    let mirror = mirror_of(&profile);
     ingest_subscriptions(&mirror, &["active", "trialing", "past_due", "canceled"]);
+    assert_eq!(profile.renewing_if_revoked(Mode::Test).await.unwrap(), 3);
 
-    let report = connect::disconnect(&store, &mirror, "shop-disconnect", GUARD)
+    let report = profile
+        .disconnect(Mode::Test, GUARD)
         .await
         .expect("disconnected");
+    assert!(report.was_connect);
     assert_eq!(
         report.renewing_subscriptions, 3,
         "active, trialing and past_due will fail to renew"
     );
     assert!(report.revoked_now);
-    assert_eq!(report.account_id, rig.fake.config().account_id);
+    assert_eq!(
+        report.account_id.as_deref(),
+        Some(rig.fake.config().account_id.as_str())
+    );
     assert_eq!(
         rig.fake.deauthorized(),
-        vec![report.account_id.clone()],
+        vec![rig.fake.config().account_id.clone()],
         "revoked at Stripe"
     );
     assert!(!rig.fake.token_is_active(&token));
+    assert!(rig.fake.token_is_active(&live_token), "live is untouched");
 
     for kind in [
         SecretKind::ConnectAccessToken,
@@ -160,23 +196,30 @@ async fn disconnect_counts_renewing_subscriptions_revokes_deletes_tokens_and_kee
             "{kind:?} deleted"
         );
     }
-    {
-        let m = mirror.lock().unwrap();
-        assert_eq!(
-            m.subscriptions(Mode::Test).unwrap().len(),
-            4,
-            "every mirror row is kept"
-        );
-        let st = connect::status(&m).unwrap();
-        assert!(!st.connected);
-        assert_eq!(st.reason.as_deref(), Some(REASON_OWNER_DISCONNECTED));
-    }
+    assert_eq!(
+        mirror
+            .lock()
+            .unwrap()
+            .subscriptions(Mode::Test)
+            .unwrap()
+            .len(),
+        4,
+        "every mirror row is kept"
+    );
+    let status = profile.status().await.unwrap();
+    assert!(!status.test.connected);
+    assert_eq!(
+        status.test.disconnected_reason.as_deref(),
+        Some(REASON_OWNER_DISCONNECTED)
+    );
+    assert!(status.live.connected, "the live connection stands");
 
-    let again = connect::disconnect(&store, &mirror, "shop-disconnect", GUARD).await;
+    let again = profile.disconnect(Mode::Test, GUARD).await;
     assert!(
         again.is_ok_and(|r| !r.revoked_now),
         "a second disconnect has nothing to revoke"
     );
+    profile.disconnect(Mode::Live, GUARD).await.unwrap();
 }
 
 #[tokio::test]
@@ -185,11 +228,12 @@ async fn a_token_already_revoked_at_stripe_still_disconnects_locally() {
     let rig = Rig::start().await;
     let store = store();
     let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
-    connect(&rig, &store, &mirror, "shop-revoked").await;
+    let profile = profile(&rig, &store, &dir, "shop-revoked");
+    connect(&rig, &profile, Mode::Test).await;
     // The owner removed FluxStore in Stripe's dashboard meanwhile.
     rig.fake.revoke_account(&rig.fake.config().account_id);
-    let report = connect::disconnect(&store, &mirror, "shop-revoked", GUARD)
+    let report = profile
+        .disconnect(Mode::Test, GUARD)
         .await
         .expect("disconnected");
     assert!(!report.revoked_now);

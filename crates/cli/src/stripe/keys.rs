@@ -112,8 +112,10 @@ pub async fn status(c: &Common) -> Done {
                     },
                     _ => None,
                 };
-                rows.push(json!({"mode": mode, "kind": kind.as_str(), "present": present,
-                                 "recorded_in": recorded}));
+                rows.push(
+                    json!({"mode": mode, "kind": kind.as_str(), "present": present,
+                                 "recorded_in": recorded}),
+                );
             }
         }
         Ok::<_, ProfileError>((rows, keyring_error))

@@ -217,8 +217,8 @@ type Done = Result<(Value, String), ProfileError>;
 
 /// The mirror the command acts on: --db, else FLUXSTORE_DB (via clap), else the desktop app's.
 fn open_mirror(db: &Option<PathBuf>) -> Result<Mirror, ProfileError> {
-    let path = crate::paths::db_path(db.clone())
-        .map_err(|e| ProfileError::Invalid(format!("{e:#}")))?;
+    let path =
+        crate::paths::db_path(db.clone()).map_err(|e| ProfileError::Invalid(format!("{e:#}")))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -271,7 +271,11 @@ async fn mode_of(c: &Common, profile: &Profile) -> Result<Mode, ProfileError> {
 }
 
 fn mode_flag(text: &str) -> Mode {
-    if text == "test" { Mode::Test } else { Mode::Live }
+    if text == "test" {
+        Mode::Test
+    } else {
+        Mode::Live
+    }
 }
 
 fn yes(b: bool) -> &'static str {

@@ -5,10 +5,10 @@
 
 use super::*;
 use fluxstore_connect::{Config, PlatformKeys, RunningService};
-use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
-use fluxstore_mirror::Source;
 use fluxstore_gateway::{SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::Mirror;
+use fluxstore_mirror::Source;
+use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY, now};
 use std::time::Duration;
 
@@ -198,9 +198,8 @@ async fn keys_set_refuses_bad_input_before_touching_the_keyring() {
 async fn keys_set_then_status_then_calls_with_the_stored_key() {
     let env = Env::new().await;
     let common = env.common(None, true);
-    let stdin = format!(
-        "whsec_cliTestSigningSecret123\n{TEST_SECRET_KEY}\npk_test_51Abcdefghijklmnop\n"
-    );
+    let stdin =
+        format!("whsec_cliTestSigningSecret123\n{TEST_SECRET_KEY}\npk_test_51Abcdefghijklmnop\n");
     let out = exec(
         StripeCommand::Keys {
             cmd: KeysCommand::Set(common.clone()),
@@ -226,8 +225,7 @@ async fn keys_set_then_status_then_calls_with_the_stored_key() {
         .collect();
     assert_eq!(present, vec!["api_key", "webhook_secret"]);
     assert!(
-        !out.stdout.contains("cliTestSigningSecret")
-            && !out.stdout.contains(&TEST_SECRET_KEY[8..])
+        !out.stdout.contains("cliTestSigningSecret") && !out.stdout.contains(&TEST_SECRET_KEY[8..])
     );
 
     // The key now comes from the keyring.
@@ -266,8 +264,7 @@ async fn keys_set_then_status_then_calls_with_the_stored_key() {
         .to_owned();
     store
         .delete(
-            &SecretSlot::new(&common.store, Mode::Test, SecretKind::WebhookSecret)
-                .with_label(&id),
+            &SecretSlot::new(&common.store, Mode::Test, SecretKind::WebhookSecret).with_label(&id),
         )
         .unwrap();
 }

@@ -46,6 +46,8 @@ impl Profile {
             .await?;
         self.account_status(mode)
             .await?
-            .ok_or(ProfileError::Inconsistent("the fetched account status is not in the mirror"))
+            .ok_or(ProfileError::Inconsistent(
+                "the fetched account status is not in the mirror",
+            ))
     }
 }

@@ -132,7 +132,10 @@ async fn run(
             if cancel.is_cancelled() {
                 return;
             }
-            if let Err(e) = profile.sync(mode, &options, observer.as_ref(), &cancel).await {
+            if let Err(e) = profile
+                .sync(mode, &options, observer.as_ref(), &cancel)
+                .await
+            {
                 tracing::info!(mode = mode.as_str(), code = e.code(), error = %e, "events sync did not complete");
             }
         }

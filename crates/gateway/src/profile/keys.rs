@@ -77,10 +77,8 @@ impl Profile {
             if publishable.is_some() {
                 Setting::PublishableKey(mode).set(m, publishable.as_deref())?;
             }
-            Setting::KeyKind(mode).set(
-                m,
-                Some(if restricted { "restricted" } else { "secret" }),
-            )?;
+            Setting::KeyKind(mode)
+                .set(m, Some(if restricted { "restricted" } else { "secret" }))?;
             if Setting::Method.get(m)?.is_none() {
                 Setting::Method.set(m, Some(ConnectionMethod::Keys.as_str()))?;
             }

@@ -36,9 +36,9 @@ use std::sync::{Arc, Mutex};
 use fluxstore_mirror::{Mirror, MirrorError, Mode};
 
 pub use connect::{
-    CONNECT_SERVICE_ENV, connect_service_url, renewing_subscriptions, ConnectService, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
-    DisconnectReport, REASON_DEAUTHORIZED, SIGN_IN_TIMEOUT_ENV, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
-    SignIn, SignInEnded,
+    CONNECT_SERVICE_ENV, ConnectService, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
+    DisconnectReport, REASON_DEAUTHORIZED, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
+    SIGN_IN_TIMEOUT_ENV, SignIn, SignInEnded, connect_service_url, renewing_subscriptions,
 };
 pub use error::ProfileError;
 pub use feed::{Feed, FeedObserver, POLL};
@@ -249,7 +249,9 @@ impl Profile {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ProfileError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ProfileError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| ProfileError::Interrupted)

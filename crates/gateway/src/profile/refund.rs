@@ -69,9 +69,9 @@ impl Profile {
                     RefundTarget::Order(id) => {
                         Ok(m.order_detail(mode, id.trim())?.map(|d| d.order))
                     }
-                    RefundTarget::Payment(id) => Ok(m
-                        .order_for_payment(id.trim())?
-                        .filter(|o| o.mode == mode)),
+                    RefundTarget::Payment(id) => {
+                        Ok(m.order_for_payment(id.trim())?.filter(|o| o.mode == mode))
+                    }
                 }
             })
             .await?;

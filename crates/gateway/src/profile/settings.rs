@@ -88,7 +88,10 @@ pub fn migrate_legacy(m: &mut Mirror, store: &str) -> Result<(), MirrorError> {
     ];
     for mode in [Mode::Test, Mode::Live] {
         let w = mode.as_str();
-        moves.push((format!("shell.publishable_key.{w}"), Setting::PublishableKey(mode)));
+        moves.push((
+            format!("shell.publishable_key.{w}"),
+            Setting::PublishableKey(mode),
+        ));
         moves.push((
             format!("gateway.publishable_key.{store}.{w}"),
             Setting::PublishableKey(mode),
@@ -109,7 +112,11 @@ pub fn migrate_legacy(m: &mut Mirror, store: &str) -> Result<(), MirrorError> {
     }
     // One global Connect connection becomes the connection of the mode it was made in.
     if let Some(mode) = m.setting("connect.mode")? {
-        let mode = if mode == "live" { Mode::Live } else { Mode::Test };
+        let mode = if mode == "live" {
+            Mode::Live
+        } else {
+            Mode::Test
+        };
         for (old, new) in [
             ("connect.account_id", Setting::AccountId(mode)),
             ("connect.status", Setting::ConnectState(mode)),
@@ -153,8 +160,10 @@ mod tests {
     fn legacy_names_move_once_and_current_values_win() {
         let dir = tempfile::tempdir().unwrap();
         let mut m = Mirror::open(&dir.path().join("m.db")).unwrap();
-        m.set_setting("shell.connection_method", Some("connect")).unwrap();
-        m.set_setting("shell.publishable_key.test", Some("pk_test_old")).unwrap();
+        m.set_setting("shell.connection_method", Some("connect"))
+            .unwrap();
+        m.set_setting("shell.publishable_key.test", Some("pk_test_old"))
+            .unwrap();
         m.set_setting("connect.mode", Some("live")).unwrap();
         m.set_setting("connect.account_id", Some("acct_1")).unwrap();
         m.set_setting("connect.status", Some("connected")).unwrap();
@@ -163,7 +172,10 @@ mod tests {
         migrate_legacy(&mut m, "default").unwrap();
         assert_eq!(Setting::Method.get(&m).unwrap().as_deref(), Some("keys"));
         assert_eq!(
-            Setting::PublishableKey(Mode::Test).get(&m).unwrap().as_deref(),
+            Setting::PublishableKey(Mode::Test)
+                .get(&m)
+                .unwrap()
+                .as_deref(),
             Some("pk_test_old")
         );
         assert_eq!(
@@ -171,7 +183,10 @@ mod tests {
             Some("acct_1")
         );
         assert_eq!(
-            Setting::ConnectState(Mode::Live).get(&m).unwrap().as_deref(),
+            Setting::ConnectState(Mode::Live)
+                .get(&m)
+                .unwrap()
+                .as_deref(),
             Some("connected")
         );
         assert_eq!(m.setting("connect.status").unwrap(), None);

@@ -95,7 +95,8 @@ pub(crate) fn mode_connection(
     store: &str,
     mode: Mode,
 ) -> Result<ModeConnection, MirrorError> {
-    let present = |kind: SecretKind| m.setting(&SecretSlot::new(store, mode, kind).presence_setting());
+    let present =
+        |kind: SecretKind| m.setting(&SecretSlot::new(store, mode, kind).presence_setting());
     let mut secrets = Vec::new();
     let api_key = present(SecretKind::ApiKey)?;
     if let Some(keyring) = &api_key {
@@ -174,10 +175,7 @@ impl super::Profile {
     }
 
     /// Remember the way the owner chose to connect (onboarding's first step).
-    pub async fn choose_method(
-        &self,
-        method: ConnectionMethod,
-    ) -> Result<(), super::ProfileError> {
+    pub async fn choose_method(&self, method: ConnectionMethod) -> Result<(), super::ProfileError> {
         self.write(move |m| Setting::Method.set(m, Some(method.as_str())))
             .await
     }

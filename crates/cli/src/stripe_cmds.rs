@@ -574,10 +574,14 @@ mod tests {
 
     use super::*;
     use fluxstore_mirror::Source;
-    use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY, now};
+    use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY};
+    use fluxstore_test_support::{assert_no_secret, now};
 
     struct Env {
+        /// The mirror's directory, holding nothing else: the secret scan reads all of it.
         dir: tempfile::TempDir,
+        /// The owner's key file, apart from the data.
+        keys: tempfile::TempDir,
         fake: StripeFake,
     }
 
@@ -585,12 +589,13 @@ mod tests {
         async fn new() -> Env {
             Env {
                 dir: tempfile::tempdir().unwrap(),
+                keys: tempfile::tempdir().unwrap(),
                 fake: StripeFake::start(Default::default()).await.unwrap(),
             }
         }
         fn common(&self, key: Option<&str>, json: bool) -> Common {
             let key_file = key.map(|k| {
-                let p = self.dir.path().join("key");
+                let p = self.keys.path().join("key");
                 std::fs::write(&p, format!("{k}\n")).unwrap();
                 p
             });
@@ -603,26 +608,10 @@ mod tests {
                 mode: None,
             }
         }
-        fn db_bytes(&self) -> Vec<u8> {
-            let mut all = Vec::new();
-            for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
-                if e.file_name()
-                    .to_string_lossy()
-                    .starts_with("mirror.sqlite3")
-                {
-                    all.extend(std::fs::read(e.path()).unwrap());
-                }
-            }
-            all
-        }
     }
 
     async fn exec(cmd: StripeCommand, stdin: &str) -> Outcome {
         execute(cmd, &mut stdin.as_bytes(), false).await
-    }
-
-    fn contains(hay: &[u8], needle: &str) -> bool {
-        hay.windows(needle.len()).any(|w| w == needle.as_bytes())
     }
 
     #[tokio::test]
@@ -640,7 +629,7 @@ mod tests {
                 assert_eq!(v["error"]["code"], "invalid_key");
             }
         }
-        assert!(!contains(&env.db_bytes(), "RevokedKey"));
+        assert_no_secret(env.dir.path(), &["RevokedKey"]);
     }
 
     #[tokio::test]
@@ -720,8 +709,7 @@ mod tests {
         assert!(text.contains("POST /v1/refunds"), "{text}");
 
         // No secret anywhere in what was printed or stored.
-        let db = env.db_bytes();
-        assert!(!contains(&db, TEST_SECRET_KEY) && !contains(&db, &TEST_SECRET_KEY[8..]));
+        assert_no_secret(env.dir.path(), &[TEST_SECRET_KEY, &TEST_SECRET_KEY[8..]]);
         let m = Mirror::open(&env.dir.path().join("mirror.sqlite3")).unwrap();
         assert!(
             m.events(None, 50)
@@ -813,10 +801,10 @@ mod tests {
             .unwrap()
             .to_owned();
         assert!(!out.stdout.contains(&secret));
-        let db = env.db_bytes();
-        for s in [TEST_SECRET_KEY, "cliTestSigningSecret", secret.as_str()] {
-            assert!(!contains(&db, s), "a secret reached the SQLite file");
-        }
+        assert_no_secret(
+            env.dir.path(),
+            &[TEST_SECRET_KEY, "cliTestSigningSecret", secret.as_str()],
+        );
         // Clean the throwaway entries.
         let store = SecretStore::new().unwrap();
         for kind in SecretKind::ALL {

@@ -2,16 +2,13 @@
 //! pointed at the local fake, a full sign-in through it, and not a trace of the platform key
 //! in its output even at the most verbose log level.
 
-#[path = "e2e/rig.rs"]
-#[allow(dead_code)]
-mod rig;
-
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fluxstore_gateway::oauth::{ConnectOptions, PendingConnect};
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
+use fluxstore_test_support::{GUARD, eventually_async};
 use url::Url;
 
 /// Kills the service when the test ends, however it ends.
@@ -68,24 +65,18 @@ async fn the_binary_brokers_a_sign_in_and_never_prints_the_platform_key() {
     let mut stderr = child.stderr.take().unwrap();
     let service = Service(child);
 
-    // Wait (bounded) until it answers.
     let health = format!("{public}/healthz");
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the service came up");
+    eventually_async("the service to answer its health check", GUARD, || async {
+        reqwest::get(&health).await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
 
     let pending = PendingConnect::start(ConnectOptions::new(Url::parse(&public).unwrap()))
         .await
         .unwrap();
     let url = pending.authorize_url().clone();
     let finish = tokio::spawn(pending.finish());
-    let page = rig::browser()
+    let page = crate::rig::browser()
         .get(url)
         .send()
         .await

@@ -3,12 +3,8 @@
 //! service, deletes the local tokens and keeps every mirror row.
 //!
 //! Every test here needs a reachable, unlocked Secret Service. Run them with
-//!   scripts/with-secret-service.sh cargo test -p fluxstore-connect --test connect_keyring -- --include-ignored
+//!   scripts/with-secret-service.sh cargo test -p fluxstore-connect --test connect -- connect_keyring:: --include-ignored
 //! Run with `--ignored` outside that script and they fail loudly, never pass silently.
-
-#[path = "e2e/rig.rs"]
-#[allow(dead_code)]
-mod rig;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,7 +14,9 @@ use fluxstore_gateway::oauth::{ConnectOptions, PendingConnect};
 use fluxstore_gateway::{SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
-use rig::{Rig, browser};
+use fluxstore_test_support::{assert_no_secret, temp_mirror};
+
+use crate::rig::{Rig, browser};
 
 const GUARD: Duration = Duration::from_secs(30);
 
@@ -77,8 +75,7 @@ fn ingest_subscriptions(mirror: &Arc<Mutex<Mirror>>, statuses: &[&str]) {
 async fn a_connection_keeps_its_token_in_the_keyring_only() {
     let rig = Rig::start().await;
     let store = store();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
+    let (dir, mirror) = temp_mirror().shared();
     let token = connect(&rig, &store, &mirror, "shop-keep").await;
 
     let slot = SecretSlot::new("shop-keep", Mode::Test, SecretKind::ConnectAccessToken);
@@ -104,14 +101,9 @@ async fn a_connection_keeps_its_token_in_the_keyring_only() {
             .is_some(),
         "the mirror records that the token exists, not its value"
     );
+    assert_no_secret(dir.path(), &[&token]);
     drop(mirror);
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(
-            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
-            "token in the database"
-        );
-    }
+    assert_no_secret(dir.path(), &[&token]);
     store.delete(&slot).unwrap();
     store
         .delete(&SecretSlot::new(
@@ -127,8 +119,7 @@ async fn a_connection_keeps_its_token_in_the_keyring_only() {
 async fn disconnect_counts_renewing_subscriptions_revokes_deletes_tokens_and_keeps_rows() {
     let rig = Rig::start().await;
     let store = store();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
+    let (_dir, mirror) = temp_mirror().shared();
     let token = connect(&rig, &store, &mirror, "shop-disconnect").await;
     ingest_subscriptions(&mirror, &["active", "trialing", "past_due", "canceled"]);
 
@@ -184,8 +175,7 @@ async fn disconnect_counts_renewing_subscriptions_revokes_deletes_tokens_and_kee
 async fn a_token_already_revoked_at_stripe_still_disconnects_locally() {
     let rig = Rig::start().await;
     let store = store();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Arc::new(Mutex::new(Mirror::open(&dir.path().join("m.db")).unwrap()));
+    let (_dir, mirror) = temp_mirror().shared();
     connect(&rig, &store, &mirror, "shop-revoked").await;
     // The owner removed FluxStore in Stripe's dashboard meanwhile.
     rig.fake.revoke_account(&rig.fake.config().account_id);

@@ -14,18 +14,12 @@ use fluxstore_gateway::{ClientConfig, Credential, Secret, StripeClient, SyncOpti
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
 use fluxstore_test_support::stripe_fake::{FakeKey, StripeFake, StripeFakeConfig};
+use fluxstore_test_support::{assert_no_secret, now, temp_mirror};
 use serde_json::json;
 
 const TOKEN: &str = "sk_test_connectAccessTokenForTheFeed000001";
 const ACCOUNT: &str = "acct_1ConnectedStore01";
 const GUARD: Duration = Duration::from_secs(30);
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
 fn tokens() -> ConnectTokens {
     ConnectTokens {
@@ -39,11 +33,11 @@ fn tokens() -> ConnectTokens {
     }
 }
 
-fn connected_mirror(dir: &tempfile::TempDir) -> Arc<Mutex<Mirror>> {
-    let mut mirror = Mirror::open(&dir.path().join("mirror.db")).unwrap();
+fn connected_mirror() -> (tempfile::TempDir, Arc<Mutex<Mirror>>) {
+    let mut mirror = temp_mirror();
     let service = url::Url::parse("http://127.0.0.1:9").unwrap();
     connect::record_connection(&mut mirror, &service, &tokens()).unwrap();
-    Arc::new(Mutex::new(mirror))
+    mirror.shared()
 }
 
 fn client(fake: &StripeFake, token: &str, mirror: &Arc<Mutex<Mirror>>) -> StripeClient {
@@ -80,8 +74,7 @@ fn deauthorized_event(created: i64) -> serde_json::Value {
 
 #[tokio::test]
 async fn the_account_facts_are_settings_and_no_secret_reaches_the_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = connected_mirror(&dir);
+    let (dir, mirror) = connected_mirror();
     {
         let m = mirror.lock().unwrap();
         assert_eq!(
@@ -97,14 +90,9 @@ async fn the_account_facts_are_settings_and_no_secret_reaches_the_database() {
         assert!(st.connected);
         assert_eq!(st.mode, Some(Mode::Test));
     }
+    assert_no_secret(dir.path(), &[TOKEN]);
     drop(mirror);
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(
-            !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
-            "the token is in the database"
-        );
-    }
+    assert_no_secret(dir.path(), &[TOKEN]);
 }
 
 #[tokio::test]
@@ -115,8 +103,7 @@ async fn the_feed_syncs_on_connect_and_on_resume_and_stops_at_a_deauthorization(
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = connected_mirror(&dir);
+    let (_dir, mirror) = connected_mirror();
     let ctx = Ctx::test(ApiShape::Dahlia);
     let spec = SubscriptionSpec::new(1, "usd", 900, false);
     let t = now();
@@ -180,8 +167,7 @@ async fn a_401_from_stripe_flips_the_app_to_disconnected() {
     let fake = StripeFake::start(StripeFakeConfig::default())
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = connected_mirror(&dir);
+    let (_dir, mirror) = connected_mirror();
     let revoked = "sk_test_revokedConnectToken00000000000001";
     let feed = ConnectFeed::start(
         client(&fake, revoked, &mirror),
@@ -200,8 +186,7 @@ async fn a_401_from_stripe_flips_the_app_to_disconnected() {
 
 #[tokio::test]
 async fn a_deauthorization_from_before_this_connection_is_ignored() {
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = connected_mirror(&dir);
+    let (_dir, mirror) = connected_mirror();
     let mut m = mirror.lock().unwrap();
     let old = deauthorized_event(now() - 86_400).to_string();
     m.ingest(old.as_bytes(), Source::Webhook).unwrap();

@@ -1,9 +1,14 @@
-//! End-to-end tests over real 127.0.0.1 sockets: the fake of Stripe's Connect endpoints, the
-//! real Connect service in front of it, the real desktop loopback client, and a "browser"
-//! that is an HTTP client following redirects. One test binary with modules.
+//! The Connect service's tests, one binary with modules, over real 127.0.0.1 sockets: the
+//! fake of Stripe's Connect endpoints, the real Connect service in front of it (in process,
+//! or as the `fluxstore-connect` binary), the real desktop loopback client, a "browser" that
+//! is an HTTP client following redirects, real SQLite mirrors, and (for `connect_keyring`)
+//! the real OS keyring.
 
 mod rig;
 
+mod binary;
+mod connect_keyring;
+mod connect_state;
 mod flow;
 mod secrecy_of_platform_key;
 mod service_rules;

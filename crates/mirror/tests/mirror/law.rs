@@ -2,11 +2,10 @@
 //! identical mirror (the canonical dump of all projection tables), whether events arrive
 //! one by one or in group-commit batches of any size.
 
-mod common;
-
 use fluxstore_mirror::{Event, Source};
 use fluxstore_samples::ids::splitmix;
 use fluxstore_samples::{ApiShape, Ctx, Outcome, SubOutcome, order_story, subscription_story};
+use fluxstore_test_support::temp_mirror;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -49,7 +48,7 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             cur,
             amount,
             &ctx,
-            common::T0 + 60 * s.t0_step,
+            crate::common::T0 + 60 * s.t0_step,
         ));
     }
     for (i, (outcome, shape, live)) in subs.iter().enumerate() {
@@ -64,7 +63,14 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             SubOutcome::Canceled,
         ][*outcome];
         let n = 100 + i as u64;
-        out.extend(subscription_story(n, o, "usd", 900, &ctx, common::T0));
+        out.extend(subscription_story(
+            n,
+            o,
+            "usd",
+            900,
+            &ctx,
+            crate::common::T0,
+        ));
         // The first invoice's own payment events: a provisional order until the invoice
         // that names them arrives, then no order at all.
         let sub = fluxstore_samples::SubscriptionSpec::new(n, "usd", 900, *live);
@@ -73,26 +79,33 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             charge: sub.charge_id(0),
             ..fluxstore_samples::OrderSpec::new(n, "usd", 900, *live)
         };
-        let ch =
-            fluxstore_samples::charge(&pay, &pay.charge, "succeeded", 0, false, common::T0, &ctx);
+        let ch = fluxstore_samples::charge(
+            &pay,
+            &pay.charge,
+            "succeeded",
+            0,
+            false,
+            crate::common::T0,
+            &ctx,
+        );
         let pi = fluxstore_samples::payment_intent(
             &pay,
             "succeeded",
             std::slice::from_ref(&ch),
             false,
-            common::T0,
+            crate::common::T0,
             &ctx,
         );
         out.push(fluxstore_samples::envelope(
             "charge.succeeded",
             ch,
-            common::T0 + 1,
+            crate::common::T0 + 1,
             &ctx,
         ));
         out.push(fluxstore_samples::envelope(
             "payment_intent.succeeded",
             pi,
-            common::T0 + 1,
+            crate::common::T0 + 1,
             &ctx,
         ));
     }
@@ -115,13 +128,13 @@ fn scramble(events: &[Value], seed: u64, dup_count: usize) -> Vec<Value> {
 }
 
 fn natural_dump(events: &[Value]) -> String {
-    let (_d, mut m) = common::fresh();
-    common::ingest_all(&mut m, events);
+    let (_d, mut m) = temp_mirror().into_parts();
+    crate::common::ingest_all(&mut m, events);
     m.dump_projections().unwrap()
 }
 
 fn scrambled_dump(events: &[Value], seed: u64, max_batch: u64) -> String {
-    let (_d, mut m) = common::fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let parsed: Vec<(Event, Source)> = events
         .iter()
         .map(|e| {
@@ -142,7 +155,13 @@ fn scrambled_dump(events: &[Value], seed: u64, max_batch: u64) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    // Seeds of past failures stay beside this file (law.proptest-regressions): inside a
+    // test binary with a main.rs, proptest's default would look in a sibling folder instead.
+    #![proptest_config(ProptestConfig {
+        cases: 40,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_permutation_and_duplication_yields_the_same_mirror(
@@ -163,7 +182,7 @@ proptest! {
 
 #[test]
 fn reversed_order_of_a_whole_sample_store_yields_the_same_mirror() {
-    let events = fluxstore_samples::sample_store(7, common::T0 + 90 * 86_400);
+    let events = fluxstore_samples::sample_store(7, crate::common::T0 + 90 * 86_400);
     let expected = natural_dump(&events);
     let reversed: Vec<Value> = events.iter().rev().cloned().collect();
     assert_eq!(scrambled_dump(&reversed, 1, 16), expected);

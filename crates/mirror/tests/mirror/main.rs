@@ -1,0 +1,7 @@
+//! The mirror's integration tests: one binary, real SQLite files in temporary directories.
+
+mod common;
+
+mod law;
+mod projection;
+mod queries;

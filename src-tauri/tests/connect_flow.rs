@@ -15,7 +15,9 @@ use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 use secrecy::SecretString;
 use url::Url;
 
-use crate::support::{Recorder, eventually};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually};
+
+use crate::support::Recorder;
 
 fn keyring() -> SecretStore {
     let store = SecretStore::with_service(&format!(
@@ -90,7 +92,7 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
     assert!(landed.status().is_success(), "{}", landed.status());
     assert_eq!(landed.url().host_str(), Some("127.0.0.1"));
 
-    eventually("the connection is stored and announced", || {
+    eventually("the connection is stored and announced", GUARD, || {
         rec.accounts
             .lock()
             .unwrap()
@@ -113,9 +115,8 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
     );
     assert_eq!(fake.token_requests(), 1);
 
-    // No token in the mirror file.
-    let raw = std::fs::read(dir.path().join("mirror.db")).unwrap();
-    assert!(!String::from_utf8_lossy(&raw).contains("sk_test_platform"));
+    // No token in the mirror (its -wal included) or anywhere else in the data dir.
+    assert_no_secret(dir.path(), &["sk_test_platform"]);
 
     let after = state
         .disconnect(ModeArgs { mode: Mode::Live })

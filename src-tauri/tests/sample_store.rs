@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use fluxstore_desktop::dto::*;
 use fluxstore_desktop::state::AppState;
 
-use crate::support::{Recorder, eventually};
+use fluxstore_test_support::{GUARD, eventually};
+
+use crate::support::Recorder;
 
 fn orders(mode: Mode, limit: u32) -> ListOrdersArgs {
     ListOrdersArgs {
@@ -82,7 +84,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         .unwrap();
     assert!(events.iter().all(|e| e.source == Source::Webhook));
     let stored: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
-    eventually("a notice per stored event", || {
+    eventually("a notice per stored event", GUARD, || {
         let seen: BTreeSet<String> = rec.applied_ids().into_iter().collect();
         stored.is_subset(&seen)
     })

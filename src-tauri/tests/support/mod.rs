@@ -1,6 +1,6 @@
-//! Shared pieces: a recorder in place of the window, and bounded waiting.
+//! Shared pieces: a recorder in place of the window (bounded waiting, the clock and the
+//! secret scan come from the shared test support).
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use fluxstore_desktop::dto::{
     AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
@@ -51,19 +51,4 @@ impl Notify for Recorder {
         self.opened.lock().unwrap().push(url.to_owned());
         Ok(())
     }
-}
-
-/// Poll `check` until it holds; a hang guard, not a timing assertion.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("gave up waiting: {what}");
-}
-
-pub fn now() -> i64 {
-    fluxstore_desktop::sample::unix_now()
 }

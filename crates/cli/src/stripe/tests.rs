@@ -9,11 +9,15 @@ use fluxstore_gateway::{SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::Mirror;
 use fluxstore_mirror::Source;
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
-use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY, now};
+use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY};
+use fluxstore_test_support::{assert_no_secret, now};
 use std::time::Duration;
 
 struct Env {
+    /// The mirror's directory, holding nothing else: the secret scan reads all of it.
     dir: tempfile::TempDir,
+    /// The owner's key file, apart from the data.
+    keys: tempfile::TempDir,
     fake: StripeFake,
 }
 
@@ -21,12 +25,13 @@ impl Env {
     async fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            keys: tempfile::tempdir().unwrap(),
             fake: StripeFake::start(Default::default()).await.unwrap(),
         }
     }
     fn common(&self, key: Option<&str>, json: bool) -> Common {
         let key_file = key.map(|k| {
-            let p = self.dir.path().join("key");
+            let p = self.keys.path().join("key");
             std::fs::write(&p, format!("{k}\n")).unwrap();
             p
         });
@@ -39,27 +44,12 @@ impl Env {
             mode: None,
         }
     }
-    fn db_bytes(&self) -> Vec<u8> {
-        let mut all = Vec::new();
-        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
-            if e.file_name()
-                .to_string_lossy()
-                .starts_with("mirror.sqlite3")
-            {
-                all.extend(std::fs::read(e.path()).unwrap());
-            }
-        }
-        all
-    }
 }
 
 async fn exec(cmd: StripeCommand, stdin: &str) -> Outcome {
     execute(cmd, &mut |_, _| {}, &mut stdin.as_bytes(), false).await
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
 
 #[tokio::test]
 async fn a_revoked_key_exits_non_zero_and_never_echoes_it() {
@@ -76,7 +66,7 @@ async fn a_revoked_key_exits_non_zero_and_never_echoes_it() {
             assert_eq!(v["error"]["code"], "invalid_key");
         }
     }
-    assert!(!contains(&env.db_bytes(), "RevokedKey"));
+    assert_no_secret(env.dir.path(), &["RevokedKey"]);
 }
 
 #[tokio::test]
@@ -156,8 +146,7 @@ async fn account_refund_sync_and_audit_work_end_to_end() {
     assert!(text.contains("POST /v1/refunds"), "{text}");
 
     // No secret anywhere in what was printed or stored.
-    let db = env.db_bytes();
-    assert!(!contains(&db, TEST_SECRET_KEY) && !contains(&db, &TEST_SECRET_KEY[8..]));
+    assert_no_secret(env.dir.path(), &[TEST_SECRET_KEY, &TEST_SECRET_KEY[8..]]);
     let m = Mirror::open(&env.dir.path().join("mirror.sqlite3")).unwrap();
     assert!(
         m.events(None, 50)
@@ -247,10 +236,10 @@ async fn keys_set_then_status_then_calls_with_the_stored_key() {
         .unwrap()
         .to_owned();
     assert!(!out.stdout.contains(&secret));
-    let db = env.db_bytes();
-    for s in [TEST_SECRET_KEY, "cliTestSigningSecret", secret.as_str()] {
-        assert!(!contains(&db, s), "a secret reached the SQLite file");
-    }
+    assert_no_secret(
+        env.dir.path(),
+        &[TEST_SECRET_KEY, "cliTestSigningSecret", secret.as_str()],
+    );
     // Clean the throwaway entries.
     let store = SecretStore::new().unwrap();
     for kind in SecretKind::ALL {
@@ -385,4 +374,72 @@ async fn a_bad_service_url_is_refused_before_anything_happens() {
     assert!(!shown);
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["error"]["code"], "invalid_input");
+}
+
+#[tokio::test]
+#[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
+async fn a_deauthorized_connect_token_is_refused_like_in_the_app() {
+    use fluxstore_gateway::oauth::ConnectTokens;
+    use fluxstore_gateway::profile::REASON_DEAUTHORIZED;
+    let env = Env::new().await;
+    let mut common = env.common(None, true);
+    common.mode = Some("test".into());
+    let token = "sk_test_connectTokenOfTheCliDeauthTest0001";
+    let account = "acct_1CliDeauthorized";
+    // Connected through Connect in test mode (the same profile function a sign-in ends in).
+    let profile = common_profile(&common).unwrap();
+    let tokens = ConnectTokens {
+        access_token: fluxstore_gateway::Secret::new(token),
+        refresh_token: None,
+        token_type: "bearer".into(),
+        stripe_publishable_key: "pk_test_cliDeauth".into(),
+        stripe_user_id: account.into(),
+        scope: "read_write".into(),
+        livemode: false,
+    };
+    let service = Url::parse("http://127.0.0.1:9").unwrap();
+    profile
+        .keep_connection(Mode::Test, &service, tokens)
+        .await
+        .unwrap();
+    // Stripe then says the owner removed FluxStore.
+    let ctx = fluxstore_samples::Ctx {
+        account: Some(account.into()),
+        ..fluxstore_samples::Ctx::test(fluxstore_samples::ApiShape::Dahlia)
+    };
+    let event = fluxstore_samples::envelope(
+        "account.application.deauthorized",
+        serde_json::json!({"id": "ca_platform", "object": "application"}),
+        now() + 5,
+        &ctx,
+    );
+    profile
+        .write(move |m| {
+            m.ingest(event.to_string().as_bytes(), Source::Webhook)
+                .map(|_| ())
+        })
+        .await
+        .unwrap();
+    assert!(profile.apply_deauthorization(Mode::Test).await.unwrap());
+    drop(profile);
+
+    let out = exec(StripeCommand::Account(common.clone()), "").await;
+    assert_eq!(out.code, 1, "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "disconnected");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(REASON_DEAUTHORIZED),
+        "{v}"
+    );
+    assert!(!out.stdout.contains(token));
+    assert!(env.fake.requests().is_empty(), "nothing was sent to Stripe");
+    let store = SecretStore::new().unwrap();
+    for kind in SecretKind::ALL {
+        store
+            .delete(&SecretSlot::new(&common.store, Mode::Test, kind))
+            .unwrap();
+    }
 }

@@ -13,12 +13,7 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{tail}")
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::now;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentSpec {

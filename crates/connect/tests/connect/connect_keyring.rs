@@ -5,12 +5,8 @@
 //! deletes that mode's tokens and keeps every mirror row.
 //!
 //! Every test here needs a reachable, unlocked Secret Service. Run them with
-//!   scripts/with-secret-service.sh cargo test -p fluxstore-connect --test connect_keyring -- --include-ignored
+//!   scripts/with-secret-service.sh cargo test -p fluxstore-connect --test connect connect_keyring -- --include-ignored
 //! Run with `--ignored` outside that script and they fail loudly, never pass silently.
-
-#[path = "e2e/rig.rs"]
-#[allow(dead_code)]
-mod rig;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,7 +15,7 @@ use fluxstore_gateway::profile::{ConnectionMethod, REASON_OWNER_DISCONNECTED};
 use fluxstore_gateway::{Profile, ProfileConfig, SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
-use rig::{Rig, browser};
+use crate::rig::{Rig, browser};
 
 const GUARD: Duration = Duration::from_secs(30);
 

@@ -1,9 +1,8 @@
 //! The account status keeps itself true: a fetch is mirrored at once, and `account.updated`
 //! events (by webhook or by the events sync) move it on; the newest by time wins.
 
-mod common;
 
-use common::World;
+use crate::common::World;
 use fluxstore_gateway::account::synthetic_account_event_id;
 use fluxstore_gateway::{CancelToken, Credential, Secret, StripeClient, SyncOptions};
 use fluxstore_mirror::{IngestOutcome, Mode, Source};

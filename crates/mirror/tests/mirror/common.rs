@@ -1,17 +1,11 @@
-//! Helpers shared by the integration tests: a fresh mirror in a temp dir, ingest helpers.
+//! Helpers shared by the modules: ingest and read helpers (the mirror in a temporary
+//! directory comes from the shared test support).
 #![allow(dead_code)]
 
 use fluxstore_mirror::{IngestOutcome, Mirror, Mode, Order, OrderQuery, Source};
 use serde_json::Value;
-use tempfile::TempDir;
 
 pub const T0: i64 = 1_750_000_000;
-
-pub fn fresh() -> (TempDir, Mirror) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let m = Mirror::open(&dir.path().join("mirror.sqlite")).expect("open mirror");
-    (dir, m)
-}
 
 pub fn ingest(m: &mut Mirror, e: &Value) -> IngestOutcome {
     m.ingest(e.to_string().as_bytes(), Source::Webhook)

@@ -1,13 +1,12 @@
 //! Projection tests on real SQLite files: every outcome in every API shape, out-of-order
 //! arrival, duplicates, provisional keys, subscriptions and invoices in both shapes.
 
-mod common;
-
-use common::{T0, fresh, ingest, ingest_all, of_type, only_order};
+use crate::common::{self, T0, ingest, ingest_all, of_type, only_order};
 use fluxstore_mirror::{IngestOutcome, Mode, OrderStatus, Source};
 use fluxstore_samples::{
     ApiShape, Ctx, OrderSpec, Outcome, SubOutcome, order_story, subscription_story,
 };
+use fluxstore_test_support::temp_mirror;
 use serde_json::json;
 
 fn expected(outcome: Outcome) -> OrderStatus {
@@ -27,7 +26,7 @@ fn expected(outcome: Outcome) -> OrderStatus {
 fn every_outcome_in_every_shape_projects_its_status_and_fields() {
     for shape in ApiShape::ALL {
         for outcome in Outcome::ALL {
-            let (_d, mut m) = fresh();
+            let (_d, mut m) = temp_mirror().into_parts();
             let ctx = Ctx::test(shape);
             let events = order_story(11, outcome, "jpy", 3500, &ctx, T0);
             ingest_all(&mut m, &events);
@@ -97,7 +96,7 @@ fn every_outcome_in_every_shape_projects_its_status_and_fields() {
 
 /// Ingest the story's events in the given index order and return the final order status.
 fn status_in_order(outcome: Outcome, shape: ApiShape, order: &[&str]) -> OrderStatus {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let events = order_story(21, outcome, "eur", 4500, &Ctx::test(shape), T0);
     for ty in order {
         ingest(&mut m, of_type(&events, ty));
@@ -147,7 +146,7 @@ fn payment_events_before_their_session_end_in_the_right_state() {
 
 #[test]
 fn a_payment_is_keyed_by_its_payment_intent_until_the_session_arrives() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let events = order_story(
         31,
         Outcome::Paid,
@@ -189,7 +188,7 @@ fn a_payment_is_keyed_by_its_payment_intent_until_the_session_arrives() {
 
 #[test]
 fn a_dispute_before_its_charge_links_once_the_charge_arrives() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let events = order_story(
         41,
         Outcome::DisputeOpen,
@@ -215,7 +214,7 @@ fn a_dispute_before_its_charge_links_once_the_charge_arrives() {
 
 #[test]
 fn a_failure_created_after_payment_does_not_downgrade() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Legacy2024);
     let events = order_story(51, Outcome::Paid, "usd", 1999, &ctx, T0);
     ingest_all(&mut m, &events);
@@ -238,7 +237,7 @@ fn a_failure_created_after_payment_does_not_downgrade() {
 
 #[test]
 fn duplicates_are_reported_and_change_nothing() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let events = order_story(
         61,
         Outcome::Refunded,
@@ -258,7 +257,7 @@ fn duplicates_are_reported_and_change_nothing() {
     );
     assert_eq!(m.dump_projections().unwrap(), before);
     // Inside one batch, and against what is stored.
-    let (_d2, mut m2) = fresh();
+    let (_d2, mut m2) = temp_mirror().into_parts();
     let parsed: Vec<_> = [&events[0], &events[1], &events[0]]
         .iter()
         .map(|e| {
@@ -287,7 +286,7 @@ fn duplicates_are_reported_and_change_nothing() {
 
 #[test]
 fn test_and_live_never_mix() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     ingest_all(
         &mut m,
         &order_story(
@@ -372,7 +371,7 @@ fn test_and_live_never_mix() {
 #[test]
 fn subscriptions_and_invoices_in_both_shapes() {
     for shape in ApiShape::ALL {
-        let (_d, mut m) = fresh();
+        let (_d, mut m) = temp_mirror().into_parts();
         let ctx = Ctx::test(shape);
         for (n, outcome) in [
             (1, SubOutcome::Active),
@@ -430,7 +429,7 @@ fn subscriptions_and_invoices_in_both_shapes() {
 
 #[test]
 fn subscription_updated_before_created_keeps_the_newest_state() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let events = subscription_story(
         5,
         SubOutcome::PastDue,
@@ -447,7 +446,7 @@ fn subscription_updated_before_created_keeps_the_newest_state() {
 
 #[test]
 fn the_payment_of_a_subscription_invoice_is_not_an_order() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Basil);
     let s = fluxstore_samples::SubscriptionSpec::new(9, "usd", 900, false);
     let o = OrderSpec {
@@ -476,7 +475,7 @@ fn the_payment_of_a_subscription_invoice_is_not_an_order() {
 
 #[test]
 fn unknown_types_are_stored_not_projected_and_unknown_enums_are_kept() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Dahlia);
     let acct = fluxstore_samples::envelope(
         "account.application.deauthorized",
@@ -532,7 +531,7 @@ fn unknown_types_are_stored_not_projected_and_unknown_enums_are_kept() {
 
 #[test]
 fn malformed_events_store_nothing() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     for raw in [
         &b"{}"[..],
         b"",

@@ -1,9 +1,9 @@
 //! The account status projection: `account.updated` events (delivered or synthesised from a
 //! fetch) fold into one row per (account, mode); the newest by `(created, id)` wins.
 
-mod common;
 
-use common::{AccountSnap, T0, account_updated, fresh, ingest};
+use crate::common::{AccountSnap, T0, account_updated, ingest};
+use fluxstore_test_support::temp_mirror;
 use fluxstore_mirror::{AccountRequirements, IngestOutcome, Mode, Source};
 use serde_json::json;
 
@@ -24,7 +24,7 @@ fn snap(id: &str, livemode: bool, ready: bool) -> AccountSnap {
 
 #[test]
 fn an_account_event_is_projected_into_its_mode() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let out = ingest(
         &mut m,
         &account_updated(&snap("acct_1", false, false), T0, false),
@@ -63,7 +63,7 @@ fn an_account_event_is_projected_into_its_mode() {
 
 #[test]
 fn the_newest_event_wins_whatever_arrives_last() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let older = account_updated(&snap("acct_1", true, false), T0, true);
     let newer = account_updated(&snap("acct_1", true, true), T0 + 60, true);
     ingest(&mut m, &newer);
@@ -90,7 +90,7 @@ fn the_newest_event_wins_whatever_arrives_last() {
 
 #[test]
 fn modes_and_accounts_stay_apart_and_the_latest_is_per_mode() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     ingest(
         &mut m,
         &account_updated(&snap("acct_1", false, true), T0, false),
@@ -131,7 +131,7 @@ fn modes_and_accounts_stay_apart_and_the_latest_is_per_mode() {
 
 #[test]
 fn a_synthetic_fetch_competes_with_delivered_events_on_time() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     // What the gateway records after GET /v1/account: source api, created = fetch time.
     let mut fetched = account_updated(&snap("acct_1", false, false), T0 + 30, false);
     fetched["id"] = json!(format!("evt_0fluxstore_api_acct_1_test_{}", T0 + 30));
@@ -162,7 +162,7 @@ fn a_synthetic_fetch_competes_with_delivered_events_on_time() {
 
 #[test]
 fn unknown_and_missing_fields_are_tolerated() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let bare = json!({
         "id": "evt_bare", "object": "event", "type": "account.updated", "created": T0,
         "livemode": false,
@@ -204,18 +204,18 @@ fn unknown_and_missing_fields_are_tolerated() {
 
 #[test]
 fn account_events_never_touch_orders() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = fluxstore_samples::Ctx::test(fluxstore_samples::ApiShape::Dahlia);
-    common::ingest_all(
+    crate::common::ingest_all(
         &mut m,
         &fluxstore_samples::order_story(3, fluxstore_samples::Outcome::Paid, "usd", 900, &ctx, T0),
     );
-    let before = common::all_orders(&m, Mode::Test);
+    let before = crate::common::all_orders(&m, Mode::Test);
     ingest(
         &mut m,
         &account_updated(&snap("acct_1", false, true), T0 + 5, false),
     );
-    assert_eq!(common::all_orders(&m, Mode::Test), before);
+    assert_eq!(crate::common::all_orders(&m, Mode::Test), before);
     assert_eq!(
         m.events(Some(Mode::Test), 1).unwrap()[0].event_type,
         "account.updated"
@@ -224,7 +224,7 @@ fn account_events_never_touch_orders() {
 
 #[test]
 fn a_fetched_account_is_not_an_arriving_event() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let mut fetched = account_updated(&snap("acct_1", false, true), T0, false);
     fetched["id"] = json!(format!("evt_0fluxstore_api_acct_1_test_{T0}"));
     m.ingest(fetched.to_string().as_bytes(), Source::Api)

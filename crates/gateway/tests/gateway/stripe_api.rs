@@ -1,8 +1,6 @@
 //! The Stripe client against the local fake over real sockets, with a real SQLite mirror.
 
-mod common;
-
-use common::World;
+use crate::common::World;
 use fluxstore_gateway::{GatewayError, RefundReason, RefundRequest, STRIPE_VERSION};
 use fluxstore_mirror::{OrderStatus, Source};
 use fluxstore_test_support::stripe_fake::{AccountSpec, Fault, READ_ONLY_KEY, TEST_SECRET_KEY};
@@ -358,7 +356,7 @@ async fn objects_outside_fluxstore_orders_are_refused_before_any_request() {
             currency: "eur".into(),
             email: "x@example.com".into(),
             livemode: false,
-            created: fluxstore_test_support::stripe_fake::now(),
+            created: fluxstore_test_support::now(),
         });
     let refused = [
         c.refund(&RefundRequest {

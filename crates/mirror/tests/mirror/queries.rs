@@ -1,20 +1,19 @@
 //! The read API on a realistic sample store: filters, keyset pagination boundaries,
 //! search, order detail, the dispute queue, facts, logs, settings, a concurrent reader.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{T0, all_orders, fresh, ingest_all};
+use crate::common::{T0, all_orders, ingest_all};
 use fluxstore_mirror::{
     ApiCall, Mirror, MirrorError, Mode, NewRejection, Order, OrderQuery, OrderStatus,
 };
 use fluxstore_samples::{ApiShape, Ctx, OrderSpec, Outcome, order_story, sample_store};
+use fluxstore_test_support::{MIRROR_FILE, assert_no_secret, temp_mirror};
 
 const NOW: i64 = T0 + 90 * 86_400;
 
 fn store() -> (tempfile::TempDir, Mirror) {
-    let (d, mut m) = fresh();
+    let (d, mut m) = temp_mirror().into_parts();
     ingest_all(&mut m, &sample_store(3, NOW));
     (d, m)
 }
@@ -87,7 +86,7 @@ fn pages_walk_every_order_once_newest_first() {
 
 #[test]
 fn pagination_is_stable_when_orders_share_a_timestamp() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Basil);
     for n in 0..12 {
         ingest_all(
@@ -263,7 +262,7 @@ fn a_bad_cursor_is_refused_in_plain_words() {
 
 #[test]
 fn order_detail_has_the_whole_timeline_and_disputes() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Legacy2024);
     let events = order_story(5, Outcome::DisputeWon, "usd", 2500, &ctx, T0);
     ingest_all(&mut m, events.iter().rev());
@@ -299,7 +298,7 @@ fn order_detail_has_the_whole_timeline_and_disputes() {
 
 #[test]
 fn the_dispute_queue_puts_needed_responses_first_by_due_date() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Basil);
     // Opened on different days: due dates differ; some closed, one under review.
     for (n, day, outcome) in [
@@ -358,7 +357,7 @@ fn the_dispute_queue_puts_needed_responses_first_by_due_date() {
 
 #[test]
 fn facts_logs_and_settings() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     assert_eq!(m.checklist_facts().unwrap(), Default::default());
     ingest_all(
         &mut m,
@@ -437,8 +436,8 @@ fn facts_logs_and_settings() {
 
 #[test]
 fn a_reader_sees_what_the_writer_commits() {
-    let (d, mut w) = fresh();
-    let r = Mirror::open_read_only(&d.path().join("mirror.sqlite")).unwrap();
+    let (d, mut w) = temp_mirror().into_parts();
+    let r = Mirror::open_read_only(&d.path().join(MIRROR_FILE)).unwrap();
     assert!(all_orders(&r, Mode::Test).is_empty());
     ingest_all(
         &mut w,
@@ -457,7 +456,7 @@ fn a_reader_sees_what_the_writer_commits() {
 
 #[test]
 fn searches_matching_thousands_of_orders_still_page_correctly() {
-    let (_d, mut m) = fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let ctx = Ctx::test(ApiShape::Basil);
     let events: Vec<_> = (0..2_100u64)
         .map(|n| {
@@ -507,7 +506,7 @@ fn all_orders_slow(m: &Mirror) -> Vec<Order> {
 
 #[test]
 fn secrets_are_refused_and_never_reach_the_file() {
-    let (d, mut m) = fresh();
+    let (d, mut m) = temp_mirror().into_parts();
     let secrets = [
         "sk_test_51Habc",
         "sk_live_51Habc",
@@ -555,12 +554,5 @@ fn secrets_are_refused_and_never_reach_the_file() {
         "the error names no secret"
     );
     drop(m);
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(d.path()).unwrap() {
-        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    for s in secrets {
-        assert!(!text.contains(s), "{s} on disk");
-    }
+    assert_no_secret(d.path(), &secrets);
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use fluxstore_gateway::{ApiKey, ClientConfig, Credential, StripeClient};
 use fluxstore_mirror::{Mirror, Source};
-use fluxstore_test_support::stripe_fake::{PaymentSpec, SeededPayment, StripeFake, now};
+use fluxstore_test_support::stripe_fake::{PaymentSpec, SeededPayment, StripeFake};
+use fluxstore_test_support::{now, temp_mirror};
 use serde_json::Value;
 
 pub struct World {
@@ -19,18 +20,9 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let mirror = Mirror::open(&dir.path().join("mirror.sqlite3")).unwrap();
+        let (dir, mirror) = temp_mirror().shared();
         let fake = StripeFake::start(Default::default()).await.unwrap();
-        World {
-            dir,
-            mirror: Arc::new(Mutex::new(mirror)),
-            fake,
-        }
-    }
-
-    pub fn db_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("mirror.sqlite3")
+        World { dir, mirror, fake }
     }
 
     pub fn config(&self) -> ClientConfig {

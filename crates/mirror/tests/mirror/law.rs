@@ -3,11 +3,10 @@
 //! one by one or in group-commit batches of any size. Orders, subscriptions and invoices,
 //! and account statuses (several `account.updated` of one account, ties in `created` common).
 
-mod common;
-
 use fluxstore_mirror::{Event, Source};
 use fluxstore_samples::ids::splitmix;
 use fluxstore_samples::{ApiShape, Ctx, Outcome, SubOutcome, order_story, subscription_story};
+use fluxstore_test_support::temp_mirror;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -80,7 +79,7 @@ fn account_events(updates: &[AccountUpdate]) -> Vec<Value> {
     updates
         .iter()
         .map(|u| {
-            let snap = common::AccountSnap {
+            let snap = crate::common::AccountSnap {
                 id: format!("acct_1Law{}", u.account),
                 livemode: u.live,
                 charges_enabled: u.charges,
@@ -88,7 +87,7 @@ fn account_events(updates: &[AccountUpdate]) -> Vec<Value> {
                 currently_due: DUE[u.requirement].iter().map(|s| (*s).to_owned()).collect(),
                 disabled_reason: (!u.charges).then(|| "requirements.past_due".to_owned()),
             };
-            common::account_updated(&snap, common::T0 + 60 * u.t_step, u.connected)
+            crate::common::account_updated(&snap, crate::common::T0 + 60 * u.t_step, u.connected)
         })
         .collect()
 }
@@ -108,7 +107,7 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             cur,
             amount,
             &ctx,
-            common::T0 + 60 * s.t0_step,
+            crate::common::T0 + 60 * s.t0_step,
         ));
     }
     for (i, (outcome, shape, live)) in subs.iter().enumerate() {
@@ -123,7 +122,14 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             SubOutcome::Canceled,
         ][*outcome];
         let n = 100 + i as u64;
-        out.extend(subscription_story(n, o, "usd", 900, &ctx, common::T0));
+        out.extend(subscription_story(
+            n,
+            o,
+            "usd",
+            900,
+            &ctx,
+            crate::common::T0,
+        ));
         // The first invoice's own payment events: a provisional order until the invoice
         // that names them arrives, then no order at all.
         let sub = fluxstore_samples::SubscriptionSpec::new(n, "usd", 900, *live);
@@ -132,26 +138,33 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             charge: sub.charge_id(0),
             ..fluxstore_samples::OrderSpec::new(n, "usd", 900, *live)
         };
-        let ch =
-            fluxstore_samples::charge(&pay, &pay.charge, "succeeded", 0, false, common::T0, &ctx);
+        let ch = fluxstore_samples::charge(
+            &pay,
+            &pay.charge,
+            "succeeded",
+            0,
+            false,
+            crate::common::T0,
+            &ctx,
+        );
         let pi = fluxstore_samples::payment_intent(
             &pay,
             "succeeded",
             std::slice::from_ref(&ch),
             false,
-            common::T0,
+            crate::common::T0,
             &ctx,
         );
         out.push(fluxstore_samples::envelope(
             "charge.succeeded",
             ch,
-            common::T0 + 1,
+            crate::common::T0 + 1,
             &ctx,
         ));
         out.push(fluxstore_samples::envelope(
             "payment_intent.succeeded",
             pi,
-            common::T0 + 1,
+            crate::common::T0 + 1,
             &ctx,
         ));
     }
@@ -174,13 +187,13 @@ fn scramble(events: &[Value], seed: u64, dup_count: usize) -> Vec<Value> {
 }
 
 fn natural_dump(events: &[Value]) -> String {
-    let (_d, mut m) = common::fresh();
-    common::ingest_all(&mut m, events);
+    let (_d, mut m) = temp_mirror().into_parts();
+    crate::common::ingest_all(&mut m, events);
     m.dump_projections().unwrap()
 }
 
 fn scrambled_dump(events: &[Value], seed: u64, max_batch: u64) -> String {
-    let (_d, mut m) = common::fresh();
+    let (_d, mut m) = temp_mirror().into_parts();
     let parsed: Vec<(Event, Source)> = events
         .iter()
         .map(|e| {
@@ -201,7 +214,13 @@ fn scrambled_dump(events: &[Value], seed: u64, max_batch: u64) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    // Seeds of past failures stay beside this file (law.proptest-regressions): inside a
+    // test binary with a main.rs, proptest's default would look in a sibling folder instead.
+    #![proptest_config(ProptestConfig {
+        cases: 40,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_permutation_and_duplication_yields_the_same_mirror(
@@ -224,7 +243,7 @@ proptest! {
 
 #[test]
 fn reversed_order_of_a_whole_sample_store_yields_the_same_mirror() {
-    let events = fluxstore_samples::sample_store(7, common::T0 + 90 * 86_400);
+    let events = fluxstore_samples::sample_store(7, crate::common::T0 + 90 * 86_400);
     let expected = natural_dump(&events);
     let reversed: Vec<Value> = events.iter().rev().cloned().collect();
     assert_eq!(scrambled_dump(&reversed, 1, 16), expected);

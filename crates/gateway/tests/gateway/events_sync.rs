@@ -1,14 +1,13 @@
 //! Events sync from the fake's `GET /v1/events` into a real SQLite mirror.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::World;
+use crate::common::World;
 use fluxstore_gateway::sync::RETENTION_SECS;
 use fluxstore_gateway::{CancelToken, GatewayError, SyncOptions, SyncProgress};
 use fluxstore_mirror::{Mode, OrderStatus, Source};
-use fluxstore_test_support::stripe_fake::{PaymentSpec, TEST_SECRET_KEY, now};
+use fluxstore_test_support::now;
+use fluxstore_test_support::stripe_fake::{PaymentSpec, TEST_SECRET_KEY};
 use serde_json::json;
 
 fn spec(amount: i64, created: i64) -> PaymentSpec {

@@ -1,14 +1,13 @@
 //! `sync_events_with` reports every event it stored for the first time (for live views), and
 //! nothing for events the mirror already had.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::World;
+use crate::common::World;
 use fluxstore_gateway::{AppliedEvent, CancelToken, SyncOptions};
 use fluxstore_mirror::Mode;
-use fluxstore_test_support::stripe_fake::{PaymentSpec, TEST_SECRET_KEY, now};
+use fluxstore_test_support::now;
+use fluxstore_test_support::stripe_fake::{PaymentSpec, TEST_SECRET_KEY};
 
 #[tokio::test]
 async fn each_newly_stored_event_is_reported_once_with_its_mode() {

@@ -2,10 +2,6 @@
 //! mode), Stripe's bases pointed at the local fake, full sign-ins through it, and not a trace
 //! of a platform key or a token in its output even at the most verbose log level.
 
-#[path = "e2e/rig.rs"]
-#[allow(dead_code)]
-mod rig;
-
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
@@ -14,6 +10,7 @@ use std::time::Duration;
 use fluxstore_gateway::oauth::{ConnectOptions, ConnectTokens, PendingConnect};
 use fluxstore_mirror::Mode;
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
+use fluxstore_test_support::{GUARD, eventually_async};
 use url::Url;
 
 /// Kills the service when the test ends, however it ends.
@@ -70,17 +67,11 @@ async fn start_binary(
     let stderr = child.stderr.take().unwrap();
     let service = Service(child);
 
-    // Wait (bounded) until it answers.
     let health = format!("{public}/healthz");
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the service came up");
+    eventually_async("the service to answer its health check", GUARD, || async {
+        reqwest::get(&health).await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     (service, public, stdout, stderr)
 }
 
@@ -91,7 +82,7 @@ async fn sign_in(public: &str, mode: Mode) -> ConnectTokens {
         .unwrap();
     let url = pending.authorize_url().clone();
     let finish = tokio::spawn(pending.finish());
-    let page = rig::browser()
+    let page = crate::rig::browser()
         .get(url)
         .send()
         .await

@@ -1,17 +1,17 @@
 //! Secrets in the real OS keyring (Secret Service on Linux).
 //!
 //! Tests marked `#[ignore]` need a reachable, unlocked Secret Service. Run them with
-//!   scripts/with-secret-service.sh cargo test -p fluxstore-gateway --test keyring -- --include-ignored
+//!   scripts/with-secret-service.sh cargo test -p fluxstore-gateway --test gateway -- keyring:: --include-ignored
 //! Run with `--ignored` outside that script and they fail loudly, never pass silently.
 //! The unreachable-keyring test needs no service and always runs.
 
-mod common;
-
-use common::World;
+use crate::common::World;
 use fluxstore_gateway::keystore::{KeyringError, record_presence};
 use fluxstore_gateway::webhook::{EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS};
 use fluxstore_gateway::{STRIPE_VERSION, Secret, SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::Mode;
+use fluxstore_test_support::assert_no_secret;
+use fluxstore_test_support::no_secret::scan;
 use fluxstore_test_support::stripe_fake::TEST_SECRET_KEY;
 
 /// A store under a service name of its own, so runs never touch the app's real entries.
@@ -111,11 +111,7 @@ async fn a_created_webhook_endpoint_puts_its_secret_straight_into_the_keyring() 
         Some(s.backend())
     );
     drop(m);
-    let db = std::fs::read(w.db_path()).unwrap();
-    assert!(
-        !db.windows(secret.len()).any(|win| win == secret.as_bytes()),
-        "secret in the SQLite file"
-    );
+    assert_no_secret(w.dir.path(), &[secret]);
     s.delete(&by_endpoint).unwrap();
     s.delete(&current).unwrap();
     let mut m = w.mirror.lock().unwrap();
@@ -151,7 +147,7 @@ fn an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere",
+            "keyring::an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere",
             "--nocapture",
         ])
         .env("FLUXSTORE_KEYRING_CHILD", "1")
@@ -172,27 +168,9 @@ fn an_unreachable_keyring_is_a_clear_error_and_nothing_is_kept_elsewhere() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
-    // Nothing was written to a file in the (throwaway) home either.
-    let files = walk(home.path());
-    assert!(files.iter().all(|f| {
-        !std::fs::read(f)
-            .unwrap_or_default()
-            .windows(13)
-            .any(|w| w == b"mustnotbekept")
-    }));
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
+    // Nothing was written to a file in the (throwaway) home either (it may hold no file).
+    let leaks = scan(home.path(), &["mustnotbekept"]).unwrap();
+    assert!(leaks.is_empty(), "{leaks:?}");
 }
 
 /// A Secret Service is on the bus but nothing unlocked it (no login session, no prompt
@@ -218,7 +196,7 @@ fn a_locked_keyring_says_to_unlock_it() {
         .arg(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "a_locked_keyring_says_to_unlock_it",
+            "keyring::a_locked_keyring_says_to_unlock_it",
             "--include-ignored",
             "--nocapture",
         ])

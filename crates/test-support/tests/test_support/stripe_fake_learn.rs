@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use fluxstore_test_support::now;
 use fluxstore_test_support::stripe_fake::{
-    PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY, now,
+    PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
 };
 use serde_json::Value;
 

@@ -1,8 +1,9 @@
 //! The Stripe fake checked with plain HTTP requests against the protocol reference (§5, §1),
 //! independently of the gateway's client.
 
+use fluxstore_test_support::now;
 use fluxstore_test_support::stripe_fake::{
-    Fault, PaymentSpec, READ_ONLY_KEY, StripeFake, StripeFakeConfig, TEST_SECRET_KEY, now, webhooks,
+    Fault, PaymentSpec, READ_ONLY_KEY, StripeFake, StripeFakeConfig, TEST_SECRET_KEY, webhooks,
 };
 use hmac::{Hmac, Mac};
 use serde_json::Value;

@@ -36,7 +36,7 @@ pub const SETTING_CONNECTED_AT: &str = "connect.connected_at";
 pub const DEAUTHORIZED_EVENT: &str = "account.application.deauthorized";
 
 /// Subscription statuses that will try to renew, so a disconnect breaks them.
-pub const RENEWING_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
+pub use fluxstore_mirror::facts::RENEWING_SUBSCRIPTION_STATUSES as RENEWING_STATUSES;
 
 pub const REASON_OWNER_DISCONNECTED: &str = "You disconnected FluxStore from Stripe.";
 pub const REASON_DEAUTHORIZED: &str = "FluxStore was disconnected in Stripe (Settings → Connected applications). Connect again to resume.";

@@ -16,26 +16,26 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use fluxstore_mirror::facts::subscribed_event_types;
 use fluxstore_mirror::{IngestOutcome, Mode, Source};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::client::{StripeClient, unix_now};
+use crate::connect::DEAUTHORIZED_EVENT;
 use crate::error::GatewayError;
 use crate::events::{EventPage, EventsQuery, MAX_PAGE};
-use crate::webhook::{EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS};
 
 /// How long Stripe keeps events.
 pub const RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// The event types the mirror projects (≤ 20, Stripe's `types[]` cap).
+/// The event types a sync asks for (≤ 20, Stripe's `types[]` cap): those a created endpoint
+/// subscribes to, and the end of a Connect connection.
 pub fn projected_types() -> Vec<String> {
-    WEBHOOK_EVENTS
-        .iter()
-        .chain(EXTRA_WEBHOOK_EVENTS.iter())
-        .chain(["account.application.deauthorized"].iter())
-        .map(|s| (*s).to_owned())
+    subscribed_event_types()
+        .chain([DEAUTHORIZED_EVENT])
+        .map(str::to_owned)
         .collect()
 }
 

@@ -35,6 +35,7 @@ use super::Snap;
 use super::dispute::{self, DisputeRow};
 use super::group::{Group, order_group};
 use crate::event::Kind;
+use crate::facts::event_types;
 use crate::fields::{at, bool_at, first_str, i64_at, id_at, list_at, str_at};
 use crate::{Event, MirrorError};
 
@@ -117,7 +118,7 @@ fn failure(s: &Snap<'_>) -> Option<String> {
         Kind::Session if status == Some("expired") && !is_paid(s) => {
             Some("The checkout expired without a payment.".into())
         }
-        Kind::Invoice if s.event_type == "invoice.payment_failed" => {
+        Kind::Invoice if s.event_type == event_types::INVOICE_PAYMENT_FAILED => {
             Some("The invoice payment failed.".into())
         }
         _ => None,

@@ -29,7 +29,7 @@ fn account_setting(mode: Mode) -> String {
     format!("shell.account_status.{}", crate::state::mode_word(mode))
 }
 fn slot(mode: Mode, kind: GwKind) -> SecretSlot {
-    SecretSlot::new(ACCOUNT, mode.into(), kind)
+    SecretSlot::new(ACCOUNT, mode, kind)
 }
 
 /// What one mode's connection looks like, from the mirror's settings only (no keyring prompt).
@@ -145,7 +145,7 @@ impl AppState {
         self.refuse_in_sample().await?;
         let keys = ManualKeys::parse(Some(&args.publishable_key), args.secret_key.expose(), None)
             .map_err(GatewayError::from)?;
-        let mode: Mode = keys.mode().into();
+        let mode: Mode = keys.mode();
         // Ask Stripe first: a wrong or revoked key is refused before it is kept. Offline, the
         // key is kept on its format alone and checked at the next refresh.
         let cfg = self.client_config()?;
@@ -239,7 +239,7 @@ impl AppState {
         let mode = args.mode;
         // A Connect connection of this mode is ended at Stripe too (through the Connect service).
         let via_connect = self.real.read(fluxstore_gateway::connect::status).await?;
-        if via_connect.connected && via_connect.mode == Some(mode.into()) {
+        if via_connect.connected && via_connect.mode == Some(mode) {
             let keyring = self.keyring()?.clone();
             let report = fluxstore_gateway::connect::disconnect(
                 &keyring,

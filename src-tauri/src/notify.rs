@@ -4,7 +4,7 @@
 //!
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
-use crate::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use crate::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SyncProgress};
 
 pub const EVENT_APPLIED: &str = "event_applied";
 pub const SYNC_PROGRESS: &str = "sync_progress";
@@ -13,7 +13,7 @@ pub const ACCOUNT_CHANGED: &str = "account_changed";
 
 /// Where shell events go: the Tauri window in the app, a recorder in tests.
 pub trait Notify: Send + Sync + 'static {
-    fn event_applied(&self, event: &EventApplied);
+    fn event_applied(&self, event: &AppliedEvent);
     fn sync_progress(&self, progress: &SyncProgress);
     fn online_changed(&self, online: OnlineChanged);
     fn account_changed(&self, status: &ConnectionStatus);
@@ -34,7 +34,7 @@ impl TauriNotify {
 }
 
 impl Notify for TauriNotify {
-    fn event_applied(&self, event: &EventApplied) {
+    fn event_applied(&self, event: &AppliedEvent) {
         self.emit(EVENT_APPLIED, event.clone());
     }
     fn sync_progress(&self, progress: &SyncProgress) {

@@ -183,7 +183,7 @@ impl AppState {
         if let Some(sample) = self.sample.lock().await.as_ref() {
             return sample.client(mode);
         }
-        let slot = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ApiKey);
+        let slot = SecretSlot::new(ACCOUNT, mode, SecretKind::ApiKey);
         let cfg = self.client_config()?;
         if let Some(key) = self.with_keyring(move |k| k.get(&slot)).await? {
             let key = ApiKey::parse(key.expose()).map_err(GatewayError::from)?;
@@ -202,16 +202,14 @@ impl AppState {
         .await
         .map_err(|e| IpcError::internal("The keyring call stopped unexpectedly", &e))?;
         match connected {
-            Ok((token, _account, token_mode)) if token_mode == mode.into() => {
-                Ok(StripeClient::new(
-                    cfg,
-                    Credential::ConnectToken {
-                        token,
-                        mode: token_mode,
-                    },
-                    self.real.writer(),
-                )?)
-            }
+            Ok((token, _account, token_mode)) if token_mode == mode => Ok(StripeClient::new(
+                cfg,
+                Credential::ConnectToken {
+                    token,
+                    mode: token_mode,
+                },
+                self.real.writer(),
+            )?),
             Ok(_) | Err(fluxstore_gateway::connect::ConnectError::NotConnected) => {
                 Err(IpcError::new(
                     ErrorCode::NotConnected,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 use fluxstore_gateway::keystore::{SecretKind, SecretSlot};
 use fluxstore_gateway::{CancelToken, SyncOptions};
 
-use crate::dto::{EventApplied, Mode, SyncProgress};
+use crate::dto::{AppliedEvent, Mode, SyncProgress};
 use crate::error::IpcResult;
 use crate::state::{ACCOUNT, AppState, mode_word};
 
@@ -59,9 +59,9 @@ async fn wait_for_next_run() {
 impl AppState {
     /// One sync run of `mode`, when an API key for it is stored.
     pub async fn sync_mode(&self, mode: Mode, cancel: &CancelToken) -> IpcResult<()> {
-        let key = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ApiKey).presence_setting();
-        let token = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ConnectAccessToken)
-            .presence_setting();
+        let key = SecretSlot::new(ACCOUNT, mode, SecretKind::ApiKey).presence_setting();
+        let token =
+            SecretSlot::new(ACCOUNT, mode, SecretKind::ConnectAccessToken).presence_setting();
         let has_key = self
             .real
             .read(move |m| Ok(m.setting(&key)?.is_some() || m.setting(&token)?.is_some()))
@@ -76,14 +76,7 @@ impl AppState {
         };
         // Each newly stored event is announced like a webhook's, so views update live.
         let applied_to = self.notify.clone();
-        let mut on_applied = move |e: &fluxstore_gateway::AppliedEvent| {
-            applied_to.event_applied(&EventApplied {
-                event_id: e.event_id.clone(),
-                event_type: e.event_type.clone(),
-                mode: e.mode.into(),
-                projected: e.projected,
-            });
-        };
+        let mut on_applied = move |e: &AppliedEvent| applied_to.event_applied(e);
         let report = client
             .sync_events_with(
                 &SyncOptions::default(),

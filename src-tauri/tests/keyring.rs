@@ -157,7 +157,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         })
         .await
         .unwrap();
-    assert_eq!(detail.order.status, "paid");
+    assert_eq!(detail.order.status, OrderStatus::Paid);
     assert!(
         detail
             .timeline

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use ts_rs::TS;
 
-use super::mirror::Mode;
+use fluxstore_mirror::{Mode, OrderStatus};
 
 /// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
 pub struct SecretInput(SecretString);
@@ -179,7 +179,7 @@ pub struct AccountStatusArgs {
 pub struct ListOrdersArgs {
     pub mode: Mode,
     #[serde(default)]
-    pub statuses: Vec<String>,
+    pub statuses: Vec<OrderStatus>,
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
@@ -228,15 +228,7 @@ pub struct OpenUrlArgs {
     pub url: String,
 }
 
-// ---- events (shell → UI) ----
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct EventApplied {
-    pub event_id: String,
-    pub event_type: String,
-    pub mode: Mode,
-    pub projected: bool,
-}
+// ---- events (shell → UI; `event_applied` carries the mirror's `AppliedEvent`) ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncProgress {

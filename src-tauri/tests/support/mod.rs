@@ -2,12 +2,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fluxstore_desktop::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use fluxstore_desktop::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SyncProgress};
 use fluxstore_desktop::notify::Notify;
 
 #[derive(Default)]
 pub struct Recorder {
-    pub applied: Mutex<Vec<EventApplied>>,
+    pub applied: Mutex<Vec<AppliedEvent>>,
     pub progress: Mutex<Vec<SyncProgress>>,
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
@@ -29,7 +29,7 @@ impl Recorder {
 }
 
 impl Notify for Recorder {
-    fn event_applied(&self, event: &EventApplied) {
+    fn event_applied(&self, event: &AppliedEvent) {
         self.applied.lock().unwrap().push(event.clone());
     }
     fn sync_progress(&self, progress: &SyncProgress) {

@@ -2,13 +2,13 @@
 import type { AccountStatus } from './AccountStatus';
 import type { AccountStatusArgs } from './AccountStatusArgs';
 import type { ApiCall } from './ApiCall';
+import type { AppliedEvent } from './AppliedEvent';
 import type { ChecklistFacts } from './ChecklistFacts';
 import type { ChooseMethodArgs } from './ChooseMethodArgs';
 import type { ConnectStarted } from './ConnectStarted';
 import type { ConnectionStatus } from './ConnectionStatus';
 import type { CreateWebhookArgs } from './CreateWebhookArgs';
 import type { Dispute } from './Dispute';
-import type { EventApplied } from './EventApplied';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
@@ -82,7 +82,7 @@ export const COMMAND_NAMES = [
 
 /** Shell → UI events and their payloads. */
 export interface BackendEvents {
-  event_applied: EventApplied;
+  event_applied: AppliedEvent;
   sync_progress: SyncProgress;
   online_changed: OnlineChanged;
   account_changed: ConnectionStatus;

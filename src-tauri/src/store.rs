@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use fluxstore_gateway::profile::Setting;
-use fluxstore_mirror::{IngestOutcome, Mirror, MirrorError};
+use fluxstore_mirror::{Mirror, MirrorError};
 use fluxstore_relay::{Relay, RelayConfig, RelayError, RelayHandle, SigningSecrets};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::dto::EventApplied;
 use crate::error::{IpcError, IpcResult};
 use crate::notify::Notify;
 
@@ -164,12 +163,7 @@ impl Store {
         let forwarder = tokio::spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(applied) => notify.event_applied(&EventApplied {
-                        event_id: applied.event_id,
-                        event_type: applied.event_type,
-                        mode: applied.mode.into(),
-                        projected: applied.projected,
-                    }),
+                    Ok(applied) => notify.event_applied(&applied),
                     // A burst outran the window; views refresh on the next notice anyway.
                     Err(RecvError::Lagged(n)) => {
                         tracing::debug!(skipped = n, "event notices lagged")
@@ -215,22 +209,4 @@ impl Store {
 
 fn relay_error(e: RelayError) -> IpcError {
     IpcError::internal("The local webhook relay could not start", &e)
-}
-
-/// The UI notice for an event recorded outside the relay (a refund made from the app).
-pub fn applied_notice(outcome: &IngestOutcome) -> Option<EventApplied> {
-    match outcome {
-        IngestOutcome::Applied {
-            event_id,
-            event_type,
-            mode,
-            projected,
-        } => Some(EventApplied {
-            event_id: event_id.clone(),
-            event_type: event_type.clone(),
-            mode: (*mode).into(),
-            projected: *projected,
-        }),
-        IngestOutcome::Duplicate { .. } => None,
-    }
 }

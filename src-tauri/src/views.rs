@@ -1,13 +1,13 @@
 //! Read commands over the active store's mirror, and the refund (the one write a view makes).
 //!
 //! Invariant: every query names its mode; test and live rows never share a list or count.
+//! Rows cross IPC as the mirror's own types, unconverted.
 use fluxstore_gateway::profile::RefundTarget;
 use fluxstore_mirror::OrderQuery;
 
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
     Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent, Subscription,
-    status_from_text,
 };
 use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
@@ -25,10 +25,10 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
 
 impl AppState {
     pub async fn list_orders(&self, args: ListOrdersArgs) -> IpcResult<Page<Order>> {
-        let mode = args.mode.into();
+        let mode = args.mode;
         let query = OrderQuery {
             mode: Some(mode),
-            statuses: args.statuses.iter().map(|s| status_from_text(s)).collect(),
+            statuses: args.statuses,
             currency: blank_to_none(args.currency).map(|c| c.to_ascii_lowercase()),
             created_from: args.created_from,
             created_to: args.created_to,
@@ -36,26 +36,20 @@ impl AppState {
             after: blank_to_none(args.after),
             limit: limit(args.limit),
         };
-        let page = self
-            .active()
+        self.active()
             .await
             .read(move |m| m.orders(mode, &query))
-            .await?;
-        Ok(Page {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next: page.next,
-        })
+            .await
     }
 
     pub async fn order_detail(&self, args: OrderDetailArgs) -> IpcResult<OrderDetail> {
-        let mode = args.mode.into();
+        let mode = args.mode;
         let id = args.session_id.trim().to_owned();
         let lookup = id.clone();
         self.active()
             .await
             .read(move |m| m.order_detail(mode, &lookup))
             .await?
-            .map(Into::into)
             .ok_or_else(|| IpcError::not_found(&format!("The order {id}")))
     }
 
@@ -87,55 +81,42 @@ impl AppState {
     }
 
     pub async fn list_disputes(&self, args: ModeArgs) -> IpcResult<Vec<Dispute>> {
-        let mode = args.mode.into();
-        let rows = self.active().await.read(move |m| m.disputes(mode)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mode = args.mode;
+        self.active().await.read(move |m| m.disputes(mode)).await
     }
 
     pub async fn list_subscriptions(&self, args: ModeArgs) -> IpcResult<Vec<Subscription>> {
-        let mode = args.mode.into();
-        let rows = self
-            .active()
+        let mode = args.mode;
+        self.active()
             .await
             .read(move |m| m.subscriptions(mode))
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     pub async fn list_invoices(&self, args: ModeArgs) -> IpcResult<Vec<Invoice>> {
-        let mode = args.mode.into();
-        let rows = self.active().await.read(move |m| m.invoices(mode)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mode = args.mode;
+        self.active().await.read(move |m| m.invoices(mode)).await
     }
 
     pub async fn list_events(&self, args: ListEventsArgs) -> IpcResult<Vec<StoredEvent>> {
-        let (mode, n) = (args.mode.into(), limit(args.limit));
-        let rows = self
-            .active()
+        let (mode, n) = (args.mode, limit(args.limit));
+        self.active()
             .await
             .read(move |m| m.events(Some(mode), n))
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     pub async fn list_rejections(&self, args: LimitArgs) -> IpcResult<Vec<Rejection>> {
         let n = limit(args.limit);
-        let rows = self.active().await.read(move |m| m.rejections(n)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.active().await.read(move |m| m.rejections(n)).await
     }
 
     pub async fn list_api_calls(&self, args: LimitArgs) -> IpcResult<Vec<ApiCall>> {
         let n = limit(args.limit);
-        let rows = self.active().await.read(move |m| m.api_calls(n)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.active().await.read(move |m| m.api_calls(n)).await
     }
 
     pub async fn checklist_facts(&self) -> IpcResult<ChecklistFacts> {
-        Ok(self
-            .active()
-            .await
-            .read(|m| m.checklist_facts())
-            .await?
-            .into())
+        self.active().await.read(|m| m.checklist_facts()).await
     }
 }

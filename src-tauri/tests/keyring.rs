@@ -86,7 +86,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
             .test
             .secrets
             .iter()
-            .any(|s| s.kind == SecretKind::SecretKey && s.store.contains("Secret Service"))
+            .any(|s| s.kind == SecretShown::SecretKey && s.store.contains("Secret Service"))
     );
     assert!(!status.relay.listening, "no signing secret yet");
 
@@ -159,7 +159,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         })
         .await
         .unwrap();
-    assert_eq!(detail.order.status, "paid");
+    assert_eq!(detail.order.status, OrderStatus::Paid);
     assert!(
         detail
             .timeline

@@ -72,7 +72,7 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
         .await
         .unwrap()
         .expect("the order is in the mirror");
-    assert_eq!(OrderDetail::from(detail).order.status, "paid");
+    assert_eq!(detail.order.status, OrderStatus::Paid);
 
     // Same event again: acknowledged, but no second notice.
     assert!(

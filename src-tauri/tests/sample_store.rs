@@ -44,7 +44,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
     for c in ["usd", "eur", "jpy", "kwd"] {
         assert!(currencies.contains(c), "{c} in {currencies:?}");
     }
-    let statuses: BTreeSet<String> = page.items.iter().map(|o| o.status.clone()).collect();
+    let statuses: BTreeSet<&str> = page.items.iter().map(|o| o.status.as_str()).collect();
     for s in ["paid", "failed", "refunded", "partially_refunded"] {
         assert!(statuses.contains(s), "{s} in {statuses:?}");
     }
@@ -136,7 +136,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         })
         .await
         .unwrap();
-    assert_eq!(refunded.order.status, "partially_refunded");
+    assert_eq!(refunded.order.status, OrderStatus::PartiallyRefunded);
     assert_eq!(refunded.order.amount_refunded, 2_340);
     assert!(
         rec.applied.lock().unwrap().len() > before,
@@ -184,7 +184,7 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
     state.open_sample_store().await.unwrap();
 
     let mut query = orders(Mode::Test, 500);
-    query.statuses = vec!["paid".into(), "partially_refunded".into()];
+    query.statuses = vec![OrderStatus::Paid, OrderStatus::PartiallyRefunded];
     let refundable = state.list_orders(query).await.unwrap().items;
     // The generated sample orders, not only the few created in the stand-in itself.
     let generated = refundable
@@ -208,7 +208,12 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
             })
             .await
             .unwrap_or_else(|e| panic!("{} ({}): {}", order.session_id, order.status, e.message));
-        assert_eq!(detail.order.status, "refunded", "{}", order.session_id);
+        assert_eq!(
+            detail.order.status,
+            OrderStatus::Refunded,
+            "{}",
+            order.session_id
+        );
         assert_eq!(Some(detail.order.amount_refunded), order.amount);
     }
     state.shutdown().await;

@@ -28,7 +28,7 @@ pub struct AccountStatus {
 /// What Stripe still asks the owner for (names as Stripe spells them, e.g.
 /// `external_account`, `individual.verification.document`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Requirements"))]
 pub struct AccountRequirements {
     pub currently_due: Vec<String>,
     pub past_due: Vec<String>,

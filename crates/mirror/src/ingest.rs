@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 
 use crate::event::{Kind, refs};
 use crate::project::{account, billing, order};
-use crate::{Event, IngestOutcome, MirrorError, Mode, Source};
+use crate::{AppliedEvent, Event, IngestOutcome, MirrorError, Mode, Source};
 
 pub fn now_unix() -> i64 {
     SystemTime::now()
@@ -74,10 +74,10 @@ pub fn ingest_one(
         }
     }
     let is_account = account::on_ingest(conn, ev)?;
-    Ok(IngestOutcome::Applied {
+    Ok(IngestOutcome::Applied(AppliedEvent {
         event_id: ev.id.clone(),
         event_type: ev.event_type.clone(),
         mode: Mode::from_livemode(ev.livemode),
         projected: !refs.is_empty() || is_account,
-    })
+    }))
 }

@@ -18,15 +18,21 @@
 //!   2024 top-level periods and `invoice.subscription`, basil-or-later items periods,
 //!   `invoice.parent`, `invoice.payments`); enums are kept as the strings Stripe sent.
 //!
+//! - **One type per fact.** The read types are the desktop's IPC types (TypeScript derived in
+//!   place behind the `ts` feature), and the domain facts every crate shares — the webhook
+//!   events, rejection codes, currency exponents, renewing statuses — live in [`facts`].
+//!
 //! `account.updated` events project the account status of their account and mode
 //! ([`Mirror::account_status`]; the newest event by `(created, id)` wins). Types of event that
 //! are not projected (e.g. `account.application.deauthorized`) are stored and readable
 //! through [`Mirror::events`] and [`Mirror::event_raw`].
 
 mod account;
+mod closed;
 mod dump;
 mod error;
 mod event;
+pub mod facts;
 mod fields;
 mod ingest;
 mod log;
@@ -41,6 +47,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
+pub use facts::RejectionCode;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
 

@@ -403,3 +403,60 @@ fn migrates_a_populated_version_3_database() {
     );
     Mirror::open_read_only(&path).unwrap();
 }
+
+#[test]
+fn unknown_stored_spellings_read_as_documented() {
+    for s in OrderStatus::ALL {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        assert_eq!(OrderStatus::parse(s.as_str()), s);
+    }
+    assert!(
+        serde_json::from_value::<OrderStatus>(serde_json::json!("refund_failed")).is_err(),
+        "a filter with an unknown status is refused, not widened"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = Mirror::open(&dir.path().join("m.sqlite")).unwrap();
+    for raw in story_bytes(3, Outcome::Paid) {
+        m.ingest(&raw, Source::Webhook).unwrap();
+    }
+    m.record_rejection(&NewRejection {
+        code: RejectionCode::SignatureInvalid,
+        size: 1,
+        peer: None,
+    })
+    .unwrap();
+    // What a newer build of the same schema might have written.
+    m.conn
+        .execute_batch(
+            "UPDATE orders SET status = 'refund_failed';
+             UPDATE rejections SET code = 'a_newer_code';",
+        )
+        .unwrap();
+    let order = &m.orders(Mode::Test, &OrderQuery::default()).unwrap().items[0];
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(m.rejections(1).unwrap()[0].code, RejectionCode::Unknown);
+}
+
+#[test]
+fn an_applied_outcome_keeps_its_json_shape() {
+    let applied = IngestOutcome::Applied(AppliedEvent {
+        event_id: "evt_1".into(),
+        event_type: "charge.succeeded".into(),
+        mode: Mode::Live,
+        projected: true,
+    });
+    assert_eq!(
+        serde_json::to_value(&applied).unwrap(),
+        serde_json::json!({"outcome": "applied", "event_id": "evt_1",
+            "event_type": "charge.succeeded", "mode": "live", "projected": true})
+    );
+    assert_eq!(applied.event_id(), "evt_1");
+    let duplicate = IngestOutcome::Duplicate {
+        event_id: "evt_1".into(),
+    };
+    assert_eq!(duplicate.applied(), None);
+    assert_eq!(
+        serde_json::to_value(&duplicate).unwrap(),
+        serde_json::json!({"outcome": "duplicate", "event_id": "evt_1"})
+    );
+}

@@ -14,9 +14,9 @@ pub use fluxstore_gateway::profile::{
     ConnectService, ConnectServiceSource, ConnectionMethod, ModeConnection, ProfileStatus,
     SecretInfo, SecretShown, SignInEnded,
 };
-pub use fluxstore_mirror::{AccountStatus, Requirements};
+pub use fluxstore_mirror::{AccountRequirements, AccountStatus};
 
-use fluxstore_mirror::Mode;
+use fluxstore_mirror::{Mode, OrderStatus};
 
 /// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
 pub struct SecretInput(SecretString);
@@ -62,6 +62,14 @@ pub struct ConnectionStatus {
     /// True while the separate sample-store mirror is open.
     pub sample_store: bool,
     pub online: bool,
+}
+
+/// The profile's fields read as the status's own, as they do in TypeScript (flattened).
+impl std::ops::Deref for ConnectionStatus {
+    type Target = ProfileStatus;
+    fn deref(&self) -> &ProfileStatus {
+        &self.profile
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -122,7 +130,7 @@ pub struct AccountStatusArgs {
 pub struct ListOrdersArgs {
     pub mode: Mode,
     #[serde(default)]
-    pub statuses: Vec<String>,
+    pub statuses: Vec<OrderStatus>,
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
@@ -177,15 +185,7 @@ pub struct OpenUrlArgs {
     pub url: String,
 }
 
-// ---- events (shell → UI) ----
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct EventApplied {
-    pub event_id: String,
-    pub event_type: String,
-    pub mode: Mode,
-    pub projected: bool,
-}
+// ---- events (shell → UI; `event_applied` carries the mirror's `AppliedEvent`) ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncProgress {

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import type { BackendError } from '../../src/lib/backend/api';
 import { MemoryBackend } from '../../src/lib/backend/memory';
-import type { BackendEvents, Order, Page } from '../../src/lib/backend/types';
+import type { BackendEvents, Order, OrderStatus, Page } from '../../src/lib/backend/types';
 
 const NOW = 1_800_000_000;
 const fresh = () => new MemoryBackend({ now: () => NOW });
@@ -134,7 +134,7 @@ describe('orders', () => {
 
   test('filters: status, currency, date range and search', async () => {
     const b = sample();
-    const q = { mode: 'test' as const, statuses: [] as string[], currency: null as string | null, created_from: null as number | null, created_to: null as number | null, search: null as string | null, after: null, limit: 500 };
+    const q = { mode: 'test' as const, statuses: [] as OrderStatus[], currency: null as string | null, created_from: null as number | null, created_to: null as number | null, search: null as string | null, after: null, limit: 500 };
     const failed = await b.call('list_orders', { ...q, statuses: ['failed'] });
     expect(failed.items.length).toBeGreaterThan(0);
     expect(failed.items.every((o) => o.status === 'failed' && o.failure_message)).toBe(true);

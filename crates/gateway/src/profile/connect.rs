@@ -34,7 +34,7 @@ pub const CONNECT_SERVICE_ENV: &str = "FLUXSTORE_CONNECT_SERVICE";
 pub const SIGN_IN_TIMEOUT_ENV: &str = "FLUXSTORE_CONNECT_TIMEOUT_SECS";
 
 /// The event Stripe sends when the owner (or the platform) ends the connection.
-pub const DEAUTHORIZED_EVENT: &str = "account.application.deauthorized";
+pub use fluxstore_mirror::facts::event_types::ACCOUNT_APPLICATION_DEAUTHORIZED as DEAUTHORIZED_EVENT;
 
 pub(crate) const CONNECTED: &str = "connected";
 const DISCONNECTED: &str = "disconnected";
@@ -450,7 +450,6 @@ fn mark_disconnected(m: &mut Mirror, mode: Mode, reason: &str) -> Result<(), Mir
 pub fn renewing_subscriptions(m: &Mirror, mode: Mode) -> Result<usize, MirrorError> {
     Ok(m.subscriptions(mode)?
         .iter()
-        .filter(|s| RENEWING_TMP.contains(&s.status.as_str()))
+        .filter(|s| fluxstore_mirror::facts::RENEWING_SUBSCRIPTION_STATUSES.contains(&s.status.as_str()))
         .count())
 }
-const RENEWING_TMP: [&str; 3] = ["active", "trialing", "past_due"];

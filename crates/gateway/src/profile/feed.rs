@@ -16,7 +16,8 @@ use tokio::sync::Notify;
 
 use super::{Profile, ProfileError};
 use crate::error::GatewayError;
-use crate::sync::{AppliedEvent, CancelToken, SyncOptions, SyncProgress, SyncReport};
+use crate::sync::{CancelToken, SyncOptions, SyncProgress, SyncReport};
+use fluxstore_mirror::AppliedEvent;
 
 /// How often the mirror is brought up to date while the feed runs.
 pub const POLL: Duration = Duration::from_secs(120);

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use fluxstore_mirror::{Mirror, MirrorError, Mode};
 
 pub use connect::{
-    CONNECT_SERVICE_ENV, ConnectService, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
+    CONNECT_SERVICE_ENV, ConnectService, DEAUTHORIZED_EVENT, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
     DisconnectReport, REASON_DEAUTHORIZED, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
     SIGN_IN_TIMEOUT_ENV, SignIn, SignInEnded, connect_service_url, renewing_subscriptions,
 };

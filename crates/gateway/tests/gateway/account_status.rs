@@ -5,7 +5,7 @@
 use crate::common::World;
 use fluxstore_gateway::account::synthetic_account_event_id;
 use fluxstore_gateway::{CancelToken, Credential, Secret, StripeClient, SyncOptions};
-use fluxstore_mirror::{IngestOutcome, Mode, Source};
+use fluxstore_mirror::{AppliedEvent, IngestOutcome, Mode, Source};
 use fluxstore_test_support::stripe_fake::{AccountSpec, LIVE_SECRET_KEY, TEST_SECRET_KEY, now};
 
 fn not_ready(id: &str) -> AccountSpec {
@@ -41,12 +41,12 @@ async fn a_fetch_is_mirrored_then_newer_events_win_and_older_ones_do_not() {
     assert!(!fetched.status.charges_enabled);
     assert_eq!(
         fetched.recorded,
-        IngestOutcome::Applied {
+        IngestOutcome::Applied(AppliedEvent {
             event_id: synthetic_account_event_id(&id, Mode::Test, fetched.fetched_at),
             event_type: "account.updated".into(),
             mode: Mode::Test,
             projected: true,
-        }
+        })
     );
     let t = fetched.fetched_at;
     {

@@ -93,7 +93,7 @@ async fn a_created_webhook_endpoint_puts_its_secret_straight_into_the_keyring() 
         WEBHOOK_EVENTS
             .iter()
             .chain(EXTRA_WEBHOOK_EVENTS.iter())
-            .all(|e| events.contains(e))
+            .all(|e| events.contains(&e.event_type))
     );
 
     let secret = at_stripe["secret"].as_str().unwrap();

@@ -4,7 +4,7 @@
 
 use crate::common::{AccountSnap, T0, account_updated, ingest};
 use fluxstore_test_support::temp_mirror;
-use fluxstore_mirror::{AccountRequirements, IngestOutcome, Mode, Source};
+use fluxstore_mirror::{AppliedEvent, AccountRequirements, IngestOutcome, Mode, Source};
 use serde_json::json;
 
 fn snap(id: &str, livemode: bool, ready: bool) -> AccountSnap {
@@ -31,11 +31,11 @@ fn an_account_event_is_projected_into_its_mode() {
     );
     assert!(matches!(
         out,
-        IngestOutcome::Applied {
+        IngestOutcome::Applied(AppliedEvent {
             projected: true,
             mode: Mode::Test,
             ..
-        }
+        })
     ));
     let s = m
         .account_status(Mode::Test, "acct_1")
@@ -194,10 +194,10 @@ fn unknown_and_missing_fields_are_tolerated() {
     });
     assert!(matches!(
         ingest(&mut m, &app),
-        IngestOutcome::Applied {
+        IngestOutcome::Applied(AppliedEvent {
             projected: false,
             ..
-        }
+        })
     ));
     assert_eq!(m.account_status(Mode::Test, "ca_1").unwrap(), None);
 }

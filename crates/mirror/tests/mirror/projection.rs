@@ -2,7 +2,7 @@
 //! arrival, duplicates, provisional keys, subscriptions and invoices in both shapes.
 
 use crate::common::{self, T0, ingest, ingest_all, of_type, only_order};
-use fluxstore_mirror::{IngestOutcome, Mode, OrderStatus, Source};
+use fluxstore_mirror::{AppliedEvent, IngestOutcome, Mode, OrderStatus, Source};
 use fluxstore_samples::{
     ApiShape, Ctx, OrderSpec, Outcome, SubOutcome, order_story, subscription_story,
 };
@@ -269,12 +269,12 @@ fn duplicates_are_reported_and_change_nothing() {
         .collect();
     let out = m2.ingest_batch(&parsed).unwrap();
     assert!(matches!(
-        out[0],
-        IngestOutcome::Applied {
+        &out[0],
+        IngestOutcome::Applied(AppliedEvent {
             projected: true,
             mode: Mode::Live,
             ..
-        }
+        })
     ));
     assert!(matches!(out[1], IngestOutcome::Applied { .. }));
     assert!(matches!(out[2], IngestOutcome::Duplicate { .. }));
@@ -486,10 +486,10 @@ fn unknown_types_are_stored_not_projected_and_unknown_enums_are_kept() {
     let out = ingest(&mut m, &acct);
     assert!(matches!(
         out,
-        IngestOutcome::Applied {
+        IngestOutcome::Applied(AppliedEvent {
             projected: false,
             ..
-        }
+        })
     ));
     assert_eq!(
         m.events(None, 10).unwrap()[0].event_type,

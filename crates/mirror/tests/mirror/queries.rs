@@ -170,11 +170,16 @@ fn filters_combine() {
             .cloned()
             .collect::<Vec<_>>()
     );
+    // Filters combine with AND: a status no JPY order has finds nothing in JPY.
+    let absent = OrderStatus::ALL
+        .into_iter()
+        .find(|s| !jpy.iter().any(|o| o.status == *s))
+        .expect("a status no JPY order has");
     let none = m.orders(
         Mode::Test,
         &OrderQuery {
             currency: Some("jpy".into()),
-            statuses: vec![OrderStatus::Other("nope".into())],
+            statuses: vec![absent],
             ..q()
         },
     );

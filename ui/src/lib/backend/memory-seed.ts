@@ -6,6 +6,7 @@
  * Invariant: the same `now` always yields the same store, so browser tests and screenshots
  * are stable; every row carries its mode and no id is shared between modes.
  */
+import type { SubscribedEventType } from '../webhook';
 import type {
   ApiCall,
   Dispute,
@@ -85,7 +86,7 @@ function makeId(prefix: string, mode: Mode, r: () => number): string {
   return `${prefix}_${mode === 'test' ? 'test_' : ''}${body}${idCounter.toString(36)}`;
 }
 
-function entry(type: string, created: number, source: Source, r: () => number): TimelineEntry {
+function entry(type: SubscribedEventType, created: number, source: Source, r: () => number): TimelineEntry {
   return { event_id: `evt_${Math.floor(r() * 36 ** 10).toString(36)}`, event_type: type, created, source, received_at: created + 1 };
 }
 

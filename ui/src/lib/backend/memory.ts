@@ -30,8 +30,10 @@ import type {
   ModeFacts,
   OrderDetail,
   RefundArgs,
+  RejectionCode,
   Source,
 } from './types';
+import { SUBSCRIBED_EVENT_TYPES, type SubscribedEventType } from '../webhook';
 
 function fail(code: BackendError['code'], message: string): never {
   throw { code, message } satisfies BackendError;
@@ -204,7 +206,7 @@ export class MemoryBackend implements Backend {
     this.audit('POST', '/v1/webhook_endpoints', endpoint, 200, mode);
     this.storeWebhookSecret(mode);
     this.changed();
-    return { endpoint_id: endpoint, url, enabled_events: [], secret_stored: true };
+    return { endpoint_id: endpoint, url, enabled_events: [...SUBSCRIBED_EVENT_TYPES], secret_stored: true };
   }
 
   private connectStart(mode: Mode) {
@@ -311,7 +313,7 @@ export class MemoryBackend implements Backend {
     this.cur.data.apiCalls.push(call(this.now(), method, path, objectId, status, mode));
   }
 
-  private applyEvent(rec: OrderRecord, type: string, source: Source): void {
+  private applyEvent(rec: OrderRecord, type: SubscribedEventType, source: Source): void {
     const now = this.now();
     const id = `evt_${rec.order.mode === 'test' ? 'test_' : ''}${(++this.seq).toString(36).padStart(8, '0')}`;
     rec.timeline.push({ event_id: id, event_type: type, created: now, source, received_at: now });
@@ -400,7 +402,7 @@ export class MemoryBackend implements Backend {
   }
 
   /** A delivery the relay turned away, with its reason code. */
-  simulateRejection(code: string): void {
+  simulateRejection(code: RejectionCode): void {
     const d = this.cur.data;
     d.rejections.push({ id: d.rejections.length + 1, received_at: this.now(), code, size: 2048, peer: '127.0.0.1' });
     this.emit('event_applied', { event_id: '', event_type: 'rejection', mode: 'test', projected: false });

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use fluxstore_gateway::{ApiKey, ClientConfig, Credential, StripeClient};
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
+use fluxstore_sample_stripe::SampleStripe;
+use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
 
 use crate::dto::Mode;
@@ -31,7 +33,7 @@ const POST_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct SampleStore {
     pub store: Arc<Store>,
     /// The local Stripe stand-in and the key it accepts; None when it could not start.
-    stripe: Option<(crate::sample_fake::Fake, ApiKey)>,
+    stripe: Option<(SampleStripe, ApiKey)>,
 }
 
 impl SampleStore {
@@ -63,12 +65,12 @@ impl SampleStore {
 
         let now = unix_now();
         let mut events = fluxstore_samples::sample_store(SEED, now);
-        let stripe = match crate::sample_fake::start(now, &events).await {
-            Ok((fake, seeded)) => {
+        let stripe = match crate::sample_stripe::start(now, &events).await {
+            Ok((stand_in, seeded)) => {
                 events.extend(seeded);
-                let key = ApiKey::parse(fake.secret_key())
+                let key = ApiKey::parse(stand_in.secret_key().expose_secret())
                     .map_err(|e| IpcError::internal("The sample store's key was refused", &e))?;
-                Some((fake, key))
+                Some((stand_in, key))
             }
             Err(why) => {
                 tracing::warn!(%why, "the sample store opens without its Stripe stand-in");
@@ -87,13 +89,13 @@ impl SampleStore {
                 "The sample store acts in test mode only. Switch to test mode to try refunds and account status.",
             ));
         }
-        let (fake, key) = self.stripe.as_ref().ok_or_else(|| {
+        let (stand_in, key) = self.stripe.as_ref().ok_or_else(|| {
             IpcError::new(
                 ErrorCode::NotConnected,
                 "The sample store's Stripe stand-in is not running, so refunds and account status cannot be tried in it.",
             )
         })?;
-        let cfg = ClientConfig::from_env(Some(&fake.base_url()))?;
+        let cfg = ClientConfig::from_env(Some(&stand_in.base_url()))?;
         let client = StripeClient::new(cfg, Credential::ApiKey(key.clone()), self.store.writer())
             .map_err(IpcError::from)?;
         Ok(client)

@@ -12,7 +12,7 @@ pub mod error;
 pub mod notify;
 pub mod options;
 pub mod sample;
-pub mod sample_fake;
+pub mod sample_stripe;
 pub mod state;
 pub mod store;
 pub mod time;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use fluxstore_gateway::{ApiKey, Profile, ProfileConfig};
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
+use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
 
 use crate::error::{IpcError, IpcResult};
@@ -33,7 +34,7 @@ pub struct SampleStore {
     /// the stand-in's address and run-only test key as its credential.
     pub profile: Arc<Profile>,
     /// The local Stripe stand-in, kept running while the sample store is open.
-    _stripe: Option<crate::sample_fake::Fake>,
+    _stripe: Option<fluxstore_sample_stripe::SampleStripe>,
 }
 
 impl SampleStore {
@@ -66,14 +67,14 @@ impl SampleStore {
         let now = unix_now();
         let mut events = fluxstore_samples::sample_store(SEED, now);
         let mut config = ProfileConfig::new("sample");
-        let stripe = match crate::sample_fake::start(now, &events).await {
-            Ok((fake, seeded)) => {
+        let stripe = match crate::sample_stripe::start(now, &events).await {
+            Ok((stand_in, seeded)) => {
                 events.extend(seeded);
-                let key = ApiKey::parse(fake.secret_key())
+                let key = ApiKey::parse(stand_in.secret_key().expose_secret())
                     .map_err(|e| IpcError::internal("The sample store's key was refused", &e))?;
-                config.api_base = Some(fake.base_url());
+                config.api_base = Some(stand_in.base_url());
                 config.api_key = Some(key);
-                Some(fake)
+                Some(stand_in)
             }
             Err(why) => {
                 tracing::warn!(%why, "the sample store opens without its Stripe stand-in");

@@ -126,14 +126,21 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         status.live.secrets
     );
     assert_eq!(fake.token_requests(), 1);
-    let account_status = status.live.account.clone().expect("read right after connecting");
+    let account_status = status
+        .live
+        .account
+        .clone()
+        .expect("read right after connecting");
     assert_eq!(account_status.account_id, account);
     assert_eq!(account_status.mode, Mode::Live);
     assert!(account_status.charges_enabled && account_status.payouts_enabled);
     let ended = rec.sign_ins.lock().unwrap().clone();
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert!(ended[0].connected && ended[0].mode == Mode::Live);
-    assert!(state.sign_in.lock().await.is_none(), "nothing waits any more");
+    assert!(
+        state.sign_in.lock().await.is_none(),
+        "nothing waits any more"
+    );
 
     // Then test mode, beside it: each mode its own connection, account status and token.
     let started = state
@@ -150,7 +157,11 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
     assert_eq!(both.test.account.as_ref().map(|a| a.mode), Some(Mode::Test));
     assert_eq!(both.live.account.as_ref().map(|a| a.mode), Some(Mode::Live));
     let keys: Vec<bool> = fake.redemptions().iter().map(|r| r.live_key).collect();
-    assert_eq!(keys, vec![true, false], "each mode redeemed with its own platform key");
+    assert_eq!(
+        keys,
+        vec![true, false],
+        "each mode redeemed with its own platform key"
+    );
 
     // No token in the mirror (its -wal included) or anywhere else in the data dir.
     assert_no_secret(dir.path(), &["sk_test_platform"]);
@@ -160,9 +171,15 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         .await
         .unwrap();
     assert!(!after.live.connected && after.live.secrets.is_empty());
-    assert!(after.test.connected, "disconnecting live leaves test connected");
+    assert!(
+        after.test.connected,
+        "disconnecting live leaves test connected"
+    );
     assert_eq!(fake.deauthorized(), vec![account], "revoked at Stripe");
-    state.disconnect(ModeArgs { mode: Mode::Test }).await.unwrap();
+    state
+        .disconnect(ModeArgs { mode: Mode::Test })
+        .await
+        .unwrap();
     state.shutdown().await;
     service.stop().await;
 }
@@ -211,7 +228,10 @@ async fn a_denied_or_cancelled_sign_in_ends_the_wait_with_words_for_the_owner() 
     assert_eq!(denied.code.as_deref(), Some("access_denied"));
     let message = denied.message.expect("a message for the owner");
     assert!(message.contains("did not connect"), "{message}");
-    assert!(state.sign_in.lock().await.is_none(), "nothing waits any more");
+    assert!(
+        state.sign_in.lock().await.is_none(),
+        "nothing waits any more"
+    );
     assert!(!state.connection_status().await.unwrap().test.connected);
 
     // The owner starts again, then clicks Cancel instead of going to Stripe.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use fluxstore_desktop::dto::*;
 use fluxstore_desktop::state::AppState;
 
-use fluxstore_test_support::{GUARD, eventually};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually};
 
 use crate::support::Recorder;
 
@@ -160,6 +160,8 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         .await
         .unwrap_err();
     assert_eq!(live.code, fluxstore_desktop::error::ErrorCode::NotConnected);
+    // The stand-in's per-session key (and any other secret key) never reached the disk.
+    assert_no_secret(dir.path(), &["sk_test_", "sk_live_", "whsec_"]);
 
     // Leaving the sample store shows the owner's (empty) store again.
     let status = state.close_sample_store().await.unwrap();

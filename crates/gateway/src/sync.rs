@@ -23,9 +23,9 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::client::{StripeClient, unix_now};
-use crate::profile::DEAUTHORIZED_EVENT;
 use crate::error::GatewayError;
 use crate::events::{EventPage, EventsQuery, MAX_PAGE};
+use crate::profile::DEAUTHORIZED_EVENT;
 
 /// How long Stripe keeps events.
 pub const RETENTION_SECS: i64 = 30 * 24 * 60 * 60;

@@ -50,7 +50,6 @@ async fn exec(cmd: StripeCommand, stdin: &str) -> Outcome {
     execute(cmd, &mut |_, _| {}, &mut stdin.as_bytes(), false).await
 }
 
-
 #[tokio::test]
 async fn a_revoked_key_exits_non_zero_and_never_echoes_it() {
     let env = Env::new().await;

@@ -11,11 +11,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::rig::{Rig, browser};
 use fluxstore_gateway::profile::{ConnectionMethod, REASON_OWNER_DISCONNECTED};
 use fluxstore_gateway::{Profile, ProfileConfig, SecretKind, SecretSlot, SecretStore};
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
-use crate::rig::{Rig, browser};
 
 const GUARD: Duration = Duration::from_secs(30);
 

@@ -450,6 +450,8 @@ fn mark_disconnected(m: &mut Mirror, mode: Mode, reason: &str) -> Result<(), Mir
 pub fn renewing_subscriptions(m: &Mirror, mode: Mode) -> Result<usize, MirrorError> {
     Ok(m.subscriptions(mode)?
         .iter()
-        .filter(|s| fluxstore_mirror::facts::RENEWING_SUBSCRIPTION_STATUSES.contains(&s.status.as_str()))
+        .filter(|s| {
+            fluxstore_mirror::facts::RENEWING_SUBSCRIPTION_STATUSES.contains(&s.status.as_str())
+        })
         .count())
 }

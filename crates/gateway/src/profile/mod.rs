@@ -36,9 +36,10 @@ use std::sync::{Arc, Mutex};
 use fluxstore_mirror::{Mirror, MirrorError, Mode};
 
 pub use connect::{
-    CONNECT_SERVICE_ENV, ConnectService, DEAUTHORIZED_EVENT, ConnectServiceSource, DEFAULT_CONNECT_SERVICE,
-    DisconnectReport, REASON_DEAUTHORIZED, REASON_OWNER_DISCONNECTED, REASON_TOKEN_REJECTED,
-    SIGN_IN_TIMEOUT_ENV, SignIn, SignInEnded, connect_service_url, renewing_subscriptions,
+    CONNECT_SERVICE_ENV, ConnectService, ConnectServiceSource, DEAUTHORIZED_EVENT,
+    DEFAULT_CONNECT_SERVICE, DisconnectReport, REASON_DEAUTHORIZED, REASON_OWNER_DISCONNECTED,
+    REASON_TOKEN_REJECTED, SIGN_IN_TIMEOUT_ENV, SignIn, SignInEnded, connect_service_url,
+    renewing_subscriptions,
 };
 pub use error::ProfileError;
 pub use feed::{Feed, FeedObserver, POLL};

@@ -1,7 +1,6 @@
 //! The account status keeps itself true: a fetch is mirrored at once, and `account.updated`
 //! events (by webhook or by the events sync) move it on; the newest by time wins.
 
-
 use crate::common::World;
 use fluxstore_gateway::account::synthetic_account_event_id;
 use fluxstore_gateway::{CancelToken, Credential, Secret, StripeClient, SyncOptions};

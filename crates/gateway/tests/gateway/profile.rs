@@ -14,8 +14,7 @@ use fluxstore_gateway::profile::{
     ConnectionMethod, Feed, FeedObserver, REASON_DEAUTHORIZED, REASON_TOKEN_REJECTED,
 };
 use fluxstore_gateway::{
-    CancelToken, ManualKeys, Profile, ProfileConfig, ProfileError, Secret, SecretStore,
-    SyncOptions,
+    CancelToken, ManualKeys, Profile, ProfileConfig, ProfileError, Secret, SecretStore, SyncOptions,
 };
 use fluxstore_mirror::{Mirror, Mode, Source};
 use fluxstore_samples::{ApiShape, Ctx, SubscriptionSpec, envelope, subscription};
@@ -37,7 +36,9 @@ fn keyring() -> SecretStore {
     ))
     .unwrap();
     if let Err(e) = s.probe() {
-        panic!("no usable Secret Service ({e}); run these tests inside scripts/with-secret-service.sh");
+        panic!(
+            "no usable Secret Service ({e}); run these tests inside scripts/with-secret-service.sh"
+        );
     }
     s
 }
@@ -69,8 +70,7 @@ impl World {
             api_base: Some(fake.base_url()),
             ..ProfileConfig::new("profile-test")
         };
-        let profile =
-            Profile::open(config, Some(keyring()), Arc::new(Mutex::new(mirror))).unwrap();
+        let profile = Profile::open(config, Some(keyring()), Arc::new(Mutex::new(mirror))).unwrap();
         World {
             dir,
             fake,
@@ -134,7 +134,11 @@ fn deauthorized(account: &str, livemode: bool, created: i64, id: &str) -> serde_
 #[tokio::test]
 #[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
 async fn test_and_live_connections_stand_side_by_side() {
-    let w = World::new(vec![FakeKey::secret(TEST_TOKEN), FakeKey::secret(LIVE_TOKEN)]).await;
+    let w = World::new(vec![
+        FakeKey::secret(TEST_TOKEN),
+        FakeKey::secret(LIVE_TOKEN),
+    ])
+    .await;
     w.connect(Mode::Test).await;
     w.connect(Mode::Live).await;
     let st = w.profile.status().await.unwrap();
@@ -151,7 +155,12 @@ async fn test_and_live_connections_stand_side_by_side() {
         assert_eq!(client.mode(), mode);
     }
     // A deauthorization of the live account ends live only.
-    w.ingest(deauthorized(LIVE_ACCOUNT, true, now() + 5, "evt_deauth_live"));
+    w.ingest(deauthorized(
+        LIVE_ACCOUNT,
+        true,
+        now() + 5,
+        "evt_deauth_live",
+    ));
     assert!(w.profile.apply_deauthorization(Mode::Live).await.unwrap());
     assert!(!w.profile.apply_deauthorization(Mode::Test).await.unwrap());
     let st = w.profile.status().await.unwrap();
@@ -170,7 +179,12 @@ async fn a_deauthorized_token_is_no_credential() {
     let w = World::new(vec![FakeKey::secret(TEST_TOKEN)]).await;
     w.connect(Mode::Test).await;
     assert!(w.profile.client(Mode::Test).await.is_ok());
-    w.ingest(deauthorized(TEST_ACCOUNT, false, now() + 5, "evt_deauth_test"));
+    w.ingest(deauthorized(
+        TEST_ACCOUNT,
+        false,
+        now() + 5,
+        "evt_deauth_test",
+    ));
     assert!(w.profile.apply_deauthorization(Mode::Test).await.unwrap());
     match w.profile.client(Mode::Test).await {
         Err(ProfileError::Disconnected { reason, .. }) => assert_eq!(reason, REASON_DEAUTHORIZED),
@@ -178,7 +192,12 @@ async fn a_deauthorized_token_is_no_credential() {
         Ok(_) => panic!("a deauthorized token was used"),
     }
     // The live mode was never connected: it says so, in the owner's words.
-    let e = w.profile.client(Mode::Live).await.err().expect("not connected");
+    let e = w
+        .profile
+        .client(Mode::Live)
+        .await
+        .err()
+        .expect("not connected");
     assert_eq!(e.code(), "not_connected");
     assert!(e.to_string().contains("live mode"), "{e}");
     w.forget().await;
@@ -191,7 +210,12 @@ async fn a_deauthorization_from_before_the_connection_or_of_another_account_is_i
     w.connect(Mode::Test).await;
     w.ingest(deauthorized(TEST_ACCOUNT, false, now() - 86_400, "evt_old"));
     assert!(!w.profile.apply_deauthorization(Mode::Test).await.unwrap());
-    w.ingest(deauthorized("acct_someoneElse", false, now() + 5, "evt_other"));
+    w.ingest(deauthorized(
+        "acct_someoneElse",
+        false,
+        now() + 5,
+        "evt_other",
+    ));
     assert!(!w.profile.apply_deauthorization(Mode::Test).await.unwrap());
     assert!(w.profile.status().await.unwrap().test.connected);
     w.forget().await;
@@ -204,11 +228,7 @@ struct Seen {
 }
 
 impl FeedObserver for Seen {
-    fn finished(
-        &self,
-        mode: Mode,
-        outcome: Result<&fluxstore_gateway::SyncReport, &ProfileError>,
-    ) {
+    fn finished(&self, mode: Mode, outcome: Result<&fluxstore_gateway::SyncReport, &ProfileError>) {
         self.runs.lock().unwrap().push((
             mode,
             outcome
@@ -224,7 +244,10 @@ impl FeedObserver for Seen {
 async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !f() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -249,12 +272,21 @@ async fn the_feed_syncs_at_start_and_on_demand_and_stops_a_mode_at_its_deauthori
     eventually("the first run", || !seen.runs.lock().unwrap().is_empty()).await;
     {
         let runs = seen.runs.lock().unwrap();
-        assert_eq!(runs[0].0, Mode::Test, "the live mode is not connected: skipped");
+        assert_eq!(
+            runs[0].0,
+            Mode::Test,
+            "the live mode is not connected: skipped"
+        );
         assert!(runs[0].1.is_ok(), "{runs:?}");
     }
     let mirror = w.profile.mirror().clone();
     assert_eq!(
-        mirror.lock().unwrap().subscriptions(Mode::Test).unwrap().len(),
+        mirror
+            .lock()
+            .unwrap()
+            .subscriptions(Mode::Test)
+            .unwrap()
+            .len(),
         1,
         "synced at start"
     );
@@ -272,9 +304,17 @@ async fn the_feed_syncs_at_start_and_on_demand_and_stops_a_mode_at_its_deauthori
     .await;
     let st = w.profile.status().await.unwrap();
     assert!(!st.test.connected);
-    assert_eq!(st.test.disconnected_reason.as_deref(), Some(REASON_DEAUTHORIZED));
     assert_eq!(
-        mirror.lock().unwrap().subscriptions(Mode::Test).unwrap().len(),
+        st.test.disconnected_reason.as_deref(),
+        Some(REASON_DEAUTHORIZED)
+    );
+    assert_eq!(
+        mirror
+            .lock()
+            .unwrap()
+            .subscriptions(Mode::Test)
+            .unwrap()
+            .len(),
         1,
         "mirror rows are kept"
     );
@@ -291,14 +331,22 @@ async fn a_401_on_a_connect_token_ends_that_mode_without_echoing_the_token() {
     let seen = Seen::default();
     let e = w
         .profile
-        .sync(Mode::Test, &SyncOptions::default(), &seen, &CancelToken::new())
+        .sync(
+            Mode::Test,
+            &SyncOptions::default(),
+            &seen,
+            &CancelToken::new(),
+        )
         .await
         .unwrap_err();
     assert!(!e.to_string().contains(TEST_TOKEN), "{e}");
     assert_eq!(seen.changed.lock().unwrap().as_slice(), &[Mode::Test]);
     let st = w.profile.status().await.unwrap();
     assert!(!st.test.connected);
-    assert_eq!(st.test.disconnected_reason.as_deref(), Some(REASON_TOKEN_REJECTED));
+    assert_eq!(
+        st.test.disconnected_reason.as_deref(),
+        Some(REASON_TOKEN_REJECTED)
+    );
     w.forget().await;
 }
 
@@ -331,7 +379,12 @@ async fn saved_keys_bring_the_account_status_and_an_account_updated_event_change
     drop(w.profile.status().await.unwrap());
     let sync = w
         .profile
-        .sync(Mode::Test, &SyncOptions::default(), &Quiet, &CancelToken::new())
+        .sync(
+            Mode::Test,
+            &SyncOptions::default(),
+            &Quiet,
+            &CancelToken::new(),
+        )
         .await
         .unwrap();
     assert!(sync.is_some());

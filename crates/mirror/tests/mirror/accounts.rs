@@ -1,10 +1,9 @@
 //! The account status projection: `account.updated` events (delivered or synthesised from a
 //! fetch) fold into one row per (account, mode); the newest by `(created, id)` wins.
 
-
 use crate::common::{AccountSnap, T0, account_updated, ingest};
+use fluxstore_mirror::{AccountRequirements, AppliedEvent, IngestOutcome, Mode, Source};
 use fluxstore_test_support::temp_mirror;
-use fluxstore_mirror::{AppliedEvent, AccountRequirements, IngestOutcome, Mode, Source};
 use serde_json::json;
 
 fn snap(id: &str, livemode: bool, ready: bool) -> AccountSnap {

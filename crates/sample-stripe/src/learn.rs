@@ -1,32 +1,32 @@
-//! Learning objects from events: the fake answers refunds and `GET`s only for objects it knows,
-//! and it knows those it created. `StripeFake::seed_from_events` teaches it the charges and
+//! Learning objects from events: the ledger answers refunds and `GET`s only for objects it
+//! knows, and it knows those it created. `Ledger::learn` teaches it the charges and
 //! PaymentIntents that already-rendered events describe (e.g. a sample store generated
 //! elsewhere), so the API can act on them as Stripe would.
 //!
-//! Invariants: an object the fake already knew before the call is left as it is (its state may
-//! have moved on through the API, e.g. a refund, and an event is an older snapshot); among the
-//! events of one call, the newest snapshot of an object wins (by `created`, then by position),
-//! so a `charge.refunded` after a `charge.succeeded` leaves the refunded amount in place. The
-//! events themselves are not added to the fake's events list: they describe the past the
+//! Invariants: an object the ledger already knew before the call is left as it is (its state
+//! may have moved on through the API, e.g. a refund, and an event is an older snapshot); among
+//! the events of one call, the newest snapshot of an object wins (by `created`, then by
+//! position), so a `charge.refunded` after a `charge.succeeded` leaves the refunded amount in
+//! place. The events themselves are not added to the events list: they describe the past the
 //! caller delivers on its own.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::StripeFake;
+use crate::Ledger;
 
-/// Object kinds the fake learns: what the refund route and `GET` need.
+/// Object kinds the ledger learns: what the refund route and `GET` need.
 const LEARNED: [&str; 2] = ["charge", "payment_intent"];
 
-impl StripeFake {
-    /// Make the fake know the charges and PaymentIntents `events` carry in `data.object`.
+impl Ledger {
+    /// Know the charges and PaymentIntents `events` carry in `data.object`.
     ///
     /// A PaymentIntent rendered at an API version without `latest_charge` (it lists `charges`
     /// instead) gets `latest_charge` from that list, or from the newest learned charge that
     /// names it, so a refund by PaymentIntent finds its charge. Returns how many objects were
     /// learned (objects already known are skipped and not counted).
-    pub fn seed_from_events(&self, events: &[Value]) -> usize {
+    pub fn learn(&mut self, events: &[Value]) -> usize {
         let mut newest: HashMap<String, (i64, Value)> = HashMap::new();
         for event in events {
             let Some(object) = event.pointer("/data/object") else {
@@ -67,10 +67,9 @@ impl StripeFake {
             }
         }
 
-        let mut state = self.shared.lock();
         let mut learned = 0;
         for (id, (_, mut object)) in newest {
-            if state.objects.contains_key(&id) {
+            if self.objects.contains_key(&id) {
                 continue;
             }
             if object["object"] == "payment_intent"
@@ -85,7 +84,7 @@ impl StripeFake {
                     object["latest_charge"] = Value::String(charge);
                 }
             }
-            state.objects.insert(id, object);
+            self.objects.insert(id, object);
             learned += 1;
         }
         learned

@@ -175,6 +175,15 @@ fn resource_name(path: &str) -> &'static str {
     }
 }
 
+impl GatewayError {
+    /// Input refused locally, before any request (see [`GatewayError::Invalid`]).
+    pub fn invalid(message: impl Into<String>) -> GatewayError {
+        GatewayError::Invalid {
+            message: message.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,14 +241,5 @@ mod tests {
             map_error(StatusCode::BAD_GATEWAY, None, "/v1/events").code(),
             "stripe_unavailable"
         );
-    }
-}
-
-impl GatewayError {
-    /// Input refused locally, before any request (see [`GatewayError::Invalid`]).
-    pub fn invalid(message: impl Into<String>) -> GatewayError {
-        GatewayError::Invalid {
-            message: message.into(),
-        }
     }
 }

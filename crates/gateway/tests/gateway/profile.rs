@@ -192,12 +192,9 @@ async fn a_deauthorized_token_is_no_credential() {
         Ok(_) => panic!("a deauthorized token was used"),
     }
     // The live mode was never connected: it says so, in the owner's words.
-    let e = w
-        .profile
-        .client(Mode::Live)
-        .await
-        .err()
-        .expect("not connected");
+    let Err(e) = w.profile.client(Mode::Live).await else {
+        panic!("the live mode was never connected");
+    };
     assert_eq!(e.code(), "not_connected");
     assert!(e.to_string().contains("live mode"), "{e}");
     w.forget().await;

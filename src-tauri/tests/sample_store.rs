@@ -151,7 +151,10 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         })
         .await
         .unwrap_err();
-    assert_eq!(too_much.code, fluxstore_desktop::error::ErrorCode::Refused);
+    assert_eq!(
+        too_much.code,
+        fluxstore_desktop::error::ErrorCode::InvalidInput
+    );
     let live = state
         .account_status(AccountStatusArgs {
             mode: Mode::Live,

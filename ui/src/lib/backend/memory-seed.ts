@@ -7,6 +7,7 @@
  * are stable; every row carries its mode and no id is shared between modes.
  */
 import type {
+  AccountStatus,
   ApiCall,
   Dispute,
   Invoice,
@@ -35,10 +36,12 @@ export interface StoreData {
   events: StoredEvent[];
   rejections: Rejection[];
   apiCalls: ApiCall[];
+  /** The mirror's account statuses (from fetches and `account.updated` events). */
+  accounts: AccountStatus[];
 }
 
 export function emptyStore(): StoreData {
-  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [] };
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [] };
 }
 
 const DAY = 86_400;
@@ -277,6 +280,8 @@ export function sampleStore(now: number): StoreData {
     events,
     rejections,
     apiCalls,
+    // The sample events carry no account.updated: the status appears on the first Refresh.
+    accounts: [],
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { SubscribedEventType } from '../webhook';
 import type {
+  AccountStatus,
   ApiCall,
   Dispute,
   Invoice,
@@ -36,10 +37,12 @@ export interface StoreData {
   events: StoredEvent[];
   rejections: Rejection[];
   apiCalls: ApiCall[];
+  /** The mirror's account statuses (from fetches and `account.updated` events). */
+  accounts: AccountStatus[];
 }
 
 export function emptyStore(): StoreData {
-  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [] };
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [] };
 }
 
 const DAY = 86_400;
@@ -278,6 +281,8 @@ export function sampleStore(now: number): StoreData {
     events,
     rejections,
     apiCalls,
+    // The sample events carry no account.updated: the status appears on the first Refresh.
+    accounts: [],
   };
 }
 

@@ -2,7 +2,7 @@
 # Run a command against a real, throwaway Secret Service.
 #
 # Usage: scripts/with-secret-service.sh CMD [ARGS...]
-#   e.g. scripts/with-secret-service.sh cargo test -p fluxstore-gateway --test keyring -- --include-ignored
+#   e.g. scripts/with-secret-service.sh cargo test -p fluxstore-gateway --test gateway -- keyring:: --include-ignored
 #
 # What it does: a fresh HOME (and XDG dirs) in a temporary directory, a private D-Bus
 # session (dbus-run-session, which ends the bus and the keyring daemon with the command),

@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "create_webhook_endpoint",
     "connect_start",
     "connect_cancel",
+    "set_connect_service",
     "disconnect",
     "account_status",
     "checklist_facts",

@@ -6,6 +6,7 @@
 //! its standard input closes.
 use std::io::{BufRead, Write};
 
+use fluxstore_mirror::facts::event_types;
 use fluxstore_test_support::stripe_fake::{
     PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
 };
@@ -27,7 +28,7 @@ async fn main() -> std::io::Result<()> {
     let checkout = paid
         .events
         .iter()
-        .find(|e| e["type"] == "checkout.session.completed")
+        .find(|e| e["type"] == event_types::CHECKOUT_SESSION_COMPLETED)
         .ok_or_else(|| std::io::Error::other("the fake seeded no checkout event"))?;
     writeln!(out, "{checkout}")?;
     out.flush()?;

@@ -1,4 +1,5 @@
-//! TypeScript declarations for the UI, generated from the Rust types with ts-rs.
+//! TypeScript declarations for the UI, generated from the Rust types with ts-rs, and the
+//! domain facts (`facts.ts`) generated from the mirror's `facts` module.
 //!
 //! Invariant: `ui/src/lib/backend/generated/` is exactly what [`write_all`] produces; the
 //! test `generated_bindings_are_current` regenerates into a temporary folder and fails when
@@ -7,6 +8,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use fluxstore_mirror::facts::{
+    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS,
+    WebhookEvent,
+};
 use ts_rs::TS;
 
 use crate::dto::*;
@@ -17,6 +22,11 @@ pub const COMMITTED_DIR: &str = "../ui/src/lib/backend/generated";
 
 const HEADER: &str =
     "// Generated from the Rust shell (src-tauri) by ts-rs. Do not edit by hand.\n";
+
+const FACTS_HEADER: &str = "// Generated from the mirror's facts (crates/mirror/src/facts.rs) by the shell's bindings. Do not edit by hand.\n";
+
+/// The generated module of domain facts (values, not only types).
+const FACTS: &str = "facts";
 
 /// Every type the UI sees. Dependencies (e.g. `Mode`) come along automatically.
 macro_rules! export_types {
@@ -29,20 +39,23 @@ macro_rules! export_types {
 pub fn write_all(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     export_types!(dir;
-        ErrorCode, IpcError, Mode, Source, Order, Page<Order>, TimelineEntry, Dispute, OrderDetail,
-        Subscription, Invoice, StoredEvent, Rejection, ModeFacts, ChecklistFacts, ApiCall,
-        ConnectionMethod, SecretKind, SecretInfo, ModeConnection, RelayStatus, ConnectionStatus,
-        Requirements, AccountStatus, WebhookEndpointCreated, ConnectStarted, RefundReason,
+        ErrorCode, IpcError, Mode, Source, Order, OrderStatus, Page<Order>, TimelineEntry, Dispute,
+        OrderDetail, Subscription, Invoice, StoredEvent, Rejection, RejectionCode, ModeFacts,
+        ChecklistFacts, ApiCall, ConnectionMethod, SecretShown, SecretInfo, ModeConnection,
+        RelayStatus, ConnectionStatus, ProfileStatus, ConnectService, ConnectServiceSource,
+        AccountRequirements, AccountStatus, WebhookEndpointCreated, ConnectStarted, RefundReason,
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
-        AccountStatusArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs, ListEventsArgs, LimitArgs,
-        OpenUrlArgs, EventApplied, SyncProgress, OnlineChanged,
+        AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
+        ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
+        SignInEnded,
     );
+    std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().map(str::to_owned))
         .filter_map(|f| f.strip_suffix(".ts").map(str::to_owned))
-        .filter(|f| f != "index" && f != "commands")
+        .filter(|f| f != "index" && f != "commands" && f != FACTS)
         .collect();
     files.sort();
     let declared: BTreeSet<String> = files.iter().cloned().collect();
@@ -53,17 +66,90 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
     }
     index.push_str("export type * from './commands';\n");
     index.push_str("export { EVENT_NAMES, COMMAND_NAMES } from './commands';\n");
+    index.push_str(&format!("export * from './{FACTS}';\n"));
     std::fs::write(dir.join("index.ts"), index).map_err(|e| e.to_string())
+}
+
+/// A TypeScript string literal (JSON's spelling is valid TypeScript).
+fn lit(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+fn events_ts(name: &str, doc: &str, events: &[WebhookEvent]) -> String {
+    let mut out = format!("\n/** {doc} */\nexport const {name} = [\n");
+    for e in events {
+        out.push_str(&format!(
+            "  {{ type: {}, purpose: {} }},\n",
+            lit(e.event_type),
+            lit(e.purpose)
+        ));
+    }
+    out.push_str("] as const;\n");
+    out
+}
+
+/// `facts.ts`: the mirror's domain facts as values the UI can list, look up and check against.
+fn facts_ts() -> String {
+    let mut out = String::from(FACTS_HEADER);
+    out.push_str(&format!(
+        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\n",
+        o = OrderStatus::ident(),
+        r = RejectionCode::ident(),
+    ));
+    out.push_str(&events_ts(
+        "WEBHOOK_EVENTS",
+        "The 12 webhook events of the product page (R8), in the page's order.",
+        &WEBHOOK_EVENTS,
+    ));
+    out.push_str(&events_ts(
+        "EXTRA_WEBHOOK_EVENTS",
+        "Also subscribed by the endpoint FluxStore creates itself.",
+        &EXTRA_WEBHOOK_EVENTS,
+    ));
+    out.push_str("\n/** Every rejection code, in the order the UI explains them. */\nexport const REJECTION_CODES = [\n");
+    for c in RejectionCode::ALL {
+        out.push_str(&format!("  {},\n", lit(c.as_str())));
+    }
+    out.push_str("] as const satisfies readonly RejectionCode[];\n");
+    out.push_str("\n/** What each rejection code means to the store owner, and what to do about it. */\nexport const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; fix: string }>> = {\n");
+    for c in RejectionCode::ALL {
+        out.push_str(&format!(
+            "  {}: {{\n    reason: {},\n    fix: {},\n  }},\n",
+            c.as_str(),
+            lit(c.reason()),
+            lit(c.fix())
+        ));
+    }
+    out.push_str("};\n");
+    out.push_str("\n/**\n * Stripe's currencies whose minor unit is not a hundredth (upper-case ISO code → exponent);\n * every other currency has two decimals in Stripe's API.\n */\nexport const MINOR_UNIT_EXPONENTS: Readonly<Record<string, number>> = Object.freeze({\n");
+    for (code, exp) in MINOR_UNIT_EXCEPTIONS {
+        out.push_str(&format!("  {}: {exp},\n", code.to_ascii_uppercase()));
+    }
+    out.push_str("});\n");
+    out.push_str("\n/** Subscription statuses that will try to renew, so a disconnect breaks them (R14). */\nexport const RENEWING_SUBSCRIPTION_STATUSES: readonly string[] = [");
+    let renewing: Vec<String> = RENEWING_SUBSCRIPTION_STATUSES
+        .iter()
+        .map(|s| lit(s))
+        .collect();
+    out.push_str(&renewing.join(", "));
+    out.push_str("];\n");
+    out.push_str("\n/** Every order status, in the order the UI offers them as filters. */\nexport const ORDER_STATUSES = [\n");
+    for s in OrderStatus::ALL {
+        out.push_str(&format!("  {},\n", lit(s.as_str())));
+    }
+    out.push_str("] as const satisfies readonly OrderStatus[];\n");
+    out
 }
 
 /// The command map (name → [argument, result]) and the event map, from the Rust declarations.
 fn commands_ts(declared: &BTreeSet<String>) -> String {
     let table = crate::commands::table();
     let events = [
-        (crate::notify::EVENT_APPLIED, EventApplied::ident()),
+        (crate::notify::EVENT_APPLIED, AppliedEvent::ident()),
         (crate::notify::SYNC_PROGRESS, SyncProgress::ident()),
         (crate::notify::ONLINE_CHANGED, OnlineChanged::ident()),
         (crate::notify::ACCOUNT_CHANGED, ConnectionStatus::ident()),
+        (crate::notify::SIGN_IN_ENDED, SignInEnded::ident()),
     ];
     let mut used = BTreeSet::new();
     let mut note = |ts: &str| {
@@ -174,5 +260,38 @@ mod tests {
         }
         assert!(commands.contains("list_orders: [ListOrdersArgs, Page<Order>];"));
         assert!(commands.contains("import type { Page } from './Page';"));
+        assert!(commands.contains("event_applied: AppliedEvent;"));
+    }
+
+    #[test]
+    fn every_fact_reaches_the_ui() {
+        use fluxstore_mirror::facts::{
+            MINOR_UNIT_EXCEPTIONS, RENEWING_SUBSCRIPTION_STATUSES, subscribed_event_types,
+        };
+
+        use crate::dto::{OrderStatus, RejectionCode};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        super::write_all(dir.path()).expect("generate");
+        let facts = std::fs::read_to_string(dir.path().join("facts.ts")).expect("facts.ts");
+        for t in subscribed_event_types() {
+            assert!(facts.contains(&format!("type: \"{t}\"")), "{t}");
+        }
+        for c in RejectionCode::ALL {
+            assert!(facts.contains(&format!("  {c}: {{\n    reason: ")), "{c}");
+            assert!(facts.contains(&format!("  \"{c}\",\n")), "{c} listed");
+        }
+        for (code, exp) in MINOR_UNIT_EXCEPTIONS {
+            assert!(facts.contains(&format!("  {}: {exp},\n", code.to_ascii_uppercase())));
+        }
+        for s in RENEWING_SUBSCRIPTION_STATUSES {
+            assert!(facts.contains(&format!("\"{s}\"")));
+        }
+        for s in OrderStatus::ALL {
+            assert!(facts.contains(&format!("  \"{s}\",\n")), "{s}");
+        }
+        let index = std::fs::read_to_string(dir.path().join("index.ts")).expect("index.ts");
+        assert!(index.contains("export * from './facts';"));
+        assert!(!index.contains("export type * from './facts';"));
     }
 }

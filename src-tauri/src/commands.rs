@@ -31,12 +31,14 @@ macro_rules! ipc {
     };
     (@command $name:ident () -> $ret:ty) => {
         #[tauri::command]
+        #[tracing::instrument(name = "ipc", fields(command = stringify!($name)), skip_all)]
         pub async fn $name(state: App<'_>) -> IpcResult<$ret> {
             state.$name().await
         }
     };
     (@command $name:ident ($arg:ty) -> $ret:ty) => {
         #[tauri::command]
+        #[tracing::instrument(name = "ipc", fields(command = stringify!($name)), skip_all)]
         pub async fn $name(state: App<'_>, args: $arg) -> IpcResult<$ret> {
             state.$name(args).await
         }
@@ -53,6 +55,7 @@ ipc! {
     create_webhook_endpoint(CreateWebhookArgs) -> WebhookEndpointCreated;
     connect_start(ModeArgs) -> ConnectStarted;
     connect_cancel() -> ();
+    set_connect_service(ConnectServiceArgs) -> ConnectionStatus;
     disconnect(ModeArgs) -> ConnectionStatus;
     account_status(AccountStatusArgs) -> Option<AccountStatus>;
     checklist_facts() -> ChecklistFacts;

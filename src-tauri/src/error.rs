@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use fluxstore_gateway::ProfileError;
 use fluxstore_gateway::error::GatewayError;
+use fluxstore_gateway::oauth::OAuthError;
 use fluxstore_mirror::MirrorError;
 
 /// The codes the UI branches on. Closed on purpose: a new code is a UI change.
@@ -17,6 +19,9 @@ pub enum ErrorCode {
     Offline,
     /// A pasted key or secret failed validation (the message says which and why).
     InvalidKey,
+    /// Input the app refused before sending anything (a bad address, an amount out of range):
+    /// the owner's to fix, not Stripe's answer.
+    InvalidInput,
     /// The OS keyring is locked, missing or unreachable; nothing stored.
     KeyringUnavailable,
     /// The command needs a connection in that mode.
@@ -89,6 +94,7 @@ impl From<GatewayError> for IpcError {
         tracing::warn!(code = e.code(), error = %e, "gateway call failed");
         let code = match &e {
             GatewayError::InvalidKey | GatewayError::Key(_) => ErrorCode::InvalidKey,
+            GatewayError::Invalid { .. } => ErrorCode::InvalidInput,
             GatewayError::Offline | GatewayError::Timeout => ErrorCode::Offline,
             GatewayError::NotAFluxStoreObject { .. } | GatewayError::BadId(_) => ErrorCode::Refused,
             GatewayError::NoKey { .. } => ErrorCode::NotConnected,
@@ -103,6 +109,40 @@ impl From<GatewayError> for IpcError {
             }
             _ => ErrorCode::StripeError,
         };
+        IpcError::new(code, e.to_string())
+    }
+}
+
+impl From<ProfileError> for IpcError {
+    fn from(e: ProfileError) -> IpcError {
+        let code = match &e {
+            ProfileError::Gateway(_) | ProfileError::Mirror(_) => {
+                return match e {
+                    ProfileError::Gateway(g) => IpcError::from(g),
+                    ProfileError::Mirror(m) => IpcError::from(m),
+                    _ => unreachable!("matched above"),
+                };
+            }
+            ProfileError::NotConnected { .. } | ProfileError::Disconnected { .. } => {
+                ErrorCode::NotConnected
+            }
+            ProfileError::Invalid(_) => ErrorCode::InvalidInput,
+            ProfileError::Refused(_) => ErrorCode::Refused,
+            ProfileError::OrderNotFound(_) => ErrorCode::NotFound,
+            ProfileError::OAuth(OAuthError::Cancelled | OAuthError::TimedOut { .. }) => {
+                ErrorCode::Cancelled
+            }
+            ProfileError::OAuth(OAuthError::ServiceUnreachable { .. }) => ErrorCode::Offline,
+            ProfileError::OAuth(OAuthError::Bind(_) | OAuthError::BadServiceUrl) => {
+                ErrorCode::InvalidInput
+            }
+            ProfileError::OAuth(_) => ErrorCode::StripeError,
+            ProfileError::Keyring(_) => ErrorCode::KeyringUnavailable,
+            ProfileError::Inconsistent(_) | ProfileError::Interrupted => {
+                return IpcError::internal("The operation failed", &e);
+            }
+        };
+        tracing::warn!(code = e.code(), error = %e, "store profile call failed");
         IpcError::new(code, e.to_string())
     }
 }

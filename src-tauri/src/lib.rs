@@ -12,10 +12,9 @@ pub mod error;
 pub mod notify;
 pub mod options;
 pub mod sample;
-pub mod sample_fake;
+pub mod sample_stripe;
 pub mod state;
 pub mod store;
-pub mod sync;
 pub mod time;
 pub mod views;
 
@@ -69,9 +68,9 @@ pub fn run() {
                 tauri::async_runtime::block_on(state.open_sample_store())
                     .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
             }
-            let sync_state = state.clone();
+            let feed_state = state.clone();
             tauri::async_runtime::spawn(async move {
-                sync::spawn(sync_state);
+                feed_state.start_feed().await;
             });
             app.manage(state);
             Ok(())

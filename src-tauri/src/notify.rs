@@ -4,19 +4,22 @@
 //!
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
-use crate::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use crate::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress};
 
 pub const EVENT_APPLIED: &str = "event_applied";
 pub const SYNC_PROGRESS: &str = "sync_progress";
 pub const ONLINE_CHANGED: &str = "online_changed";
 pub const ACCOUNT_CHANGED: &str = "account_changed";
+pub const SIGN_IN_ENDED: &str = "sign_in_ended";
 
 /// Where shell events go: the Tauri window in the app, a recorder in tests.
 pub trait Notify: Send + Sync + 'static {
-    fn event_applied(&self, event: &EventApplied);
+    fn event_applied(&self, event: &AppliedEvent);
     fn sync_progress(&self, progress: &SyncProgress);
     fn online_changed(&self, online: OnlineChanged);
     fn account_changed(&self, status: &ConnectionStatus);
+    /// A Connect sign-in ended (connected or not): the UI leaves its waiting state.
+    fn sign_in_ended(&self, ended: &SignInEnded);
     /// Open a checked https URL in the system browser.
     fn open_in_browser(&self, url: &str) -> Result<(), String>;
 }
@@ -34,7 +37,7 @@ impl TauriNotify {
 }
 
 impl Notify for TauriNotify {
-    fn event_applied(&self, event: &EventApplied) {
+    fn event_applied(&self, event: &AppliedEvent) {
         self.emit(EVENT_APPLIED, event.clone());
     }
     fn sync_progress(&self, progress: &SyncProgress) {
@@ -45,6 +48,9 @@ impl Notify for TauriNotify {
     }
     fn account_changed(&self, status: &ConnectionStatus) {
         self.emit(ACCOUNT_CHANGED, status.clone());
+    }
+    fn sign_in_ended(&self, ended: &SignInEnded) {
+        self.emit(SIGN_IN_ENDED, ended.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         use tauri_plugin_opener::OpenerExt;

@@ -11,12 +11,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fluxstore_gateway::{ApiKey, ClientConfig, Credential, StripeClient};
+use fluxstore_gateway::{ApiKey, Profile, ProfileConfig};
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
+use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
 
-use crate::dto::Mode;
-use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::error::{IpcError, IpcResult};
 use crate::notify::Notify;
 use crate::state::{MIRROR_FILE, SAMPLE_DIR};
 use crate::store::{Store, StoreKind};
@@ -30,8 +30,11 @@ const POST_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct SampleStore {
     pub store: Arc<Store>,
-    /// The local Stripe stand-in and the key it accepts; None when it could not start.
-    stripe: Option<(crate::sample_fake::Fake, ApiKey)>,
+    /// The sample store's profile: its mirror, no keyring, and (when the stand-in started)
+    /// the stand-in's address and run-only test key as its credential.
+    pub profile: Arc<Profile>,
+    /// The local Stripe stand-in, kept running while the sample store is open.
+    _stripe: Option<fluxstore_sample_stripe::SampleStripe>,
 }
 
 impl SampleStore {
@@ -63,12 +66,15 @@ impl SampleStore {
 
         let now = unix_now();
         let mut events = fluxstore_samples::sample_store(SEED, now);
-        let stripe = match crate::sample_fake::start(now, &events).await {
-            Ok((fake, seeded)) => {
+        let mut config = ProfileConfig::new("sample");
+        let stripe = match crate::sample_stripe::start(now, &events).await {
+            Ok((stand_in, seeded)) => {
                 events.extend(seeded);
-                let key = ApiKey::parse(fake.secret_key())
+                let key = ApiKey::parse(stand_in.secret_key().expose_secret())
                     .map_err(|e| IpcError::internal("The sample store's key was refused", &e))?;
-                Some((fake, key))
+                config.api_base = Some(stand_in.base_url());
+                config.api_key = Some(key);
+                Some(stand_in)
             }
             Err(why) => {
                 tracing::warn!(%why, "the sample store opens without its Stripe stand-in");
@@ -76,27 +82,12 @@ impl SampleStore {
             }
         };
         post_all(&url, &secret, events, now).await?;
-        Ok(SampleStore { store, stripe })
-    }
-
-    /// A client for the sample store's Stripe stand-in (test mode only).
-    pub fn client(&self, mode: Mode) -> IpcResult<StripeClient> {
-        if mode != Mode::Test {
-            return Err(IpcError::new(
-                ErrorCode::NotConnected,
-                "The sample store acts in test mode only. Switch to test mode to try refunds and account status.",
-            ));
-        }
-        let (fake, key) = self.stripe.as_ref().ok_or_else(|| {
-            IpcError::new(
-                ErrorCode::NotConnected,
-                "The sample store's Stripe stand-in is not running, so refunds and account status cannot be tried in it.",
-            )
-        })?;
-        let cfg = ClientConfig::from_env(Some(&fake.base_url()))?;
-        let client = StripeClient::new(cfg, Credential::ApiKey(key.clone()), self.store.writer())
-            .map_err(IpcError::from)?;
-        Ok(client)
+        let profile = Arc::new(Profile::open(config, None, store.writer())?);
+        Ok(SampleStore {
+            store,
+            profile,
+            _stripe: stripe,
+        })
     }
 
     pub async fn shutdown(&self) {

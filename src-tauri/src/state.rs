@@ -1,50 +1,48 @@
-//! The app's state: the owner's real store, the optional sample store, the OS keyring, and
-//! whether Stripe answered lately. Command bodies are methods here, so they run in tests
+//! The app's state: the owner's store and its profile, the optional sample store, the feed,
+//! and whether Stripe answered lately. Command bodies are methods here, so they run in tests
 //! without a window (the window only adds `Notify`).
 //!
-//! Invariants: exactly one store is active; the sample store lives in its own folder and its
-//! own mirror file and never touches the keyring; a command that needs Stripe gets its client
-//! from [`AppState::client`], which knows which store and which mode it acts for.
+//! Invariants: exactly one store is active; every rule about the connection lives in the
+//! gateway's store profile ([`Profile`]) — this shell only picks the active store's profile,
+//! calls it and maps the result; the sample store lives in its own folder and mirror file,
+//! acts through a profile of its own (its stand-in's run-only key, no keyring) and never
+//! touches the owner's keyring.
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 
-use fluxstore_gateway::keystore::{KeyringError, SecretKind, SecretSlot, SecretStore};
-use fluxstore_gateway::{ApiKey, ClientConfig, Credential, GatewayError, StripeClient};
-use fluxstore_mirror::Mode as MirrorMode;
+use fluxstore_gateway::profile::{Feed, FeedObserver, POLL};
+use fluxstore_gateway::sync::SyncProgress as SyncPages;
+use fluxstore_gateway::{
+    AppliedEvent, CancelToken, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore,
+    StripeClient, SyncOptions, SyncReport,
+};
+use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets};
 use tokio::sync::Mutex;
 
-use crate::dto::{Mode, OnlineChanged};
-use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::dto::{OnlineChanged, SyncProgress};
+use crate::error::{IpcError, IpcResult};
 use crate::notify::Notify;
 use crate::sample::SampleStore;
 use crate::store::{Store, StoreKind};
 
-/// The keyring account every secret of the owner's store is filed under.
-pub const ACCOUNT: &str = "default";
-/// File name of a store's mirror inside its folder.
-pub const MIRROR_FILE: &str = "mirror.db";
+pub use fluxstore_gateway::profile::{DEFAULT_STORE as ACCOUNT, MIRROR_FILE};
 /// The sample store's folder inside the data dir.
 pub const SAMPLE_DIR: &str = "sample-store";
 
 pub struct AppState {
     pub data_dir: PathBuf,
     pub notify: Arc<dyn Notify>,
-    /// None when this platform has no supported keyring (then nothing secret is ever kept).
-    pub keyring: Option<SecretStore>,
     pub real: Arc<Store>,
+    /// The owner's store profile: the one owner of its connection to Stripe.
+    pub profile: Arc<Profile>,
     pub sample: Mutex<Option<Arc<SampleStore>>>,
     online: AtomicBool,
-    /// Wakes the background sync (new keys, the sample store closed).
-    pub sync_wake: tokio::sync::Notify,
+    /// The events feed of the owner's store, once started.
+    feed: Mutex<Option<Feed>>,
     /// The Connect sign-in waiting for the browser, if any.
-    pub connect_pending: Mutex<Option<fluxstore_gateway::oauth::CancelHandle>>,
-    /// Stripe's API base URL; None: `FLUXSTORE_STRIPE_API_BASE`, else Stripe itself.
-    pub api_base: Option<String>,
-    /// The Connect service to sign in through; unset: `FLUXSTORE_CONNECT_SERVICE` (tests set
-    /// it to a local service, since the environment is the process's and shared).
-    pub connect_service: std::sync::OnceLock<url::Url>,
+    pub sign_in: Mutex<Option<crate::connect::PendingSignIn>>,
 }
 
 impl AppState {
@@ -65,23 +63,37 @@ impl AppState {
         keyring: Option<SecretStore>,
         api_base: Option<String>,
     ) -> IpcResult<Arc<AppState>> {
+        let config = ProfileConfig {
+            api_base,
+            ..ProfileConfig::new(ACCOUNT)
+        };
+        AppState::open_configured(data_dir, notify, keyring, config).await
+    }
+
+    /// [`AppState::open`] with the profile's overrides spelled out.
+    pub async fn open_configured(
+        data_dir: &Path,
+        notify: Arc<dyn Notify>,
+        keyring: Option<SecretStore>,
+        config: ProfileConfig,
+    ) -> IpcResult<Arc<AppState>> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| IpcError::internal("The app's data folder could not be created", &e))?;
         let path = data_dir.join(MIRROR_FILE);
         let real = tokio::task::spawn_blocking(move || Store::open(StoreKind::Real, &path))
             .await
             .map_err(|e| IpcError::internal("The local mirror could not be opened", &e))??;
+        let real = Arc::new(real);
+        let profile = Arc::new(Profile::open(config, keyring, real.writer())?);
         let state = Arc::new(AppState {
             data_dir: data_dir.to_path_buf(),
             notify,
-            keyring,
-            real: Arc::new(real),
+            real,
+            profile,
             sample: Mutex::new(None),
             online: AtomicBool::new(true),
-            sync_wake: tokio::sync::Notify::new(),
-            connect_pending: Mutex::new(None),
-            api_base,
-            connect_service: std::sync::OnceLock::new(),
+            feed: Mutex::new(None),
+            sign_in: Mutex::new(None),
         });
         match state.signing_secrets().await {
             Ok(secrets) if !secrets.is_empty() => {
@@ -104,6 +116,14 @@ impl AppState {
         }
     }
 
+    /// The profile of the active store.
+    pub async fn active_profile(&self) -> Arc<Profile> {
+        match self.sample.lock().await.as_ref() {
+            Some(sample) => sample.profile.clone(),
+            None => self.profile.clone(),
+        }
+    }
+
     pub async fn sample_open(&self) -> bool {
         self.sample.lock().await.is_some()
     }
@@ -112,53 +132,30 @@ impl AppState {
         self.online.load(Ordering::SeqCst)
     }
 
-    /// Note what a Stripe call said about the network and tell the UI when that changes.
-    pub fn observe<T>(&self, result: &Result<T, GatewayError>) {
-        let online = !matches!(result, Err(GatewayError::Offline | GatewayError::Timeout));
+    fn set_online(&self, online: bool) {
         if self.online.swap(online, Ordering::SeqCst) != online {
             self.notify.online_changed(OnlineChanged { online });
         }
     }
 
-    pub fn keyring(&self) -> IpcResult<&SecretStore> {
-        self.keyring
-            .as_ref()
-            .ok_or_else(|| IpcError::from(GatewayError::from(KeyringError::Unsupported)))
-    }
-
-    /// Run a blocking keyring call (D-Bus on Linux) off the async threads.
-    pub async fn with_keyring<T, F>(&self, f: F) -> IpcResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&SecretStore) -> Result<T, KeyringError> + Send + 'static,
-    {
-        let store = self.keyring()?.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| IpcError::internal("The keyring call stopped unexpectedly", &e))?
-            .map_err(|e| IpcError::from(GatewayError::from(e)))
+    /// Note what a Stripe call said about the network and tell the UI when that changes.
+    pub fn observe<T>(&self, result: &Result<T, ProfileError>) {
+        self.set_online(!matches!(
+            result,
+            Err(ProfileError::Gateway(
+                GatewayError::Offline | GatewayError::Timeout
+            ))
+        ));
     }
 
     /// Every webhook signing secret of the owner's store (test and live) from the keyring.
     pub async fn signing_secrets(&self) -> IpcResult<SigningSecrets> {
-        let texts = self
-            .with_keyring(|k| {
-                let mut out = Vec::new();
-                for mode in [MirrorMode::Test, MirrorMode::Live] {
-                    let slot = SecretSlot::new(ACCOUNT, mode, SecretKind::WebhookSecret);
-                    if let Some(secret) = k.get(&slot)? {
-                        out.push(secret);
-                    }
-                }
-                Ok(out)
-            })
-            .await?;
         let mut secrets = Vec::new();
-        for text in texts {
+        for (mode, text) in self.profile.signing_secrets().await? {
             match SigningSecret::new(text.expose()) {
                 Ok(s) => secrets.push(s),
                 Err(e) => {
-                    tracing::warn!(error = %e, "a stored signing secret is not valid; skipped")
+                    tracing::warn!(mode = mode.as_str(), error = %e, "a stored signing secret is not valid; skipped")
                 }
             }
         }
@@ -177,61 +174,46 @@ impl AppState {
             .map(|_| ())
     }
 
-    /// The Stripe client for `mode` of the active store: the saved API key, else the
-    /// Connect access token of that mode.
+    /// The Stripe client for `mode` of the active store.
     pub async fn client(&self, mode: Mode) -> IpcResult<StripeClient> {
-        if let Some(sample) = self.sample.lock().await.as_ref() {
-            return sample.client(mode);
-        }
-        let slot = SecretSlot::new(ACCOUNT, mode.into(), SecretKind::ApiKey);
-        let cfg = self.client_config()?;
-        if let Some(key) = self.with_keyring(move |k| k.get(&slot)).await? {
-            let key = ApiKey::parse(key.expose()).map_err(GatewayError::from)?;
-            return Ok(StripeClient::new(
-                cfg,
-                Credential::ApiKey(key),
-                self.real.writer(),
-            )?);
-        }
-        let keyring = self.keyring()?.clone();
-        let mirror = self.real.writer();
-        let connected = tokio::task::spawn_blocking(move || {
-            let m = mirror.lock().unwrap_or_else(|p| p.into_inner());
-            fluxstore_gateway::connect::access_token(&keyring, &m, ACCOUNT)
-        })
-        .await
-        .map_err(|e| IpcError::internal("The keyring call stopped unexpectedly", &e))?;
-        match connected {
-            Ok((token, _account, token_mode)) if token_mode == mode.into() => {
-                Ok(StripeClient::new(
-                    cfg,
-                    Credential::ConnectToken {
-                        token,
-                        mode: token_mode,
-                    },
-                    self.real.writer(),
-                )?)
-            }
-            Ok(_) | Err(fluxstore_gateway::connect::ConnectError::NotConnected) => {
-                Err(IpcError::new(
-                    ErrorCode::NotConnected,
-                    format!(
-                        "Stripe is not connected for {} mode yet. Connect it or enter your keys first (Payment Gateways).",
-                        mode_word(mode)
-                    ),
-                ))
-            }
-            Err(e) => Err(e.into()),
+        let result = self.active_profile().await.client(mode).await;
+        Ok(result?)
+    }
+
+    /// Start the owner's events feed (once); it runs until the app exits.
+    pub async fn start_feed(self: &Arc<Self>) {
+        let mut feed = self.feed.lock().await;
+        if feed.is_none() {
+            let observer = Arc::new(ShellFeed {
+                state: Arc::downgrade(self),
+            });
+            *feed = Some(Feed::start(self.profile.clone(), observer, POLL));
         }
     }
 
-    /// The Stripe client settings of the owner's store.
-    pub fn client_config(&self) -> IpcResult<ClientConfig> {
-        Ok(ClientConfig::from_env(self.api_base.as_deref())?)
+    /// One run of the feed for `mode`, reporting to the window like the feed does.
+    pub async fn sync_mode(self: &Arc<Self>, mode: Mode, cancel: &CancelToken) -> IpcResult<()> {
+        let observer = ShellFeed {
+            state: Arc::downgrade(self),
+        };
+        self.profile
+            .sync(mode, &SyncOptions::default(), &observer, cancel)
+            .await?;
+        Ok(())
     }
 
-    /// Stop every relay (app exit).
+    /// Run the feed now (new keys, a new connection); no-op before it started.
+    pub async fn sync_now(&self) {
+        if let Some(feed) = self.feed.lock().await.as_ref() {
+            feed.sync_now();
+        }
+    }
+
+    /// Stop the feed and every relay (app exit).
     pub async fn shutdown(&self) {
+        if let Some(feed) = self.feed.lock().await.take() {
+            feed.stop().await;
+        }
         if let Some(sample) = self.sample.lock().await.take() {
             sample.shutdown().await;
         }
@@ -239,9 +221,45 @@ impl AppState {
     }
 }
 
-pub fn mode_word(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Test => "test",
-        Mode::Live => "live",
+/// The feed's reports, turned into the window's events.
+struct ShellFeed {
+    state: Weak<AppState>,
+}
+
+impl FeedObserver for ShellFeed {
+    fn applied(&self, event: &AppliedEvent) {
+        if let Some(state) = self.state.upgrade() {
+            state.notify.event_applied(event);
+        }
+    }
+
+    fn progress(&self, mode: Mode, progress: &SyncPages) {
+        if let Some(state) = self.state.upgrade() {
+            state
+                .notify
+                .sync_progress(&SyncProgress::running(mode, progress));
+        }
+    }
+
+    fn finished(&self, mode: Mode, outcome: Result<&SyncReport, &ProfileError>) {
+        if let (Some(state), Ok(report)) = (self.state.upgrade(), outcome) {
+            state
+                .notify
+                .sync_progress(&SyncProgress::done(mode, report));
+        }
+    }
+
+    fn reachable(&self, online: bool) {
+        if let Some(state) = self.state.upgrade() {
+            state.set_online(online);
+        }
+    }
+
+    fn connection_changed(&self, _mode: Mode) {
+        if let Some(state) = self.state.upgrade() {
+            tokio::spawn(async move {
+                let _ = state.changed().await;
+            });
+        }
     }
 }

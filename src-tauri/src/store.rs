@@ -8,17 +8,17 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use fluxstore_mirror::{IngestOutcome, Mirror, MirrorError};
+use fluxstore_gateway::profile::Setting;
+use fluxstore_mirror::{Mirror, MirrorError};
 use fluxstore_relay::{Relay, RelayConfig, RelayError, RelayHandle, SigningSecrets};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::dto::EventApplied;
 use crate::error::{IpcError, IpcResult};
 use crate::notify::Notify;
 
-/// Setting that remembers the relay's port, so the forwarding URL the owner configured keeps
-/// working across restarts.
-const RELAY_PORT: &str = "shell.relay_port";
+/// Remembers the relay's port, so the forwarding URL the owner configured keeps working
+/// across restarts.
+const RELAY_PORT: Setting = Setting::RelayPort;
 /// The owner's relay listens here unless that port is taken: the same port as
 /// `fluxstore serve`, so `stripe listen --forward-to` and tunnel instructions need no lookup.
 const DEFAULT_RELAY_PORT: u16 = 8787;
@@ -90,13 +90,12 @@ impl Store {
         .map_err(IpcError::from)
     }
 
-    pub async fn setting(&self, key: &'static str) -> IpcResult<Option<String>> {
-        self.read(move |m| m.setting(key)).await
+    pub async fn setting(&self, setting: Setting) -> IpcResult<Option<String>> {
+        self.read(move |m| setting.get(m)).await
     }
 
-    pub async fn set_setting(&self, key: String, value: Option<String>) -> IpcResult<()> {
-        self.write(move |m| m.set_setting(&key, value.as_deref()))
-            .await
+    pub async fn set_setting(&self, setting: Setting, value: Option<String>) -> IpcResult<()> {
+        self.write(move |m| setting.set(m, value.as_deref())).await
     }
 
     /// The relay's webhook URL, when it is listening.
@@ -158,19 +157,13 @@ impl Store {
         let url = handle.webhook_url();
         let port = handle.local_addr().port();
         if self.kind == StoreKind::Real {
-            self.set_setting(RELAY_PORT.to_owned(), Some(port.to_string()))
-                .await?;
+            self.set_setting(RELAY_PORT, Some(port.to_string())).await?;
         }
         let mut rx = handle.subscribe();
         let forwarder = tokio::spawn(async move {
             loop {
                 match rx.recv().await {
-                    Ok(applied) => notify.event_applied(&EventApplied {
-                        event_id: applied.event_id,
-                        event_type: applied.event_type,
-                        mode: applied.mode.into(),
-                        projected: applied.projected,
-                    }),
+                    Ok(applied) => notify.event_applied(&applied),
                     // A burst outran the window; views refresh on the next notice anyway.
                     Err(RecvError::Lagged(n)) => {
                         tracing::debug!(skipped = n, "event notices lagged")
@@ -216,22 +209,4 @@ impl Store {
 
 fn relay_error(e: RelayError) -> IpcError {
     IpcError::internal("The local webhook relay could not start", &e)
-}
-
-/// The UI notice for an event recorded outside the relay (a refund made from the app).
-pub fn applied_notice(outcome: &IngestOutcome) -> Option<EventApplied> {
-    match outcome {
-        IngestOutcome::Applied {
-            event_id,
-            event_type,
-            mode,
-            projected,
-        } => Some(EventApplied {
-            event_id: event_id.clone(),
-            event_type: event_type.clone(),
-            mode: (*mode).into(),
-            projected: *projected,
-        }),
-        IngestOutcome::Duplicate { .. } => None,
-    }
 }

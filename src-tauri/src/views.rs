@@ -1,17 +1,16 @@
 //! Read commands over the active store's mirror, and the refund (the one write a view makes).
 //!
 //! Invariant: every query names its mode; test and live rows never share a list or count.
-use fluxstore_gateway::{RefundReason as GwReason, RefundRequest};
+//! Rows cross IPC as the mirror's own types, unconverted.
+use fluxstore_gateway::profile::RefundTarget;
 use fluxstore_mirror::OrderQuery;
 
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
-    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, RefundReason, Rejection, StoredEvent,
-    Subscription, status_from_text,
+    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent, Subscription,
 };
-use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
-use crate::store::applied_notice;
 
 /// Largest page or list a view may ask for (bounds the work one call can cause).
 pub const MAX_LIMIT: u32 = 500;
@@ -26,10 +25,10 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
 
 impl AppState {
     pub async fn list_orders(&self, args: ListOrdersArgs) -> IpcResult<Page<Order>> {
-        let mode = args.mode.into();
+        let mode = args.mode;
         let query = OrderQuery {
             mode: Some(mode),
-            statuses: args.statuses.iter().map(|s| status_from_text(s)).collect(),
+            statuses: args.statuses,
             currency: blank_to_none(args.currency).map(|c| c.to_ascii_lowercase()),
             created_from: args.created_from,
             created_to: args.created_to,
@@ -37,79 +36,42 @@ impl AppState {
             after: blank_to_none(args.after),
             limit: limit(args.limit),
         };
-        let page = self
-            .active()
+        self.active()
             .await
             .read(move |m| m.orders(mode, &query))
-            .await?;
-        Ok(Page {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next: page.next,
-        })
+            .await
     }
 
     pub async fn order_detail(&self, args: OrderDetailArgs) -> IpcResult<OrderDetail> {
-        let mode = args.mode.into();
+        let mode = args.mode;
         let id = args.session_id.trim().to_owned();
         let lookup = id.clone();
         self.active()
             .await
             .read(move |m| m.order_detail(mode, &lookup))
             .await?
-            .map(Into::into)
             .ok_or_else(|| IpcError::not_found(&format!("The order {id}")))
     }
 
     /// Refund an order (all that remains, or `amount` minor units), then return it as the
-    /// mirror now shows it.
+    /// mirror now shows it. The preconditions are the profile's (the same as the CLI's).
     pub async fn refund_order(&self, args: RefundArgs) -> IpcResult<OrderDetail> {
-        let detail = self
-            .order_detail(OrderDetailArgs {
-                mode: args.mode,
-                session_id: args.session_id.clone(),
-            })
-            .await?;
-        let order = &detail.order;
-        let payment = order
-            .payment_intent_id
-            .clone()
-            .or_else(|| order.charge_id.clone())
-            .ok_or_else(|| {
-                IpcError::new(
-                    ErrorCode::Refused,
-                    "This order has no payment yet, so there is nothing to refund.",
-                )
-            })?;
-        let remaining = order.amount.unwrap_or(0) - order.amount_refunded;
-        if remaining <= 0 {
-            return Err(IpcError::new(
-                ErrorCode::Refused,
-                "This order has already been refunded in full.",
-            ));
+        if self.sample_open().await && args.mode.is_live() {
+            return Err(crate::connection::sample_is_test_only());
         }
-        if let Some(a) = args.amount
-            && (a <= 0 || a > remaining)
-        {
-            return Err(IpcError::new(
-                ErrorCode::Refused,
-                "The refund amount must be more than zero and at most what remains of the order.",
-            ));
-        }
-        let client = self.client(args.mode).await?;
-        let request = RefundRequest {
-            payment,
-            amount: args.amount,
-            reason: args.reason.map(|r| match r {
-                RefundReason::RequestedByCustomer => GwReason::RequestedByCustomer,
-                RefundReason::Duplicate => GwReason::Duplicate,
-                RefundReason::Fraudulent => GwReason::Fraudulent,
-            }),
-        };
-        let outcome = client.refund(&request).await;
+        let outcome = self
+            .active_profile()
+            .await
+            .refund(
+                args.mode,
+                RefundTarget::Order(args.session_id.clone()),
+                args.amount,
+                args.reason,
+            )
+            .await;
         self.observe(&outcome);
-        let outcome = outcome?;
-        if let Some(notice) = applied_notice(&outcome.recorded) {
-            self.notify.event_applied(&notice);
+        if let Some(notice) = outcome?.recorded.applied() {
+            self.notify.event_applied(notice);
         }
         self.order_detail(OrderDetailArgs {
             mode: args.mode,
@@ -119,55 +81,42 @@ impl AppState {
     }
 
     pub async fn list_disputes(&self, args: ModeArgs) -> IpcResult<Vec<Dispute>> {
-        let mode = args.mode.into();
-        let rows = self.active().await.read(move |m| m.disputes(mode)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mode = args.mode;
+        self.active().await.read(move |m| m.disputes(mode)).await
     }
 
     pub async fn list_subscriptions(&self, args: ModeArgs) -> IpcResult<Vec<Subscription>> {
-        let mode = args.mode.into();
-        let rows = self
-            .active()
+        let mode = args.mode;
+        self.active()
             .await
             .read(move |m| m.subscriptions(mode))
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     pub async fn list_invoices(&self, args: ModeArgs) -> IpcResult<Vec<Invoice>> {
-        let mode = args.mode.into();
-        let rows = self.active().await.read(move |m| m.invoices(mode)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        let mode = args.mode;
+        self.active().await.read(move |m| m.invoices(mode)).await
     }
 
     pub async fn list_events(&self, args: ListEventsArgs) -> IpcResult<Vec<StoredEvent>> {
-        let (mode, n) = (args.mode.into(), limit(args.limit));
-        let rows = self
-            .active()
+        let (mode, n) = (args.mode, limit(args.limit));
+        self.active()
             .await
             .read(move |m| m.events(Some(mode), n))
-            .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+            .await
     }
 
     pub async fn list_rejections(&self, args: LimitArgs) -> IpcResult<Vec<Rejection>> {
         let n = limit(args.limit);
-        let rows = self.active().await.read(move |m| m.rejections(n)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.active().await.read(move |m| m.rejections(n)).await
     }
 
     pub async fn list_api_calls(&self, args: LimitArgs) -> IpcResult<Vec<ApiCall>> {
         let n = limit(args.limit);
-        let rows = self.active().await.read(move |m| m.api_calls(n)).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.active().await.read(move |m| m.api_calls(n)).await
     }
 
     pub async fn checklist_facts(&self) -> IpcResult<ChecklistFacts> {
-        Ok(self
-            .active()
-            .await
-            .read(|m| m.checklist_facts())
-            .await?
-            .into())
+        self.active().await.read(|m| m.checklist_facts()).await
     }
 }

@@ -12,7 +12,9 @@ use fluxstore_test_support::stripe_fake::{
     PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
 };
 
-use crate::support::{Recorder, eventually, now};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually, now};
+
+use crate::support::Recorder;
 
 fn keyring() -> SecretStore {
     let store = SecretStore::with_service(&format!(
@@ -84,7 +86,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
             .test
             .secrets
             .iter()
-            .any(|s| s.kind == SecretKind::SecretKey && s.store.contains("Secret Service"))
+            .any(|s| s.kind == SecretShown::SecretKey && s.store.contains("Secret Service"))
     );
     assert!(!status.relay.listening, "no signing secret yet");
 
@@ -110,7 +112,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         .unwrap();
     assert!(answer.status().is_success());
     let id = event["id"].as_str().unwrap().to_owned();
-    eventually("the delivery reaches the views", || {
+    eventually("the delivery reaches the views", GUARD, || {
         rec.applied_ids().contains(&id)
     })
     .await;
@@ -157,7 +159,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         })
         .await
         .unwrap();
-    assert_eq!(detail.order.status, "paid");
+    assert_eq!(detail.order.status, OrderStatus::Paid);
     assert!(
         detail
             .timeline
@@ -194,12 +196,6 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
     assert!(again.checklist_facts().await.unwrap().test.event_count > 0);
     again.shutdown().await;
 
-    let raw = std::fs::read(dir.path().join("mirror.db")).unwrap();
-    for secret in [TEST_SECRET_KEY, WHSEC] {
-        let needle = &secret.as_bytes()[..16];
-        assert!(
-            !raw.windows(needle.len()).any(|w| w == needle),
-            "no secret in the mirror file"
-        );
-    }
+    // No secret in the data dir: the mirror, its -wal and -shm, anything else written there.
+    assert_no_secret(dir.path(), &[&TEST_SECRET_KEY[..16], &WHSEC[..16]]);
 }

@@ -4,7 +4,9 @@ use fluxstore_desktop::dto::*;
 use fluxstore_desktop::store::{Store, StoreKind};
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
 
-use crate::support::{Recorder, eventually, now};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually, now};
+
+use crate::support::Recorder;
 
 async fn post(url: &str, body: &[u8], signature: &str) -> reqwest::StatusCode {
     reqwest::Client::new()
@@ -48,7 +50,7 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
     );
 
     let id = event["id"].as_str().unwrap().to_owned();
-    eventually("the event_applied notice", || {
+    eventually("the event_applied notice", GUARD, || {
         rec.applied_ids().contains(&id)
     })
     .await;
@@ -70,7 +72,7 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
         .await
         .unwrap()
         .expect("the order is in the mirror");
-    assert_eq!(OrderDetail::from(detail).order.status, "paid");
+    assert_eq!(detail.order.status, OrderStatus::Paid);
 
     // Same event again: acknowledged, but no second notice.
     assert!(
@@ -96,9 +98,6 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
 
     store.shutdown().await;
     assert_eq!(store.relay_url(), None);
-    let raw = std::fs::read(dir.path().join("mirror.db")).unwrap();
-    assert!(
-        !raw.windows(10).any(|w| w == b"whsec_rela"),
-        "the signing secret never reaches the mirror file"
-    );
+    // The signing secret never reaches the mirror (its -wal included).
+    assert_no_secret(dir.path(), &["whsec_rela"]);
 }

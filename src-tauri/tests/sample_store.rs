@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use fluxstore_desktop::dto::*;
 use fluxstore_desktop::state::AppState;
 
-use crate::support::{Recorder, eventually};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually};
+
+use crate::support::Recorder;
 
 fn orders(mode: Mode, limit: u32) -> ListOrdersArgs {
     ListOrdersArgs {
@@ -42,7 +44,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
     for c in ["usd", "eur", "jpy", "kwd"] {
         assert!(currencies.contains(c), "{c} in {currencies:?}");
     }
-    let statuses: BTreeSet<String> = page.items.iter().map(|o| o.status.clone()).collect();
+    let statuses: BTreeSet<&str> = page.items.iter().map(|o| o.status.as_str()).collect();
     for s in ["paid", "failed", "refunded", "partially_refunded"] {
         assert!(statuses.contains(s), "{s} in {statuses:?}");
     }
@@ -82,7 +84,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         .unwrap();
     assert!(events.iter().all(|e| e.source == Source::Webhook));
     let stored: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
-    eventually("a notice per stored event", || {
+    eventually("a notice per stored event", GUARD, || {
         let seen: BTreeSet<String> = rec.applied_ids().into_iter().collect();
         stored.is_subset(&seen)
     })
@@ -134,7 +136,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         })
         .await
         .unwrap();
-    assert_eq!(refunded.order.status, "partially_refunded");
+    assert_eq!(refunded.order.status, OrderStatus::PartiallyRefunded);
     assert_eq!(refunded.order.amount_refunded, 2_340);
     assert!(
         rec.applied.lock().unwrap().len() > before,
@@ -149,7 +151,10 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         })
         .await
         .unwrap_err();
-    assert_eq!(too_much.code, fluxstore_desktop::error::ErrorCode::Refused);
+    assert_eq!(
+        too_much.code,
+        fluxstore_desktop::error::ErrorCode::InvalidInput
+    );
     let live = state
         .account_status(AccountStatusArgs {
             mode: Mode::Live,
@@ -158,6 +163,8 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
         .await
         .unwrap_err();
     assert_eq!(live.code, fluxstore_desktop::error::ErrorCode::NotConnected);
+    // The stand-in's per-session key (and any other secret key) never reached the disk.
+    assert_no_secret(dir.path(), &["sk_test_", "sk_live_", "whsec_"]);
 
     // Leaving the sample store shows the owner's (empty) store again.
     let status = state.close_sample_store().await.unwrap();
@@ -182,7 +189,7 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
     state.open_sample_store().await.unwrap();
 
     let mut query = orders(Mode::Test, 500);
-    query.statuses = vec!["paid".into(), "partially_refunded".into()];
+    query.statuses = vec![OrderStatus::Paid, OrderStatus::PartiallyRefunded];
     let refundable = state.list_orders(query).await.unwrap().items;
     // The generated sample orders, not only the few created in the stand-in itself.
     let generated = refundable
@@ -206,7 +213,12 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
             })
             .await
             .unwrap_or_else(|e| panic!("{} ({}): {}", order.session_id, order.status, e.message));
-        assert_eq!(detail.order.status, "refunded", "{}", order.session_id);
+        assert_eq!(
+            detail.order.status,
+            OrderStatus::Refunded,
+            "{}",
+            order.session_id
+        );
         assert_eq!(Some(detail.order.amount_refunded), order.amount);
     }
     state.shutdown().await;

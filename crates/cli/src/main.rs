@@ -1,16 +1,15 @@
 //! `fluxstore`: the relay server and mirror queries for headless owners and scripts.
 //!
 //! This file only declares the command tree and dispatches; each command lives in its own
-//! module (`serve`, `send_test`, `read`, `stripe_cmds`, `connect_cmds`), so a further
+//! module (`serve`, `send_test`, `read`, `stripe`), so a further
 //! command group adds a module and one variant here.
 
-mod connect_cmds;
 mod money;
 mod paths;
 mod read;
 mod send_test;
 mod serve;
-mod stripe_cmds;
+mod stripe;
 mod table;
 
 use std::process::ExitCode;
@@ -49,9 +48,7 @@ enum Command {
     /// List rejected webhook deliveries and why they were refused.
     Rejections(read::RejectionsArgs),
     #[command(flatten)]
-    Stripe(stripe_cmds::StripeCommand),
-    #[command(flatten)]
-    Connect(connect_cmds::ConnectCommand),
+    Stripe(stripe::StripeCommand),
 }
 
 fn main() -> ExitCode {
@@ -64,8 +61,7 @@ fn main() -> ExitCode {
         Command::Disputes(args) => read::disputes(args),
         Command::Events(args) => read::events(args),
         Command::Rejections(args) => read::rejections(args),
-        Command::Stripe(cmd) => on_runtime(stripe_cmds::run(cmd)),
-        Command::Connect(cmd) => on_runtime(connect_cmds::run(cmd)),
+        Command::Stripe(cmd) => on_runtime(stripe::run(cmd)),
     };
     match result {
         Ok(code) => code,

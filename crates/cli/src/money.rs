@@ -1,29 +1,12 @@
 //! Money at the edge: integer minor units rendered with the currency's own exponent
-//! (Stripe's zero-decimal and three-decimal currencies), grouped by thousands.
+//! (Stripe's zero-decimal and three-decimal currencies, from the mirror's facts), grouped by
+//! thousands.
 
-/// Stripe's zero-decimal currencies: the amount is already whole units.
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
-
-/// Stripe's three-decimal currencies.
-const THREE_DECIMAL: [&str; 5] = ["bhd", "jod", "kwd", "omr", "tnd"];
-
-pub fn exponent(currency: &str) -> u32 {
-    let c = currency.to_ascii_lowercase();
-    if ZERO_DECIMAL.contains(&c.as_str()) {
-        0
-    } else if THREE_DECIMAL.contains(&c.as_str()) {
-        3
-    } else {
-        2
-    }
-}
+use fluxstore_mirror::facts::minor_unit_exponent;
 
 /// `2500, "usd"` → `25.00 USD`; `2500, "jpy"` → `2,500 JPY`; `5120, "kwd"` → `5.120 KWD`.
 pub fn format(amount: i64, currency: &str) -> String {
-    let exp = exponent(currency);
+    let exp = minor_unit_exponent(currency);
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
     let unit = 10u64.pow(exp);

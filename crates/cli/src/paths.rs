@@ -1,18 +1,17 @@
-//! Where the mirror lives when `--db` is not given: the platform's data directory
-//! (e.g. `~/.local/share/fluxstore/mirror.sqlite3` on Linux), shared with the desktop app.
+//! Where the mirror lives when `--db` is not given: the desktop app's own mirror, in the
+//! platform's data directory (e.g. `~/.local/share/net.fluxstore.desktop/mirror.db` on Linux),
+//! so the command line and the app read and write one store.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use fluxstore_gateway::profile::{MIRROR_FILE, default_data_dir};
 
-pub const DB_FILE: &str = "mirror.sqlite3";
-
-/// `--db`, else `FLUXSTORE_DB` (handled by clap), else the platform data directory.
+/// `--db`, else `FLUXSTORE_DB` (handled by clap), else the app's mirror.
 pub fn db_path(explicit: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(path) = explicit {
         return Ok(path);
     }
-    let dirs = directories::ProjectDirs::from("com", "FluxStore", "FluxStore")
-        .context("no home directory was found; pass --db PATH")?;
-    Ok(dirs.data_dir().join(DB_FILE))
+    let dir = default_data_dir().context("no home directory was found; pass --db PATH")?;
+    Ok(dir.join(MIRROR_FILE))
 }

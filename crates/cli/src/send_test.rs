@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use fluxstore_mirror::facts::event_types;
 use fluxstore_relay::{SigningSecrets, sign_header, signature::unix_now};
 use fluxstore_samples::{TEST_EVENT_TYPES, test_event};
 
@@ -19,7 +20,7 @@ pub struct SendTestArgs {
     #[arg(long)]
     secret_file: PathBuf,
     /// Event type to send (one of the webhook events FluxStore uses).
-    #[arg(long = "type", default_value = "checkout.session.completed")]
+    #[arg(long = "type", default_value = event_types::CHECKOUT_SESSION_COMPLETED)]
     event_type: String,
     /// Send a live-mode event instead of a test-mode one.
     #[arg(long)]

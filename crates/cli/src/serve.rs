@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use fluxstore_mirror::RejectionCode;
 use fluxstore_relay::{Relay, RelayConfig, SigningSecrets};
 
 use crate::paths;
@@ -114,7 +115,8 @@ fn announce(
     }
     if secrets.is_empty() {
         println!(
-            "  Signing secret: NONE. Every delivery is answered 503 no_signing_secret until one is set."
+            "  Signing secret: NONE. Every delivery is answered 503 {} until one is set.",
+            RejectionCode::NoSigningSecret
         );
         println!(
             "  Add the endpoint's signing secret (whsec_…, from the Stripe Dashboard) with --secret-file or --secret-stdin."

@@ -1,9 +1,12 @@
-//! Service configuration. The platform key lives only in a [`SecretString`]: `Config`'s
-//! `Debug` prints it redacted and nothing in this crate serializes it.
+//! Service configuration. The platform keys live only in [`SecretString`]s: `Config`'s
+//! `Debug` prints them redacted and nothing in this crate serializes them. There is at most
+//! one key per mode, and a key's mode is its prefix — never a separate setting that could
+//! disagree with it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use fluxstore_connect_api::Mode;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -15,16 +18,71 @@ pub const DEFAULT_STRIPE_CONNECT_BASE: &str = "https://connect.stripe.com";
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 /// The path under the public URL that Stripe redirects back to. Register
 /// `{public_url}/oauth/callback` as a redirect URI in the platform's Connect settings.
-pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const CALLBACK_PATH: &str = fluxstore_connect_api::CALLBACK_PATH;
+
+/// The platform's secret keys, at most one per mode. A sign-in in a mode without a key is
+/// refused before anything reaches Stripe.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformKeys {
+    test: Option<SecretString>,
+    live: Option<SecretString>,
+}
+
+impl PlatformKeys {
+    /// Keys from any number of sources; fails on a malformed key or on two of one mode.
+    pub fn from_keys(
+        keys: impl IntoIterator<Item = SecretString>,
+    ) -> Result<PlatformKeys, ConfigError> {
+        let mut all = PlatformKeys::default();
+        for key in keys {
+            all.insert(key)?;
+        }
+        Ok(all)
+    }
+
+    /// Add a key in the slot its prefix names; returns that mode.
+    pub fn insert(&mut self, key: SecretString) -> Result<Mode, ConfigError> {
+        let mode = check_platform_key(&key)?;
+        let slot = self.slot(mode);
+        if slot.is_some() {
+            return Err(ConfigError::SameMode { mode });
+        }
+        *slot = Some(key);
+        Ok(mode)
+    }
+
+    /// The key of `mode`, if this service has one.
+    pub fn get(&self, mode: Mode) -> Option<&SecretString> {
+        match mode {
+            Mode::Test => self.test.as_ref(),
+            Mode::Live => self.live.as_ref(),
+        }
+    }
+
+    /// The modes with a key, test first.
+    pub fn modes(&self) -> Vec<Mode> {
+        [Mode::Test, Mode::Live]
+            .into_iter()
+            .filter(|m| self.get(*m).is_some())
+            .collect()
+    }
+
+    fn slot(&mut self, mode: Mode) -> &mut Option<SecretString> {
+        match mode {
+            Mode::Test => &mut self.test,
+            Mode::Live => &mut self.live,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The URL under which browsers reach this service (scheme, host, optional path prefix).
     pub public_url: Url,
-    /// The platform's Connect client id (`ca_…`).
+    /// The platform's Connect client id (`ca_…`). Stripe uses one id for both modes.
     pub client_id: String,
-    /// The platform's secret key. Used only in requests to Stripe.
-    pub platform_key: SecretString,
+    /// The platform's secret keys. Used only in requests to Stripe.
+    pub platform_keys: PlatformKeys,
     pub stripe_connect_base: Url,
     pub stripe_api_base: Url,
     /// How long a one-time code handed to the desktop stays redeemable (at most 60 s).
@@ -38,24 +96,40 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with the documented defaults. Fails on a malformed client id or key.
+    /// A configuration with one platform key (serving that key's mode only) and the
+    /// documented defaults. Fails on a malformed client id or key.
     pub fn new(
         public_url: Url,
         client_id: &str,
         platform_key: SecretString,
     ) -> Result<Config, ConfigError> {
+        Config::with_platform_keys(
+            public_url,
+            client_id,
+            PlatformKeys::from_keys([platform_key])?,
+        )
+    }
+
+    /// A configuration serving the modes `platform_keys` has keys for (at least one).
+    pub fn with_platform_keys(
+        public_url: Url,
+        client_id: &str,
+        platform_keys: PlatformKeys,
+    ) -> Result<Config, ConfigError> {
         let client_id = client_id.trim();
         if !client_id.starts_with("ca_") || client_id.len() < 4 {
             return Err(ConfigError::ClientId);
         }
-        check_platform_key(&platform_key)?;
+        if platform_keys.modes().is_empty() {
+            return Err(ConfigError::NoPlatformKey);
+        }
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             return Err(ConfigError::PublicUrl);
         }
         Ok(Config {
             public_url,
             client_id: client_id.to_owned(),
-            platform_key,
+            platform_keys,
             stripe_connect_base: Url::parse(DEFAULT_STRIPE_CONNECT_BASE).expect("constant URL"),
             stripe_api_base: Url::parse(DEFAULT_STRIPE_API_BASE).expect("constant URL"),
             code_ttl: Duration::from_secs(60),
@@ -71,7 +145,7 @@ impl Config {
     }
 }
 
-/// Read the platform key from a file (surrounding whitespace trimmed). The error names the
+/// Read a platform key from a file (surrounding whitespace trimmed). The error names the
 /// file, never its content.
 pub fn read_platform_key_file(path: &Path) -> Result<SecretString, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::KeyFile {
@@ -83,13 +157,44 @@ pub fn read_platform_key_file(path: &Path) -> Result<SecretString, ConfigError> 
     Ok(key)
 }
 
-fn check_platform_key(key: &SecretString) -> Result<(), ConfigError> {
+/// Read one key file per mode (one or two files). Two files of one mode is an error that
+/// names both files, so the operator knows which one to replace.
+pub fn read_platform_key_files(paths: &[PathBuf]) -> Result<PlatformKeys, ConfigError> {
+    let mut keys = PlatformKeys::default();
+    let mut first_of: Vec<(Mode, &Path)> = Vec::new();
+    for path in paths {
+        let key = read_platform_key_file(path)?;
+        match keys.insert(key) {
+            Ok(mode) => first_of.push((mode, path)),
+            Err(ConfigError::SameMode { mode }) => {
+                let first = first_of
+                    .iter()
+                    .find(|(m, _)| *m == mode)
+                    .map(|(_, p)| p.display().to_string())
+                    .unwrap_or_default();
+                return Err(ConfigError::SameModeFiles {
+                    mode,
+                    first,
+                    second: path.display().to_string(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if keys.modes().is_empty() {
+        return Err(ConfigError::NoPlatformKey);
+    }
+    Ok(keys)
+}
+
+/// A platform key is the platform's secret key; its prefix is its mode. Restricted keys
+/// (`rk_…`) are refused: redeeming Connect codes needs the full secret key.
+fn check_platform_key(key: &SecretString) -> Result<Mode, ConfigError> {
     let k = key.expose_secret();
-    let ok = (k.starts_with("sk_test_") || k.starts_with("sk_live_")) && k.len() > 8;
-    if ok && !k.chars().any(char::is_whitespace) {
-        Ok(())
-    } else {
-        Err(ConfigError::PlatformKey)
+    let mode = Mode::of_key(k).filter(|_| k.starts_with("sk_") && k.len() > 8);
+    match mode {
+        Some(mode) if !k.chars().any(char::is_whitespace) => Ok(mode),
+        _ => Err(ConfigError::PlatformKey),
     }
 }
 
@@ -101,4 +206,49 @@ pub(crate) fn join(base: &Url, path: &str) -> Url {
     url.set_query(None);
     url.set_fragment(None);
     url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    #[test]
+    fn each_key_takes_the_slot_of_its_prefix_and_one_mode_takes_one_key() {
+        let keys = PlatformKeys::from_keys([key("sk_live_one"), key("sk_test_two")]).unwrap();
+        assert_eq!(keys.modes(), vec![Mode::Test, Mode::Live]);
+        assert_eq!(keys.get(Mode::Live).unwrap().expose_secret(), "sk_live_one");
+        assert_eq!(keys.get(Mode::Test).unwrap().expose_secret(), "sk_test_two");
+
+        let only_test = PlatformKeys::from_keys([key("sk_test_two")]).unwrap();
+        assert_eq!(only_test.modes(), vec![Mode::Test]);
+        assert!(only_test.get(Mode::Live).is_none());
+
+        let twice = PlatformKeys::from_keys([key("sk_test_one"), key("sk_test_two")]);
+        assert!(matches!(
+            twice,
+            Err(ConfigError::SameMode { mode: Mode::Test })
+        ));
+        for bad in ["rk_live_restricted", "pk_test_x", "sk_test_", "sk_test_a b"] {
+            assert!(
+                matches!(
+                    PlatformKeys::from_keys([key(bad)]),
+                    Err(ConfigError::PlatformKey)
+                ),
+                "{bad}"
+            );
+        }
+        let debug = format!("{keys:?}");
+        assert!(!debug.contains("sk_live_one") && !debug.contains("sk_test_two"));
+    }
+
+    #[test]
+    fn a_service_needs_at_least_one_key() {
+        let url = Url::parse("https://connect.example.com").unwrap();
+        let none = Config::with_platform_keys(url, "ca_123", PlatformKeys::default());
+        assert!(matches!(none, Err(ConfigError::NoPlatformKey)));
+    }
 }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use fluxstore_connect_api::{Mode, OAuthErrorBody};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -21,6 +21,20 @@ pub enum ConfigError {
     PublicUrl,
     #[error("the platform key file {path} could not be read: {reason}")]
     KeyFile { path: String, reason: String },
+    #[error(
+        "two platform keys are for {mode} mode; give at most one `sk_test_…` key and one `sk_live_…` key"
+    )]
+    SameMode { mode: Mode },
+    #[error(
+        "the platform key files {first} and {second} both hold a {mode}-mode key; give one file with the `sk_test_…` key and one with the `sk_live_…` key"
+    )]
+    SameModeFiles {
+        mode: Mode,
+        first: String,
+        second: String,
+    },
+    #[error("no platform key is configured; give the platform's `sk_test_…` or `sk_live_…` key")]
+    NoPlatformKey,
 }
 
 /// An OAuth 2.0 error answer (RFC 6749 §5.2): `{"error", "error_description"}`.
@@ -30,12 +44,6 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub code: &'static str,
     pub description: String,
-}
-
-#[derive(Serialize)]
-struct OAuthErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
 }
 
 impl OAuthError {
@@ -56,10 +64,7 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = OAuthErrorBody {
-            error: self.code,
-            error_description: &self.description,
-        };
+        let body = OAuthErrorBody::new(self.code, self.description);
         let mut resp = (self.status, Json(body)).into_response();
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -83,6 +88,8 @@ pub enum StripeError {
     Status(u16),
     #[error("Stripe's answer was not understood")]
     Malformed,
+    #[error("this Connect service has no platform key for {0} mode")]
+    ModeNotServed(Mode),
 }
 
 impl StripeError {

@@ -2,13 +2,16 @@
 //!
 //! Stripe redeems a Connect authorization code only with the platform's secret key and has
 //! no PKCE, so a desktop app cannot finish the flow alone. This service holds the platform
-//! key, sends the owner to Stripe, redeems Stripe's code, and hands the result to the
-//! desktop's loopback listener as a one-time code that only the desktop's PKCE verifier can
-//! redeem. Invariant: the platform key is sent to Stripe and nowhere else — no response,
-//! log line or error carries it.
+//! keys (one per mode: test and live), sends the owner to Stripe, redeems Stripe's code with
+//! the key of the mode the desktop asked for, and hands the result to the desktop's loopback
+//! listener as a one-time code that only the desktop's PKCE verifier can redeem.
 //!
-//! Endpoints: `GET /oauth/authorize`, `GET /oauth/callback` (Stripe's redirect back),
-//! `POST /oauth/token`, `POST /oauth/revoke`, `GET /healthz`.
+//! Invariants: a platform key is sent to Stripe and nowhere else — no response, log line or
+//! error carries it, nor any token; a sign-in in a mode without a key is refused before
+//! anything reaches Stripe; tokens of another mode than the one asked for are never handed out.
+//!
+//! Endpoints (paths and bodies in [`api`]): `GET /oauth/authorize`, `GET /oauth/callback`
+//! (Stripe's redirect back), `POST /oauth/token`, `POST /oauth/revoke`, `GET /healthz`.
 
 mod config;
 mod error;
@@ -25,10 +28,13 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use config::{
-    CALLBACK_PATH, Config, DEFAULT_STRIPE_API_BASE, DEFAULT_STRIPE_CONNECT_BASE,
-    read_platform_key_file,
+    CALLBACK_PATH, Config, DEFAULT_STRIPE_API_BASE, DEFAULT_STRIPE_CONNECT_BASE, PlatformKeys,
+    read_platform_key_file, read_platform_key_files,
 };
 pub use error::{ConfigError, OAuthError, StripeError};
+/// The service's wire types, shared with the desktop.
+pub use fluxstore_connect_api as api;
+pub use fluxstore_connect_api::Mode;
 
 /// Requests to this service are a few short form fields.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -45,11 +51,11 @@ pub fn router(config: Config) -> Result<Router, StripeError> {
         config,
     });
     Ok(Router::new()
-        .route("/oauth/authorize", get(routes::authorize))
-        .route(CALLBACK_PATH, get(routes::callback))
-        .route("/oauth/token", post(routes::token))
-        .route("/oauth/revoke", post(routes::revoke))
-        .route("/healthz", get(|| async { "ok" }))
+        .route(api::AUTHORIZE_PATH, get(routes::authorize))
+        .route(api::CALLBACK_PATH, get(routes::callback))
+        .route(api::TOKEN_PATH, post(routes::token))
+        .route(api::REVOKE_PATH, post(routes::revoke))
+        .route(api::HEALTH_PATH, get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state))
 }

@@ -1,4 +1,4 @@
-//! `fluxstore-connect`: run the Connect service. The platform key is read from a file
+//! `fluxstore-connect`: run the Connect service. The platform keys are read from files
 //! (never argv or the environment) and never logged.
 
 use std::net::SocketAddr;
@@ -24,9 +24,10 @@ struct Args {
     /// The platform's Connect client id (`ca_…`).
     #[arg(long)]
     client_id: String,
-    /// A file holding only the platform's secret key (`sk_live_…` or `sk_test_…`).
-    #[arg(long)]
-    platform_key_file: PathBuf,
+    /// A file holding only one of the platform's secret keys (`sk_test_…` or `sk_live_…`); its
+    /// prefix is the mode it serves. Give it twice, once with each key, to serve both modes.
+    #[arg(long = "platform-key-file", value_name = "PATH", required = true)]
+    platform_key_files: Vec<PathBuf>,
     /// Stripe's Connect OAuth base URL (for a local fake in tests).
     #[arg(long, default_value = fluxstore_connect::DEFAULT_STRIPE_CONNECT_BASE)]
     stripe_connect_base: Url,
@@ -44,16 +45,24 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let key = fluxstore_connect::read_platform_key_file(&args.platform_key_file)?;
-    let mut config = fluxstore_connect::Config::new(args.public_url, &args.client_id, key)?;
+    let keys = fluxstore_connect::read_platform_key_files(&args.platform_key_files)?;
+    let mut config =
+        fluxstore_connect::Config::with_platform_keys(args.public_url, &args.client_id, keys)?;
     config.stripe_connect_base = args.stripe_connect_base;
     config.stripe_api_base = args.stripe_api_base;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
+    let modes: Vec<&str> = config
+        .platform_keys
+        .modes()
+        .into_iter()
+        .map(|m| m.as_str())
+        .collect();
     tracing::info!(
         listen = %listener.local_addr()?,
         callback = %config.callback_url(),
+        modes = %modes.join(", "),
         "FluxStore Connect is running; register the callback URL in Stripe's Connect settings"
     );
     fluxstore_connect::serve(listener, config, shutdown_signal()).await?;

@@ -1,12 +1,13 @@
 //! The service's only outbound client: Stripe's Connect OAuth endpoints (authenticated with
-//! the platform key as a Bearer credential, never in a URL) and `GET /v1/account` (with the
-//! desktop's own access token, to authenticate a revoke).
+//! the platform key of the mode at hand as a Bearer credential, never in a URL) and
+//! `GET /v1/account` (with the desktop's own access token, to authenticate a revoke).
 
+use fluxstore_connect_api::{Mode, OAuthErrorBody, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::{Config, join};
+use crate::config::{Config, PlatformKeys, join};
 use crate::error::StripeError;
 
 pub(crate) struct StripeConnect {
@@ -14,41 +15,7 @@ pub(crate) struct StripeConnect {
     connect_base: Url,
     api_base: Url,
     client_id: String,
-    platform_key: SecretString,
-}
-
-/// What Stripe returns for a redeemed authorization code. Tokens are wrapped at once.
-pub(crate) struct Grant {
-    pub access_token: SecretString,
-    pub refresh_token: Option<SecretString>,
-    pub token_type: String,
-    pub stripe_publishable_key: String,
-    pub stripe_user_id: String,
-    pub scope: String,
-    pub livemode: bool,
-}
-
-#[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    stripe_publishable_key: Option<String>,
-    stripe_user_id: String,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    livemode: bool,
-}
-
-#[derive(Deserialize)]
-struct FlatError {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
+    platform_keys: PlatformKeys,
 }
 
 #[derive(Deserialize)]
@@ -68,8 +35,19 @@ impl StripeConnect {
             connect_base: config.stripe_connect_base.clone(),
             api_base: config.stripe_api_base.clone(),
             client_id: config.client_id.clone(),
-            platform_key: config.platform_key.clone(),
+            platform_keys: config.platform_keys.clone(),
         })
+    }
+
+    /// Whether this service can redeem and deauthorize in `mode`.
+    pub(crate) fn serves(&self, mode: Mode) -> bool {
+        self.platform_keys.get(mode).is_some()
+    }
+
+    fn key(&self, mode: Mode) -> Result<&SecretString, StripeError> {
+        self.platform_keys
+            .get(mode)
+            .ok_or(StripeError::ModeNotServed(mode))
     }
 
     /// Stripe's authorize URL for an owner, carrying this service's own state and redirect URI.
@@ -84,12 +62,18 @@ impl StripeConnect {
         url
     }
 
-    /// `POST /oauth/token` with `grant_type=authorization_code`.
-    pub(crate) async fn redeem(&self, code: &str) -> Result<Grant, StripeError> {
+    /// `POST /oauth/token` with `grant_type=authorization_code`, authenticated with the
+    /// platform key of `mode`: Stripe issues tokens in the mode of the key that redeems.
+    pub(crate) async fn redeem(
+        &self,
+        code: &str,
+        mode: Mode,
+    ) -> Result<TokenResponse, StripeError> {
+        let key = self.key(mode)?;
         let resp = self
             .http
             .post(join(&self.connect_base, "/oauth/token"))
-            .bearer_auth(self.platform_key.expose_secret())
+            .bearer_auth(key.expose_secret())
             .form(&[("grant_type", "authorization_code"), ("code", code)])
             .send()
             .await
@@ -102,16 +86,7 @@ impl StripeConnect {
         if !status.is_success() {
             return Err(oauth_error(status.as_u16(), &bytes));
         }
-        let body: TokenBody = serde_json::from_slice(&bytes).map_err(|_| StripeError::Malformed)?;
-        Ok(Grant {
-            access_token: SecretString::from(body.access_token),
-            refresh_token: body.refresh_token.map(SecretString::from),
-            token_type: body.token_type.unwrap_or_else(|| "bearer".to_owned()),
-            stripe_publishable_key: body.stripe_publishable_key.unwrap_or_default(),
-            stripe_user_id: body.stripe_user_id,
-            scope: body.scope.unwrap_or_default(),
-            livemode: body.livemode,
-        })
+        serde_json::from_slice(&bytes).map_err(|_| StripeError::Malformed)
     }
 
     /// The account an access token belongs to; `None` when Stripe refuses the token (401),
@@ -138,12 +113,18 @@ impl StripeConnect {
         Ok(Some(body.id))
     }
 
-    /// `POST /oauth/deauthorize` with `client_id` and `stripe_user_id`.
-    pub(crate) async fn deauthorize(&self, stripe_user_id: &str) -> Result<(), StripeError> {
+    /// `POST /oauth/deauthorize` with `client_id` and `stripe_user_id`, authenticated with
+    /// the platform key of the connection's `mode`.
+    pub(crate) async fn deauthorize(
+        &self,
+        stripe_user_id: &str,
+        mode: Mode,
+    ) -> Result<(), StripeError> {
+        let key = self.key(mode)?;
         let resp = self
             .http
             .post(join(&self.connect_base, "/oauth/deauthorize"))
-            .bearer_auth(self.platform_key.expose_secret())
+            .bearer_auth(key.expose_secret())
             .form(&[
                 ("client_id", self.client_id.as_str()),
                 ("stripe_user_id", stripe_user_id),
@@ -165,11 +146,11 @@ impl StripeConnect {
 }
 
 fn oauth_error(status: u16, bytes: &[u8]) -> StripeError {
-    match serde_json::from_slice::<FlatError>(bytes) {
+    match serde_json::from_slice::<OAuthErrorBody>(bytes) {
         Ok(e) => StripeError::OAuth {
             status,
             code: e.error,
-            description: e.error_description.unwrap_or_default(),
+            description: e.error_description,
         },
         Err(_) => StripeError::Status(status),
     }

@@ -70,16 +70,27 @@ impl AccountStatus {
             },
             country: s(v, "country"),
             default_currency: s(v, "default_currency"),
-            business_name: v.get("business_profile").and_then(|p| s(p, "name")),
+            // The name the owner gave, wherever this account keeps it (as the mirror reads it).
+            business_name: [
+                v.pointer("/business_profile/name"),
+                v.pointer("/settings/dashboard/display_name"),
+                v.pointer("/company/name"),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .find(|n| !n.is_empty())
+            .map(str::to_owned),
         })
     }
 }
 
 impl StripeClient {
-    /// `GET /v1/account`: the account the key or token belongs to.
+    /// `GET /v1/account`: the account the key or token belongs to, recorded in the mirror
+    /// as it is fetched (see [`StripeClient::refresh_account`]).
     pub async fn account(&self) -> Result<AccountStatus, GatewayError> {
-        let v = self.send(Call::get("/v1/account")).await?;
-        AccountStatus::from_json(&v)
+        Ok(self.refresh_account().await?.status)
     }
 
     /// `GET /v1/charges/{id}` of a charge that belongs to a FluxStore order.

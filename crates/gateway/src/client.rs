@@ -95,12 +95,11 @@ impl ClientConfig {
                 .filter(|s| !s.trim().is_empty())
         });
         if let Some(base) = chosen {
-            cfg.api_base =
-                url::Url::parse(base.trim()).map_err(|_| GatewayError::InvalidRequest {
-                    message: "the Stripe API base URL is not a valid URL".to_owned(),
-                    param: None,
-                    code: None,
-                })?;
+            cfg.api_base = url::Url::parse(base.trim()).map_err(|_| {
+                GatewayError::invalid(
+                    "The Stripe API address (--api-base or FLUXSTORE_STRIPE_API_BASE) is not a valid URL.",
+                )
+            })?;
         }
         Ok(cfg)
     }
@@ -205,6 +204,10 @@ impl StripeClient {
     }
     pub fn config(&self) -> &ClientConfig {
         &self.cfg
+    }
+    /// True when the credential is a Connect access token: the account is a connected one.
+    pub(crate) fn is_connect_token(&self) -> bool {
+        matches!(self.credential, Credential::ConnectToken { .. })
     }
     /// The shared mirror (audit rows, the privacy guard, ingest).
     pub fn mirror(&self) -> &Arc<Mutex<Mirror>> {

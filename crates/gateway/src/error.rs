@@ -35,6 +35,10 @@ pub enum GatewayError {
         "Stripe saw this as a repeat of an earlier request with different details and did nothing. Check the details and try again."
     )]
     IdempotencyMismatch,
+    /// Input the app refused before sending anything (a bad URL, an unreadable key file, a
+    /// wrong flag): the owner's to fix, not Stripe's answer.
+    #[error("{message}")]
+    Invalid { message: String },
     #[error("Stripe refused the request: {message}")]
     InvalidRequest {
         message: String,
@@ -60,7 +64,7 @@ pub enum GatewayError {
     #[error("{0} is not a payment, charge or dispute id (they start with pi_, ch_, dp_ or du_).")]
     BadId(String),
     #[error(
-        "No API key is stored for the {mode} mode of store \"{account}\". Enter your keys first (fluxstore keys set)."
+        "No API key is stored for the {mode} mode of store \"{account}\". Enter your {mode} mode keys or connect with Stripe first."
     )]
     NoKey { account: String, mode: &'static str },
     #[error("Stopped before the end, as asked.")]
@@ -92,6 +96,7 @@ impl GatewayError {
             GatewayError::NotFound { .. } => "not_found",
             GatewayError::Conflict => "conflict",
             GatewayError::IdempotencyMismatch => "idempotency_mismatch",
+            GatewayError::Invalid { .. } => "invalid_input",
             GatewayError::InvalidRequest { .. } => "invalid_request",
             GatewayError::RateLimited => "rate_limited",
             GatewayError::StripeUnavailable { .. } => "stripe_unavailable",
@@ -167,6 +172,15 @@ fn resource_name(path: &str) -> &'static str {
         "webhook_endpoints" => "webhook endpoint",
         "account" | "accounts" => "account",
         _ => "object",
+    }
+}
+
+impl GatewayError {
+    /// Input refused locally, before any request (see [`GatewayError::Invalid`]).
+    pub fn invalid(message: impl Into<String>) -> GatewayError {
+        GatewayError::Invalid {
+            message: message.into(),
+        }
     }
 }
 

@@ -33,11 +33,9 @@ pub struct EventPage {
 impl StripeClient {
     pub async fn list_events(&self, q: &EventsQuery) -> Result<EventPage, GatewayError> {
         if q.types.len() > MAX_TYPES {
-            return Err(GatewayError::InvalidRequest {
-                message: format!("at most {MAX_TYPES} event types can be asked for at once"),
-                param: Some("types".to_owned()),
-                code: None,
-            });
+            return Err(GatewayError::invalid(format!(
+                "At most {MAX_TYPES} event types can be asked for at once."
+            )));
         }
         let mut query = Form::new();
         query.push("limit", q.limit.clamp(1, MAX_PAGE));

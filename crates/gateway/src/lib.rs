@@ -1,11 +1,11 @@
 //! Everything the app asks Stripe: key validation, secrets in the OS keyring, the one
 //! outbound Stripe client (retries, audit rows, privacy guard), refunds, the webhook
-//! endpoint, and events sync into the mirror. Tauri-free.
+//! endpoint, events sync into the mirror, and the store profile that owns the connection
+//! (which both the desktop shell and the CLI act through). Tauri-free.
 
+pub mod account;
 pub mod api;
 pub mod client;
-pub mod connect;
-pub mod connect_feed;
 pub mod error;
 pub mod events;
 pub mod form;
@@ -13,16 +13,20 @@ pub mod guard;
 pub mod keys;
 pub mod keystore;
 pub mod oauth;
+pub mod profile;
 pub mod refund;
 pub mod secret;
 pub mod sync;
 pub mod webhook;
 
+pub use account::AccountRefresh;
 pub use api::{AccountStatus, Requirements};
 pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
 pub use error::GatewayError;
+pub use fluxstore_mirror::AppliedEvent;
 pub use keys::{ApiKey, KeyError, ManualKeys, PublishableKey, WebhookSecret};
 pub use keystore::{SecretKind, SecretSlot, SecretStore};
+pub use profile::{Profile, ProfileConfig, ProfileError};
 pub use refund::{RefundOutcome, RefundReason, RefundRequest};
 pub use secret::Secret;
-pub use sync::{AppliedEvent, CancelToken, SyncOptions, SyncProgress, SyncReport};
+pub use sync::{CancelToken, SyncOptions, SyncProgress, SyncReport};

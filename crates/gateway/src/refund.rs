@@ -20,7 +20,9 @@ use crate::error::GatewayError;
 use crate::form::Form;
 use crate::guard::{ObjectKind, kind_of};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Why a refund is made, as Stripe takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RefundReason {
     Duplicate,
@@ -41,12 +43,9 @@ impl RefundReason {
             "duplicate" => Ok(RefundReason::Duplicate),
             "fraudulent" => Ok(RefundReason::Fraudulent),
             "requested_by_customer" => Ok(RefundReason::RequestedByCustomer),
-            _ => Err(GatewayError::InvalidRequest {
-                message: "the refund reason must be duplicate, fraudulent or requested_by_customer"
-                    .to_owned(),
-                param: Some("reason".to_owned()),
-                code: None,
-            }),
+            _ => Err(GatewayError::invalid(
+                "The refund reason must be duplicate, fraudulent or requested_by_customer.",
+            )),
         }
     }
 }
@@ -93,13 +92,9 @@ impl StripeClient {
         if let Some(a) = req.amount
             && a <= 0
         {
-            return Err(GatewayError::InvalidRequest {
-                message:
-                    "the refund amount must be a positive number of the currency's smallest unit"
-                        .to_owned(),
-                param: Some("amount".to_owned()),
-                code: None,
-            });
+            return Err(GatewayError::invalid(
+                "The refund amount must be a positive number of the currency's smallest unit.",
+            ));
         }
         let order = self.guard_payment(&req.payment)?;
         let key = refund_idempotency_key(req, order.amount_refunded);

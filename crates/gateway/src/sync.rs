@@ -16,7 +16,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use fluxstore_mirror::{IngestOutcome, Mode, Source};
+use fluxstore_mirror::facts::subscribed_event_types;
+use fluxstore_mirror::{AppliedEvent, IngestOutcome, Source};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -24,18 +25,17 @@ use tokio::sync::Notify;
 use crate::client::{StripeClient, unix_now};
 use crate::error::GatewayError;
 use crate::events::{EventPage, EventsQuery, MAX_PAGE};
-use crate::webhook::{EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS};
+use crate::profile::DEAUTHORIZED_EVENT;
 
 /// How long Stripe keeps events.
 pub const RETENTION_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// The event types the mirror projects (≤ 20, Stripe's `types[]` cap).
+/// The event types a sync asks for (≤ 20, Stripe's `types[]` cap): those a created endpoint
+/// subscribes to, and the end of a Connect connection.
 pub fn projected_types() -> Vec<String> {
-    WEBHOOK_EVENTS
-        .iter()
-        .chain(EXTRA_WEBHOOK_EVENTS.iter())
-        .chain(["account.application.deauthorized"].iter())
-        .map(|s| (*s).to_owned())
+    subscribed_event_types()
+        .chain([DEAUTHORIZED_EVENT])
+        .map(str::to_owned)
         .collect()
 }
 
@@ -92,16 +92,6 @@ pub struct SyncProgress {
     pub duplicates: u64,
     /// `created` of the newest event seen so far.
     pub newest_created: Option<i64>,
-}
-
-/// One event a sync stored for the first time (the mirror's `IngestOutcome::Applied`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppliedEvent {
-    pub event_id: String,
-    pub event_type: String,
-    pub mode: Mode,
-    /// False for types the mirror stores but does not project.
-    pub projected: bool,
 }
 
 /// The caller's callbacks for one run.
@@ -184,19 +174,9 @@ impl StripeClient {
             let raw = serde_json::to_vec(ev)
                 .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
             match mirror.ingest(&raw, Source::EventsApi)? {
-                IngestOutcome::Applied {
-                    event_id,
-                    event_type,
-                    mode,
-                    projected,
-                } => {
+                IngestOutcome::Applied(event) => {
                     p.applied += 1;
-                    applied.push(AppliedEvent {
-                        event_id,
-                        event_type,
-                        mode,
-                        projected,
-                    });
+                    applied.push(event);
                 }
                 IngestOutcome::Duplicate { .. } => p.duplicates += 1,
             }
@@ -377,5 +357,7 @@ mod tests {
         assert!(t.len() <= crate::events::MAX_TYPES);
         assert!(t.iter().any(|s| s == "charge.refunded"));
         assert!(t.iter().any(|s| s == "account.application.deauthorized"));
+        // A Connect owner's readiness reaches the mirror through the feed too.
+        assert!(t.iter().any(|s| s == "account.updated"));
     }
 }

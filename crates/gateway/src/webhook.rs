@@ -4,6 +4,7 @@
 //! response into the OS keyring and nowhere else; the returned [`WebhookEndpoint`] has no
 //! secret in it.
 
+use fluxstore_mirror::facts::subscribed_event_types;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -13,24 +14,9 @@ use crate::form::Form;
 use crate::keys::WebhookSecret;
 use crate::keystore::{SecretKind, SecretSlot, SecretStore, record_presence};
 
-/// The 12 events of the product page (R8).
-pub const WEBHOOK_EVENTS: [&str; 12] = [
-    "checkout.session.completed",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.succeeded",
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-];
-
-/// Added to the endpoint FluxStore creates: refunds made in the Dashboard and readiness.
-pub const EXTRA_WEBHOOK_EVENTS: [&str; 2] = ["charge.refunded", "account.updated"];
+/// The 12 events of the product page (R8), and the extras the endpoint FluxStore creates
+/// also asks for; declared once in the mirror's facts.
+pub use fluxstore_mirror::facts::{EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookEndpoint {
@@ -53,17 +39,12 @@ impl StripeClient {
         store: &SecretStore,
         account: &str,
     ) -> Result<WebhookEndpoint, GatewayError> {
-        let parsed = url::Url::parse(url.trim()).map_err(|_| GatewayError::InvalidRequest {
-            message: "the webhook URL is not a valid URL".to_owned(),
-            param: Some("url".to_owned()),
-            code: None,
+        let parsed = url::Url::parse(url.trim()).map_err(|_| {
+            GatewayError::invalid("The webhook URL is not a valid web address (https://…).")
         })?;
         let mut body = Form::new();
         body.push("url", parsed.as_str())
-            .push_list(
-                "enabled_events",
-                WEBHOOK_EVENTS.iter().chain(EXTRA_WEBHOOK_EVENTS.iter()),
-            )
+            .push_list("enabled_events", subscribed_event_types())
             .push("api_version", STRIPE_VERSION)
             .push("description", "FluxStore Desktop");
         let v = self

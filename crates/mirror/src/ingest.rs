@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, params};
 
 use crate::event::{Kind, refs};
-use crate::project::{billing, order};
-use crate::{Event, IngestOutcome, MirrorError, Mode, Source};
+use crate::project::{account, billing, order};
+use crate::{AppliedEvent, Event, IngestOutcome, MirrorError, Mode, Source};
 
 pub fn now_unix() -> i64 {
     SystemTime::now()
@@ -73,10 +73,11 @@ pub fn ingest_one(
             _ => {}
         }
     }
-    Ok(IngestOutcome::Applied {
+    let is_account = account::on_ingest(conn, ev)?;
+    Ok(IngestOutcome::Applied(AppliedEvent {
         event_id: ev.id.clone(),
         event_type: ev.event_type.clone(),
         mode: Mode::from_livemode(ev.livemode),
-        projected: !refs.is_empty(),
-    })
+        projected: !refs.is_empty() || is_account,
+    }))
 }

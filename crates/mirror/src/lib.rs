@@ -1,5 +1,5 @@
-//! The local SQLite mirror of verified Stripe events, and the order, dispute, subscription
-//! and invoice rows derived from them.
+//! The local SQLite mirror of verified Stripe events, and the order, dispute, subscription,
+//! invoice and account status rows derived from them.
 //!
 //! # Invariants
 //! - **Events once.** `events` keeps every verified event exactly once (primary key =
@@ -18,13 +18,21 @@
 //!   2024 top-level periods and `invoice.subscription`, basil-or-later items periods,
 //!   `invoice.parent`, `invoice.payments`); enums are kept as the strings Stripe sent.
 //!
-//! Types of event that are not projected (e.g. `account.updated`,
-//! `account.application.deauthorized`) are stored and readable through [`Mirror::events`]
-//! and [`Mirror::event_raw`].
+//! - **One type per fact.** The read types are the desktop's IPC types (TypeScript derived in
+//!   place behind the `ts` feature), and the domain facts every crate shares — the webhook
+//!   events, rejection codes, currency exponents, renewing statuses — live in [`facts`].
+//!
+//! `account.updated` events project the account status of their account and mode
+//! ([`Mirror::account_status`]; the newest event by `(created, id)` wins). Types of event that
+//! are not projected (e.g. `account.application.deauthorized`) are stored and readable
+//! through [`Mirror::events`] and [`Mirror::event_raw`].
 
+mod account;
+mod closed;
 mod dump;
 mod error;
 mod event;
+pub mod facts;
 mod fields;
 mod ingest;
 mod log;
@@ -37,7 +45,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
+pub use facts::RejectionCode;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
 
@@ -194,6 +204,22 @@ impl Mirror {
     /// Outbound API calls, newest first.
     pub fn api_calls(&self, limit: u32) -> Result<Vec<ApiCall>, MirrorError> {
         log::api_calls(&self.conn, limit)
+    }
+
+    /// The status of `account_id` in `mode`, as its newest account event says (a fetch from
+    /// the API or a delivered `account.updated`). None until one is stored.
+    pub fn account_status(
+        &self,
+        mode: Mode,
+        account_id: &str,
+    ) -> Result<Option<AccountStatus>, MirrorError> {
+        query::account::account_status(&self.conn, mode, account_id)
+    }
+
+    /// The status of the account of `mode` heard from most recently (for when the account id
+    /// is not known yet). None until an account event of that mode is stored.
+    pub fn latest_account_status(&self, mode: Mode) -> Result<Option<AccountStatus>, MirrorError> {
+        query::account::latest_account_status(&self.conn, mode)
     }
 
     pub fn checklist_facts(&self) -> Result<ChecklistFacts, MirrorError> {

@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{ApiCall, MirrorError, Mode, NewRejection, Rejection};
+use crate::{ApiCall, MirrorError, Mode, NewRejection, Rejection, RejectionCode};
 
 /// Prefixes of Stripe secret keys, restricted keys, OAuth access tokens (which are `sk_`
 /// keys) and webhook signing secrets, and the HTTP bearer scheme.
@@ -26,11 +26,11 @@ fn refuse_secrets<'a>(texts: impl IntoIterator<Item = Option<&'a str>>) -> Resul
 }
 
 pub fn record_rejection(conn: &Connection, r: &NewRejection, now: i64) -> Result<(), MirrorError> {
-    refuse_secrets([Some(r.code.as_str()), r.peer.as_deref()])?;
+    refuse_secrets([r.peer.as_deref()])?;
     conn.prepare_cached(
         "INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![now, r.code, r.size as i64, r.peer])?;
+    .execute(params![now, r.code.as_str(), r.size as i64, r.peer])?;
     Ok(())
 }
 
@@ -43,7 +43,7 @@ pub fn rejections(conn: &Connection, limit: u32) -> Result<Vec<Rejection>, Mirro
             Ok(Rejection {
                 id: r.get(0)?,
                 received_at: r.get(1)?,
-                code: r.get(2)?,
+                code: RejectionCode::parse(&r.get::<_, String>(2)?),
                 size: r.get::<_, i64>(3)? as u64,
                 peer: r.get(4)?,
             })

@@ -4,12 +4,13 @@
 //! transaction (`rusqlite_migration`), so a database is always at exactly one version.
 //! Version 1 holds the events and their projections, version 2 adds the owner's audit log
 //! of API calls and the settings table, version 3 drops an index and narrows a trigger to
-//! write fewer pages per event.
+//! write fewer pages per event, version 4 adds the account status projection and derives it
+//! from the account events already stored.
 
 use std::time::Duration;
 
-use rusqlite::Connection;
-use rusqlite_migration::{M, Migrations};
+use rusqlite::{Connection, Transaction};
+use rusqlite_migration::{HookError, HookResult, M, Migrations};
 
 use crate::MirrorError;
 
@@ -183,13 +184,50 @@ WHEN old.customer_email IS NOT new.customer_email BEGIN
 END;
 "#;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(V1), M::up(V2), M::up(V3)];
+/// Version 4: the account status of each (account, mode), from its newest account event.
+/// The rows are a projection like any other, so the events a version 3 mirror already holds
+/// are indexed and folded at once ([`backfill_accounts`]). Each account fetch now stores a
+/// synthetic event, so the events synthesised from API responses get an index of their own.
+const V4: &str = r#"
+CREATE TABLE accounts (
+    account_id        TEXT NOT NULL,
+    livemode          INTEGER NOT NULL,
+    business_name     TEXT,
+    charges_enabled   INTEGER NOT NULL,
+    payouts_enabled   INTEGER NOT NULL,
+    details_submitted INTEGER NOT NULL,
+    -- JSON arrays of Stripe's requirement names, e.g. ["external_account"].
+    currently_due     TEXT NOT NULL,
+    past_due          TEXT NOT NULL,
+    eventually_due    TEXT NOT NULL,
+    disabled_reason   TEXT,
+    -- The event the row was read from: its `created` and id.
+    event_created     INTEGER NOT NULL,
+    event_id          TEXT NOT NULL,
+    PRIMARY KEY (account_id, livemode)
+) WITHOUT ROWID;
+
+-- Events synthesised from API responses (a refund made in the app, every account fetch) are
+-- not deliveries: the checklist's "events arriving" facts count them apart, from this small
+-- index, without reading every event's row.
+CREATE INDEX events_api ON events(livemode, received_at) WHERE source = 'api';
+"#;
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = MIGRATIONS.len();
+pub const LATEST_VERSION: usize = 4;
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::from_slice(MIGRATIONS)
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up_with_hook(V4, backfill_accounts),
+    ])
+}
+
+/// Version 4's data step, in the migration's transaction.
+fn backfill_accounts(tx: &Transaction<'_>) -> HookResult {
+    crate::project::account::backfill(tx).map_err(|e| HookError::Hook(e.to_string()))
 }
 
 /// Settings for a writing connection. `synchronous=FULL`: an acknowledged event survives
@@ -258,5 +296,15 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().expect("valid migrations");
+    }
+
+    #[test]
+    fn the_latest_version_is_the_last_migration() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST_VERSION as i64);
     }
 }

@@ -290,3 +290,173 @@ fn migrates_a_populated_version_2_database() {
     assert_eq!(found.items[0].session_id, timelines[0].0);
     Mirror::open_read_only(&path).unwrap();
 }
+
+/// An `account.updated` event as Stripe sends it (no `business_profile` on old renders).
+fn account_event(id: &str, acct: &str, livemode: bool, created: i64, ready: bool) -> String {
+    serde_json::json!({
+        "id": id, "object": "event", "type": "account.updated", "created": created,
+        "livemode": livemode, "api_version": "2024-06-20", "pending_webhooks": 1,
+        "data": {"object": {
+            "id": acct, "object": "account", "charges_enabled": ready, "payouts_enabled": ready,
+            "details_submitted": true, "business_profile": {"name": "Example Shop"},
+            "requirements": {"currently_due": if ready { vec![] } else { vec!["external_account"] },
+                "past_due": [], "eventually_due": [], "disabled_reason": null}
+        }}
+    })
+    .to_string()
+}
+
+#[test]
+fn migrates_a_populated_version_3_database() {
+    let accounts = [
+        account_event("evt_a2", "acct_1", false, 1_700_000_060, true),
+        account_event("evt_a1", "acct_1", false, 1_700_000_000, false),
+        account_event("evt_a3", "acct_1", true, 1_700_000_010, false),
+        account_event("evt_b1", "acct_2", false, 1_700_000_030, false),
+    ];
+    let deauthorized = serde_json::json!({
+        "id": "evt_d1", "object": "event", "type": "account.application.deauthorized",
+        "created": 1_700_000_070, "livemode": false, "account": "acct_2",
+        "data": {"object": {"id": "ca_1", "object": "application"}}
+    })
+    .to_string();
+    let orders = story_bytes(1, Outcome::Refunded);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.sqlite");
+    let before = {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 3).unwrap();
+        let mut m = Mirror { conn };
+        for raw in &orders {
+            m.ingest(raw, Source::Webhook).unwrap();
+        }
+        // What a version 3 build stored for account events: the event, no index, no row.
+        for raw in accounts.iter().chain([&deauthorized]) {
+            let ev = Event::parse(raw.as_bytes()).unwrap();
+            m.conn
+                .execute(
+                    "INSERT INTO events(id, type, created, livemode, account, api_version, source, received_at, raw)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'webhook', ?3, ?7)",
+                    rusqlite::params![ev.id, ev.event_type, ev.created, ev.livemode, ev.account, ev.api_version, ev.raw],
+                )
+                .unwrap();
+        }
+        m.dump_projections().unwrap()
+    };
+    assert!(before.ends_with("== accounts\n"), "no accounts table yet");
+
+    let m = Mirror::open(&path).unwrap();
+    // The migrated mirror is the one a fresh mirror builds from the same events.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let expected = {
+        let mut fresh = Mirror::open(&fresh_dir.path().join("fresh.sqlite")).unwrap();
+        for raw in &orders {
+            fresh.ingest(raw, Source::Webhook).unwrap();
+        }
+        for raw in accounts.iter().chain([&deauthorized]) {
+            fresh.ingest(raw.as_bytes(), Source::Webhook).unwrap();
+        }
+        fresh.dump_projections().unwrap()
+    };
+    assert_eq!(m.dump_projections().unwrap(), expected);
+    assert!(
+        m.dump_projections()
+            .unwrap()
+            .starts_with(before.trim_end_matches("== accounts\n")),
+        "the other projections are preserved"
+    );
+    let test = m.account_status(Mode::Test, "acct_1").unwrap().unwrap();
+    assert!(test.is_ready(), "the newest test-mode event wins: {test:?}");
+    assert_eq!(test.checked_at, 1_700_000_060);
+    let live = m.account_status(Mode::Live, "acct_1").unwrap().unwrap();
+    assert!(!live.charges_enabled);
+    assert_eq!(live.requirements.currently_due, ["external_account"]);
+    assert_eq!(
+        m.latest_account_status(Mode::Test)
+            .unwrap()
+            .unwrap()
+            .account_id,
+        "acct_1"
+    );
+    assert!(m.account_status(Mode::Test, "ca_1").unwrap().is_none());
+    drop(m);
+
+    // Account events arriving after the upgrade fold with the migrated ones.
+    let mut m = Mirror::open(&path).unwrap();
+    let late = account_event("evt_a0", "acct_1", false, 1_699_999_000, false);
+    m.ingest(late.as_bytes(), Source::Webhook).unwrap();
+    assert!(
+        m.account_status(Mode::Test, "acct_1")
+            .unwrap()
+            .unwrap()
+            .is_ready()
+    );
+    let newer = account_event("evt_a9", "acct_1", false, 1_700_000_100, false);
+    m.ingest(newer.as_bytes(), Source::Webhook).unwrap();
+    assert!(
+        !m.account_status(Mode::Test, "acct_1")
+            .unwrap()
+            .unwrap()
+            .is_ready()
+    );
+    Mirror::open_read_only(&path).unwrap();
+}
+
+#[test]
+fn unknown_stored_spellings_read_as_documented() {
+    for s in OrderStatus::ALL {
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        assert_eq!(OrderStatus::parse(s.as_str()), s);
+    }
+    assert!(
+        serde_json::from_value::<OrderStatus>(serde_json::json!("refund_failed")).is_err(),
+        "a filter with an unknown status is refused, not widened"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = Mirror::open(&dir.path().join("m.sqlite")).unwrap();
+    for raw in story_bytes(3, Outcome::Paid) {
+        m.ingest(&raw, Source::Webhook).unwrap();
+    }
+    m.record_rejection(&NewRejection {
+        code: RejectionCode::SignatureInvalid,
+        size: 1,
+        peer: None,
+    })
+    .unwrap();
+    // What a newer build of the same schema might have written.
+    m.conn
+        .execute_batch(
+            "UPDATE orders SET status = 'refund_failed';
+             UPDATE rejections SET code = 'a_newer_code';",
+        )
+        .unwrap();
+    let order = &m.orders(Mode::Test, &OrderQuery::default()).unwrap().items[0];
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(m.rejections(1).unwrap()[0].code, RejectionCode::Unknown);
+}
+
+#[test]
+fn an_applied_outcome_keeps_its_json_shape() {
+    let applied = IngestOutcome::Applied(AppliedEvent {
+        event_id: "evt_1".into(),
+        event_type: "charge.succeeded".into(),
+        mode: Mode::Live,
+        projected: true,
+    });
+    assert_eq!(
+        serde_json::to_value(&applied).unwrap(),
+        serde_json::json!({"outcome": "applied", "event_id": "evt_1",
+            "event_type": "charge.succeeded", "mode": "live", "projected": true})
+    );
+    assert_eq!(applied.event_id(), "evt_1");
+    let duplicate = IngestOutcome::Duplicate {
+        event_id: "evt_1".into(),
+    };
+    assert_eq!(duplicate.applied(), None);
+    assert_eq!(
+        serde_json::to_value(&duplicate).unwrap(),
+        serde_json::json!({"outcome": "duplicate", "event_id": "evt_1"})
+    );
+}

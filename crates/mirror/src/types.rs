@@ -1,9 +1,18 @@
 //! Types of the mirror's public API.
+//!
+//! Invariant: the read types are also the desktop's IPC types. With the `ts` feature each
+//! derives its TypeScript declaration in place (ts-rs), so there is no second copy to keep
+//! in step. Integers cross as TypeScript `number`: amounts are minor units and times unix
+//! seconds, both far inside 2^53.
 
 use serde::{Deserialize, Serialize};
 
+use crate::closed::closed_enum;
+use crate::facts::RejectionCode;
+
 /// Test or live data. Never mixed in any query or count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Test,
@@ -27,6 +36,7 @@ impl Mode {
 
 /// Where a verified event came from. Stored with the event (first arrival wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// POST /api/webhooks/stripe on the relay, signature verified.
@@ -55,58 +65,93 @@ pub struct Event {
     pub json: serde_json::Value,
 }
 
+/// An event stored for the first time: what the relay announces, what an events sync
+/// reports, and what the desktop tells its views (`event_applied`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AppliedEvent {
+    pub event_id: String,
+    pub event_type: String,
+    pub mode: Mode,
+    /// False for types the mirror stores but does not project.
+    pub projected: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum IngestOutcome {
-    /// Stored for the first time; projections re-derived. `projected` is false for types
-    /// the mirror stores but does not project.
-    Applied {
-        event_id: String,
-        event_type: String,
-        mode: Mode,
-        projected: bool,
-    },
+    /// Stored for the first time; projections re-derived.
+    Applied(AppliedEvent),
     /// Already stored: nothing changed.
     Duplicate { event_id: String },
+}
+
+impl IngestOutcome {
+    /// The event, when this ingest stored it for the first time.
+    pub fn applied(&self) -> Option<&AppliedEvent> {
+        match self {
+            IngestOutcome::Applied(e) => Some(e),
+            IngestOutcome::Duplicate { .. } => None,
+        }
+    }
+
+    pub fn event_id(&self) -> &str {
+        match self {
+            IngestOutcome::Applied(e) => &e.event_id,
+            IngestOutcome::Duplicate { event_id } => event_id,
+        }
+    }
 }
 
 /// A rejected webhook delivery (never the unverified body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewRejection {
-    /// e.g. `signature_invalid`, `timestamp_outside_tolerance`, `malformed_payload`,
-    /// `signature_header_missing`, `payload_too_large`, `no_signing_secret`, `storage_unavailable`.
-    pub code: String,
+    pub code: RejectionCode,
     pub size: u64,
     pub peer: Option<String>,
 }
 
+/// A rejected webhook delivery: when, why, how big, from whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejection {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub received_at: i64,
-    pub code: String,
+    pub code: RejectionCode,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size: u64,
     pub peer: Option<String>,
 }
 
-/// Order status; unknown strings are never produced by the fold itself, but the type is
-/// open so rows written by a newer build still read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Failed,
-    Refunded,
-    PartiallyRefunded,
-    Disputed,
-    DisputeWon,
-    DisputeLost,
-    #[serde(untagged)]
-    Other(String),
+closed_enum! {
+    /// What became of an order, as the fold derives it (see the precedence in
+    /// `project::order`).
+    ///
+    /// Closed, in Rust and in TypeScript: the fold writes only these spellings. A database
+    /// is only opened by a build of its own schema version, so another spelling in the
+    /// `orders` table could only come from a newer build that added a status without a
+    /// migration; [`OrderStatus::parse`] reads it as `Pending` (the status that claims no
+    /// money moved and offers no refund) until the order's next event re-derives the row.
+    /// Deserializing (a filter from the UI or the CLI) is strict: unknown text is an error.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrderStatus {
+        Pending = "pending",
+        Paid = "paid",
+        Failed = "failed",
+        Refunded = "refunded",
+        PartiallyRefunded = "partially_refunded",
+        Disputed = "disputed",
+        DisputeWon = "dispute_won",
+        DisputeLost = "dispute_lost",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Order {
     /// The order's key: its Checkout Session id (`cs_…`). A payment seen before its
     /// session is keyed provisionally by its PaymentIntent id (`pi_…`, or `ch_…` for a
@@ -117,7 +162,9 @@ pub struct Order {
     pub subscription_id: Option<String>,
     pub status: OrderStatus,
     /// Minor units.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub amount: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub amount_refunded: i64,
     pub currency: Option<String>,
     pub customer_email: Option<String>,
@@ -126,8 +173,10 @@ pub struct Order {
     pub failure_message: Option<String>,
     pub mode: Mode,
     pub account: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
     /// `created` of the newest event folded into this row.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated: i64,
 }
 
@@ -148,6 +197,7 @@ pub struct OrderQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Cursor for the next (older) page, if any.
@@ -155,15 +205,19 @@ pub struct Page<T> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimelineEntry {
     pub event_id: String,
     pub event_type: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
     pub source: Source,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub received_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrderDetail {
     pub order: Order,
     pub timeline: Vec<TimelineEntry>,
@@ -171,6 +225,7 @@ pub struct OrderDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Dispute {
     pub id: String,
     pub charge_id: Option<String>,
@@ -178,68 +233,90 @@ pub struct Dispute {
     pub order_session_id: Option<String>,
     pub status: String,
     pub reason: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub amount: i64,
     pub currency: String,
     /// `evidence_details.due_by`; None when absent or 0.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub due_by: Option<i64>,
     pub needs_response: bool,
     pub mode: Mode,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Subscription {
     pub id: String,
     pub customer: Option<String>,
     pub status: String,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub current_period_end: Option<i64>,
     pub cancel_at_period_end: bool,
     pub mode: Mode,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invoice {
     pub id: String,
     pub subscription_id: Option<String>,
     pub customer_email: Option<String>,
     pub status: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub amount_due: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub amount_paid: i64,
     pub currency: String,
     pub billing_reason: Option<String>,
     pub hosted_invoice_url: Option<String>,
     pub mode: Mode,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub updated: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
     pub id: String,
     pub event_type: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub created: i64,
     pub mode: Mode,
     pub account: Option<String>,
     pub api_version: Option<String>,
     pub source: Source,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub received_at: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModeFacts {
     /// received_at of the first verified event in this mode.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub first_event_at: Option<i64>,
     /// (session id, time) of the first order that became paid in this mode.
+    #[cfg_attr(feature = "ts", ts(type = "[string, number] | null"))]
     pub first_paid_order: Option<(String, i64)>,
     /// received_at of the newest verified event in this mode.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_event_at: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub event_count: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChecklistFacts {
     pub test: ModeFacts,
     pub live: ModeFacts,
@@ -248,7 +325,9 @@ pub struct ChecklistFacts {
 
 /// One outbound API call, for the owner's audit log. Never a key, token or body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApiCall {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub at: i64,
     pub method: String,
     pub path: String,
@@ -257,6 +336,7 @@ pub struct ApiCall {
     pub status: Option<u16>,
     pub request_id: Option<String>,
     pub idempotency_key: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duration_ms: u64,
     pub mode: Option<Mode>,
     pub error_code: Option<String>,
@@ -283,30 +363,8 @@ impl Source {
 }
 
 impl OrderStatus {
-    pub fn as_str(&self) -> &str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Failed => "failed",
-            OrderStatus::Refunded => "refunded",
-            OrderStatus::PartiallyRefunded => "partially_refunded",
-            OrderStatus::Disputed => "disputed",
-            OrderStatus::DisputeWon => "dispute_won",
-            OrderStatus::DisputeLost => "dispute_lost",
-            OrderStatus::Other(s) => s,
-        }
-    }
-    pub fn parse(s: &str) -> OrderStatus {
-        match s {
-            "pending" => OrderStatus::Pending,
-            "paid" => OrderStatus::Paid,
-            "failed" => OrderStatus::Failed,
-            "refunded" => OrderStatus::Refunded,
-            "partially_refunded" => OrderStatus::PartiallyRefunded,
-            "disputed" => OrderStatus::Disputed,
-            "dispute_won" => OrderStatus::DisputeWon,
-            "dispute_lost" => OrderStatus::DisputeLost,
-            other => OrderStatus::Other(other.to_owned()),
-        }
+    /// A stored spelling back to a status; unknown text reads as `Pending` (see the type).
+    pub fn parse(text: &str) -> OrderStatus {
+        OrderStatus::known(text).unwrap_or(OrderStatus::Pending)
     }
 }

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use fluxstore_mirror::{Event, IngestOutcome, NewRejection};
+use fluxstore_mirror::{Event, IngestOutcome, NewRejection, RejectionCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
@@ -59,12 +59,12 @@ pub(crate) fn router(intake: Arc<Intake>) -> Router {
 /// A refusal: status, public code, and the detail kept for the log only.
 struct Refusal {
     status: StatusCode,
-    code: &'static str,
+    code: RejectionCode,
     detail: String,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Refusal {
+    fn new(status: StatusCode, code: RejectionCode, detail: impl Into<String>) -> Refusal {
         Refusal {
             status,
             code,
@@ -73,28 +73,8 @@ impl Refusal {
     }
 }
 
-fn public_message(code: &str) -> &'static str {
-    match code {
-        "signature_header_missing" => "The Stripe-Signature header is missing.",
-        "signature_invalid" => "The signature does not match a configured signing secret.",
-        "timestamp_outside_tolerance" => {
-            "The signature timestamp is outside the allowed tolerance; check the clock."
-        }
-        "malformed_payload" => "The body is not a Stripe event.",
-        "payload_too_large" => "The body is larger than this endpoint accepts.",
-        "no_signing_secret" => {
-            "No webhook signing secret is configured, so events cannot be verified."
-        }
-        "storage_unavailable" => "The event could not be stored right now; retry later.",
-        "method_not_allowed" => "Only POST is accepted here.",
-        "not_found" => "Nothing is served at this path.",
-        "request_timeout" => "The request body did not arrive in time.",
-        _ => "The request was refused.",
-    }
-}
-
-fn error_body(status: StatusCode, code: &str) -> Response {
-    let body = json!({ "error": { "code": code, "message": public_message(code) } });
+fn error_body(status: StatusCode, code: RejectionCode) -> Response {
+    let body = json!({ "error": { "code": code.as_str(), "message": code.public_message() } });
     (status, axum::Json(body)).into_response()
 }
 
@@ -106,19 +86,22 @@ fn peer_of(req: &Request) -> Option<String> {
 
 async fn refuse(intake: &Intake, refusal: Refusal, size: u64, peer: Option<String>) -> Response {
     tracing::info!(
-        code = refusal.code,
+        code = refusal.code.as_str(),
         size,
         peer = peer.as_deref().unwrap_or("-"),
         reason = %refusal.detail,
         "webhook delivery rejected"
     );
     let rejection = NewRejection {
-        code: refusal.code.to_string(),
+        code: refusal.code,
         size,
         peer,
     };
     if !intake.writer.reject(rejection).await {
-        tracing::warn!(code = refusal.code, "the rejection could not be recorded");
+        tracing::warn!(
+            code = refusal.code.as_str(),
+            "the rejection could not be recorded"
+        );
     }
     let mut response = error_body(refusal.status, refusal.code);
     if refusal.status == StatusCode::METHOD_NOT_ALLOWED {
@@ -139,7 +122,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
     if req.method() != Method::POST {
         let refusal = Refusal::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            RejectionCode::MethodNotAllowed,
             format!("method {}", req.method()),
         );
         return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
@@ -148,7 +131,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
     if declared.is_some_and(|n| n > limit as u64) {
         let refusal = Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            RejectionCode::PayloadTooLarge,
             format!("declared {} bytes, limit {limit}", declared.unwrap_or(0)),
         );
         return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
@@ -160,7 +143,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
         Err(_elapsed) => {
             let refusal = Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                RejectionCode::RequestTimeout,
                 "the body did not arrive within the request timeout",
             );
             return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
@@ -168,7 +151,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
             let refusal = Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                RejectionCode::PayloadTooLarge,
                 format!("body over the limit of {limit} bytes"),
             );
             return refuse(&intake, refusal, limit as u64 + 1, peer).await;
@@ -176,7 +159,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
         Ok(Err(e)) => {
             let refusal = Refusal::new(
                 StatusCode::BAD_REQUEST,
-                "malformed_payload",
+                RejectionCode::MalformedPayload,
                 format!("the body could not be read: {e}"),
             );
             return refuse(&intake, refusal, declared.unwrap_or(0), peer).await;
@@ -185,10 +168,7 @@ async fn webhook(State(intake): State<Arc<Intake>>, req: Request) -> Response {
     let size = body.len() as u64;
     match accept(&intake, &parts.headers, &body).await {
         Ok(outcome) => {
-            let (id, duplicate) = match &outcome {
-                IngestOutcome::Applied { event_id, .. } => (event_id.as_str(), false),
-                IngestOutcome::Duplicate { event_id } => (event_id.as_str(), true),
-            };
+            let (id, duplicate) = (outcome.event_id(), outcome.applied().is_none());
             tracing::debug!(event_id = id, duplicate, "webhook delivery stored");
             let body = json!({ "received": true, "event_id": id, "duplicate": duplicate });
             (StatusCode::OK, axum::Json(body)).into_response()
@@ -207,7 +187,7 @@ async fn accept(
     if secrets.is_empty() {
         return Err(Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "no_signing_secret",
+            RejectionCode::NoSigningSecret,
             "no signing secret is configured",
         ));
     }
@@ -215,7 +195,7 @@ async fn accept(
     if values.is_empty() {
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            "signature_header_missing",
+            RejectionCode::SignatureHeaderMissing,
             "no Stripe-Signature header",
         ));
     }
@@ -225,7 +205,7 @@ async fn accept(
         let Ok(text) = value.to_str() else {
             return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
-                "signature_invalid",
+                RejectionCode::SignatureInvalid,
                 "the Stripe-Signature header is not visible ASCII",
             ));
         };
@@ -240,7 +220,7 @@ async fn accept(
     let event = Event::parse(body).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
-            "malformed_payload",
+            RejectionCode::MalformedPayload,
             format!("a signed body that is not an event: {e}"),
         )
     })?;
@@ -252,17 +232,19 @@ async fn accept(
         .map_err(|_| {
             Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+                RejectionCode::StorageUnavailable,
                 "the commit did not finish within the request timeout",
             )
         })?;
     committed.map_err(|e| match e {
-        WriteError::Refused(detail) => {
-            Refusal::new(StatusCode::BAD_REQUEST, "malformed_payload", detail)
-        }
+        WriteError::Refused(detail) => Refusal::new(
+            StatusCode::BAD_REQUEST,
+            RejectionCode::MalformedPayload,
+            detail,
+        ),
         other => Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
+            RejectionCode::StorageUnavailable,
             other.to_string(),
         ),
     })
@@ -274,7 +256,10 @@ async fn healthz(State(intake): State<Arc<Intake>>) -> Response {
         let body = json!({ "status": "ok", "signing_secret": secrets });
         (StatusCode::OK, axum::Json(body)).into_response()
     } else {
-        error_body(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+        error_body(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RejectionCode::StorageUnavailable,
+        )
     }
 }
 
@@ -290,10 +275,10 @@ async fn not_found(State(intake): State<Arc<Intake>>, req: Request) -> Response 
             .unwrap_or(0);
         let refusal = Refusal::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            RejectionCode::NotFound,
             format!("POST to {}", req.uri().path()),
         );
         return refuse(&intake, refusal, size, peer).await;
     }
-    error_body(StatusCode::NOT_FOUND, "not_found")
+    error_body(StatusCode::NOT_FOUND, RejectionCode::NotFound)
 }

@@ -7,7 +7,7 @@
 //!
 //! The same library runs headless (`fluxstore serve`) and in-process in the desktop app:
 //! [`Relay::start`] returns a [`RelayHandle`] that swaps secrets at run time, streams
-//! [`Applied`] notices for live views, and shuts down gracefully.
+//! [`AppliedEvent`] notices for live views, and shuts down gracefully.
 
 pub mod secrets;
 pub mod signature;
@@ -22,7 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use fluxstore_mirror::{MirrorError, Mode};
+use fluxstore_mirror::{AppliedEvent, MirrorError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
@@ -71,16 +71,6 @@ impl Default for RelayConfig {
             shutdown_grace: Duration::from_secs(20),
         }
     }
-}
-
-/// An event that was stored for the first time (duplicates are not announced).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Applied {
-    pub event_id: String,
-    pub event_type: String,
-    pub mode: Mode,
-    /// False for types the mirror stores without projecting.
-    pub projected: bool,
 }
 
 /// Work done by the writer since start: `events / batches` is the average group-commit size.
@@ -174,7 +164,7 @@ impl Relay {
 pub struct RelayHandle {
     local_addr: SocketAddr,
     intake: Option<Arc<intake::Intake>>,
-    applied: broadcast::Sender<Applied>,
+    applied: broadcast::Sender<AppliedEvent>,
     stop: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
     writer_thread: Option<JoinHandle<()>>,
@@ -215,8 +205,9 @@ impl RelayHandle {
         })
     }
 
-    /// A stream of newly applied events, for live views.
-    pub fn subscribe(&self) -> broadcast::Receiver<Applied> {
+    /// A stream of events stored for the first time (duplicates are not announced), for
+    /// live views.
+    pub fn subscribe(&self) -> broadcast::Receiver<AppliedEvent> {
         self.applied.subscribe()
     }
 

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use fluxstore_mirror::RejectionCode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -44,10 +45,10 @@ pub enum SignatureError {
 
 impl SignatureError {
     /// The coarse public code: a prober learns nothing about which part failed.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> RejectionCode {
         match self {
-            SignatureError::OutsideTolerance { .. } => "timestamp_outside_tolerance",
-            _ => "signature_invalid",
+            SignatureError::OutsideTolerance { .. } => RejectionCode::TimestampOutsideTolerance,
+            _ => RejectionCode::SignatureInvalid,
         }
     }
 }

@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use fluxstore_mirror::{Event, IngestOutcome, Mirror, MirrorError, NewRejection, Source};
+use fluxstore_mirror::{
+    AppliedEvent, Event, IngestOutcome, Mirror, MirrorError, NewRejection, Source,
+};
 use tokio::sync::{broadcast, mpsc, oneshot};
-
-use crate::Applied;
 
 /// Why a delivery could not be committed.
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +67,7 @@ impl Writer {
         path: &Path,
         max_batch: usize,
         queue: usize,
-        applied: broadcast::Sender<Applied>,
+        applied: broadcast::Sender<AppliedEvent>,
     ) -> Result<(Writer, JoinHandle<()>), MirrorError> {
         let (tx, rx) = mpsc::channel(queue.max(1));
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
@@ -219,7 +219,7 @@ fn run(
     mut mirror: Mirror,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
-    applied: broadcast::Sender<Applied>,
+    applied: broadcast::Sender<AppliedEvent>,
     counters: &Counters,
     checkpointer: Option<&Checkpointer>,
 ) {
@@ -271,7 +271,7 @@ fn commit(
     mirror: &mut Mirror,
     events: &mut Vec<(Event, Source)>,
     replies: &mut Vec<Reply>,
-    applied: &broadcast::Sender<Applied>,
+    applied: &broadcast::Sender<AppliedEvent>,
 ) {
     match mirror.ingest_batch(events) {
         Ok(outcomes) => {
@@ -314,20 +314,9 @@ fn commit(
     events.clear();
 }
 
-fn announce(outcome: &IngestOutcome, applied: &broadcast::Sender<Applied>) {
-    if let IngestOutcome::Applied {
-        event_id,
-        event_type,
-        mode,
-        projected,
-    } = outcome
-    {
+fn announce(outcome: &IngestOutcome, applied: &broadcast::Sender<AppliedEvent>) {
+    if let Some(event) = outcome.applied() {
         // No subscriber is fine: the desktop may not be listening.
-        let _ = applied.send(Applied {
-            event_id: event_id.clone(),
-            event_type: event_type.clone(),
-            mode: *mode,
-            projected: *projected,
-        });
+        let _ = applied.send(event.clone());
     }
 }

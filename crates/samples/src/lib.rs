@@ -15,6 +15,7 @@ mod objects;
 mod store;
 mod stories;
 
+use fluxstore_mirror::facts::event_types;
 use serde_json::{Value, json};
 
 pub use billing::{SubscriptionSpec, invoice, subscription};
@@ -108,7 +109,7 @@ pub fn envelope_with(
     let seed = ids::fnv1a(format!("{event_type}|{created}|{object}").as_bytes());
     let automatic = event_type.starts_with("charge.dispute.")
         || event_type.starts_with("invoice.")
-        || event_type == "customer.subscription.deleted";
+        || event_type == event_types::CUSTOMER_SUBSCRIPTION_DELETED;
     let request = if automatic {
         json!({ "id": null, "idempotency_key": null })
     } else {

@@ -1,5 +1,6 @@
 //! A realistic small store, and single test events for `send-test-event`.
 
+use fluxstore_mirror::facts::{WEBHOOK_EVENTS, event_types};
 use serde_json::Value;
 
 use crate::ids::splitmix;
@@ -9,21 +10,15 @@ use crate::{ApiShape, Ctx, envelope_with};
 const DAY: i64 = 86_400;
 
 /// The 12 webhook event types of the setup page, plus `charge.refunded`.
-pub const TEST_EVENT_TYPES: [&str; 13] = [
-    "checkout.session.completed",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "charge.succeeded",
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "charge.refunded",
-];
+pub const TEST_EVENT_TYPES: [&str; 13] = {
+    let mut types = [event_types::CHARGE_REFUNDED; 13];
+    let mut i = 0;
+    while i < WEBHOOK_EVENTS.len() {
+        types[i] = WEBHOOK_EVENTS[i].event_type;
+        i += 1;
+    }
+    types
+};
 
 /// One realistic event of `event_type` created at `now`, in the newest API shape; None
 /// for a type outside [`TEST_EVENT_TYPES`]. Ids derive from `now`, so two calls at
@@ -41,15 +36,17 @@ pub fn test_event(event_type: &str, livemode: bool, now: i64) -> Option<Value> {
     // Early enough that the dispute is created about now with its due date ahead.
     let t0 = now - 3 * DAY - 60;
     let story = match event_type {
-        "payment_intent.payment_failed" => order_story(n, Outcome::Failed, "usd", 2500, &ctx, t0),
-        "charge.refunded" => order_story(n, Outcome::Refunded, "usd", 2500, &ctx, t0),
+        event_types::PAYMENT_INTENT_PAYMENT_FAILED => {
+            order_story(n, Outcome::Failed, "usd", 2500, &ctx, t0)
+        }
+        event_types::CHARGE_REFUNDED => order_story(n, Outcome::Refunded, "usd", 2500, &ctx, t0),
         t if t.starts_with("charge.dispute.") => {
             order_story(n, Outcome::DisputeWon, "usd", 2500, &ctx, t0)
         }
-        "invoice.payment_failed" => {
+        event_types::INVOICE_PAYMENT_FAILED => {
             subscription_story(n, SubOutcome::PastDue, "usd", 900, &ctx, t0)
         }
-        t if t.starts_with("customer.subscription.") || t == "invoice.paid" => {
+        t if t.starts_with("customer.subscription.") || t == event_types::INVOICE_PAID => {
             subscription_story(n, SubOutcome::Canceled, "usd", 900, &ctx, t0)
         }
         _ => order_story(n, Outcome::Paid, "usd", 2500, &ctx, t0),

@@ -3,6 +3,7 @@
 //! Ids are derived from the story number `n` and the mode, so events of one story link up
 //! (session → PaymentIntent → Charge → Refund/Dispute) and stories never collide.
 
+use fluxstore_mirror::facts::{event_types, minor_unit_exponent};
 use serde_json::{Value, json};
 
 use crate::billing::{SubscriptionSpec, invoice, subscription};
@@ -54,10 +55,10 @@ pub enum SubOutcome {
 const DAY: i64 = 86_400;
 
 /// Half of `amount`, kept a multiple of 10 for three-decimal currencies (Stripe requires
-/// the last digit of KWD/BHD/JOD/OMR/TND amounts to be 0).
+/// the last digit of their amounts to be 0).
 pub fn partial_amount(currency: &str, amount: i64) -> i64 {
     let half = amount / 2;
-    if matches!(currency, "kwd" | "bhd" | "jod" | "omr" | "tnd") {
+    if minor_unit_exponent(currency) == 3 {
         half - half % 10
     } else {
         half
@@ -77,7 +78,12 @@ pub fn order_story(
     let mut ev = Vec::new();
     if outcome == Outcome::Pending {
         let s = checkout_session(&o, "complete", "unpaid", t0, ctx);
-        ev.push(envelope("checkout.session.completed", s, t0 + 40, ctx));
+        ev.push(envelope(
+            event_types::CHECKOUT_SESSION_COMPLETED,
+            s,
+            t0 + 40,
+            ctx,
+        ));
         return ev;
     }
     let mut charges = Vec::new();
@@ -86,7 +92,12 @@ pub fn order_story(
         charges.push(failed.clone());
         ev.push(envelope("charge.failed", failed, t0 + 20, ctx));
         let pi = payment_intent(&o, "requires_payment_method", &charges, true, t0, ctx);
-        ev.push(envelope("payment_intent.payment_failed", pi, t0 + 20, ctx));
+        ev.push(envelope(
+            event_types::PAYMENT_INTENT_PAYMENT_FAILED,
+            pi,
+            t0 + 20,
+            ctx,
+        ));
     }
     if outcome == Outcome::Failed {
         let s = checkout_session(&o, "expired", "unpaid", t0, ctx);
@@ -102,11 +113,21 @@ pub fn order_story(
         };
     let ok = charge(&o, &o.charge, "succeeded", 0, false, paid_at, ctx);
     charges.push(ok.clone());
-    ev.push(envelope("charge.succeeded", ok, paid_at, ctx));
+    ev.push(envelope(event_types::CHARGE_SUCCEEDED, ok, paid_at, ctx));
     let pi = payment_intent(&o, "succeeded", &charges, false, t0, ctx);
-    ev.push(envelope("payment_intent.succeeded", pi, paid_at, ctx));
+    ev.push(envelope(
+        event_types::PAYMENT_INTENT_SUCCEEDED,
+        pi,
+        paid_at,
+        ctx,
+    ));
     let s = checkout_session(&o, "complete", "paid", t0, ctx);
-    ev.push(envelope("checkout.session.completed", s, paid_at + 1, ctx));
+    ev.push(envelope(
+        event_types::CHECKOUT_SESSION_COMPLETED,
+        s,
+        paid_at + 1,
+        ctx,
+    ));
 
     let refund_at = paid_at + 2 * DAY;
     let refunded = match outcome {
@@ -118,7 +139,7 @@ pub fn order_story(
         let re = refund(&o, &o.refund_id(0), r, "succeeded", refund_at, ctx);
         ev.push(envelope("refund.created", re, refund_at, ctx));
         let c = charge(&o, &o.charge, "succeeded", r, false, paid_at, ctx);
-        ev.push(envelope("charge.refunded", c, refund_at, ctx));
+        ev.push(envelope(event_types::CHARGE_REFUNDED, c, refund_at, ctx));
     }
     let dispute_at = paid_at + 3 * DAY;
     let due = dispute_at + 7 * DAY;
@@ -135,7 +156,12 @@ pub fn order_story(
             dispute_at,
             ctx,
         );
-        ev.push(envelope("charge.dispute.created", d, dispute_at, ctx));
+        ev.push(envelope(
+            event_types::CHARGE_DISPUTE_CREATED,
+            d,
+            dispute_at,
+            ctx,
+        ));
     }
     if matches!(outcome, Outcome::DisputeWon | Outcome::DisputeLost) {
         let d = dispute(
@@ -148,7 +174,7 @@ pub fn order_story(
             ctx,
         );
         ev.push(envelope_with(
-            "charge.dispute.updated",
+            event_types::CHARGE_DISPUTE_UPDATED,
             d,
             Some(json!({"status": "needs_response"})),
             dispute_at + DAY,
@@ -161,7 +187,7 @@ pub fn order_story(
         };
         let d = dispute(&o, fin, "fraudulent", None, true, dispute_at, ctx);
         ev.push(envelope(
-            "charge.dispute.closed",
+            event_types::CHARGE_DISPUTE_CLOSED,
             d,
             dispute_at + 30 * DAY,
             ctx,
@@ -185,13 +211,13 @@ pub fn subscription_story(
     let p1 = (t0 + month, t0 + 2 * month);
     let mut ev = vec![
         envelope(
-            "customer.subscription.created",
+            event_types::CUSTOMER_SUBSCRIPTION_CREATED,
             subscription(&s, "active", p0, false, t0, ctx),
             t0,
             ctx,
         ),
         envelope(
-            "invoice.paid",
+            event_types::INVOICE_PAID,
             invoice(&s, 0, true, p0, t0, ctx),
             t0 + 2,
             ctx,
@@ -200,14 +226,14 @@ pub fn subscription_story(
     match outcome {
         SubOutcome::Active => {
             ev.push(envelope(
-                "invoice.paid",
+                event_types::INVOICE_PAID,
                 invoice(&s, 1, true, p1, p1.0, ctx),
                 p1.0 + 3600,
                 ctx,
             ));
             let sub = subscription(&s, "active", p1, false, t0, ctx);
             ev.push(envelope_with(
-                "customer.subscription.updated",
+                event_types::CUSTOMER_SUBSCRIPTION_UPDATED,
                 sub,
                 Some(json!({"latest_invoice": s.invoice_id(0)})),
                 p1.0 + 3600,
@@ -216,14 +242,14 @@ pub fn subscription_story(
         }
         SubOutcome::PastDue => {
             ev.push(envelope(
-                "invoice.payment_failed",
+                event_types::INVOICE_PAYMENT_FAILED,
                 invoice(&s, 1, false, p1, p1.0, ctx),
                 p1.0 + 3600,
                 ctx,
             ));
             let sub = subscription(&s, "past_due", p1, false, t0, ctx);
             ev.push(envelope_with(
-                "customer.subscription.updated",
+                event_types::CUSTOMER_SUBSCRIPTION_UPDATED,
                 sub,
                 Some(json!({"status": "active"})),
                 p1.0 + 3600,
@@ -233,14 +259,19 @@ pub fn subscription_story(
         SubOutcome::Canceled => {
             let sub = subscription(&s, "active", p0, true, t0, ctx);
             ev.push(envelope_with(
-                "customer.subscription.updated",
+                event_types::CUSTOMER_SUBSCRIPTION_UPDATED,
                 sub,
                 Some(json!({"cancel_at_period_end": false})),
                 t0 + 10 * DAY,
                 ctx,
             ));
             let sub = subscription(&s, "canceled", p0, true, t0, ctx);
-            ev.push(envelope("customer.subscription.deleted", sub, p0.1, ctx));
+            ev.push(envelope(
+                event_types::CUSTOMER_SUBSCRIPTION_DELETED,
+                sub,
+                p0.1,
+                ctx,
+            ));
         }
     }
     ev

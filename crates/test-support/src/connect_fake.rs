@@ -3,11 +3,13 @@
 //!
 //! - `GET /oauth/authorize` approves or denies (configurable) by redirecting the browser to
 //!   the `redirect_uri` with `code=ac_…&scope&state`, or `error=access_denied&error_description&state`;
-//! - `POST /oauth/token` (form) authenticates the platform secret key as `client_secret` in the
-//!   body or as the Bearer key, redeems a code once (a reused code revokes the tokens issued
-//!   with it, as Stripe does), and answers errors in the flat OAuth shape;
-//! - `POST /oauth/deauthorize` with `client_id` + `stripe_user_id` (platform key) answers
-//!   `{stripe_user_id}` and revokes the account's tokens;
+//! - `POST /oauth/token` (form) authenticates a platform secret key — the test-mode or the
+//!   live-mode one — as `client_secret` in the body or as the Bearer key, redeems a code once
+//!   (a reused code revokes the tokens issued with it, as Stripe does), issues tokens in the
+//!   mode of the key that redeemed (`livemode`, `sk_test_`/`sk_live_` access token,
+//!   `pk_test_`/`pk_live_` publishable key), and answers errors in the flat OAuth shape;
+//! - `POST /oauth/deauthorize` with `client_id` + `stripe_user_id` (either platform key)
+//!   answers `{stripe_user_id}` and revokes the account's tokens;
 //! - `GET /v1/account` answers for a connected account's access token (401 once revoked), the
 //!   one API call a token holder needs to learn who it is.
 
@@ -31,14 +33,18 @@ pub enum Decision {
 
 #[derive(Debug, Clone)]
 pub struct ConnectFakeConfig {
-    /// The platform secret key the fake accepts.
+    /// The platform's test-mode secret key (`sk_test_…`): what it redeems is in test mode.
     pub platform_key: String,
+    /// The platform's live-mode secret key (`sk_live_…`): what it redeems is in live mode.
+    pub live_platform_key: String,
     /// The platform's `ca_…` client id.
     pub client_id: String,
     /// The connected account every approval connects.
     pub account_id: String,
-    /// Livemode of the issued tokens (follows the platform key's mode at Stripe).
-    pub livemode: bool,
+    /// A Stripe that misbehaves: issue tokens with this `livemode` whichever key redeemed,
+    /// so a test can prove that a client refuses tokens of the wrong mode. `None` (the
+    /// default) answers like Stripe: the mode of the key.
+    pub livemode_override: Option<bool>,
     /// Registered redirect URIs; Stripe requires an exact match. Empty accepts any.
     pub redirect_uris: Vec<String>,
     pub decision: Decision,
@@ -48,9 +54,10 @@ impl Default for ConnectFakeConfig {
     fn default() -> Self {
         ConnectFakeConfig {
             platform_key: format!("sk_test_platform{}", random_hex(12)),
+            live_platform_key: format!("sk_live_platform{}", random_hex(12)),
             client_id: format!("ca_{}", random_hex(12)),
             account_id: format!("acct_1{}", random_hex(8)),
-            livemode: false,
+            livemode_override: None,
             redirect_uris: Vec::new(),
             decision: Decision::Approve,
         }
@@ -71,8 +78,19 @@ struct Inner {
     tokens: HashMap<String, String>,
     refresh_tokens: HashMap<String, String>,
     deauthorized: Vec<String>,
+    deauthorizations: Vec<Authenticated>,
     authorize_requests: Vec<HashMap<String, String>>,
     token_requests: usize,
+    redemptions: Vec<Authenticated>,
+}
+
+/// A request the fake accepted, with the mode of the platform key that authenticated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The code redeemed, or the account deauthorized.
+    pub subject: String,
+    /// True when the live-mode platform key authenticated the request.
+    pub live_key: bool,
 }
 
 struct FakeState {
@@ -148,6 +166,15 @@ impl ConnectFake {
     }
     pub fn token_requests(&self) -> usize {
         self.state.lock().token_requests
+    }
+    /// Every authorization code redeemed (`grant_type=authorization_code`), in order, with
+    /// the mode of the platform key that redeemed it.
+    pub fn redemptions(&self) -> Vec<Authenticated> {
+        self.state.lock().redemptions.clone()
+    }
+    /// Every deauthorization, in order, with the mode of the platform key that asked for it.
+    pub fn deauthorizations(&self) -> Vec<Authenticated> {
+        self.state.lock().deauthorizations.clone()
     }
     /// Whether an access token is currently valid.
     pub fn token_is_active(&self, access_token: &str) -> bool {

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{AuthCode, Decision, FakeState, Inner, random_hex};
+use super::{AuthCode, Authenticated, Decision, FakeState, Inner, random_hex};
 
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
     (
@@ -34,29 +34,45 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(|v| v.trim().to_owned())
 }
 
-/// The platform key from `client_secret` or the Bearer header: `None` when it is right, the
-/// error answer otherwise.
-fn platform_key_refusal(
+/// Why a request to a platform-key endpoint was not authenticated.
+enum KeyRefusal {
+    Missing,
+    Unknown,
+}
+
+impl IntoResponse for KeyRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            KeyRefusal::Missing => oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request",
+                "No API key provided. Set your API key using the client_secret parameter or the Authorization header.",
+            ),
+            KeyRefusal::Unknown => oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Invalid API Key provided.",
+            ),
+        }
+    }
+}
+
+/// The platform key from `client_secret` or the Bearer header: the livemode of the key when
+/// it is one of the platform's two.
+fn platform_key_mode(
     state: &FakeState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Option<Response> {
+) -> Result<bool, KeyRefusal> {
     let given = form
         .get("client_secret")
         .cloned()
         .or_else(|| bearer(headers));
     match given {
-        None => Some(oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request",
-            "No API key provided. Set your API key using the client_secret parameter or the Authorization header.",
-        )),
-        Some(k) if k == state.config.platform_key => None,
-        Some(_) => Some(oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "Invalid API Key provided.",
-        )),
+        None => Err(KeyRefusal::Missing),
+        Some(k) if k == state.config.platform_key => Ok(false),
+        Some(k) if k == state.config.live_platform_key => Ok(true),
+        Some(_) => Err(KeyRefusal::Unknown),
     }
 }
 
@@ -137,8 +153,15 @@ pub(super) async fn authorize(
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
-fn issue(s: &FakeState, inner: &mut Inner, scope: &str) -> (String, serde_json::Value) {
-    let mode = if s.config.livemode { "live" } else { "test" };
+/// Tokens in the mode of the key that redeemed (`key_live`), as Stripe issues them.
+fn issue(
+    s: &FakeState,
+    inner: &mut Inner,
+    scope: &str,
+    key_live: bool,
+) -> (String, serde_json::Value) {
+    let livemode = s.config.livemode_override.unwrap_or(key_live);
+    let mode = if livemode { "live" } else { "test" };
     let access = format!("sk_{mode}_{}", random_hex(24));
     let refresh = format!("rt_{}", random_hex(24));
     inner
@@ -149,7 +172,7 @@ fn issue(s: &FakeState, inner: &mut Inner, scope: &str) -> (String, serde_json::
         .insert(refresh.clone(), scope.to_owned());
     let body = json!({
         "access_token": access,
-        "livemode": s.config.livemode,
+        "livemode": livemode,
         "refresh_token": refresh,
         "token_type": "bearer",
         "stripe_publishable_key": format!("pk_{mode}_{}", random_hex(24)),
@@ -166,9 +189,10 @@ pub(super) async fn token(
 ) -> Response {
     let f = form(&body);
     s.lock().token_requests += 1;
-    if let Some(resp) = platform_key_refusal(&s, &headers, &f) {
-        return resp;
-    }
+    let key_live = match platform_key_mode(&s, &headers, &f) {
+        Ok(live) => live,
+        Err(refusal) => return refusal.into_response(),
+    };
     let mut inner = s.lock();
     match f.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
@@ -199,7 +223,11 @@ pub(super) async fn token(
             }
             entry.used = true;
             let scope = entry.scope.clone();
-            let (access, body) = issue(&s, &mut inner, &scope);
+            inner.redemptions.push(Authenticated {
+                subject: code.clone(),
+                live_key: key_live,
+            });
+            let (access, body) = issue(&s, &mut inner, &scope, key_live);
             if let Some(entry) = inner.codes.get_mut(code) {
                 entry.tokens.push(access);
             }
@@ -211,7 +239,9 @@ pub(super) async fn token(
                 .and_then(|r| inner.refresh_tokens.get(r))
                 .cloned();
             match scope {
-                Some(scope) => axum::Json(issue(&s, &mut inner, &scope).1).into_response(),
+                Some(scope) => {
+                    axum::Json(issue(&s, &mut inner, &scope, key_live).1).into_response()
+                }
                 None => oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_grant",
@@ -238,9 +268,10 @@ pub(super) async fn deauthorize(
     body: Bytes,
 ) -> Response {
     let f = form(&body);
-    if let Some(resp) = platform_key_refusal(&s, &headers, &f) {
-        return resp;
-    }
+    let key_live = match platform_key_mode(&s, &headers, &f) {
+        Ok(live) => live,
+        Err(refusal) => return refusal.into_response(),
+    };
     if f.get("client_id") != Some(&s.config.client_id) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -268,6 +299,10 @@ pub(super) async fn deauthorize(
         );
     }
     inner.deauthorized.push(account.clone());
+    inner.deauthorizations.push(Authenticated {
+        subject: account.clone(),
+        live_key: key_live,
+    });
     axum::Json(json!({ "stripe_user_id": account })).into_response()
 }
 

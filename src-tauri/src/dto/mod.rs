@@ -1,7 +1,13 @@
 //! Every shape that crosses IPC, each deriving `ts_rs::TS` so the UI's TypeScript types are
 //! generated from these (see `bindings`).
-pub mod mirror;
+//!
+//! Invariant: the mirror's read types cross as themselves (their TypeScript is derived in the
+//! mirror crate behind its `ts` feature); only the shell's own shapes are declared here.
 pub mod shell;
 
-pub use mirror::*;
+pub use fluxstore_mirror::facts::RejectionCode;
+pub use fluxstore_mirror::{
+    ApiCall, AppliedEvent, ChecklistFacts, Dispute, Invoice, Mode, ModeFacts, Order, OrderDetail,
+    OrderStatus, Page, Rejection, Source, StoredEvent, Subscription, TimelineEntry,
+};
 pub use shell::*;

@@ -9,7 +9,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use ts_rs::TS;
 
-use super::mirror::Mode;
+pub use fluxstore_gateway::RefundReason;
+pub use fluxstore_gateway::profile::{
+    ConnectService, ConnectServiceSource, ConnectionMethod, ModeConnection, ProfileStatus,
+    SecretInfo, SecretShown, SignInEnded,
+};
+pub use fluxstore_mirror::{AccountRequirements, AccountStatus};
+
+use fluxstore_mirror::{Mode, OrderStatus};
 
 /// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
 pub struct SecretInput(SecretString);
@@ -35,41 +42,6 @@ impl<'de> Deserialize<'de> for SecretInput {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionMethod {
-    Connect,
-    Keys,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum SecretKind {
-    SecretKey,
-    RestrictedKey,
-    WebhookSecret,
-    ConnectToken,
-}
-
-/// That a secret exists and where it is kept. Never its value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct SecretInfo {
-    pub kind: SecretKind,
-    /// Human name of the store, e.g. "Secret Service (GNOME Keyring)".
-    pub store: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ModeConnection {
-    pub mode: Mode,
-    /// True when an API key or a Connect token for this mode is stored.
-    pub connected: bool,
-    pub account_id: Option<String>,
-    /// Not a secret; shown so the owner can recognise it.
-    pub publishable_key: Option<String>,
-    pub secrets: Vec<SecretInfo>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RelayStatus {
     pub listening: bool,
@@ -80,37 +52,24 @@ pub struct RelayStatus {
     pub public_url: Option<String>,
 }
 
+/// The store's connection (the profile's view of both modes) and the app's own facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConnectionStatus {
-    pub method: Option<ConnectionMethod>,
-    pub test: ModeConnection,
-    pub live: ModeConnection,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub profile: ProfileStatus,
     pub relay: RelayStatus,
     /// True while the separate sample-store mirror is open.
     pub sample_store: bool,
     pub online: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Requirements {
-    pub currently_due: Vec<String>,
-    pub past_due: Vec<String>,
-    pub eventually_due: Vec<String>,
-    pub disabled_reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct AccountStatus {
-    pub account_id: String,
-    pub business_name: Option<String>,
-    pub mode: Mode,
-    pub charges_enabled: bool,
-    pub payouts_enabled: bool,
-    pub details_submitted: bool,
-    pub requirements: Requirements,
-    /// When Stripe was last asked (unix seconds); cached for offline use.
-    #[ts(type = "number")]
-    pub checked_at: i64,
+/// The profile's fields read as the status's own, as they do in TypeScript (flattened).
+impl std::ops::Deref for ConnectionStatus {
+    type Target = ProfileStatus;
+    fn deref(&self) -> &ProfileStatus {
+        &self.profile
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -126,14 +85,6 @@ pub struct WebhookEndpointCreated {
 pub struct ConnectStarted {
     /// Shown for copying in case no browser opens.
     pub authorize_url: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundReason {
-    RequestedByCustomer,
-    Duplicate,
-    Fraudulent,
 }
 
 // ---- command arguments (each command takes one `args` object) ----
@@ -179,7 +130,7 @@ pub struct AccountStatusArgs {
 pub struct ListOrdersArgs {
     pub mode: Mode,
     #[serde(default)]
-    pub statuses: Vec<String>,
+    pub statuses: Vec<OrderStatus>,
     #[serde(default)]
     pub currency: Option<String>,
     #[serde(default)]
@@ -218,6 +169,12 @@ pub struct ListEventsArgs {
     pub limit: u32,
 }
 
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ConnectServiceArgs {
+    /// The Connect service's address; null returns to the default.
+    pub url: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
 pub struct LimitArgs {
     pub limit: u32,
@@ -228,15 +185,7 @@ pub struct OpenUrlArgs {
     pub url: String,
 }
 
-// ---- events (shell → UI) ----
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct EventApplied {
-    pub event_id: String,
-    pub event_type: String,
-    pub mode: Mode,
-    pub projected: bool,
-}
+// ---- events (shell → UI; `event_applied` carries the mirror's `AppliedEvent`) ----
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncProgress {
@@ -250,6 +199,35 @@ pub struct SyncProgress {
     pub done: bool,
     /// A gap older than Stripe's 30 days that could not be filled, in words.
     pub gap: Option<String>,
+}
+
+impl SyncProgress {
+    /// A page of a run is done.
+    pub fn running(mode: Mode, p: &fluxstore_gateway::SyncProgress) -> SyncProgress {
+        SyncProgress {
+            mode,
+            pages: u64::from(p.pages),
+            events: p.events,
+            newest: p.newest_created,
+            done: false,
+            gap: None,
+        }
+    }
+
+    /// A run ended; a gap older than Stripe's 30 days is said in words.
+    pub fn done(mode: Mode, report: &fluxstore_gateway::SyncReport) -> SyncProgress {
+        let gap = report.gap.as_ref().map(|g| {
+            format!(
+                "Stripe keeps events for 30 days. The mirror was last updated before that, so changes between then and {} may be missing; open those orders in the Stripe Dashboard to check.",
+                crate::time::date_words(g.retention_starts)
+            )
+        });
+        SyncProgress {
+            done: true,
+            gap,
+            ..SyncProgress::running(mode, &report.progress)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -1,13 +1,16 @@
-//! Shared pieces: a recorder in place of the window, and bounded waiting.
+//! Shared pieces: a recorder in place of the window (bounded waiting, the clock and the
+//! secret scan come from the shared test support).
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use fluxstore_desktop::dto::{ConnectionStatus, EventApplied, OnlineChanged, SyncProgress};
+use fluxstore_desktop::dto::{
+    AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
+};
 use fluxstore_desktop::notify::Notify;
 
 #[derive(Default)]
 pub struct Recorder {
-    pub applied: Mutex<Vec<EventApplied>>,
+    pub applied: Mutex<Vec<AppliedEvent>>,
+    pub sign_ins: Mutex<Vec<SignInEnded>>,
     pub progress: Mutex<Vec<SyncProgress>>,
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
@@ -29,7 +32,7 @@ impl Recorder {
 }
 
 impl Notify for Recorder {
-    fn event_applied(&self, event: &EventApplied) {
+    fn event_applied(&self, event: &AppliedEvent) {
         self.applied.lock().unwrap().push(event.clone());
     }
     fn sync_progress(&self, progress: &SyncProgress) {
@@ -41,23 +44,11 @@ impl Notify for Recorder {
     fn account_changed(&self, status: &ConnectionStatus) {
         self.accounts.lock().unwrap().push(status.clone());
     }
+    fn sign_in_ended(&self, ended: &SignInEnded) {
+        self.sign_ins.lock().unwrap().push(ended.clone());
+    }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());
         Ok(())
     }
-}
-
-/// Poll `check` until it holds; a hang guard, not a timing assertion.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("gave up waiting: {what}");
-}
-
-pub fn now() -> i64 {
-    fluxstore_desktop::sample::unix_now()
 }

@@ -1,15 +1,18 @@
 /**
- * App-wide reactive state: the backend, the selected mode, online status, the connection,
- * checklist facts and account statuses, and a `revision` that bumps on every applied event so
- * views re-read only what they show (no polling of whole lists).
+ * App-wide reactive state: the backend, the selected mode, online status, the connection (with
+ * each mode's account status as the mirror holds it), checklist facts, the Connect sign-in, and
+ * a `revision` that bumps on every applied event so views re-read only what they show (no
+ * polling of whole lists).
  *
- * Invariant: `mode` is the single switch every view reads with; nothing shows rows of the
- * other mode.
+ * Invariants: `mode` is the single switch every view reads with; nothing shows rows of the
+ * other mode. The account status has no cache of its own: it is `connection[mode].account`,
+ * re-read when the shell says the connection changed or an `account.updated` was stored.
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { AccountStatus, ChecklistFacts, ConnectionStatus, Mode, SyncProgress } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, Mode, SyncProgress } from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
+import { SignInFlow } from './signin.svelte';
 
 export type View = 'onboarding' | 'gateways' | 'orders' | 'disputes' | 'subscriptions' | 'activity';
 export const VIEWS: { id: View; label: string }[] = [
@@ -43,7 +46,6 @@ export class AppState {
   online = $state(true);
   connection = $state<ConnectionStatus | null>(null);
   facts = $state<ChecklistFacts | null>(null);
-  accounts = $state<Record<Mode, AccountStatus | null>>({ test: null, live: null });
   sync = $state<SyncProgress | null>(null);
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
@@ -51,28 +53,32 @@ export class AppState {
   /** Unix seconds, ticking each minute so relative times and urgencies stay right. */
   now = $state(Math.floor(Date.now() / 1000));
 
+  readonly signIn: SignInFlow;
+
   checklist: Checklist | null = $derived(
-    this.connection && this.facts
-      ? deriveChecklist({ connection: this.connection, facts: this.facts, accounts: this.accounts })
-      : null,
+    this.connection && this.facts ? deriveChecklist({ connection: this.connection, facts: this.facts }) : null,
   );
 
   constructor(backend: Backend) {
     this.backend = backend;
+    this.signIn = new SignInFlow(backend);
   }
 
   async start(): Promise<void> {
-    await this.backend.on('event_applied', () => void this.refreshFacts());
+    await this.backend.on('event_applied', (e) => {
+      void this.refreshFacts();
+      // The mirror's account status changed with it; the shell announces only the event.
+      if (e.event_type === 'account.updated') void this.refreshConnection();
+    });
     await this.backend.on('online_changed', (p) => {
       this.online = p.online;
       this.revision++;
     });
     await this.backend.on('account_changed', (s) => {
-      this.connection = s;
-      this.online = s.online;
-      void this.refreshAccounts(false);
+      this.setConnection(s);
       void this.refreshFacts();
     });
+    await this.backend.on('sign_in_ended', (e) => this.signIn.ended(e));
     await this.backend.on('sync_progress', (p) => {
       this.sync = p.done && !p.gap ? null : p;
     });
@@ -83,7 +89,7 @@ export class AppState {
     try {
       this.connection = await this.backend.call('connection_status');
       this.online = this.connection.online;
-      await Promise.all([this.refreshFacts(), this.refreshAccounts(false)]);
+      await this.refreshFacts();
       this.loadError = null;
     } catch (e) {
       this.loadError = toBackendError(e);
@@ -100,20 +106,22 @@ export class AppState {
     }
   }
 
-  /** Cached account status; `refresh` asks Stripe (needs the internet). */
-  async refreshAccounts(refresh: boolean): Promise<BackendError | null> {
-    let error: BackendError | null = null;
-    const next: Record<Mode, AccountStatus | null> = { test: null, live: null };
-    for (const mode of ['test', 'live'] as Mode[]) {
-      try {
-        next[mode] = await this.backend.call('account_status', { mode, refresh: refresh && !!this.connection?.[mode].connected });
-      } catch (e) {
-        error = toBackendError(e);
-        next[mode] = await this.backend.call('account_status', { mode, refresh: false }).catch(() => null);
-      }
+  async refreshConnection(): Promise<void> {
+    try {
+      this.setConnection(await this.backend.call('connection_status'));
+    } catch (e) {
+      this.loadError = toBackendError(e);
     }
-    this.accounts = next;
-    return error;
+  }
+
+  /** Ask Stripe for `mode`'s account status now (needs the internet); rejects with a `BackendError`. */
+  async refreshAccount(mode: Mode): Promise<void> {
+    try {
+      await this.backend.call('account_status', { mode, refresh: true });
+    } catch (e) {
+      throw toBackendError(e);
+    }
+    await this.refreshConnection();
   }
 
   setConnection(s: ConnectionStatus): void {

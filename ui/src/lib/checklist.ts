@@ -1,6 +1,7 @@
 /**
  * The onboarding checklist as a pure function of real state: the connection (what the shell
- * knows is stored), the mirror's checklist facts and the cached account status.
+ * knows is stored, with each mode's account status as the mirror holds it) and the mirror's
+ * checklist facts.
  *
  * Invariant: a step is never ticked by a click alone; it is done only when the state says so,
  * and every step that is not done says why in words a store owner understands.
@@ -22,7 +23,6 @@ export interface Step {
 export interface ChecklistInput {
   connection: ConnectionStatus;
   facts: ChecklistFacts;
-  accounts: Record<Mode, AccountStatus | null>;
 }
 
 export interface Checklist {
@@ -32,9 +32,29 @@ export interface Checklist {
   current: StepId | null;
 }
 
+const MODES: readonly Mode[] = ['test', 'live'];
 const hasWebhookSecret = (c: ConnectionStatus, m: Mode) => c[m].secrets.some((s) => s.kind === 'webhook_secret');
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function humanRequirement(req: string): string {
+/**
+ * The account whose readiness the checklist judges: the live one once live is connected (that
+ * is the one that must take real payments), else the test one; null while nothing is connected.
+ */
+export function checklistAccount(c: ConnectionStatus): { mode: Mode; account: AccountStatus | null } | null {
+  for (const mode of ['live', 'test'] as const) if (c[mode].connected) return { mode, account: c[mode].account };
+  return null;
+}
+
+function credentialsDone(c: ConnectionStatus): string {
+  const connected = MODES.filter((m) => c[m].connected);
+  const which = connected.length === 2 ? 'Test and live' : capital(connected[0]);
+  if (connected.every((m) => c[m].via === 'connect'))
+    return `${which} ${connected.length === 2 ? 'accounts' : 'account'} connected through Stripe Connect.`;
+  if (connected.every((m) => c[m].via === 'keys')) return `${which} keys saved in the keyring.`;
+  return connected.map((m) => `${capital(m)}: ${c[m].via === 'connect' ? 'Stripe Connect' : 'API keys'}.`).join(' ');
+}
+
+export function humanRequirement(req: string): string {
   const known: Record<string, string> = {
     external_account: 'a bank account for payouts',
     'individual.verification.document': 'an identity document',
@@ -51,10 +71,13 @@ export function accountWhy(acc: AccountStatus): string {
   return `${off.charAt(0).toUpperCase()}${off.slice(1)} are not enabled yet.${needs} Finish Stripe onboarding.`;
 }
 
-export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInput): Checklist {
+export function deriveChecklist({ connection: c, facts }: ChecklistInput): Checklist {
   const steps: Step[] = [];
   const isConnect = c.method === 'connect';
   const anyConnected = c.test.connected || c.live.connected;
+  // Only a mode connected with API keys needs a webhook; Connect reads Stripe's events API.
+  const keyModes = MODES.filter((m) => c[m].via === 'keys');
+  const ended = MODES.map((m) => c[m].disconnected_reason).find((r) => r !== null) ?? null;
 
   steps.push(
     c.method
@@ -64,24 +87,22 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
 
   const credTitle = isConnect ? 'Connect your Stripe account' : 'Enter your API keys';
   if (!c.method) steps.push({ id: 'credentials', title: credTitle, state: 'blocked', detail: 'Choose a method first.' });
-  else if (anyConnected) {
-    const which = c.test.connected && c.live.connected ? 'Test and live' : c.test.connected ? 'Test' : 'Live';
-    steps.push({ id: 'credentials', title: credTitle, state: 'done', detail: `${which} ${isConnect ? 'account connected' : 'keys saved in the keyring'}.` });
-  } else
+  else if (anyConnected) steps.push({ id: 'credentials', title: credTitle, state: 'done', detail: credentialsDone(c) });
+  else
     steps.push({
       id: 'credentials',
       title: credTitle,
       state: 'todo',
       detail: isConnect
-        ? 'Not connected yet: authorize FluxStore at Stripe; you come back here automatically.'
+        ? (ended ?? 'Not connected yet: authorize FluxStore at Stripe; you come back here automatically.')
         : 'No keys saved yet. Paste your test publishable key (pk_test_…) and secret key (sk_test_… or rk_test_…).',
     });
 
   const webhookTitle = 'Webhook endpoint and signing secret';
-  if (isConnect)
+  if (keyModes.length === 0 && (isConnect || anyConnected))
     steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: events come from Stripe’s events API.' });
   else if (!anyConnected) steps.push({ id: 'webhook', title: webhookTitle, state: 'blocked', detail: 'Save your API keys first.' });
-  else if (hasWebhookSecret(c, 'test') || hasWebhookSecret(c, 'live'))
+  else if (keyModes.some((m) => hasWebhookSecret(c, m)))
     steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Signing secret saved in the keyring.' });
   else
     steps.push({
@@ -97,22 +118,32 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
   else if (!anyConnected) steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'Connect Stripe first.' });
   else if (facts.last_rejection && !(facts.last_rejection.code === 'no_signing_secret' && (hasWebhookSecret(c, 'test') || hasWebhookSecret(c, 'live'))))
     steps.push({ id: 'receiving', title: receivingTitle, state: 'todo', detail: rejectionAdvice(facts.last_rejection.code).reason });
-  else if (!isConnect && !c.relay.listening)
+  else if (keyModes.length === 0)
+    steps.push({
+      id: 'receiving',
+      title: receivingTitle,
+      state: 'todo',
+      detail: 'No event has been read from Stripe yet. FluxStore asks Stripe for new events right after connecting and every 2 minutes.',
+    });
+  else if (!c.relay.listening)
     steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'The relay starts once a signing secret is saved.' });
   else
     steps.push({
       id: 'receiving',
       title: receivingTitle,
       state: 'todo',
-      detail: isConnect
-        ? 'No event has been read from Stripe yet; it starts once the app is online.'
-        : 'No verified event has arrived yet: the webhook is not reaching FluxStore. Check the endpoint URL and the delivery log in the Stripe Dashboard.',
+      detail: 'No verified event has arrived yet: the webhook is not reaching FluxStore. Check the endpoint URL and the delivery log in the Stripe Dashboard.',
     });
 
   const paidTest = facts.test.first_paid_order;
   if (paidTest) steps.push({ id: 'test_payment', title: 'Test payment', state: 'done', detail: `Order ${paidTest[0]} is paid.` });
   else if (!c.test.connected)
-    steps.push({ id: 'test_payment', title: 'Test payment', state: 'blocked', detail: 'Connect with test keys (or a test-mode account) first.' });
+    steps.push({
+      id: 'test_payment',
+      title: 'Test payment',
+      state: 'blocked',
+      detail: c.test.disconnected_reason ?? 'Connect with test keys (or a test-mode account) first.',
+    });
   else
     steps.push({
       id: 'test_payment',
@@ -121,9 +152,17 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
       detail: `No paid test order yet. Place a test order with card ${TEST_CARD}; this ticks as soon as it shows as paid.`,
     });
 
-  const acc = accounts.live ?? accounts.test;
+  const judged = checklistAccount(c);
+  const acc = judged?.account ?? null;
   const accTitle = 'Charges and payouts enabled';
-  if (!acc) steps.push({ id: 'account', title: accTitle, state: 'blocked', detail: 'Connect Stripe to read the account status.' });
+  if (!judged) steps.push({ id: 'account', title: accTitle, state: 'blocked', detail: 'Connect Stripe to read the account status.' });
+  else if (!acc)
+    steps.push({
+      id: 'account',
+      title: accTitle,
+      state: 'todo',
+      detail: `FluxStore has not read the ${judged.mode} account’s status from Stripe yet. Refresh to ask Stripe now.`,
+    });
   else if (acc.charges_enabled && acc.payouts_enabled)
     steps.push({ id: 'account', title: accTitle, state: 'done', detail: `Both enabled on ${acc.account_id}.` });
   else steps.push({ id: 'account', title: accTitle, state: 'todo', detail: accountWhy(acc) });
@@ -138,9 +177,9 @@ export function deriveChecklist({ connection: c, facts, accounts }: ChecklistInp
       id: 'go_live',
       title: 'Go live',
       state: 'todo',
-      detail: isConnect ? 'Connect your live Stripe account.' : 'Add your live keys (pk_live_… and sk_live_…).',
+      detail: c.live.disconnected_reason ?? (isConnect ? 'Connect your live Stripe account.' : 'Add your live keys (pk_live_… and sk_live_…).'),
     });
-  else if (!isConnect && !hasWebhookSecret(c, 'live'))
+  else if (c.live.via === 'keys' && !hasWebhookSecret(c, 'live'))
     steps.push({
       id: 'go_live',
       title: 'Go live',

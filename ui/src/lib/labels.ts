@@ -1,14 +1,29 @@
-/** Words and colour tones for the open status strings the mirror stores. */
+/**
+ * Words and colour tones for statuses: the mirror's closed order statuses, and the open
+ * status strings Stripe sends for disputes, subscriptions and invoices.
+ *
+ * Invariant: the set of order statuses is the generated `OrderStatus` union (a word and a
+ * tone for each, checked by the compiler); the lists of statuses come from the mirror's facts.
+ */
+import type { OrderStatus } from './backend/types';
 
-const LABELS: Record<string, string> = {
-  pending: 'Pending',
-  paid: 'Paid',
-  failed: 'Failed',
-  refunded: 'Refunded',
-  partially_refunded: 'Partially refunded',
-  disputed: 'Disputed',
-  dispute_won: 'Dispute won',
-  dispute_lost: 'Dispute lost',
+export { ORDER_STATUSES, RENEWING_SUBSCRIPTION_STATUSES } from './backend/generated/facts';
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'neutral';
+
+const ORDER_STATUS: Record<OrderStatus, { label: string; tone: Tone }> = {
+  pending: { label: 'Pending', tone: 'warn' },
+  paid: { label: 'Paid', tone: 'ok' },
+  failed: { label: 'Failed', tone: 'bad' },
+  refunded: { label: 'Refunded', tone: 'neutral' },
+  partially_refunded: { label: 'Partially refunded', tone: 'warn' },
+  disputed: { label: 'Disputed', tone: 'bad' },
+  dispute_won: { label: 'Dispute won', tone: 'ok' },
+  dispute_lost: { label: 'Dispute lost', tone: 'bad' },
+};
+
+/** Stripe's own statuses (disputes, subscriptions, invoices): open, so unknown ones still read. */
+const STRIPE_LABELS: Record<string, string> = {
   needs_response: 'Needs response',
   warning_needs_response: 'Inquiry: needs response',
   under_review: 'Under review',
@@ -31,30 +46,31 @@ const LABELS: Record<string, string> = {
   uncollectible: 'Uncollectible',
 };
 
-export function statusLabel(status: string): string {
-  return LABELS[status] ?? status.replace(/_/g, ' ');
+const STRIPE_TONES: Record<string, Tone> = {
+  won: 'ok',
+  active: 'ok',
+  trialing: 'ok',
+  lost: 'bad',
+  past_due: 'bad',
+  unpaid: 'bad',
+  needs_response: 'bad',
+  warning_needs_response: 'bad',
+  uncollectible: 'bad',
+  open: 'warn',
+  under_review: 'warn',
+  warning_under_review: 'warn',
+  incomplete: 'warn',
+};
+
+/** A table's own entry only (never an inherited `constructor` or `toString`). */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
-export type Tone = 'ok' | 'warn' | 'bad' | 'neutral';
-
-export function statusTone(status: string): Tone {
-  if (['paid', 'won', 'dispute_won', 'active', 'trialing'].includes(status)) return 'ok';
-  if (['failed', 'dispute_lost', 'lost', 'past_due', 'unpaid', 'needs_response', 'warning_needs_response', 'disputed', 'open', 'uncollectible'].includes(status))
-    return status === 'open' ? 'warn' : 'bad';
-  if (['pending', 'partially_refunded', 'under_review', 'warning_under_review', 'incomplete'].includes(status)) return 'warn';
-  return 'neutral';
+export function statusLabel(status: OrderStatus | string): string {
+  return own(ORDER_STATUS, status)?.label ?? own(STRIPE_LABELS, status) ?? status.replace(/_/g, ' ');
 }
 
-/** Subscriptions that renew and would fail to after a disconnect (R14). */
-export const RENEWING_SUBSCRIPTION_STATUSES = ['active', 'trialing', 'past_due'];
-
-export const ORDER_STATUSES = [
-  'pending',
-  'paid',
-  'failed',
-  'refunded',
-  'partially_refunded',
-  'disputed',
-  'dispute_won',
-  'dispute_lost',
-] as const;
+export function statusTone(status: OrderStatus | string): Tone {
+  return own(ORDER_STATUS, status)?.tone ?? own(STRIPE_TONES, status) ?? 'neutral';
+}

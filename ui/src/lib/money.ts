@@ -1,17 +1,14 @@
 /**
  * Money at the edge: integer minor units in, a localized string out.
  *
- * Invariant: Stripe's minor-unit exponents live in ONE table (zero- and three-decimal
- * currencies; everything else is two); Intl.NumberFormat only renders. ISK is two-decimal in
- * Stripe's API but whole krónur in practice, so whole amounts show without decimals.
+ * Invariant: Stripe's minor-unit exponents live in ONE table, the mirror's facts generated
+ * from Rust (zero- and three-decimal currencies; everything else is two); Intl.NumberFormat
+ * only renders. ISK is two-decimal in Stripe's API but whole krónur in practice, so whole
+ * amounts show without decimals.
  */
+import { MINOR_UNIT_EXPONENTS } from './backend/generated/facts';
 
-/** Stripe's exceptions to "two decimals". */
-export const MINOR_UNIT_EXPONENTS: Readonly<Record<string, 0 | 3>> = Object.freeze({
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, JPY: 0, KMF: 0, KRW: 0, MGA: 0, PYG: 0,
-  RWF: 0, UGX: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, JOD: 3, KWD: 3, OMR: 3, TND: 3,
-});
+export { MINOR_UNIT_EXPONENTS };
 
 export function minorUnitExponent(currency: string): number {
   return MINOR_UNIT_EXPONENTS[currency.toUpperCase()] ?? 2;

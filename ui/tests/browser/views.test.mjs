@@ -14,45 +14,70 @@ after(async () => {
   await server?.close();
 });
 
-test('Payment Gateways: status, webhook health with fixes, secret stores, disconnect warning', async () => {
+test('Payment Gateways in the sample store: test mode only, status on Refresh, webhook health with fixes', async () => {
   const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/gateways' });
   await page.getByTestId('rejections').waitFor();
   assert.equal(await page.getByTestId('method').textContent(), 'Manual API keys');
   assert.equal(await page.getByTestId('mode-badge').first().textContent(), 'Test mode');
-  assert.match(await page.getByTestId('charges').textContent(), /Enabled/);
-  assert.match(await page.getByTestId('payouts').textContent(), /Enabled/);
+  assert.match(await page.getByTestId('sample-notice').textContent(), /Leave it to connect your own\s+Stripe account/);
+  const testPanel = page.getByTestId('mode-connection-test');
+  assert.match(await testPanel.getByTestId('connection-state').textContent(), /Connected\s+to the sample store’s Stripe stand-in/);
+  assert.match(await testPanel.textContent(), /nothing is in your keyring/);
+  // No account status until Stripe (here its stand-in) is asked.
+  const status = page.getByTestId('account-status-test');
+  assert.match(await status.textContent(), /has not read this account’s status from Stripe yet/);
+  await status.getByRole('button', { name: 'Refresh status' }).click();
+  await status.locator('[data-testid="charges"]', { hasText: 'Enabled' }).waitFor();
+  assert.match(await status.getByTestId('payouts').textContent(), /Enabled/);
+  const livePanel = page.getByTestId('mode-connection-live');
+  assert.match(await livePanel.textContent(), /The sample store acts in test mode only/);
+  assert.equal(await page.getByTestId('disconnect-test').count(), 0);
+  assert.equal(await page.getByTestId('connect-service').count(), 0);
   const health = await page.getByTestId('rejections').textContent();
   assert.match(health, /Signature mismatch: the signing secret does not match this endpoint/);
   assert.match(health, /Check the computer’s clock/);
   assert.match(await page.getByTestId('last-verified').textContent(), /Last verified test event: .+ago|now/);
-  assert.match(await page.getByTestId('secrets').textContent(), /Secret key: stored in Secret Service \(GNOME Keyring\)/);
-  assert.match(await page.getByTestId('secrets').textContent(), /Webhook signing secret: stored in Secret Service/);
-  await page.getByText('Webhook endpoint and signing secret').click();
-  assert.equal(await page.getByTestId('public-url').textContent(), 'https://relay.blockhaven.example/api/webhooks/stripe');
-  assert.equal(await page.getByLabel('Public endpoint URL').inputValue(), 'https://relay.blockhaven.example/api/webhooks/stripe');
+  assert.match(await page.getByTestId('relay').textContent(), /Relay receiving at http:\/\/127\.0\.0\.1:\d+\/api\/webhooks\/stripe/);
   assert.match(await page.locator('main').textContent(), /Take a fee from your transactions/);
   assert.match(await page.locator('main').textContent(), /Refund payments/);
   await screenshot(page, 'gateways');
+  await page.getByRole('button', { name: 'Leave the sample store' }).click();
+  await page.locator('li[data-step="method"][data-state="todo"]').waitFor();
+  assert.deepEqual(problems, []);
+});
 
-  // Live: payouts not enabled → requirements and the onboarding link.
-  await page.getByLabel('Live').check();
-  await page.getByTestId('requirements').waitFor();
-  assert.match(await page.getByTestId('requirements').textContent(), /Payouts are not enabled yet/);
-  assert.match(await page.getByTestId('requirements').textContent(), /dashboard\.stripe\.com\/account\/onboarding/);
+test('Payment Gateways with API keys: requirements and the onboarding link, keys and webhook per mode, disconnect one mode', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { hash: '#/gateways' });
+  await page.getByTestId('mode-connection-live').waitFor();
+  await page.getByRole('button', { name: 'Use API keys' }).click();
+  await page.getByText('Enter test API keys').click();
+  const form = page.getByTestId('keys-form-test');
+  await form.getByLabel('Publishable key').fill('pk_test_51AbCdEfGhIjKlMnOpQrStUv');
+  await form.getByLabel('Secret key (or restricted key)').fill('sk_test_51AbCdEfGhIjKlMnOpQrStUv');
+  await form.getByRole('button', { name: 'Save test keys' }).click();
+  const status = page.getByTestId('account-status-test');
+  await status.getByTestId('requirements').waitFor();
+  assert.match(await status.getByTestId('requirements').textContent(), /Payouts are not enabled yet/);
+  assert.match(await status.getByTestId('requirements').textContent(), /dashboard\.stripe\.com\/account\/onboarding/);
+  await status.getByRole('button', { name: 'Finish onboarding at Stripe' }).click();
+  assert.deepEqual(await page.evaluate(() => window.__fluxstoreMemory.openedUrls), ['https://dashboard.stripe.com/account/onboarding']);
+  const testPanel = page.getByTestId('mode-connection-test');
+  assert.match(await testPanel.getByTestId('connection-state').textContent(), /Connected\s+with API keys/);
+  assert.match(await page.getByTestId('secrets-test').textContent(), /Secret key: stored in Secret Service \(GNOME Keyring\)/);
+  // A keys connection has no Connect button; the relay waits for a signing secret.
+  assert.equal(await page.getByTestId('connect-start-test').count(), 0);
+  assert.match(await page.getByTestId('relay').textContent(), /Relay stopped/);
 
-  // Disconnect warns with the number of active subscriptions of this mode, then disconnects.
-  await page.getByTestId('disconnect').click();
-  const dialog = page.getByRole('dialog');
+  await page.getByTestId('disconnect-test').click();
+  const dialog = testPanel.getByRole('dialog');
   await dialog.waitFor();
-  assert.match(await page.getByTestId('disconnect-warning').textContent(), /3 active subscriptions will fail to renew/);
+  assert.match(await testPanel.getByTestId('disconnect-warning').textContent(), /Stripe is not told, so subscriptions keep renewing/);
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'hidden' });
-  await page.getByTestId('disconnect').click();
+  await page.getByTestId('disconnect-test').click();
   await dialog.getByRole('button', { name: 'Disconnect' }).click();
-  await page.getByText('Not connected in live mode').waitFor();
-  // Orders are kept after a disconnect.
-  await page.getByRole('link', { name: 'Orders' }).click();
-  await page.getByTestId('orders').waitFor();
+  await testPanel.getByText('Not connected', { exact: true }).waitFor();
+  assert.equal(await testPanel.getByTestId('disconnected-reason').count(), 0);
   assert.deepEqual(problems, []);
 });
 

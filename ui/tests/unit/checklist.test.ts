@@ -1,19 +1,23 @@
 import { describe, expect, test } from 'vitest';
 import type { AccountStatus, ChecklistFacts, ConnectionStatus, ModeConnection } from '../../src/lib/backend/types';
-import { deriveChecklist, type StepId } from '../../src/lib/checklist';
+import { checklistAccount, deriveChecklist, type StepId } from '../../src/lib/checklist';
 
 const mc = (mode: 'test' | 'live', over: Partial<ModeConnection> = {}): ModeConnection => ({
   mode,
   connected: false,
+  via: null,
   account_id: null,
   publishable_key: null,
   secrets: [],
+  account: null,
+  disconnected_reason: null,
   ...over,
 });
 const conn = (over: Partial<ConnectionStatus> = {}): ConnectionStatus => ({
   method: null,
   test: mc('test'),
   live: mc('live'),
+  connect_service: { url: 'https://api.fluxstore.net', source: 'default' },
   relay: { listening: false, local_url: null, public_url: null },
   sample_store: false,
   online: true,
@@ -24,10 +28,10 @@ const noFacts = (): ChecklistFacts => ({
   live: { first_event_at: null, first_paid_order: null, last_event_at: null, event_count: 0 },
   last_rejection: null,
 });
-const account = (ok: boolean): AccountStatus => ({
+const account = (ok: boolean, mode: 'test' | 'live' = 'test'): AccountStatus => ({
   account_id: 'acct_1',
   business_name: null,
-  mode: 'test',
+  mode,
   charges_enabled: true,
   payouts_enabled: ok,
   details_submitted: ok,
@@ -37,12 +41,25 @@ const account = (ok: boolean): AccountStatus => ({
 const keyed = (mode: 'test' | 'live', whsec = false) =>
   mc(mode, {
     connected: true,
+    via: 'keys',
     account_id: 'acct_1',
     secrets: [{ kind: 'secret_key', store: 'Secret Service (GNOME Keyring)' }, ...(whsec ? [{ kind: 'webhook_secret' as const, store: 'Secret Service (GNOME Keyring)' }] : [])],
   });
 
+const connected = (mode: 'test' | 'live', acc: AccountStatus | null = null) =>
+  mc(mode, {
+    connected: true,
+    via: 'connect',
+    account_id: `acct_1Connect${mode}`,
+    publishable_key: `pk_${mode}_1`,
+    secrets: [{ kind: 'connect_token', store: 'Secret Service (GNOME Keyring)' }],
+    account: acc,
+  });
+
+/** The checklist of `c`; `acc` is the test mode's account status as the mirror holds it. */
 function states(c: ConnectionStatus, f = noFacts(), acc: AccountStatus | null = null) {
-  const cl = deriveChecklist({ connection: c, facts: f, accounts: { test: acc, live: null } });
+  if (acc) c = { ...c, test: { ...c.test, account: acc } };
+  const cl = deriveChecklist({ connection: c, facts: f });
   return { cl, s: Object.fromEntries(cl.steps.map((x) => [x.id, x.state])) as Record<StepId, string>, d: Object.fromEntries(cl.steps.map((x) => [x.id, x.detail])) as Record<StepId, string> };
 }
 
@@ -99,19 +116,72 @@ describe('checklist derivation', () => {
     expect(states(conn({ method: 'keys', test: keyed('test', true) }), noFacts(), account(true)).s.account).toBe('done');
   });
   test('Connect needs no webhook; go-live asks for the live account, then its first paid order', () => {
-    const token = mc('test', { connected: true, secrets: [{ kind: 'connect_token', store: 'Keychain' }] });
+    const token = connected('test');
     let r = states(conn({ method: 'connect', test: token }));
     expect(r.s.webhook).toBe('done');
     expect(r.d.go_live).toBe('Connect your live Stripe account.');
+    expect(r.d.receiving).toMatch(/right after connecting and every 2 minutes/);
     const f = noFacts();
     f.test.last_event_at = 1;
     f.test.first_paid_order = ['cs_test_1', 1];
     f.live.last_event_at = 2;
     f.live.first_paid_order = ['cs_live_1', 2];
-    r = states(conn({ method: 'connect', test: token, live: { ...token, mode: 'live' } }), f, account(true));
+    r = states(conn({ method: 'connect', test: token, live: connected('live', account(true, 'live')) }), f);
     expect(r.cl.done).toBe(true);
     expect(r.cl.current).toBeNull();
   });
+
+  test('All set for an owner who connected a test account and then a live one through Connect', () => {
+    // 1. Connect chosen, nothing connected yet.
+    let c = conn({ method: 'connect' });
+    const f = noFacts();
+    expect(states(c, f).cl.current).toBe('credentials');
+    // 2. The test account is connected; its status was fetched right after connecting.
+    c = { ...c, test: connected('test', account(true, 'test')) };
+    f.test.last_event_at = 100;
+    f.test.first_paid_order = ['cs_test_1', 110];
+    let r = states(c, f);
+    expect(r.s).toMatchObject({ method: 'done', credentials: 'done', webhook: 'done', receiving: 'done', test_payment: 'done', account: 'done', go_live: 'todo' });
+    expect(r.d.credentials).toBe('Test account connected through Stripe Connect.');
+    expect(r.d.go_live).toBe('Connect your live Stripe account.');
+    // 3. The live account is connected too: the checklist now judges the live account.
+    c = { ...c, live: connected('live', account(false, 'live')) };
+    r = states(c, f);
+    expect(r.d.credentials).toBe('Test and live accounts connected through Stripe Connect.');
+    expect(r.s.account).toBe('todo');
+    expect(r.d.account).toMatch(/Payouts are not enabled yet/);
+    // 4. Stripe verified it (an account.updated), and the first live order is paid: all set.
+    c = { ...c, live: { ...c.live, account: account(true, 'live') } };
+    f.live.last_event_at = 200;
+    f.live.first_paid_order = ['cs_live_1', 210];
+    r = states(c, f);
+    expect(r.cl.done).toBe(true);
+    expect(r.cl.current).toBeNull();
+    expect(r.cl.steps.every((s) => s.state === 'done')).toBe(true);
+  });
+
+  test('a connected mode whose status was not read yet asks for a Refresh; the live account is judged once live is connected', () => {
+    let r = states(conn({ method: 'connect', test: connected('test') }));
+    expect(r.s.account).toBe('todo');
+    expect(r.d.account).toBe('FluxStore has not read the test account’s status from Stripe yet. Refresh to ask Stripe now.');
+    const c = conn({ method: 'connect', test: connected('test', account(true)), live: connected('live') });
+    expect(checklistAccount(c)).toEqual({ mode: 'live', account: null });
+    r = states(c);
+    expect(r.d.account).toMatch(/live account’s status/);
+    expect(checklistAccount(conn())).toBeNull();
+  });
+
+  test('a Connect connection that ended says why, and the last known status does not count', () => {
+    const ended = mc('test', { disconnected_reason: 'FluxStore was disconnected in Stripe (Settings → Connected applications). Connect again to resume.', account: account(true) });
+    const r = states(conn({ method: 'connect', test: ended }));
+    expect(r.s.credentials).toBe('todo');
+    expect(r.d.credentials).toMatch(/disconnected in Stripe/);
+    expect(r.s.account).toBe('blocked');
+    const live = states(conn({ method: 'connect', test: ended, live: connected('live', account(true, 'live')) }));
+    expect(live.s.test_payment).toBe('blocked');
+    expect(live.d.test_payment).toMatch(/Connect again to resume/);
+  });
+
   test('keys mode: live keys without the live endpoint’s secret say so', () => {
     const r = states(conn({ method: 'keys', test: keyed('test', true), live: keyed('live') }));
     expect(r.d.go_live).toMatch(/Live mode has its own webhook endpoint/);

@@ -7,6 +7,7 @@ describe('error-code mapping', () => {
     expect([...ERROR_CODES]).toEqual([
       'offline',
       'invalid_key',
+      'invalid_input',
       'keyring_unavailable',
       'not_connected',
       'not_found',

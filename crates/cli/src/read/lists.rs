@@ -171,29 +171,6 @@ pub fn events(args: EventsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What a rejection code means for the store owner, and what to do.
-fn explain(code: &str) -> &'static str {
-    match code {
-        "signature_header_missing" => "not sent by Stripe (no Stripe-Signature header)",
-        "signature_invalid" => {
-            "signature did not match: check the signing secret is this endpoint's"
-        }
-        "timestamp_outside_tolerance" => {
-            "timestamp too old or in the future: check the clock, or a replay"
-        }
-        "malformed_payload" => "the body was not a Stripe event",
-        "payload_too_large" => "the body was larger than the limit",
-        "no_signing_secret" => "no signing secret configured: add the endpoint's whsec_ secret",
-        "storage_unavailable" => {
-            "the database could not be written (disk full or read-only); Stripe retries"
-        }
-        "method_not_allowed" => "not a POST",
-        "request_timeout" => "the body did not arrive in time (a slow or stalled sender)",
-        "not_found" => "POST to a wrong path: the webhook URL should end in /api/webhooks/stripe",
-        _ => "",
-    }
-}
-
 pub fn rejections(args: RejectionsArgs) -> Result<ExitCode> {
     let mirror = open(&args.db)?;
     let rejections: Vec<Rejection> = mirror.rejections(args.limit)?;
@@ -209,10 +186,10 @@ pub fn rejections(args: RejectionsArgs) -> Result<ExitCode> {
         .map(|r| {
             vec![
                 table::time(r.received_at),
-                r.code.clone(),
+                r.code.to_string(),
                 r.size.to_string(),
                 table::opt(&r.peer),
-                explain(&r.code).to_string(),
+                format!("{} {}", r.code.reason(), r.code.fix()),
             ]
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use fluxstore_mirror::{Order, OrderQuery, OrderStatus};
 use serde::Serialize;
@@ -74,22 +74,15 @@ impl From<Order> for OrderOut {
     }
 }
 
-fn status_text(status: &OrderStatus) -> String {
-    match serde_json::to_value(status) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => format!("{status:?}"),
-    }
-}
-
 fn parse_status(text: &str) -> Result<OrderStatus> {
     let text = text.trim().to_ascii_lowercase();
-    let status: OrderStatus = serde_json::from_value(serde_json::Value::String(text.clone()))?;
-    if matches!(status, OrderStatus::Other(_)) {
-        bail!(
-            "unknown order status {text:?}; use pending, paid, failed, refunded, partially_refunded, disputed, dispute_won or dispute_lost"
-        );
-    }
-    Ok(status)
+    OrderStatus::known(&text).with_context(|| {
+        let known: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "unknown order status {text:?}; use one of: {}",
+            known.join(", ")
+        )
+    })
 }
 
 fn money_of(amount: Option<i64>, currency: &Option<String>) -> String {
@@ -147,7 +140,7 @@ pub fn orders(args: OrdersArgs) -> Result<ExitCode> {
         .map(|o| {
             vec![
                 table::time(o.created),
-                status_text(&o.status),
+                o.status.to_string(),
                 money_of(o.amount, &o.currency),
                 table::opt(&o.customer_email),
                 o.session_id.clone(),

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fluxstore_mirror::Mirror;
-use fluxstore_relay::{SigningSecret, sign_header, signature::unix_now};
+use fluxstore_relay::{SigningSecret, sign_header};
+use fluxstore_test_support::{eventually, now};
 use tokio::sync::Mutex;
 
 use crate::support::{SECRET, Server, secret_file};
@@ -65,7 +66,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event() {
                 }
                 let body = body(n);
                 let id = id_of(&body);
-                let header = sign_header(&body, &secret, unix_now());
+                let header = sign_header(&body, &secret, now());
                 let sent = client
                     .post(&url)
                     .header("Stripe-Signature", header)
@@ -87,17 +88,13 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event() {
             }
         });
     }
-    // Wait (bounded) until enough deliveries were acknowledged, then SIGKILL mid-stream.
-    for _ in 0..1_200 {
-        if ack_count.load(Ordering::SeqCst) >= KILL_AFTER_ACKS {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        ack_count.load(Ordering::SeqCst) >= KILL_AFTER_ACKS,
-        "the relay acknowledged deliveries before the kill"
-    );
+    // Enough deliveries acknowledged, then SIGKILL mid-stream.
+    eventually(
+        "the relay to acknowledge deliveries before the kill",
+        Duration::from_secs(60),
+        || ack_count.load(Ordering::SeqCst) >= KILL_AFTER_ACKS,
+    )
+    .await;
     let (_stdout, _stderr) = tokio::task::spawn_blocking(move || server.kill_hard())
         .await
         .expect("kill");
@@ -133,7 +130,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event() {
     let mut duplicates = 0;
     for n in 0..attempted {
         let body = body(n);
-        let header = sign_header(&body, &secret, unix_now());
+        let header = sign_header(&body, &secret, now());
         let resp = client
             .post(&server.url)
             .header("Stripe-Signature", header)

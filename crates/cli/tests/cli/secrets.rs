@@ -1,22 +1,28 @@
 //! Secrets never reach argv, the environment of the child, logs, error output or the
 //! database file.
 
+use fluxstore_test_support::{assert_no_secret, assert_no_secret_in};
+
 use crate::support::{SECRET, Server, WRONG_SECRET, run, secret_file, text};
 
+/// The secrets, and their part after `whsec_` (a secret with its prefix cut is still one).
+fn all_secrets() -> [&'static str; 4] {
+    let hidden = |s: &'static str| s.trim_start_matches("whsec_");
+    [SECRET, WRONG_SECRET, hidden(SECRET), hidden(WRONG_SECRET)]
+}
+
+#[track_caller]
 fn assert_clean(what: &str, haystack: &[u8]) {
-    for secret in [SECRET, WRONG_SECRET] {
-        let needle = secret.as_bytes();
-        let hidden = secret.trim_start_matches("whsec_").as_bytes();
-        let found = haystack.windows(needle.len()).any(|w| w == needle)
-            || haystack.windows(hidden.len()).any(|w| w == hidden);
-        assert!(!found, "the secret appears in {what}");
-    }
+    assert_no_secret_in(what, haystack, &all_secrets());
 }
 
 #[test]
 fn secrets_stay_out_of_argv_logs_output_and_the_database() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("mirror.sqlite3");
+    // The secret files live beside the data dir, so every file inside it can be scanned.
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("data dir");
+    let db = data.join("mirror.sqlite3");
     let secrets = secret_file(dir.path(), "whsec.txt", SECRET);
     // The most verbose logging there is.
     let server = Server::start(
@@ -63,12 +69,7 @@ fn secrets_stay_out_of_argv_logs_output_and_the_database() {
     );
     assert_clean("serve stdout", stdout.as_bytes());
     assert_clean("serve logs", stderr.as_bytes());
-    for file in std::fs::read_dir(dir.path()).expect("dir").flatten() {
-        let name = file.file_name().to_string_lossy().to_string();
-        if name.starts_with("mirror.sqlite3") {
-            assert_clean(&name, &std::fs::read(file.path()).expect("read db"));
-        }
-    }
+    assert_no_secret(&data, &all_secrets());
 }
 
 #[test]

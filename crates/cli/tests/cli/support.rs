@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use fluxstore_test_support::wait_until_blocking;
+
 pub const SECRET: &str = "whsec_cliSuiteSecret4f7a9c21e0b34d5f";
 pub const WRONG_SECRET: &str = "whsec_cliSuiteWrongSecret77aa0011ee";
 
@@ -152,13 +154,13 @@ impl Server {
             .args(["-TERM", &self.pid().to_string()])
             .status();
         let mut success = false;
-        for _ in 0..600 {
-            if let Ok(Some(status)) = self.child.try_wait() {
+        wait_until_blocking(Duration::from_secs(30), || match self.child.try_wait() {
+            Ok(Some(status)) => {
                 success = status.success();
-                break;
+                true
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            _ => false,
+        });
         self.finish();
         (success, self.stdout(), self.stderr())
     }

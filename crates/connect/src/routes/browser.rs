@@ -4,11 +4,13 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fluxstore_connect_api::{AuthorizeQuery, Mode};
 use url::{Host, Url};
 
 use super::{AppState, IssuedCode, Params, PendingSignIn, random_token};
@@ -64,9 +66,21 @@ fn with_params(base: &Url, pairs: &[(&str, &str)]) -> Url {
     url
 }
 
-/// `GET /oauth/authorize` — the desktop (through the owner's browser) starts a sign-in.
-pub(crate) async fn authorize(State(app): State<Arc<AppState>>, Query(q): Params) -> Response {
-    let Some(raw_redirect) = q.get("redirect_uri") else {
+/// `GET /oauth/authorize` — the desktop (through the owner's browser) starts a sign-in in
+/// the mode it asks for (`mode=test|live`, live when absent).
+pub(crate) async fn authorize(
+    State(app): State<Arc<AppState>>,
+    query: Result<Query<AuthorizeQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        // e.g. a parameter given twice: which one was meant cannot be known.
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in refused",
+            "The sign-in request could not be read.",
+        );
+    };
+    let Some(raw_redirect) = q.redirect_uri.as_deref() else {
         return page(
             StatusCode::BAD_REQUEST,
             "Sign-in refused",
@@ -80,31 +94,39 @@ pub(crate) async fn authorize(State(app): State<Arc<AppState>>, Query(q): Params
             return page(StatusCode::BAD_REQUEST, "Sign-in refused", why);
         }
     };
-    let problem = match (
-        q.get("state"),
-        q.get("code_challenge"),
-        q.get("code_challenge_method"),
-    ) {
-        (None, _, _) => Some("the state parameter is missing"),
-        (Some(s), _, _) if s.is_empty() || s.len() > 512 => Some("the state parameter is invalid"),
-        (_, None, _) => Some("PKCE is required: the code_challenge is missing"),
-        (_, Some(c), _) if c.len() != 43 || URL_SAFE_NO_PAD.decode(c).is_err() => {
-            Some("the code_challenge is not a base64url SHA-256 value")
+    let (state, challenge) = match check_state_and_pkce(&q) {
+        Ok(pair) => pair,
+        Err(why) => {
+            tracing::info!(reason = why, "authorize refused");
+            return page(StatusCode::BAD_REQUEST, "Sign-in refused", why);
         }
-        (_, _, m) if m.map(String::as_str) != Some("S256") => {
-            Some("PKCE is required with code_challenge_method=S256")
-        }
-        _ => None,
     };
-    if let Some(why) = problem {
-        tracing::info!(reason = why, "authorize refused");
-        return page(StatusCode::BAD_REQUEST, "Sign-in refused", why);
+    // From here the desktop can be told in its own words, on its own loopback.
+    let back = |code: &str, description: &str| {
+        let pairs = [
+            ("error", code),
+            ("error_description", description),
+            ("state", state),
+        ];
+        Redirect::to(with_params(&redirect_uri, &pairs).as_str()).into_response()
+    };
+    let Ok(mode) = q.requested_mode() else {
+        tracing::info!("authorize refused: unknown mode");
+        return back(
+            "invalid_request",
+            "The sign-in asked for a mode other than test or live.",
+        );
+    };
+    if !app.stripe.serves(mode) {
+        tracing::info!(mode = %mode, "authorize refused: no platform key for the mode");
+        return back("invalid_request", &not_set_up_for(mode));
     }
     let service_state = random_token("");
     let pending = PendingSignIn {
-        redirect_uri,
-        desktop_state: q["state"].clone(),
-        code_challenge: q["code_challenge"].clone(),
+        redirect_uri: redirect_uri.clone(),
+        desktop_state: state.to_owned(),
+        code_challenge: challenge.to_owned(),
+        mode,
     };
     if app.pending.insert(service_state.clone(), pending).is_err() {
         tracing::warn!("authorize refused: too many sign-ins in progress");
@@ -117,8 +139,39 @@ pub(crate) async fn authorize(State(app): State<Arc<AppState>>, Query(q): Params
     let target = app
         .stripe
         .authorize_url(&app.config.callback_url(), &service_state);
-    tracing::info!("authorize: sending the owner to Stripe");
+    tracing::info!(mode = %mode, "authorize: sending the owner to Stripe");
     Redirect::to(target.as_str()).into_response()
+}
+
+/// The desktop's state and its S256 code challenge, or why the request is refused.
+fn check_state_and_pkce(q: &AuthorizeQuery) -> Result<(&str, &str), &'static str> {
+    let state = match q.state.as_deref() {
+        None => return Err("the state parameter is missing"),
+        Some(s) if s.is_empty() || s.len() > 512 => return Err("the state parameter is invalid"),
+        Some(s) => s,
+    };
+    let challenge = match q.code_challenge.as_deref() {
+        None => return Err("PKCE is required: the code_challenge is missing"),
+        Some(c) if c.len() != 43 || URL_SAFE_NO_PAD.decode(c).is_err() => {
+            return Err("the code_challenge is not a base64url SHA-256 value");
+        }
+        Some(c) => c,
+    };
+    if q.code_challenge_method.as_deref() != Some("S256") {
+        return Err("PKCE is required with code_challenge_method=S256");
+    }
+    Ok((state, challenge))
+}
+
+/// What the owner reads when the desktop asks for a mode this service has no key for.
+pub(crate) fn not_set_up_for(mode: Mode) -> String {
+    let other = match mode {
+        Mode::Test => Mode::Live,
+        Mode::Live => Mode::Test,
+    };
+    format!(
+        "This Connect service is not set up for {mode} mode. Connect in {other} mode, or ask the operator of this Connect service to add the platform's {mode}-mode secret key."
+    )
 }
 
 /// `GET /oauth/callback` — Stripe sends the owner back here with `code` or `error`.
@@ -164,7 +217,7 @@ pub(crate) async fn callback(State(app): State<Arc<AppState>>, Query(q): Params)
             ("error_description", "Stripe returned no code."),
         ]);
     };
-    let grant = match app.stripe.redeem(stripe_code).await {
+    let grant = match app.stripe.redeem(stripe_code, pending.mode).await {
         Ok(g) => g,
         Err(e) => {
             log_stripe_error("callback: redeeming Stripe's code failed", &e);
@@ -182,6 +235,25 @@ pub(crate) async fn callback(State(app): State<Arc<AppState>>, Query(q): Params)
             ]);
         }
     };
+    if grant.mode() != pending.mode {
+        // The key of one mode yielded tokens of the other: a misconfigured platform or a
+        // changed Stripe. Handing them out would connect the store in a world it did not ask
+        // for, so the grant is dropped here (it is not logged).
+        tracing::warn!(
+            asked = %pending.mode,
+            stripe_said = %grant.mode(),
+            "callback: Stripe's tokens are of another mode than asked for; refused"
+        );
+        let description = format!(
+            "Stripe connected the account in {} mode although {} mode was asked for, so the connection was not handed out. Please tell the operator of this Connect service.",
+            grant.mode(),
+            pending.mode
+        );
+        return back(&[
+            ("error", "server_error"),
+            ("error_description", &description),
+        ]);
+    }
     let code = random_token("fsc_");
     let issued = IssuedCode {
         grant,

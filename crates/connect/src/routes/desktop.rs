@@ -1,7 +1,6 @@
 //! The endpoints the desktop calls directly: redeem a one-time code, revoke an account.
 //! Answers are OAuth error JSON (RFC 6749 §5.2); nothing internal is echoed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -10,34 +9,25 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fluxstore_connect_api::{
+    GRANT_AUTHORIZATION_CODE, Mode, RevokeRequest, RevokeResponse, TokenRequest, TokenResponse,
+    WireSecret,
+};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
 use super::AppState;
-use super::browser::log_stripe_error;
+use super::browser::{log_stripe_error, not_set_up_for};
 use crate::error::OAuthError;
 use crate::store::Taken;
-use crate::stripe::Grant;
 
 pub(crate) async fn token(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
     match redeem(&app, &body) {
         Ok(grant) => {
-            let mut body = json!({
-                "access_token": grant.access_token.expose_secret(),
-                "token_type": grant.token_type,
-                "stripe_publishable_key": grant.stripe_publishable_key,
-                "stripe_user_id": grant.stripe_user_id,
-                "scope": grant.scope,
-                "livemode": grant.livemode,
-            });
-            if let Some(r) = &grant.refresh_token {
-                body["refresh_token"] = r.expose_secret().into();
-            }
-            tracing::info!("token: code redeemed");
-            let mut resp = axum::Json(body).into_response();
+            tracing::info!(mode = %grant.mode(), "token: code redeemed");
+            let mut resp = axum::Json(grant).into_response();
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp.headers_mut()
@@ -51,14 +41,16 @@ pub(crate) async fn token(State(app): State<Arc<AppState>>, body: Bytes) -> Resp
     }
 }
 
-fn redeem(app: &AppState, body: &[u8]) -> Result<Grant, OAuthError> {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
-    let field = |name: &str| {
-        form.get(name)
+fn redeem(app: &AppState, body: &[u8]) -> Result<TokenResponse, OAuthError> {
+    let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(|_| {
+        OAuthError::invalid_request("the request could not be read (is a parameter repeated?)")
+    })?;
+    fn field<'a>(name: &str, value: Option<&'a str>) -> Result<&'a str, OAuthError> {
+        value
             .filter(|v| !v.is_empty())
             .ok_or_else(|| OAuthError::invalid_request(format!("the {name} parameter is missing")))
-    };
-    if field("grant_type")? != "authorization_code" {
+    }
+    if field("grant_type", form.grant_type.as_deref())? != GRANT_AUTHORIZATION_CODE {
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -66,9 +58,12 @@ fn redeem(app: &AppState, body: &[u8]) -> Result<Grant, OAuthError> {
         ));
     }
     let (code, verifier, redirect_uri) = (
-        field("code")?,
-        field("code_verifier")?,
-        field("redirect_uri")?,
+        field("code", form.code.as_ref().map(WireSecret::expose))?,
+        field(
+            "code_verifier",
+            form.code_verifier.as_ref().map(WireSecret::expose),
+        )?,
+        field("redirect_uri", form.redirect_uri.as_deref())?,
     );
     // Taken before any check: a code gets one attempt, so a verifier cannot be guessed.
     let issued = match app.codes.take(code) {
@@ -128,16 +123,28 @@ pub(crate) async fn revoke(
     let Some(token) = token.filter(|t| !t.expose_secret().is_empty()) else {
         return unauthorized("the account's access token is required");
     };
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let form: RevokeRequest = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let Some(account) = form
-        .get("stripe_user_id")
+        .stripe_user_id
+        .as_deref()
         .filter(|a| a.starts_with("acct_"))
     else {
         return OAuthError::invalid_request("the stripe_user_id parameter (acct_…) is missing")
             .into_response();
     };
+    // A Connect access token is a secret key of the connected account; its prefix is the
+    // mode of the connection, and so the platform key that may deauthorize it.
+    let Some(mode) = Mode::of_key(token.expose_secret()) else {
+        return unauthorized(
+            "the access token is not a Stripe secret key (sk_test_… or sk_live_…)",
+        );
+    };
+    if !app.stripe.serves(mode) {
+        tracing::info!(mode = %mode, "revoke refused: no platform key for the mode");
+        return OAuthError::invalid_request(not_set_up_for(mode)).into_response();
+    }
     match app.stripe.account_of_token(&token).await {
-        Ok(Some(id)) if &id == account => {}
+        Ok(Some(id)) if id == account => {}
         Ok(_) => {
             tracing::info!("revoke refused: token not valid for the account");
             return unauthorized(
@@ -154,10 +161,13 @@ pub(crate) async fn revoke(
             .into_response();
         }
     }
-    match app.stripe.deauthorize(account).await {
+    match app.stripe.deauthorize(account, mode).await {
         Ok(()) => {
-            tracing::info!("revoke: account deauthorized");
-            axum::Json(json!({ "stripe_user_id": account })).into_response()
+            tracing::info!(mode = %mode, "revoke: account deauthorized");
+            axum::Json(RevokeResponse {
+                stripe_user_id: account.to_owned(),
+            })
+            .into_response()
         }
         Err(e) => {
             log_stripe_error("revoke: deauthorize failed", &e);

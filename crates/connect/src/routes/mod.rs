@@ -1,7 +1,8 @@
 //! The endpoints and the state they share. Invariants: the browser is only ever redirected
 //! to a loopback URI (checked before anything is remembered); a token leaves this service
-//! only once, only against the PKCE verifier of the desktop that started the sign-in; the
-//! platform key is sent only to Stripe.
+//! only once, only against the PKCE verifier of the desktop that started the sign-in, and
+//! only in the mode that sign-in asked for; the platform keys are sent only to Stripe, each
+//! only for its own mode.
 
 mod browser;
 mod desktop;
@@ -12,11 +13,12 @@ pub(crate) use desktop::{revoke, token};
 use axum::extract::Query;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fluxstore_connect_api::{Mode, TokenResponse};
 use url::Url;
 
 use crate::config::Config;
 use crate::store::Bounded;
-use crate::stripe::{Grant, StripeConnect};
+use crate::stripe::StripeConnect;
 
 pub(crate) struct AppState {
     pub(crate) config: Config,
@@ -30,11 +32,13 @@ pub(crate) struct PendingSignIn {
     pub(crate) redirect_uri: Url,
     pub(crate) desktop_state: String,
     pub(crate) code_challenge: String,
+    /// The mode the desktop asked for; Stripe's code is redeemed with this mode's key.
+    pub(crate) mode: Mode,
 }
 
 /// Stripe's grant, waiting for the desktop to redeem its one-time code.
 pub(crate) struct IssuedCode {
-    pub(crate) grant: Grant,
+    pub(crate) grant: TokenResponse,
     pub(crate) redirect_uri: Url,
     pub(crate) code_challenge: String,
 }

@@ -6,12 +6,16 @@
 //! [`CancelHandle`]; [`PendingConnect::finish`] waits for the browser to come back, redeems
 //! the one-time code with the verifier, and only then shows the owner a success or failure
 //! page. The desktop never sees the platform key: the service redeems Stripe's code.
+//!
+//! A connection is asked for in one mode ([`ConnectOptions::mode`], sent as `mode=`); tokens
+//! of the other mode are refused, never kept, whatever the service hands over.
 
 mod loopback;
 mod service;
 
 use std::time::Duration;
 
+use fluxstore_connect_api::{AUTHORIZE_PATH, MODE_PARAM, TokenResponse};
 use fluxstore_mirror::Mode;
 use oauth2::basic::BasicClient;
 use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
@@ -32,6 +36,10 @@ pub const CLIENT_ID: &str = "fluxstore-desktop";
 pub struct ConnectOptions {
     /// The Connect service's base URL, e.g. `https://connect.example.com`.
     pub service_url: Url,
+    /// The mode to connect in. The service redeems Stripe's code with its platform key of
+    /// this mode (and refuses when it has none); [`PendingConnect::finish`] refuses tokens
+    /// of the other mode.
+    pub mode: Mode,
     /// How long the owner may take in the browser (5 minutes by default).
     pub timeout: Duration,
     /// How long one browser connection may take to send its request.
@@ -43,9 +51,10 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
-    pub fn new(service_url: Url) -> ConnectOptions {
+    pub fn new(service_url: Url, mode: Mode) -> ConnectOptions {
         ConnectOptions {
             service_url,
+            mode,
             timeout: Duration::from_secs(5 * 60),
             read_timeout: Duration::from_secs(10),
             max_request_bytes: 8 * 1024,
@@ -70,6 +79,20 @@ pub struct ConnectTokens {
 impl ConnectTokens {
     pub fn mode(&self) -> Mode {
         Mode::from_livemode(self.livemode)
+    }
+}
+
+impl From<TokenResponse> for ConnectTokens {
+    fn from(t: TokenResponse) -> ConnectTokens {
+        ConnectTokens {
+            access_token: Secret::new(t.access_token.into_inner()),
+            refresh_token: t.refresh_token.map(|r| Secret::new(r.into_inner())),
+            token_type: t.token_type,
+            stripe_publishable_key: t.stripe_publishable_key,
+            stripe_user_id: t.stripe_user_id,
+            scope: t.scope,
+            livemode: t.livemode,
+        }
     }
 }
 
@@ -105,6 +128,12 @@ pub enum OAuthError {
     BadResponse,
     #[error("Stripe no longer accepts this connection's access token (it was already revoked)")]
     TokenRejected,
+    #[error(
+        "Stripe connected the account in {} mode, but the connection was started in {} mode, so it was not kept; start it again in the mode you want",
+        got.as_str(),
+        asked.as_str()
+    )]
+    ModeMismatch { asked: Mode, got: Mode },
 }
 
 impl OAuthError {
@@ -123,6 +152,7 @@ impl OAuthError {
             OAuthError::ServiceRefused { .. } => "service_refused",
             OAuthError::BadResponse => "bad_response",
             OAuthError::TokenRejected => "token_rejected",
+            OAuthError::ModeMismatch { .. } => "mode_mismatch",
         }
     }
 }
@@ -164,13 +194,14 @@ impl PendingConnect {
         let client = BasicClient::new(ClientId::new(CLIENT_ID.to_owned()))
             .set_auth_uri(AuthUrl::from_url(service::endpoint(
                 &options.service_url,
-                "/oauth/authorize",
+                AUTHORIZE_PATH,
             )))
             .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()));
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (authorize_url, state) = client
             .authorize_url(CsrfToken::new_random)
             .set_pkce_challenge(challenge)
+            .add_extra_param(MODE_PARAM, options.mode.as_str())
             .url();
         let (cancel_tx, cancel_rx) = watch::channel(false);
         Ok(PendingConnect {
@@ -195,8 +226,18 @@ impl PendingConnect {
         &self.redirect_uri
     }
 
+    /// The mode this connection was asked for.
+    pub fn mode(&self) -> Mode {
+        self.options.mode
+    }
+
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel_tx.clone())
+    }
+
+    /// How long the owner may take in the browser, counted when [`PendingConnect::finish`] starts.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.options.timeout = timeout;
     }
 
     /// Wait for the browser, redeem the code, answer the browser, close the listener.
@@ -230,12 +271,24 @@ impl PendingConnect {
             r = service::exchange(&http, &self.options.service_url, &code, self.verifier.secret(), &self.redirect_uri, CLIENT_ID) => r,
             _ = cancelled(&mut cancel) => Err(OAuthError::Cancelled),
         };
+        let exchanged = exchanged.and_then(|t| in_mode(self.options.mode, t));
         let page = match &exchanged {
             Ok(_) => loopback::Page::Success,
             Err(e) => loopback::Page::Failure(sentence(e)),
         };
         responder.respond(page).await;
         exchanged
+    }
+}
+
+/// The tokens, if they are of the mode asked for. Tokens of the other mode are dropped here
+/// (the service should never hand them out; this holds even if one does).
+fn in_mode(asked: Mode, tokens: ConnectTokens) -> Result<ConnectTokens, OAuthError> {
+    let got = tokens.mode();
+    if got == asked {
+        Ok(tokens)
+    } else {
+        Err(OAuthError::ModeMismatch { asked, got })
     }
 }
 
@@ -258,4 +311,51 @@ fn sentence(e: &OAuthError) -> String {
         s.push('.');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fluxstore_connect_api::AuthorizeQuery;
+
+    fn tokens(livemode: bool) -> ConnectTokens {
+        ConnectTokens {
+            access_token: Secret::new("sk_test_x"),
+            refresh_token: None,
+            token_type: "bearer".into(),
+            stripe_publishable_key: String::new(),
+            stripe_user_id: "acct_1".into(),
+            scope: "read_write".into(),
+            livemode,
+        }
+    }
+
+    #[test]
+    fn tokens_of_the_other_mode_are_refused_in_words() {
+        assert!(in_mode(Mode::Test, tokens(false)).is_ok());
+        assert!(in_mode(Mode::Live, tokens(true)).is_ok());
+        let err = in_mode(Mode::Test, tokens(true)).unwrap_err();
+        assert_eq!(err.code(), "mode_mismatch");
+        let text = err.to_string();
+        assert!(
+            text.contains("live mode") && text.contains("started in test mode"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_authorize_url_asks_for_the_mode_the_service_reads() {
+        for mode in [Mode::Test, Mode::Live] {
+            let options = ConnectOptions::new(Url::parse("http://127.0.0.1:9/c").unwrap(), mode);
+            let pending = PendingConnect::start(options).await.unwrap();
+            assert_eq!(pending.mode(), mode);
+            let url = pending.authorize_url();
+            assert_eq!(url.path(), "/c/oauth/authorize");
+            let q: AuthorizeQuery = serde_urlencoded::from_str(url.query().unwrap()).unwrap();
+            let read = q.requested_mode().unwrap();
+            assert_eq!(read.as_str(), mode.as_str());
+            assert_eq!(q.code_challenge_method.as_deref(), Some("S256"));
+            assert_eq!(q.client_id.as_deref(), Some(CLIENT_ID));
+        }
+    }
 }

@@ -1,36 +1,17 @@
 //! The desktop's client of the FluxStore Connect service: redeem the one-time code with the
-//! PKCE verifier, and revoke. Tokens arrive straight into [`Secret`]s; the service's OAuth
-//! error text is kept (it never holds a secret), transport errors are reduced to their kind.
+//! PKCE verifier, and revoke, speaking the service's own wire types. Tokens arrive in
+//! redacted wire secrets and move into [`Secret`]s; the service's OAuth error text is kept
+//! (it never holds a secret), transport errors are reduced to their kind.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use fluxstore_connect_api::{
+    OAuthErrorBody, REVOKE_PATH, RevokeRequest, TOKEN_PATH, TokenRequest, TokenResponse, WireSecret,
+};
 use url::Url;
 
 use super::{ConnectTokens, OAuthError};
 use crate::secret::Secret;
-
-#[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    stripe_publishable_key: Option<String>,
-    stripe_user_id: String,
-    #[serde(default)]
-    scope: Option<String>,
-    livemode: bool,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
-}
 
 /// `service` with `path` appended (keeps a path prefix such as `/connect`).
 pub(crate) fn endpoint(service: &Url, path: &str) -> Url {
@@ -65,16 +46,11 @@ fn unreachable(e: &reqwest::Error) -> OAuthError {
 
 async fn refusal(resp: reqwest::Response) -> OAuthError {
     let status = resp.status().as_u16();
-    match resp.json::<ErrorBody>().await {
+    match resp.json::<OAuthErrorBody>().await {
         Ok(e) => OAuthError::ServiceRefused {
             status,
             code: e.error.chars().take(64).collect(),
-            description: e
-                .error_description
-                .unwrap_or_default()
-                .chars()
-                .take(300)
-                .collect(),
+            description: e.error_description.chars().take(300).collect(),
         },
         Err(_) => OAuthError::ServiceRefused {
             status,
@@ -93,34 +69,26 @@ pub(crate) async fn exchange(
     redirect_uri: &Url,
     client_id: &str,
 ) -> Result<ConnectTokens, OAuthError> {
+    let form = TokenRequest::authorization_code(
+        WireSecret::new(code.expose()),
+        WireSecret::new(verifier),
+        redirect_uri.as_str(),
+        client_id,
+    );
     let resp = http
-        .post(endpoint(service, "/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.expose()),
-            ("code_verifier", verifier),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("client_id", client_id),
-        ])
+        .post(endpoint(service, TOKEN_PATH))
+        .form(&form)
         .send()
         .await
         .map_err(|e| unreachable(&e))?;
     if !resp.status().is_success() {
         return Err(refusal(resp).await);
     }
-    let body: TokenBody = resp.json().await.map_err(|_| OAuthError::BadResponse)?;
+    let body: TokenResponse = resp.json().await.map_err(|_| OAuthError::BadResponse)?;
     if !body.stripe_user_id.starts_with("acct_") {
         return Err(OAuthError::BadResponse);
     }
-    Ok(ConnectTokens {
-        access_token: Secret::new(body.access_token),
-        refresh_token: body.refresh_token.map(Secret::new),
-        token_type: body.token_type.unwrap_or_else(|| "bearer".to_owned()),
-        stripe_publishable_key: body.stripe_publishable_key.unwrap_or_default(),
-        stripe_user_id: body.stripe_user_id,
-        scope: body.scope.unwrap_or_default(),
-        livemode: body.livemode,
-    })
+    Ok(ConnectTokens::from(body))
 }
 
 /// `POST {service}/oauth/revoke`: the service deauthorizes the account at Stripe.
@@ -132,10 +100,13 @@ pub async fn revoke(
     timeout: Duration,
 ) -> Result<(), OAuthError> {
     let http = http_client(timeout)?;
+    let form = RevokeRequest {
+        stripe_user_id: Some(stripe_user_id.to_owned()),
+    };
     let resp = http
-        .post(endpoint(service, "/oauth/revoke"))
+        .post(endpoint(service, REVOKE_PATH))
         .bearer_auth(access_token.expose())
-        .form(&[("stripe_user_id", stripe_user_id)])
+        .form(&form)
         .send()
         .await
         .map_err(|e| unreachable(&e))?;

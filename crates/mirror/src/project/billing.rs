@@ -10,6 +10,7 @@ use rusqlite::{Connection, params};
 
 use super::{Snap, load_snaps, self_events, winner};
 use crate::event::{Kind, invoice_subscription};
+use crate::facts::event_types;
 use crate::fields::{bool_at, i64_at, id_at, list_at, str_at};
 use crate::{Event, MirrorError};
 
@@ -27,7 +28,9 @@ pub fn rederive_subscription(
 ) -> Result<(), MirrorError> {
     let snaps = load_snaps(conn, &self_events(conn, id)?, fresh)?;
     let own = own(&snaps, Kind::Subscription, id);
-    let Some(w) = winner(&own, |s| s.event_type == "customer.subscription.deleted") else {
+    let Some(w) = winner(&own, |s| {
+        s.event_type == event_types::CUSTOMER_SUBSCRIPTION_DELETED
+    }) else {
         return Ok(());
     };
     let o = &w.obj;

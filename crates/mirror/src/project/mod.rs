@@ -6,6 +6,7 @@
 //! snapshots by that order and combine facts with order-free operations (any, max, sum of
 //! per-object maxima), so arrival order and duplicates cannot change a row.
 
+pub mod account;
 pub mod billing;
 pub mod dispute;
 pub mod group;

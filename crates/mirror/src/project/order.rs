@@ -35,8 +35,9 @@ use super::Snap;
 use super::dispute::{self, DisputeRow};
 use super::group::{Group, order_group};
 use crate::event::Kind;
+use crate::facts::event_types;
 use crate::fields::{at, bool_at, first_str, i64_at, id_at, list_at, str_at};
-use crate::{Event, MirrorError};
+use crate::{Event, MirrorError, OrderStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
@@ -44,7 +45,7 @@ pub struct OrderRow {
     pub payment_intent_id: Option<String>,
     pub charge_id: Option<String>,
     pub subscription_id: Option<String>,
-    pub status: &'static str,
+    pub status: OrderStatus,
     pub amount: Option<i64>,
     pub amount_refunded: i64,
     pub currency: Option<String>,
@@ -117,7 +118,7 @@ fn failure(s: &Snap<'_>) -> Option<String> {
         Kind::Session if status == Some("expired") && !is_paid(s) => {
             Some("The checkout expired without a payment.".into())
         }
-        Kind::Invoice if s.event_type == "invoice.payment_failed" => {
+        Kind::Invoice if s.event_type == event_types::INVOICE_PAYMENT_FAILED => {
             Some("The invoice payment failed.".into())
         }
         _ => None,
@@ -236,23 +237,23 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
     let ds = |st: &str| disputes.iter().any(|d| d.status == st);
     let open_dispute = disputes.iter().any(|d| !dispute::is_closed(&d.status));
     let status = if ds("lost") {
-        "dispute_lost"
+        OrderStatus::DisputeLost
     } else if open_dispute {
-        "disputed"
+        OrderStatus::Disputed
     } else if ds("won") {
-        "dispute_won"
+        OrderStatus::DisputeWon
     } else if amount_refunded > 0 {
         if fully || captured.is_some_and(|c| amount_refunded >= c) {
-            "refunded"
+            OrderStatus::Refunded
         } else {
-            "partially_refunded"
+            OrderStatus::PartiallyRefunded
         }
     } else if paid_at.is_some() {
-        "paid"
+        OrderStatus::Paid
     } else if last_failure.is_some() {
-        "failed"
+        OrderStatus::Failed
     } else {
-        "pending"
+        OrderStatus::Pending
     };
     let created = session
         .and_then(|s| i64_at(&s.obj, &["created"]))
@@ -277,7 +278,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         customer_email: owned(email),
         customer_name: owned(name),
         client_reference_id: owned(sv(&["client_reference_id"])),
-        failure_message: if status == "failed" {
+        failure_message: if status == OrderStatus::Failed {
             last_failure
         } else {
             None
@@ -367,7 +368,7 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
         r.payment_intent_id,
         r.charge_id,
         r.subscription_id,
-        r.status,
+        r.status.as_str(),
         r.amount,
         r.amount_refunded,
         r.currency,

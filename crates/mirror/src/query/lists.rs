@@ -153,12 +153,29 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
         .optional()?)
 }
 
+/// Facts about the events that *arrived* (webhook, feed, events API): the ones synthesised
+/// from API responses (source `api`: a refund made in the app, an account fetch) say nothing
+/// about whether Stripe's events reach the app, so they are left out.
 fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
-    // Separate statements: SQLite answers a lone min() or max() from the index directly.
-    let one = |sql: &str| conn.query_row(sql, params![live(mode)], |r| r.get::<_, Option<i64>>(0));
-    let first = one("SELECT min(received_at) FROM events WHERE livemode = ?1")?;
-    let last = one("SELECT max(received_at) FROM events WHERE livemode = ?1")?;
-    let count = one("SELECT count(*) FROM events WHERE livemode = ?1")?.unwrap_or(0);
+    // Separate statements, each answered from an index: the first and last walk the
+    // (livemode, received_at) index from one end and stop at the first arrived event; the
+    // count subtracts the synthesised events, counted from their own partial index.
+    let one = |sql: &str| {
+        conn.query_row(sql, params![live(mode)], |r| r.get::<_, Option<i64>>(0))
+            .optional()
+            .map(Option::flatten)
+    };
+    let first = one(
+        "SELECT received_at FROM events WHERE livemode = ?1 AND source <> 'api'
+         ORDER BY received_at LIMIT 1",
+    )?;
+    let last = one(
+        "SELECT received_at FROM events WHERE livemode = ?1 AND source <> 'api'
+         ORDER BY received_at DESC LIMIT 1",
+    )?;
+    let count = one("SELECT (SELECT count(*) FROM events WHERE livemode = ?1)
+              - (SELECT count(*) FROM events WHERE livemode = ?1 AND source = 'api')")?
+    .unwrap_or(0);
     let first_paid = conn
         .query_row(
             "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL

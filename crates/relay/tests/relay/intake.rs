@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fluxstore_mirror::{Mode, OrderQuery};
 use fluxstore_relay::{SigningSecrets, sign_header};
+use fluxstore_test_support::{GUARD, eventually};
 
 use crate::support::{
     OTHER_SECRET, SECRET, TestRelay, error_code, event_body, event_id, now, parse_response, secret,
@@ -207,16 +208,11 @@ async fn shutdown_finishes_the_request_in_flight() {
 
     let handle = relay.handle.take().expect("handle");
     let stopping = tokio::spawn(handle.shutdown());
-    // Wait (bounded) until the listener is closed: new connections are refused.
-    let mut refused = false;
-    for _ in 0..200 {
-        if TcpStream::connect(addr).is_err() {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(refused, "the listener closes on shutdown");
+    // New connections are refused once the listener is closed.
+    eventually("the listener to close on shutdown", GUARD, || {
+        TcpStream::connect(addr).is_err()
+    })
+    .await;
     assert!(
         !stopping.is_finished(),
         "shutdown waits for the request in flight"

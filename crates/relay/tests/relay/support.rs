@@ -20,9 +20,7 @@ pub fn secret(text: &str) -> SigningSecret {
     SigningSecret::new(text).expect("valid test secret")
 }
 
-pub fn now() -> i64 {
-    fluxstore_relay::signature::unix_now()
-}
+pub use fluxstore_test_support::now;
 
 pub struct TestRelay {
     pub handle: Option<RelayHandle>,

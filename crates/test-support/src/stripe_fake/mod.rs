@@ -1,29 +1,34 @@
-//! A local fake of Stripe's REST API for tests and the sample store.
+//! A local fake of Stripe's REST API for tests.
 //!
 //! Written from the protocol reference (REST §5, signatures §1), not from the client: it
 //! validates the parameters it receives, answers with Stripe's error object and status
 //! codes, pages lists newest first, replays idempotent POSTs, and can post correctly signed
 //! webhooks. It listens on 127.0.0.1:0 and stops when its handle is dropped.
+//!
+//! The account's objects and events, the refund and list logic, idempotency and the wire
+//! format are the sample store's stand-in's (`fluxstore-sample-stripe`); this fake adds what
+//! tests need around them: fixed known keys in both modes, restricted keys, injected faults,
+//! recorded requests, webhook endpoints and signed deliveries, disputes.
 
-mod events;
-mod learn;
 mod objects;
-mod params;
 mod routes;
 mod server;
 pub mod webhooks;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Response, Uri};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Uri};
+use fluxstore_sample_stripe::{Idempotency, Ledger};
 use serde_json::Value;
 use tokio::sync::watch;
 
-pub use objects::{AccountSpec, PaymentSpec, new_id, now};
-pub use params::{ApiError, Params};
+pub use crate::now;
+pub use fluxstore_sample_stripe::{
+    AccountSpec, ApiError, Params, PaymentSpec, SeededPayment, new_id,
+};
 
 /// Event types the fake accepts in `enabled_events[]` (those the reference names).
 pub const KNOWN_EVENT_TYPES: &[&str] = &[
@@ -116,7 +121,7 @@ impl Default for StripeFakeConfig {
                 ),
             ],
             account: AccountSpec::default(),
-            event_api_version: "2025-09-30.clover".to_owned(),
+            event_api_version: fluxstore_sample_stripe::EVENT_API_VERSION.to_owned(),
         }
     }
 }
@@ -149,61 +154,14 @@ pub struct RecordedRequest {
     pub key_livemode: Option<bool>,
 }
 
-pub(crate) struct Stored {
-    path: String,
-    fingerprint: Vec<(String, String)>,
-    status: axum::http::StatusCode,
-    body: Value,
-}
-
 pub(crate) struct State {
     cfg: StripeFakeConfig,
     account: AccountSpec,
-    objects: HashMap<String, Value>,
-    events: Vec<Value>,
-    event_seq: HashMap<String, u64>,
-    next_seq: u64,
+    ledger: Ledger,
+    idempotency: Idempotency,
     endpoints: Vec<Value>,
-    idempotency: HashMap<(String, String), Stored>,
     faults: VecDeque<(String, Fault)>,
     requests: Vec<RecordedRequest>,
-}
-
-impl State {
-    fn push_event(&mut self, kind: &str, object: &Value, created: i64, livemode: bool) -> Value {
-        let ev = objects::event(
-            &new_id("evt_"),
-            kind,
-            object,
-            created,
-            livemode,
-            &self.cfg.event_api_version,
-        );
-        self.insert_event(ev.clone());
-        ev
-    }
-    fn insert_event(&mut self, ev: Value) {
-        let id = ev["id"].as_str().unwrap_or_default().to_owned();
-        self.event_seq.insert(id, self.next_seq);
-        self.next_seq += 1;
-        self.events.push(ev);
-    }
-    /// The list order of an event: (created, arrival); larger is newer.
-    fn event_order(&self, id: &str) -> Option<(i64, u64)> {
-        let seq = *self.event_seq.get(id)?;
-        let ev = self.events.iter().find(|e| e["id"] == id)?;
-        Some((ev["created"].as_i64().unwrap_or(0), seq))
-    }
-    fn events_newest_first(&self) -> Vec<&Value> {
-        let mut v: Vec<&Value> = self.events.iter().collect();
-        v.sort_by_key(|e| {
-            std::cmp::Reverse(
-                self.event_order(e["id"].as_str().unwrap_or(""))
-                    .unwrap_or((0, 0)),
-            )
-        });
-        v
-    }
 }
 
 #[derive(Clone)]
@@ -223,16 +181,6 @@ impl Shared {
     }
 }
 
-/// Objects of one seeded payment (a paid Checkout order).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeededPayment {
-    pub session_id: String,
-    pub payment_intent_id: String,
-    pub charge_id: String,
-    /// checkout.session.completed, payment_intent.succeeded, charge.succeeded (oldest first).
-    pub events: Vec<Value>,
-}
-
 /// The running fake. Dropping it stops the server.
 pub struct StripeFake {
     addr: SocketAddr,
@@ -247,13 +195,10 @@ impl StripeFake {
         let addr = listener.local_addr()?;
         let shared = Shared(Arc::new(Mutex::new(State {
             account: cfg.account.clone(),
+            ledger: Ledger::new(&cfg.event_api_version),
             cfg,
-            objects: HashMap::new(),
-            events: Vec::new(),
-            event_seq: HashMap::new(),
-            next_seq: 0,
+            idempotency: Idempotency::default(),
             endpoints: Vec::new(),
-            idempotency: HashMap::new(),
             faults: VecDeque::new(),
             requests: Vec::new(),
         })));
@@ -273,18 +218,7 @@ impl StripeFake {
                             &body,
                         )
                     };
-                    let mut resp = Response::builder()
-                        .status(reply.status)
-                        .header("content-type", "application/json")
-                        .header("request-id", new_id("req_"));
-                    if reply.replayed {
-                        resp = resp.header("idempotent-replayed", "true");
-                    }
-                    if let Some(r) = reply.should_retry {
-                        resp = resp.header("stripe-should-retry", if r { "true" } else { "false" });
-                    }
-                    resp.body(Body::from(reply.body.to_string()))
-                        .unwrap_or_default()
+                    reply.into_response()
                 }
             },
         );
@@ -300,58 +234,67 @@ impl StripeFake {
 
     /// Seed a paid Checkout order: session, PaymentIntent, charge and their three events.
     pub fn seed_payment(&self, spec: &PaymentSpec) -> SeededPayment {
-        let mut s = self.shared.lock();
-        let (cs, pi, ch) = (new_id("cs_test_"), new_id("pi_"), new_id("ch_"));
-        let session = objects::checkout_session(&cs, &pi, spec);
-        let intent = objects::payment_intent(&pi, &ch, spec);
-        let charge = objects::charge(&ch, &pi, spec);
-        let mut events = Vec::new();
-        for (kind, obj) in [
-            ("checkout.session.completed", &session),
-            ("payment_intent.succeeded", &intent),
-            ("charge.succeeded", &charge),
-        ] {
-            events.push(s.push_event(kind, obj, spec.created, spec.livemode));
-        }
-        s.objects.insert(cs.clone(), session);
-        s.objects.insert(pi.clone(), intent);
-        s.objects.insert(ch.clone(), charge);
-        SeededPayment {
-            session_id: cs,
-            payment_intent_id: pi,
-            charge_id: ch,
-            events,
-        }
+        self.shared.lock().ledger.seed_payment(spec)
+    }
+
+    /// Make the fake know the charges and PaymentIntents of events it did not create (see
+    /// `Ledger::learn`); returns how many objects were new.
+    pub fn seed_from_events(&self, events: &[Value]) -> usize {
+        self.shared.lock().ledger.learn(events)
     }
 
     /// Seed a dispute on a seeded charge; returns the `charge.dispute.created` event.
     pub fn seed_dispute(&self, charge_id: &str, reason: &str) -> Option<Value> {
         let mut s = self.shared.lock();
-        let mut charge = s.objects.get(charge_id)?.clone();
+        let mut charge = s.ledger.object(charge_id)?.clone();
         let created = charge["created"].as_i64().unwrap_or_else(now) + 60;
         let d = objects::dispute(&new_id("du_"), &charge, reason, created);
         charge["disputed"] = serde_json::json!(true);
         let livemode = charge["livemode"].as_bool().unwrap_or(false);
-        s.objects.insert(charge_id.to_owned(), charge);
-        s.objects
-            .insert(d["id"].as_str().unwrap_or_default().to_owned(), d.clone());
-        Some(s.push_event("charge.dispute.created", &d, created, livemode))
+        s.ledger.put_object(charge);
+        s.ledger.put_object(d.clone());
+        Some(
+            s.ledger
+                .push_event("charge.dispute.created", &d, created, livemode),
+        )
     }
 
     /// Add an arbitrary event to the events list (e.g. one older than the retention window).
     pub fn push_event(&self, kind: &str, object: &Value, created: i64, livemode: bool) -> Value {
         self.shared
             .lock()
+            .ledger
             .push_event(kind, object, created, livemode)
     }
 
     /// The current state of an object, as `GET` would return it.
     pub fn object(&self, id: &str) -> Option<Value> {
-        self.shared.lock().objects.get(id).cloned()
+        self.shared.lock().ledger.object(id).cloned()
     }
 
-    pub fn set_account(&self, account: AccountSpec) {
-        self.shared.lock().account = account;
+    /// Change the account (as onboarding or the Dashboard would) and add the `account.updated`
+    /// Stripe emits for it to the events list: test mode, created now. Returns the event.
+    pub fn set_account(&self, account: AccountSpec) -> Value {
+        self.update_account(account, false, now())
+    }
+
+    /// [`Self::set_account`] with the event's mode and `created` chosen (a test can then
+    /// make one event newer or older than another). The event carries the new account and,
+    /// in `data.previous_attributes`, the old values of the fields that changed.
+    pub fn update_account(&self, account: AccountSpec, livemode: bool, created: i64) -> Value {
+        let mut s = self.shared.lock();
+        let before = fluxstore_sample_stripe::objects::account(&s.account);
+        let after = fluxstore_sample_stripe::objects::account(&account);
+        s.account = account;
+        let ev = s
+            .ledger
+            .push_event("account.updated", &after, created, livemode);
+        // Stripe's event carries the old values too; the ledger keeps the event as recorded.
+        let previous = objects::changed_fields(&before, &after);
+        s.ledger.set_previous_attributes(&ev, previous.clone());
+        let mut ev = ev;
+        ev["data"]["previous_attributes"] = previous;
+        ev
     }
     pub fn account_id(&self) -> String {
         self.shared.lock().account.id.clone()

@@ -99,7 +99,7 @@ async fn answer(
             let mut resp = Response::builder()
                 .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
                 .header("content-type", "application/json")
-                .header("request-id", super::objects::new_id("req_"));
+                .header("request-id", fluxstore_sample_stripe::new_id("req_"));
             if let Some(r) = should_retry {
                 resp = resp.header("stripe-should-retry", if r { "true" } else { "false" });
             }

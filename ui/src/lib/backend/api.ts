@@ -16,17 +16,20 @@ export type { BackendEvents, Commands, ErrorCode } from './types';
  * Closed on purpose: a new code is a UI change.
  * - offline: Stripe or the Connect service cannot be reached; nothing changed.
  * - invalid_key: a pasted key or secret failed validation (message says which and why).
+ * - invalid_input: input the app refused before sending anything (an address, an amount out of
+ *   range); the owner's to fix, not Stripe's answer.
  * - keyring_unavailable: the OS keyring is locked, missing or unreachable; nothing stored.
  * - not_connected: the command needs a connection in that mode.
  * - not_found: the order/dispute is not in this mode's mirror.
  * - stripe_error: Stripe answered with an error (message is Stripe's, in owner words).
  * - refused: the app will not do it (e.g. refund above the remaining amount, not a FluxStore order).
- * - cancelled: the owner or a timeout ended a long operation (e.g. Connect authorisation).
+ * - cancelled: the owner or a timeout ended a long operation (e.g. a Connect sign-in).
  * - internal: anything else; details are in the log.
  */
 export const ERROR_CODES = [
   'offline',
   'invalid_key',
+  'invalid_input',
   'keyring_unavailable',
   'not_connected',
   'not_found',

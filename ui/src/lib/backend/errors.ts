@@ -37,6 +37,8 @@ export function errorAdvice(code: ErrorCode): string {
       return 'Check the internet connection and try again. Everything already mirrored stays readable.';
     case 'invalid_key':
       return 'Copy the value again from the Stripe Dashboard (Developers → API keys or Webhooks).';
+    case 'invalid_input':
+      return 'Nothing was sent. Correct what the message points at and try again.';
     case 'keyring_unavailable':
       return 'Unlock your system keyring (or log in to your desktop session) and try again. Nothing was saved in plain text.';
     case 'not_connected':

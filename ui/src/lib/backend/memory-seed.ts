@@ -6,7 +6,9 @@
  * Invariant: the same `now` always yields the same store, so browser tests and screenshots
  * are stable; every row carries its mode and no id is shared between modes.
  */
+import type { SubscribedEventType } from '../webhook';
 import type {
+  AccountStatus,
   ApiCall,
   Dispute,
   Invoice,
@@ -35,10 +37,12 @@ export interface StoreData {
   events: StoredEvent[];
   rejections: Rejection[];
   apiCalls: ApiCall[];
+  /** The mirror's account statuses (from fetches and `account.updated` events). */
+  accounts: AccountStatus[];
 }
 
 export function emptyStore(): StoreData {
-  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [] };
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [] };
 }
 
 const DAY = 86_400;
@@ -85,7 +89,7 @@ function makeId(prefix: string, mode: Mode, r: () => number): string {
   return `${prefix}_${mode === 'test' ? 'test_' : ''}${body}${idCounter.toString(36)}`;
 }
 
-function entry(type: string, created: number, source: Source, r: () => number): TimelineEntry {
+function entry(type: SubscribedEventType, created: number, source: Source, r: () => number): TimelineEntry {
   return { event_id: `evt_${Math.floor(r() * 36 ** 10).toString(36)}`, event_type: type, created, source, received_at: created + 1 };
 }
 
@@ -277,6 +281,8 @@ export function sampleStore(now: number): StoreData {
     events,
     rejections,
     apiCalls,
+    // The sample events carry no account.updated: the status appears on the first Refresh.
+    accounts: [],
   };
 }
 

@@ -1,34 +1,121 @@
 /**
- * Connection state of the in-memory backend: what the shell would know is stored (never a
- * secret's value), the relay, and Stripe's account status per mode.
+ * Connection state of the in-memory backend, kept the way the shell's store profile keeps it:
+ * per mode, which secrets are present (never their values), the account id, the publishable
+ * key and the Connect connection's state and reason; the status the UI sees is derived from
+ * those facts by the same rules as the profile's `mode_connection`.
+ *
+ * Invariant: nothing here is shown that the shell would not show — an account status exists
+ * only where a fetch or an `account.updated` event put it in the mirror (`accounts`), and a
+ * Connect connection counts only while its state is `connected`.
  */
-import type { AccountStatus, ConnectionMethod, Mode, ModeConnection, SecretInfo } from './types';
+import type {
+  AccountStatus,
+  ConnectionMethod,
+  ConnectService,
+  Mode,
+  ModeConnection,
+  SecretInfo,
+} from './types';
 
 export const KEYRING_NAME = 'Secret Service (GNOME Keyring)';
-export const RELAY_URL = 'http://127.0.0.1:4343/api/webhooks/stripe';
+/** The owner's relay listens on 127.0.0.1:8787 like `fluxstore serve`. */
+export const RELAY_URL = 'http://127.0.0.1:8787/api/webhooks/stripe';
+/** The sample store's relay takes any free port. */
+export const SAMPLE_RELAY_URL = 'http://127.0.0.1:41873/api/webhooks/stripe';
+export const DEFAULT_CONNECT_SERVICE = 'https://api.fluxstore.net';
+
+export const REASON_OWNER_DISCONNECTED = 'You disconnected FluxStore from Stripe.';
+export const REASON_DEAUTHORIZED =
+  'FluxStore was disconnected in Stripe (Settings → Connected applications). Connect again to resume.';
+export const REASON_TOKEN_REJECTED =
+  "Stripe no longer accepts FluxStore's access to this account (it was revoked). Connect again to resume.";
+
+/** One mode's facts, as the profile's settings and the keyring's presence records hold them. */
+export interface ModeSettings {
+  /** Which API key is in the keyring, if any. */
+  apiKey: 'secret_key' | 'restricted_key' | null;
+  webhookSecret: boolean;
+  /** A Connect access token is in the keyring. */
+  token: boolean;
+  connectState: 'connected' | 'disconnected' | null;
+  connectReason: string | null;
+  accountId: string | null;
+  publishableKey: string | null;
+}
 
 export interface Connection {
   method: ConnectionMethod | null;
-  test: ModeConnection;
-  live: ModeConnection;
-  relayListening: boolean;
-  publicUrl: string | null;
-  accounts: Record<Mode, AccountStatus | null>;
+  modes: Record<Mode, ModeSettings>;
+  /** The owner's Connect service setting; null: FluxStore's default. */
+  connectService: string | null;
+  relayUrl: string | null;
 }
 
-export function modeConnection(mode: Mode): ModeConnection {
-  return { mode, connected: false, account_id: null, publishable_key: null, secrets: [] };
+export function emptyMode(): ModeSettings {
+  return {
+    apiKey: null,
+    webhookSecret: false,
+    token: false,
+    connectState: null,
+    connectReason: null,
+    accountId: null,
+    publishableKey: null,
+  };
 }
 
 export function freshConnection(): Connection {
+  return { method: null, modes: { test: emptyMode(), live: emptyMode() }, connectService: null, relayUrl: null };
+}
+
+/**
+ * The sample store's own profile: no keyring and no settings of its own (its run-only test key
+ * lives in memory), and its relay is running with a per-session signing secret.
+ */
+export function sampleConnection(): Connection {
+  return { ...freshConnection(), relayUrl: SAMPLE_RELAY_URL };
+}
+
+/**
+ * The mirror's account status for `mode`: the row of the mode's account when it is known, else
+ * the newest row of that mode (what the profile shows before the account id is known, and after
+ * a disconnect forgot it: the mirror keeps every row).
+ */
+export function accountFor(accounts: AccountStatus[], mode: Mode, id: string | null): AccountStatus | null {
+  const rows = accounts.filter((a) => a.mode === mode && (id === null || a.account_id === id));
+  return rows.sort((x, y) => y.checked_at - x.checked_at)[0] ?? null;
+}
+
+/** Record an account's status in the mirror (one row per mode and account). */
+export function putAccount(accounts: AccountStatus[], status: AccountStatus): void {
+  const i = accounts.findIndex((a) => a.mode === status.mode && a.account_id === status.account_id);
+  if (i >= 0) accounts[i] = status;
+  else accounts.push(status);
+}
+
+/** One mode's connection as the profile derives it from the settings. */
+export function modeConnection(s: ModeSettings, mode: Mode, accounts: AccountStatus[]): ModeConnection {
+  const secrets: SecretInfo[] = [];
+  if (s.apiKey) secrets.push({ kind: s.apiKey, store: KEYRING_NAME });
+  if (s.token) secrets.push({ kind: 'connect_token', store: KEYRING_NAME });
+  if (s.webhookSecret) secrets.push({ kind: 'webhook_secret', store: KEYRING_NAME });
+  const via: ConnectionMethod | null = s.apiKey ? 'keys' : s.token && s.connectState === 'connected' ? 'connect' : null;
+  const account = accountFor(accounts, mode, s.accountId);
   return {
-    method: null,
-    test: modeConnection('test'),
-    live: modeConnection('live'),
-    relayListening: false,
-    publicUrl: null,
-    accounts: { test: null, live: null },
+    mode,
+    connected: via !== null,
+    via,
+    account_id: s.accountId ?? account?.account_id ?? null,
+    publishable_key: s.publishableKey,
+    secrets,
+    account,
+    disconnected_reason: s.connectState === null || s.connectState === 'connected' ? null : s.connectReason,
   };
+}
+
+export function connectService(c: Connection): ConnectService {
+  return c.connectService === null
+    ? { url: DEFAULT_CONNECT_SERVICE, source: 'default' }
+    : { url: c.connectService, source: 'setting' };
 }
 
 /** Stripe's account status; `complete` means verification is done (charges and payouts on). */
@@ -49,22 +136,4 @@ export function accountStatus(now: number, mode: Mode, id: string, complete: boo
     },
     checked_at: now,
   };
-}
-
-/** The sample store's connection: manual keys in both modes; live payouts still pending. */
-export function sampleConnection(now: number): Connection {
-  const conn = freshConnection();
-  conn.method = 'keys';
-  for (const mode of ['test', 'live'] as Mode[]) {
-    const secrets: SecretInfo[] = [
-      { kind: 'secret_key', store: KEYRING_NAME },
-      { kind: 'webhook_secret', store: KEYRING_NAME },
-    ];
-    const id = `acct_1Sample${mode === 'test' ? 'Test' : 'Live'}`;
-    conn[mode] = { mode, connected: true, account_id: id, publishable_key: `pk_${mode}_51SampleStorePublishableKey`, secrets };
-    conn.accounts[mode] = accountStatus(now, mode, id, mode === 'test');
-  }
-  conn.relayListening = true;
-  conn.publicUrl = 'https://relay.blockhaven.example/api/webhooks/stripe';
-  return conn;
 }

@@ -2,8 +2,20 @@
 import type { Mode } from "./Mode";
 import type { Requirements } from "./Requirements";
 
-export type AccountStatus = { account_id: string, business_name: string | null, mode: Mode, charges_enabled: boolean, payouts_enabled: boolean, details_submitted: boolean, requirements: Requirements, 
 /**
- * When Stripe was last asked (unix seconds); cached for offline use.
+ * One Stripe account's readiness in one mode, as of its newest `account.updated`.
+ */
+export type AccountStatus = { 
+/**
+ * `acct_…`.
+ */
+account_id: string, 
+/**
+ * The name the owner gave the business (`business_profile.name`, else the Dashboard's
+ * display name, else the company name).
+ */
+business_name: string | null, mode: Mode, charges_enabled: boolean, payouts_enabled: boolean, details_submitted: boolean, requirements: Requirements, 
+/**
+ * `created` of the event the status was read from: when Stripe said so.
  */
 checked_at: number, };

@@ -2,6 +2,10 @@
 import type { Mode } from "./Mode";
 
 /**
- * One outbound Stripe call from the audit log. Never a key, token or body.
+ * One outbound API call, for the owner's audit log. Never a key, token or body.
  */
-export type ApiCall = { at: number, method: string, path: string, object_id: string | null, status: number | null, request_id: string | null, idempotency_key: string | null, duration_ms: number, mode: Mode | null, error_code: string | null, };
+export type ApiCall = { at: number, method: string, path: string, object_id: string | null, 
+/**
+ * HTTP status, or None when no response arrived (network error).
+ */
+status: number | null, request_id: string | null, idempotency_key: string | null, duration_ms: number, mode: Mode | null, error_code: string | null, };

@@ -3,6 +3,6 @@ import type { Mode } from "./Mode";
 
 export type Dispute = { id: string, charge_id: string | null, payment_intent_id: string | null, order_session_id: string | null, status: string, reason: string | null, amount: number, currency: string, 
 /**
- * Evidence due (unix seconds); null when Stripe gave none.
+ * `evidence_details.due_by`; None when absent or 0.
  */
 due_by: number | null, needs_response: boolean, mode: Mode, created: number, updated: number, };

@@ -3,4 +3,4 @@
 /**
  * The codes the UI branches on. Closed on purpose: a new code is a UI change.
  */
-export type ErrorCode = "offline" | "invalid_key" | "keyring_unavailable" | "not_connected" | "not_found" | "stripe_error" | "refused" | "cancelled" | "internal";
+export type ErrorCode = "offline" | "invalid_key" | "invalid_input" | "keyring_unavailable" | "not_connected" | "not_found" | "stripe_error" | "refused" | "cancelled" | "internal";

@@ -2,6 +2,6 @@
 
 export type Page<T> = { items: Array<T>, 
 /**
- * Opaque cursor for the next (older) page.
+ * Cursor for the next (older) page, if any.
  */
 next: string | null, };

@@ -6,6 +6,6 @@ import type { SecretKind } from "./SecretKind";
  */
 export type SecretInfo = { kind: SecretKind, 
 /**
- * Human name of the store, e.g. "Secret Service (GNOME Keyring)".
+ * Human name of the keyring, e.g. "Secret Service (GNOME Keyring)".
  */
 store: string, };

@@ -2,13 +2,14 @@
 import type { AccountStatus } from './AccountStatus';
 import type { AccountStatusArgs } from './AccountStatusArgs';
 import type { ApiCall } from './ApiCall';
+import type { AppliedEvent } from './AppliedEvent';
 import type { ChecklistFacts } from './ChecklistFacts';
 import type { ChooseMethodArgs } from './ChooseMethodArgs';
+import type { ConnectServiceArgs } from './ConnectServiceArgs';
 import type { ConnectStarted } from './ConnectStarted';
 import type { ConnectionStatus } from './ConnectionStatus';
 import type { CreateWebhookArgs } from './CreateWebhookArgs';
 import type { Dispute } from './Dispute';
-import type { EventApplied } from './EventApplied';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
@@ -24,6 +25,7 @@ import type { RefundArgs } from './RefundArgs';
 import type { Rejection } from './Rejection';
 import type { SaveKeysArgs } from './SaveKeysArgs';
 import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
+import type { SignInEnded } from './SignInEnded';
 import type { StoredEvent } from './StoredEvent';
 import type { Subscription } from './Subscription';
 import type { SyncProgress } from './SyncProgress';
@@ -38,6 +40,7 @@ export interface Commands {
   create_webhook_endpoint: [CreateWebhookArgs, WebhookEndpointCreated];
   connect_start: [ModeArgs, ConnectStarted];
   connect_cancel: [void, null];
+  set_connect_service: [ConnectServiceArgs, ConnectionStatus];
   disconnect: [ModeArgs, ConnectionStatus];
   account_status: [AccountStatusArgs, AccountStatus | null];
   checklist_facts: [void, ChecklistFacts];
@@ -63,6 +66,7 @@ export const COMMAND_NAMES = [
   'create_webhook_endpoint',
   'connect_start',
   'connect_cancel',
+  'set_connect_service',
   'disconnect',
   'account_status',
   'checklist_facts',
@@ -82,10 +86,11 @@ export const COMMAND_NAMES = [
 
 /** Shell → UI events and their payloads. */
 export interface BackendEvents {
-  event_applied: EventApplied;
+  event_applied: AppliedEvent;
   sync_progress: SyncProgress;
   online_changed: OnlineChanged;
   account_changed: ConnectionStatus;
+  sign_in_ended: SignInEnded;
 }
 
 export const EVENT_NAMES = [
@@ -93,4 +98,5 @@ export const EVENT_NAMES = [
   'sync_progress',
   'online_changed',
   'account_changed',
+  'sign_in_ended',
 ] as const;

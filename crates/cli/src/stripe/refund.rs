@@ -1,0 +1,24 @@
+//! `fluxstore refund`: refund a FluxStore order's payment, with the app's preconditions.
+use fluxstore_gateway::RefundReason;
+use fluxstore_gateway::profile::RefundTarget;
+use serde_json::json;
+
+use super::{Common, Done, common_profile, mode_of};
+
+pub async fn run(c: &Common, payment: String, amount: Option<i64>, reason: Option<&str>) -> Done {
+    let reason = reason.map(RefundReason::parse).transpose()?;
+    let profile = common_profile(c)?;
+    let mode = mode_of(c, &profile).await?;
+    let out = profile
+        .refund(mode, RefundTarget::Payment(payment), amount, reason)
+        .await?;
+    let text = format!(
+        "refund {} {}: {} {} of charge {}\n",
+        out.refund_id,
+        out.status,
+        out.amount,
+        out.currency,
+        out.charge_id.as_deref().unwrap_or("?")
+    );
+    Ok((json!(out), text))
+}

@@ -1,0 +1,13 @@
+//! The gateway's integration tests: one binary, a real SQLite mirror in a temporary
+//! directory, the local Stripe fake over a real socket, and (for the `keyring` module) the
+//! real OS keyring.
+
+mod common;
+
+mod account_status;
+mod events_sync;
+mod events_sync_applied;
+mod keyring;
+mod no_secret_leaks;
+mod profile;
+mod stripe_api;

@@ -1,0 +1,8 @@
+//! The mirror's integration tests: one binary, real SQLite files in temporary directories.
+
+mod common;
+
+mod accounts;
+mod law;
+mod projection;
+mod queries;

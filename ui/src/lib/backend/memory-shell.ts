@@ -1,0 +1,454 @@
+/**
+ * The shell's half of the in-memory backend: every command with the shell's state transitions —
+ * choose a method, save keys (validated; Stripe asked first when online), save the signing
+ * secret (relay starts), Connect per mode (one pending sign-in; every ending reported as
+ * `sign_in_ended`, then `account_changed`), disconnect per mode, the account status as the
+ * mirror holds it, the Connect service address, refunds. `memory.ts` adds the outside world
+ * (Stripe, the browser, the network) as test controls.
+ *
+ * Invariants: every read takes a mode and returns only that mode's rows; the sample store is a
+ * separate store swapped in and out whole, never merged with the owner's own store, and it acts
+ * like the shell's: connected in test mode only, to its own stand-in, nothing in the keyring;
+ * nothing here is kinder than the shell — a status appears only where the shell puts it.
+ */
+import type { ArgsOf, Backend, CommandName, EventName, ResultOf, Unsubscribe } from './api';
+import {
+  authorizeUrl,
+  CANCELLED,
+  checkConnectServiceUrl,
+  ended,
+  SERVICE_UNREACHABLE,
+  type Failure,
+} from './memory-connect';
+import { isBackendError, validateKeys, validateWebhookSecret } from './memory-keys';
+import { call, emptyStore, sampleStore, type OrderRecord, type StoreData } from './memory-seed';
+import {
+  accountFor,
+  accountStatus,
+  connectService,
+  emptyMode,
+  freshConnection,
+  modeConnection,
+  putAccount,
+  REASON_OWNER_DISCONNECTED,
+  REASON_TOKEN_REJECTED,
+  RELAY_URL,
+  sampleConnection,
+  type Connection,
+} from './memory-state';
+import { fail, orderDetail, orderRecord, readCommand } from './memory-views';
+import type {
+  AccountStatus,
+  BackendEvents,
+  ConnectionMethod,
+  ConnectionStatus,
+  Mode,
+  OrderDetail,
+  RefundArgs,
+  Source,
+  WebhookEndpointCreated,
+} from './types';
+import { SUBSCRIBED_EVENT_TYPES, type SubscribedEventType } from '../webhook';
+
+const STRIPE_OFFLINE = 'Stripe could not be reached. Check the internet connection and try again.';
+const SAMPLE_REFUSES =
+  'The sample store is open. Close it (Payment Gateways → Leave the sample store) before connecting your own Stripe account.';
+const SAMPLE_TEST_ONLY =
+  'The sample store acts in test mode only. Switch to test mode to try refunds and account status.';
+
+const notConnected = (mode: Mode) =>
+  `Stripe is not connected for ${mode} mode yet. Connect with Stripe or enter your ${mode} mode keys first.`;
+
+/** One store: its connection facts, its mirror, and what its Stripe knows of each account. */
+export interface Store {
+  conn: Connection;
+  data: StoreData;
+  /** Stripe's side: whether verification of `${mode}:${account}` is complete. */
+  verified: Map<string, boolean>;
+}
+
+export interface PendingSignIn {
+  id: number;
+  mode: Mode;
+}
+
+export interface MemoryOptions {
+  /** Unix seconds; injectable so tests are deterministic. */
+  now?: () => number;
+  /** Start with the sample store open (as after "Explore with a sample store"). */
+  sample?: boolean;
+}
+
+type Handler = (payload: unknown) => void;
+
+function token(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+}
+
+export class MemoryShell implements Backend {
+  readonly kind = 'memory' as const;
+  protected readonly now: () => number;
+  protected own: Store = { conn: freshConnection(), data: emptyStore(), verified: new Map() };
+  protected sample: Store | null = null;
+  protected online = true;
+  private handlers = new Map<EventName, Set<Handler>>();
+  /** URLs the shell would open in the system browser (the dev build also opens Stripe's pages). */
+  readonly openedUrls: string[] = [];
+  protected seq = 0;
+  protected signIn: PendingSignIn | null = null;
+
+  constructor(opts: MemoryOptions = {}) {
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    if (opts.sample) this.openSample();
+  }
+
+  protected get cur(): Store {
+    return this.sample ?? this.own;
+  }
+
+  // ---- Backend ----
+
+  async call<C extends CommandName>(
+    command: C,
+    ...args: ArgsOf<C> extends void ? [] : [ArgsOf<C>]
+  ): Promise<ResultOf<C>> {
+    // A structured clone keeps callers from mutating the backend's state by accident,
+    // exactly as JSON over IPC would.
+    const result = this.dispatch(command, args[0] as never);
+    return structuredClone(result) as ResultOf<C>;
+  }
+
+  async on<E extends EventName>(event: E, handler: (payload: BackendEvents[E]) => void): Promise<Unsubscribe> {
+    const set = this.handlers.get(event) ?? new Set<Handler>();
+    set.add(handler as Handler);
+    this.handlers.set(event, set);
+    return () => set.delete(handler as Handler);
+  }
+
+  protected emit<E extends EventName>(event: E, payload: BackendEvents[E]): void {
+    for (const h of this.handlers.get(event) ?? []) h(structuredClone(payload));
+  }
+
+  private dispatch(command: CommandName, a: never): unknown {
+    const args = a as Record<string, unknown> & { mode: Mode };
+    switch (command) {
+      case 'connection_status':
+        return this.status();
+      case 'choose_method':
+        this.cur.conn.method = args.method as ConnectionMethod;
+        return this.changed();
+      case 'save_keys':
+        return this.saveKeys(args.publishable_key as string, args.secret_key as string);
+      case 'save_webhook_secret':
+        return this.saveWebhookSecret(args.mode, args.webhook_secret as string);
+      case 'create_webhook_endpoint':
+        return this.createWebhook(args.mode, args.url as string);
+      case 'connect_start':
+        return this.connectStart(args.mode);
+      case 'connect_cancel':
+        return this.connectCancel();
+      case 'set_connect_service':
+        return this.setConnectService(args.url as string | null);
+      case 'disconnect':
+        return this.disconnect(args.mode);
+      case 'account_status':
+        return this.accountStatus(args.mode, args.refresh as boolean);
+      case 'refund_order':
+        return this.refund(args as unknown as RefundArgs);
+      case 'open_sample_store':
+        this.openSample();
+        return this.changed();
+      case 'close_sample_store':
+        this.sample = null;
+        return this.changed();
+      case 'open_url':
+        this.openUrl(args.url as string);
+        return null;
+    }
+    return readCommand(this.cur.data, command, args);
+  }
+
+  // ---- connection ----
+
+  private status(): ConnectionStatus {
+    const { conn, data } = this.cur;
+    const test = modeConnection(conn.modes.test, 'test', data.accounts);
+    const live = modeConnection(conn.modes.live, 'live', data.accounts);
+    let method = conn.method;
+    if (this.sample) {
+      // The sample store is connected, in test mode, to its local Stripe stand-in.
+      method = 'keys';
+      test.connected = true;
+      test.via = 'keys';
+    }
+    return {
+      method,
+      test,
+      live,
+      connect_service: connectService(conn),
+      relay: { listening: conn.relayUrl !== null, local_url: conn.relayUrl, public_url: null },
+      sample_store: this.sample !== null,
+      online: this.online,
+    };
+  }
+
+  protected changed(): ConnectionStatus {
+    const s = this.status();
+    this.emit('account_changed', s);
+    return s;
+  }
+
+  private refuseInSample(): void {
+    if (this.sample) fail('refused', SAMPLE_REFUSES);
+  }
+
+  /** What a Stripe call in `mode` would authenticate with; fails as the profile does. */
+  private requireCredential(mode: Mode): void {
+    if (this.sample) {
+      if (mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+      return;
+    }
+    const s = this.cur.conn.modes[mode];
+    if (s.apiKey) return;
+    if (s.connectState === 'connected' && s.token) return;
+    if (s.connectState === 'disconnected') fail('not_connected', s.connectReason ?? REASON_TOKEN_REJECTED);
+    fail('not_connected', notConnected(mode));
+  }
+
+  /** The account a credential of `mode` acts for, as Stripe would name it. */
+  protected stripeAccountId(mode: Mode): string {
+    const known = this.cur.conn.modes[mode].accountId;
+    if (known) return known;
+    if (this.sample) return `acct_1Sample${mode === 'test' ? 'Test' : 'Live'}`;
+    return mode === 'test' ? 'acct_1FluxTestStore' : 'acct_1FluxLiveStore';
+  }
+
+  /**
+   * `GET /v1/account`: Stripe's answer is recorded in the mirror (and audited); offline the
+   * failed call is audited and nothing is recorded.
+   */
+  protected fetchAccount(store: Store, mode: Mode, id: string, firstSeenComplete: boolean): AccountStatus | null {
+    if (!this.online) {
+      this.audit(store, 'GET', '/v1/account', null, null, mode, 'offline');
+      return null;
+    }
+    this.audit(store, 'GET', '/v1/account', null, 200, mode);
+    const key = `${mode}:${id}`;
+    if (!store.verified.has(key)) store.verified.set(key, firstSeenComplete);
+    const status = accountStatus(this.now(), mode, id, store.verified.get(key) as boolean);
+    putAccount(store.data.accounts, status);
+    return status;
+  }
+
+  private saveKeys(pk: string, sk: string): ConnectionStatus {
+    this.refuseInSample();
+    const v = validateKeys(pk ?? '', sk ?? '');
+    if (isBackendError(v)) throw v;
+    const c = this.own.conn;
+    const s = c.modes[v.mode];
+    // Stripe is asked first; offline the keys are kept on their format alone.
+    const id = v.mode === 'test' ? 'acct_1FluxTestStore' : 'acct_1FluxLiveStore';
+    if (this.fetchAccount(this.own, v.mode, id, false)) s.accountId = id;
+    s.apiKey = v.secretKind;
+    s.publishableKey = v.publishable;
+    c.method ??= 'keys';
+    return this.changed();
+  }
+
+  private saveWebhookSecret(mode: Mode, secret: string): ConnectionStatus {
+    this.refuseInSample();
+    const err = validateWebhookSecret(secret ?? '');
+    if (err) throw err;
+    this.storeWebhookSecret(mode);
+    return this.changed();
+  }
+
+  private storeWebhookSecret(mode: Mode): void {
+    this.own.conn.modes[mode].webhookSecret = true;
+    this.own.conn.relayUrl ??= RELAY_URL;
+  }
+
+  private createWebhook(mode: Mode, url: string): WebhookEndpointCreated {
+    this.refuseInSample();
+    this.requireCredential(mode);
+    let parsed: URL;
+    try {
+      parsed = new URL((url ?? '').trim());
+    } catch {
+      fail('invalid_input', 'The webhook URL is not a valid web address (https://…).');
+    }
+    if (!this.online) {
+      this.audit(this.own, 'POST', '/v1/webhook_endpoints', null, null, mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    if (parsed.protocol !== 'https:' || /^(localhost|127\.|\[::1\])/.test(parsed.hostname)) {
+      this.audit(this.own, 'POST', '/v1/webhook_endpoints', null, 400, mode, 'invalid_request');
+      fail('stripe_error', 'Stripe refused the request: Invalid URL: URL must be publicly accessible over https.');
+    }
+    const endpoint = `we_${mode === 'test' ? 'test_' : ''}${(++this.seq).toString().padStart(6, '0')}`;
+    this.audit(this.own, 'POST', '/v1/webhook_endpoints', endpoint, 200, mode);
+    this.storeWebhookSecret(mode);
+    this.changed();
+    return { endpoint_id: endpoint, url: parsed.href, enabled_events: [...SUBSCRIBED_EVENT_TYPES], secret_stored: true };
+  }
+
+  private setConnectService(url: string | null): ConnectionStatus {
+    const text = url?.trim() ?? '';
+    let value: string | null = null;
+    if (text !== '') {
+      const checked = checkConnectServiceUrl(text);
+      if (typeof checked !== 'string') throw checked;
+      value = checked;
+    }
+    // The owner's profile keeps it, as in the shell, even while the sample store is shown.
+    this.own.conn.connectService = value;
+    return this.changed();
+  }
+
+  private connectStart(mode: Mode) {
+    this.refuseInSample();
+    const previous = this.signIn;
+    const sign: PendingSignIn = { id: ++this.seq, mode };
+    this.signIn = sign;
+    // A newer sign-in ends the older one, which reports itself as cancelled.
+    if (previous) setTimeout(() => this.finishSignIn(previous, CANCELLED), 0);
+    const url = authorizeUrl(connectService(this.own.conn).url, token(), token(), 40_000 + (sign.id % 20_000));
+    // The shell opens the system browser itself; here the "browser" is the test hooks below.
+    this.openedUrls.push(url);
+    return { authorize_url: url };
+  }
+
+  private connectCancel(): null {
+    const pending = this.signIn;
+    if (pending) {
+      this.signIn = null;
+      setTimeout(() => this.finishSignIn(pending, CANCELLED), 0);
+    }
+    return null;
+  }
+
+  /** Report how a sign-in ended, then the connection as it now is (the shell's order). */
+  protected finishSignIn(sign: PendingSignIn, outcome: { accountId: string } | Failure): boolean {
+    if (this.signIn?.id === sign.id) this.signIn = null;
+    this.emit('sign_in_ended', ended(sign.mode, outcome));
+    this.changed();
+    return true;
+  }
+
+  private disconnect(mode: Mode): ConnectionStatus {
+    this.refuseInSample();
+    const c = this.own.conn;
+    const wasConnect = c.modes[mode].connectState === 'connected';
+    // A Connect connection is revoked through the Connect service first; the mirror stays.
+    if (wasConnect && !this.online) fail('offline', SERVICE_UNREACHABLE.message);
+    c.modes[mode] = emptyMode();
+    if (wasConnect) {
+      c.modes[mode].connectState = 'disconnected';
+      c.modes[mode].connectReason = REASON_OWNER_DISCONNECTED;
+    }
+    return this.changed();
+  }
+
+  private accountStatus(mode: Mode, refresh: boolean): AccountStatus | null {
+    const store = this.cur;
+    if (!refresh) return accountFor(store.data.accounts, mode, store.conn.modes[mode].accountId);
+    if (this.sample && mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    this.requireCredential(mode);
+    const id = this.stripeAccountId(mode);
+    const fetched = this.fetchAccount(store, mode, id, this.sample !== null);
+    if (!fetched) fail('offline', STRIPE_OFFLINE);
+    store.conn.modes[mode].accountId = id;
+    this.changed();
+    return fetched;
+  }
+
+  // ---- refund ----
+
+  private refund(a: RefundArgs): OrderDetail {
+    if (this.sample && a.mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    const rec = orderRecord(this.cur.data, a.mode, a.session_id);
+    const o = rec.order;
+    if (!o.payment_intent_id && !o.charge_id)
+      fail('refused', 'This order has no payment yet, so there is nothing to refund.');
+    const remaining = (o.amount ?? 0) - o.amount_refunded;
+    if (remaining <= 0) fail('refused', 'This order has already been refunded in full.');
+    if (a.amount !== null && (!Number.isInteger(a.amount) || a.amount <= 0 || a.amount > remaining))
+      fail(
+        'invalid_input',
+        `The refund amount must be more than zero and at most what remains of the order (${remaining} in the currency's smallest unit).`,
+      );
+    this.requireCredential(a.mode);
+    if (!this.online) {
+      this.audit(this.cur, 'POST', '/v1/refunds', o.payment_intent_id, null, a.mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    if (o.status !== 'paid' && o.status !== 'partially_refunded') {
+      this.audit(this.cur, 'POST', '/v1/refunds', o.payment_intent_id, 400, a.mode, 'invalid_request');
+      fail('stripe_error', `Stripe refused the request: This PaymentIntent (${o.payment_intent_id}) does not have a successful charge to refund.`);
+    }
+    const amount = a.amount ?? remaining;
+    o.amount_refunded += amount;
+    o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
+    o.updated = this.now();
+    this.audit(this.cur, 'POST', '/v1/refunds', o.payment_intent_id, 200, a.mode);
+    this.applyEvent(rec, 'charge.refunded', 'api');
+    return orderDetail(this.cur.data, a.mode, a.session_id);
+  }
+
+  // ---- helpers ----
+
+  private openSample(): void {
+    const now = this.now();
+    this.sample = { conn: sampleConnection(), data: sampleStore(now), verified: new Map() };
+  }
+
+  private openUrl(url: string): void {
+    this.openedUrls.push(url);
+    if (typeof window !== 'undefined' && !navigator.webdriver) window.open(url, '_blank', 'noopener');
+  }
+
+  protected audit(
+    store: Store,
+    method: string,
+    path: string,
+    objectId: string | null,
+    status: number | null,
+    mode: Mode,
+    errorCode: string | null = null,
+  ): void {
+    store.data.apiCalls.push(call(this.now(), method, path, objectId, status, mode, errorCode));
+  }
+
+  private eventId(mode: Mode): string {
+    return `evt_${mode === 'test' ? 'test_' : ''}${(++this.seq).toString(36).padStart(8, '0')}`;
+  }
+
+  /** Store a verified event of `mode` and announce it, as the relay or the feed does. */
+  protected storeEvent(store: Store, mode: Mode, type: string, source: Source, account: string | null, projected: boolean): string {
+    const now = this.now();
+    const id = this.eventId(mode);
+    store.data.events.push({ id, event_type: type, created: now, mode, account, api_version: '2025-03-31.basil', source, received_at: now });
+    this.emit('event_applied', { event_id: id, event_type: type, mode, projected });
+    return id;
+  }
+
+  protected applyEvent(rec: OrderRecord, type: SubscribedEventType, source: Source): void {
+    const now = this.now();
+    const id = this.storeEvent(this.cur, rec.order.mode, type, source, null, true);
+    rec.timeline.push({ event_id: id, event_type: type, created: now, source, received_at: now });
+  }
+
+  /**
+   * How an event of `mode` reaches the mirror: the sample store's relay verifies everything;
+   * a Connect connection is fed by Stripe's events API; keys need the webhook signing secret.
+   * Null when a delivery would be rejected.
+   */
+  protected route(mode: Mode): Source | null {
+    if (this.sample) return 'webhook';
+    const s = this.own.conn.modes[mode];
+    const via = modeConnection(s, mode, []).via;
+    if (via === 'connect') return 'events_api';
+    return s.webhookSecret ? 'webhook' : null;
+  }
+}

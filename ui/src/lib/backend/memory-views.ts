@@ -1,0 +1,73 @@
+/**
+ * The in-memory backend's reads over one store's data, with the mirror's semantics.
+ *
+ * Invariant: every read names its mode and returns only that mode's rows.
+ */
+import type { BackendError } from './api';
+import { queryOrders } from './memory-query';
+import type { OrderRecord, StoreData } from './memory-seed';
+import type { ChecklistFacts, Mode, ModeFacts, OrderDetail } from './types';
+
+export function fail(code: BackendError['code'], message: string): never {
+  throw { code, message } satisfies BackendError;
+}
+
+export function checklistFacts(d: StoreData): ChecklistFacts {
+  const facts = (mode: Mode): ModeFacts => {
+    const ev = d.events.filter((e) => e.mode === mode);
+    const paid = d.orders
+      .filter((o) => o.order.mode === mode && o.paidAt !== null)
+      .sort((x, y) => (x.paidAt as number) - (y.paidAt as number))[0];
+    return {
+      first_event_at: ev.length ? Math.min(...ev.map((e) => e.received_at)) : null,
+      first_paid_order: paid ? [paid.order.session_id, paid.paidAt as number] : null,
+      last_event_at: ev.length ? Math.max(...ev.map((e) => e.received_at)) : null,
+      event_count: ev.length,
+    };
+  };
+  return { test: facts('test'), live: facts('live'), last_rejection: d.rejections.at(-1) ?? null };
+}
+
+export function orderRecord(d: StoreData, mode: Mode, session: string): OrderRecord {
+  const rec = d.orders.find((o) => o.order.mode === mode && o.order.session_id === session);
+  if (!rec) fail('not_found', `The order ${session} is not in this mode's mirror. Check the test/live switch.`);
+  return rec;
+}
+
+export function orderDetail(d: StoreData, mode: Mode, session: string): OrderDetail {
+  const rec = orderRecord(d, mode, session);
+  return {
+    order: rec.order,
+    timeline: [...rec.timeline].sort((x, y) => x.created - y.created),
+    disputes: d.disputes.filter((x) => x.mode === mode && x.order_session_id === session),
+  };
+}
+
+/** Plain reads that need nothing but the store's data; undefined for any other command. */
+export function readCommand(d: StoreData, command: string, args: Record<string, unknown> & { mode: Mode }): unknown {
+  switch (command) {
+    case 'checklist_facts':
+      return checklistFacts(d);
+    case 'list_orders':
+      return queryOrders(d.orders, args.mode, args as never);
+    case 'order_detail':
+      return orderDetail(d, args.mode, args.session_id as string);
+    case 'list_disputes':
+      return d.disputes.filter((x) => x.mode === args.mode);
+    case 'list_subscriptions':
+      return d.subscriptions.filter((s) => s.mode === args.mode);
+    case 'list_invoices':
+      return d.invoices.filter((i) => i.mode === args.mode).sort((x, y) => y.created - x.created);
+    case 'list_events':
+      return d.events
+        .filter((e) => e.mode === args.mode)
+        .sort((x, y) => y.received_at - x.received_at)
+        .slice(0, args.limit as number);
+    case 'list_rejections':
+      return [...d.rejections].reverse().slice(0, args.limit as number);
+    case 'list_api_calls':
+      // Newest first; equal times keep the later call first (the sort is stable).
+      return [...d.apiCalls].reverse().sort((x, y) => y.at - x.at).slice(0, args.limit as number);
+  }
+  return undefined;
+}

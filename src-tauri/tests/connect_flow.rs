@@ -175,7 +175,47 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         after.test.connected,
         "disconnecting live leaves test connected"
     );
-    assert_eq!(fake.deauthorized(), vec![account], "revoked at Stripe");
+    assert_eq!(fake.deauthorized(), vec![account.clone()], "revoked at Stripe");
+
+    // Stripe then reports that the owner removed FluxStore from the account: the test
+    // connection ends with that reason, and its token is no credential any more.
+    let ctx = fluxstore_samples::Ctx {
+        account: Some(account.clone()),
+        ..fluxstore_samples::Ctx::test(fluxstore_samples::ApiShape::Dahlia)
+    };
+    let deauthorized = fluxstore_samples::envelope(
+        "account.application.deauthorized",
+        serde_json::json!({"id": fake.config().client_id, "object": "application"}),
+        fluxstore_test_support::now() + 5,
+        &ctx,
+    );
+    state
+        .profile
+        .write(move |m| {
+            m.ingest(
+                deauthorized.to_string().as_bytes(),
+                fluxstore_mirror::Source::Webhook,
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap();
+    assert!(state.profile.apply_deauthorization(Mode::Test).await.unwrap());
+    let refused = state
+        .account_status(AccountStatusArgs {
+            mode: Mode::Test,
+            refresh: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, fluxstore_desktop::error::ErrorCode::NotConnected);
+    assert_eq!(refused.message, fluxstore_gateway::profile::REASON_DEAUTHORIZED);
+    let ended = state.connection_status().await.unwrap();
+    assert!(!ended.test.connected);
+    assert_eq!(
+        ended.test.disconnected_reason.as_deref(),
+        Some(fluxstore_gateway::profile::REASON_DEAUTHORIZED)
+    );
     state
         .disconnect(ModeArgs { mode: Mode::Test })
         .await

@@ -9,7 +9,7 @@ use fluxstore_desktop::state::AppState;
 use fluxstore_gateway::{CancelToken, SecretStore};
 use fluxstore_relay::{SigningSecret, sign_header};
 use fluxstore_test_support::stripe_fake::{
-    PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
+    AccountSpec, PaymentSpec, StripeFake, StripeFakeConfig, TEST_SECRET_KEY,
 };
 
 use fluxstore_test_support::{GUARD, assert_no_secret, eventually, now};
@@ -89,6 +89,12 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
             .any(|s| s.kind == SecretShown::SecretKey && s.store.contains("Secret Service"))
     );
     assert!(!status.relay.listening, "no signing secret yet");
+    let account = status
+        .test
+        .account
+        .clone()
+        .expect("the account's status is read right after the keys are saved");
+    assert!(account.charges_enabled && account.payouts_enabled);
 
     // The signing secret starts the relay, which verifies with it.
     let status = state
@@ -116,6 +122,32 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         rec.applied_ids().contains(&id)
     })
     .await;
+
+    // Stripe turns payouts off (onboarding needs more): its signed account.updated, delivered
+    // to the relay, moves the status the app shows — no refresh, no network.
+    let later = fake.update_account(
+        AccountSpec {
+            id: account.account_id.clone(),
+            payouts_enabled: false,
+            currently_due: vec!["external_account".into()],
+            ..AccountSpec::default()
+        },
+        false,
+        t + 5,
+    );
+    let body = serde_json::to_vec(&later).unwrap();
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("Stripe-Signature", sign_header(&body, &secret, t + 5))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let moved = state.connection_status().await.unwrap();
+    let moved = moved.test.account.as_ref().expect("still known");
+    assert!(moved.charges_enabled && !moved.payouts_enabled, "{moved:?}");
+    assert_eq!(moved.requirements.currently_due, vec!["external_account"]);
 
     // Restart: the relay comes back on its own from the keyring, on the same port.
     state.shutdown().await;

@@ -31,14 +31,14 @@ macro_rules! ipc {
     };
     (@command $name:ident () -> $ret:ty) => {
         #[tauri::command]
-        #[tracing::instrument(name = "ipc", fields(command = stringify!($name)), skip_all)]
+        #[tracing::instrument(name = "ipc", level = "debug", fields(command = stringify!($name)), skip_all)]
         pub async fn $name(state: App<'_>) -> IpcResult<$ret> {
             state.$name().await
         }
     };
     (@command $name:ident ($arg:ty) -> $ret:ty) => {
         #[tauri::command]
-        #[tracing::instrument(name = "ipc", fields(command = stringify!($name)), skip_all)]
+        #[tracing::instrument(name = "ipc", level = "debug", fields(command = stringify!($name)), skip_all)]
         pub async fn $name(state: App<'_>, args: $arg) -> IpcResult<$ret> {
             state.$name(args).await
         }

@@ -175,7 +175,11 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         after.test.connected,
         "disconnecting live leaves test connected"
     );
-    assert_eq!(fake.deauthorized(), vec![account.clone()], "revoked at Stripe");
+    assert_eq!(
+        fake.deauthorized(),
+        vec![account.clone()],
+        "revoked at Stripe"
+    );
 
     // Stripe then reports that the owner removed FluxStore from the account: the test
     // connection ends with that reason, and its token is no credential any more.
@@ -200,7 +204,13 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         })
         .await
         .unwrap();
-    assert!(state.profile.apply_deauthorization(Mode::Test).await.unwrap());
+    assert!(
+        state
+            .profile
+            .apply_deauthorization(Mode::Test)
+            .await
+            .unwrap()
+    );
     let refused = state
         .account_status(AccountStatusArgs {
             mode: Mode::Test,
@@ -208,8 +218,14 @@ async fn connect_through_the_service_connects_in_stripes_mode_and_disconnect_rev
         })
         .await
         .unwrap_err();
-    assert_eq!(refused.code, fluxstore_desktop::error::ErrorCode::NotConnected);
-    assert_eq!(refused.message, fluxstore_gateway::profile::REASON_DEAUTHORIZED);
+    assert_eq!(
+        refused.code,
+        fluxstore_desktop::error::ErrorCode::NotConnected
+    );
+    assert_eq!(
+        refused.message,
+        fluxstore_gateway::profile::REASON_DEAUTHORIZED
+    );
     let ended = state.connection_status().await.unwrap();
     assert!(!ended.test.connected);
     assert_eq!(

@@ -308,10 +308,8 @@ impl Profile {
         mode: Mode,
         timeout: Duration,
     ) -> Result<DisconnectReport, ProfileError> {
-        let store = self.config.store.clone();
         let (state, account_id, service, renewing) = self
             .read(move |m| {
-                let _ = &store;
                 Ok((
                     Setting::ConnectState(mode).get(m)?,
                     Setting::AccountId(mode).get(m)?,

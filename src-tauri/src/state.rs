@@ -263,3 +263,23 @@ impl FeedObserver for ShellFeed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The CLI finds the app's mirror under the platform data folder named by the profile's
+    /// `APP_IDENTIFIER`; Tauri names the app's data folder after tauri.conf.json's identifier.
+    /// They must be the same name, or the CLI and the app keep two stores.
+    #[test]
+    fn the_cli_and_the_app_name_the_same_data_folder() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tauri.conf.json");
+        let conf: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("tauri.conf.json"))
+                .expect("json");
+        assert_eq!(
+            conf["identifier"],
+            fluxstore_gateway::profile::APP_IDENTIFIER,
+            "tauri.conf.json's identifier names the app's data folder"
+        );
+        assert_eq!(super::MIRROR_FILE, "mirror.db");
+    }
+}

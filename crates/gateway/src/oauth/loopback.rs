@@ -1,9 +1,11 @@
 //! The one-shot loopback listener of RFC 8252 §7.3.
 //!
 //! Invariants: it binds `127.0.0.1` with an ephemeral port (the name "localhost" is never
-//! resolved); it hands back at most one callback — the first request for the callback path —
-//! and ignores everything else a browser sends (favicon requests, speculative connections
-//! that never send a byte); every connection has a read deadline and a size cap; nothing
+//! resolved); it hands back at most one callback — the first request for the callback path
+//! that carries this sign-in's `state` (one with another state is answered 400 and the wait
+//! goes on, so no other page on the computer can end a sign-in) — and ignores everything else
+//! a browser sends (favicon requests, speculative connections that never send a byte); every
+//! connection has a read deadline and a size cap; nothing
 //! waits longer than the overall timeout or past a cancellation. Only the request line is
 //! parsed, so the cap is small and no header or body is ever interpreted.
 
@@ -149,6 +151,19 @@ async fn serve_connection(
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    if !state_matches(&params, &expected_state) {
+        // Another page on this computer (or a stale tab) answering with a state that is not
+        // this sign-in's must not end the owner's sign-in: refuse it and keep waiting for the
+        // real answer, the timeout or a cancel.
+        let _ = write_response(
+            &mut stream,
+            "400 Bad Request",
+            "text/plain",
+            "This answer does not belong to the sign-in in progress, so it was ignored.",
+        )
+        .await;
+        return;
+    }
     let result = interpret(&params, &expected_state);
     let (reply_tx, reply_rx) = oneshot::channel();
     let (written_tx, written_rx) = oneshot::channel();
@@ -165,13 +180,16 @@ async fn serve_connection(
     let _ = written_tx.send(());
 }
 
+/// Whether the callback carries this sign-in's `state` (compared in constant time).
+fn state_matches(params: &HashMap<String, String>, expected_state: &str) -> bool {
+    params
+        .get("state")
+        .is_some_and(|s| subtle_eq::eq(s.as_bytes(), expected_state.as_bytes()))
+}
+
 /// The callback's query: a state that must match, then `code` or `error`.
 fn interpret(params: &HashMap<String, String>, expected_state: &str) -> Result<Secret, OAuthError> {
-    let state_ok = params.get("state").is_some_and(|s| {
-        use subtle_eq::eq;
-        eq(s.as_bytes(), expected_state.as_bytes())
-    });
-    if !state_ok {
+    if !state_matches(params, expected_state) {
         return Err(OAuthError::StateMismatch);
     }
     if let Some(error) = params.get("error") {

@@ -95,11 +95,18 @@ impl ClientConfig {
                 .filter(|s| !s.trim().is_empty())
         });
         if let Some(base) = chosen {
-            cfg.api_base = url::Url::parse(base.trim()).map_err(|_| {
+            let url = url::Url::parse(base.trim()).map_err(|_| {
                 GatewayError::invalid(
                     "The Stripe API address (--api-base or FLUXSTORE_STRIPE_API_BASE) is not a valid URL.",
                 )
             })?;
+            // Checked before any connection: the key travels in every request's header.
+            if !crate::net::sends_secrets_safely(&url) {
+                return Err(GatewayError::invalid(
+                    "The Stripe API address (--api-base or FLUXSTORE_STRIPE_API_BASE) must start with https:// (plain http is allowed only for an address on this computer), so your keys never travel unencrypted.",
+                ));
+            }
+            cfg.api_base = url;
         }
         Ok(cfg)
     }
@@ -434,6 +441,21 @@ fn backoff_delay(base: Duration, max: Duration, attempt: u32, unit: f64) -> Dura
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_api_base_that_would_send_keys_in_clear_is_refused_before_any_request() {
+        let e = ClientConfig::from_env(Some("http://api.example.com")).unwrap_err();
+        assert_eq!(e.code(), "invalid_input");
+        assert!(e.to_string().contains("https://"), "{e}");
+        assert!(ClientConfig::from_env(Some("ftp://127.0.0.1")).is_err());
+        for ok in [
+            "https://api.stripe.com",
+            "http://127.0.0.1:12111",
+            "http://localhost:1",
+        ] {
+            assert!(ClientConfig::from_env(Some(ok)).is_ok(), "{ok}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {

@@ -12,6 +12,7 @@ pub mod form;
 pub mod guard;
 pub mod keys;
 pub mod keystore;
+pub mod net;
 pub mod oauth;
 pub mod profile;
 pub mod refund;

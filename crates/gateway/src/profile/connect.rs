@@ -129,18 +129,12 @@ pub fn connect_service_url(text: &str) -> Result<Url, ProfileError> {
             text.trim()
         ))
     })?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(ProfileError::Invalid(
+    if crate::net::sends_secrets_safely(&url) {
+        Ok(url)
+    } else {
+        Err(ProfileError::Invalid(
             "The Connect service address must start with https:// (plain http is allowed only for an address on this computer), so your Stripe tokens never travel unencrypted.".to_owned(),
-        )),
+        ))
     }
 }
 

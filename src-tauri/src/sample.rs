@@ -49,7 +49,7 @@ impl SampleStore {
                     IpcError::internal("The old sample store could not be removed", &e)
                 })?;
             }
-            std::fs::create_dir_all(&fresh).map_err(|e| {
+            fluxstore_mirror::create_private_dir(&fresh).map_err(|e| {
                 IpcError::internal("The sample store's folder could not be created", &e)
             })?;
             Ok(Store::open(StoreKind::Sample, &fresh.join(MIRROR_FILE))?)

@@ -77,7 +77,7 @@ impl AppState {
         keyring: Option<SecretStore>,
         config: ProfileConfig,
     ) -> IpcResult<Arc<AppState>> {
-        std::fs::create_dir_all(data_dir)
+        fluxstore_mirror::create_private_dir(data_dir)
             .map_err(|e| IpcError::internal("The app's data folder could not be created", &e))?;
         let path = data_dir.join(MIRROR_FILE);
         let real = tokio::task::spawn_blocking(move || Store::open(StoreKind::Real, &path))

@@ -65,7 +65,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let secrets = load_secrets(&args)?;
     let db = paths::db_path(args.db.clone())?;
     if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
+        fluxstore_mirror::create_private_dir(parent)
             .with_context(|| format!("could not create the folder {}", parent.display()))?;
     }
     let config = RelayConfig {

@@ -32,6 +32,8 @@ pub enum MirrorError {
     InvalidCursor,
     #[error("mirror database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("the mirror database file could not be created: {0}")]
+    Files(String),
 }
 
 impl MirrorError {
@@ -42,6 +44,17 @@ impl MirrorError {
             self,
             MirrorError::Malformed(_) | MirrorError::InvalidCursor | MirrorError::SecretRefused
         )
+    }
+}
+
+impl MirrorError {
+    /// A failure of the file system around the database (creating its file or folder).
+    pub(crate) fn from_io(e: std::io::Error) -> MirrorError {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull => MirrorError::StorageFull,
+            std::io::ErrorKind::ReadOnlyFilesystem => MirrorError::ReadOnly,
+            _ => MirrorError::Files(e.to_string()),
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub mod facts;
 mod fields;
 mod ingest;
 mod log;
+mod private;
 mod project;
 mod query;
 mod schema;
@@ -48,6 +49,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
 pub use facts::RejectionCode;
+pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
 
@@ -63,6 +65,7 @@ pub struct Mirror {
 impl Mirror {
     /// Open (creating if needed) and migrate; WAL, busy timeout, synchronous=FULL.
     pub fn open(path: &Path) -> Result<Mirror, MirrorError> {
+        private::prepare_database_file(path).map_err(MirrorError::from_io)?;
         let mut conn = Connection::open(path)?;
         schema::configure_writer(&conn)?;
         schema::migrate(&mut conn)?;

@@ -460,3 +460,37 @@ fn an_applied_outcome_keeps_its_json_shape() {
         serde_json::json!({"outcome": "duplicate", "event_id": "evt_1"})
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_mirror_folder_and_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data").join("store");
+    crate::create_private_dir(&dir).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&tmp.path().join("data")), 0o700, "created parents too");
+    let path = dir.join("mirror.db");
+    let mut m = Mirror::open(&path).unwrap();
+    // A write leaves the -wal and -shm files beside the database.
+    for bytes in story_bytes(1, Outcome::Paid) {
+        m.ingest(&bytes, Source::Webhook).unwrap();
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.join(format!("mirror.db{suffix}"));
+        assert!(file.exists(), "{}", file.display());
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    drop(m);
+    // A database an earlier build left readable by others is tightened when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Mirror::open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+    // A folder that exists already (one the owner chose) is left as it was.
+    let chosen = tmp.path().join("chosen");
+    std::fs::create_dir(&chosen).unwrap();
+    std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::create_private_dir(&chosen).unwrap();
+    assert_eq!(mode(&chosen), 0o755);
+}

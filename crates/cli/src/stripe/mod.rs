@@ -220,7 +220,7 @@ fn open_mirror(db: &Option<PathBuf>) -> Result<Mirror, ProfileError> {
     let path =
         crate::paths::db_path(db.clone()).map_err(|e| ProfileError::Invalid(format!("{e:#}")))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::create_dir_all(dir);
+        let _ = fluxstore_mirror::create_private_dir(dir);
     }
     Ok(Mirror::open(&path)?)
 }

@@ -121,13 +121,19 @@ pub enum KeyringError {
         "This operating system has no supported keyring, and FluxStore never stores secrets in plain files."
     )]
     Unsupported,
+    #[error(
+        "The system keyring, {backend}, did not answer within {seconds} seconds (it may be waiting on an unlock prompt). Unlock or restart your keyring and try again; check Payment Gateways to see what is stored."
+    )]
+    NoAnswer { backend: &'static str, seconds: u64 },
 }
 
 impl KeyringError {
     /// A short code the UI can branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            KeyringError::Unavailable { .. } | KeyringError::Unsupported => "keyring_unavailable",
+            KeyringError::Unavailable { .. }
+            | KeyringError::Unsupported
+            | KeyringError::NoAnswer { .. } => "keyring_unavailable",
             KeyringError::Locked { .. } => "keyring_locked",
             KeyringError::Ambiguous { .. } | KeyringError::Rejected(_) => "keyring_error",
         }

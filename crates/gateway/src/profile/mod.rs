@@ -168,16 +168,15 @@ impl Profile {
             .map_err(ProfileError::from)
     }
 
-    /// Run a keyring call off the async threads.
+    /// Run a keyring call off the async threads, bounded by [`KEYRING_TIMEOUT`]: a locked or
+    /// hung Secret Service ends the command with a clear error instead of freezing it.
     pub async fn with_keyring<T, F>(&self, f: F) -> Result<T, ProfileError>
     where
         T: Send + 'static,
         F: FnOnce(&SecretStore) -> Result<T, KeyringError> + Send + 'static,
     {
         let store = self.keyring()?.clone();
-        blocking(move || f(&store))
-            .await?
-            .map_err(ProfileError::from)
+        keyring_within(KEYRING_TIMEOUT, store, f).await
     }
 
     /// The Stripe client settings of this profile.
@@ -250,6 +249,30 @@ impl Profile {
     }
 }
 
+/// How long a keyring call may take before the command gives up on it.
+pub const KEYRING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn keyring_within<T, F>(
+    limit: std::time::Duration,
+    store: SecretStore,
+    f: F,
+) -> Result<T, ProfileError>
+where
+    T: Send + 'static,
+    F: FnOnce(&SecretStore) -> Result<T, KeyringError> + Send + 'static,
+{
+    let backend = store.backend();
+    // The blocking call cannot be interrupted; on a timeout it finishes (or not) on its own
+    // thread, and the command is answered now.
+    match tokio::time::timeout(limit, blocking(move || f(&store))).await {
+        Ok(done) => done?.map_err(ProfileError::from),
+        Err(_) => Err(ProfileError::Keyring(KeyringError::NoAnswer {
+            backend,
+            seconds: limit.as_secs(),
+        })),
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ProfileError> {
@@ -260,4 +283,29 @@ async fn blocking<T: Send + 'static>(
 
 pub(crate) fn unix_now() -> i64 {
     crate::client::unix_now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_keyring_that_does_not_answer_ends_the_command_with_a_clear_error() {
+        let Ok(store) = SecretStore::with_service("FluxStore Desktop timeout test") else {
+            return; // no keyring backend on this platform: nothing to bound
+        };
+        let started = std::time::Instant::now();
+        let e = keyring_within(std::time::Duration::from_millis(50), store, |_| {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "it did not wait"
+        );
+        assert_eq!(e.code(), "keyring_unavailable");
+        assert!(e.to_string().contains("did not answer"), "{e}");
+    }
 }

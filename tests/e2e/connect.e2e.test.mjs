@@ -169,6 +169,8 @@ test('nobody answers in the browser: the wait times out with a message', async (
 test('Cancel ends the wait', async () => {
   await withApp({ FLUXSTORE_CONNECT_SERVICE: stack.serviceUrl }, async (app) => {
     await startTestSignIn(app);
+    // The whole waiting block (URL to copy, Cancel) in the picture.
+    await app.execute(() => document.querySelector('[data-testid="connect-cancel"]').scrollIntoView({ block: 'center' }));
     await screenshot(app, 'connect-waiting');
     await el(app, 'connect-cancel').click();
     await waitingEnds(app, 15000);

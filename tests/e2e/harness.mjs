@@ -23,7 +23,8 @@ export function freshDataDir() {
   return mkdtempSync(path.join(tmpdir(), 'fluxstore-e2e-'));
 }
 
-async function waitForPort(port, ms) {
+/** Resolves once something accepts connections on 127.0.0.1:`port`; throws after `ms`. */
+export async function waitForPort(port, ms) {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await new Promise((resolve) => {

@@ -1,0 +1,379 @@
+//! Contract transcripts: the UI's in-memory backend answers like this shell because both run
+//! the same scenarios (`ui/tests/contract/scenarios/*.json`) and must produce the same
+//! transcript (`ui/tests/contract/transcripts/*.json`). This test records the transcript from
+//! a real `AppState` through `commands::dispatch` (the handler table itself), against the Stripe
+//! fake or the real Connect service in front of the Connect fake; the UI's `contract.test.ts`
+//! replays the scenarios on the memory backend and compares with the same files. A stale
+//! transcript fails here; `FLUXSTORE_WRITE_TRANSCRIPTS=1` rewrites them.
+//!
+//! Normalization (mirrored exactly in the UI's test), so that a transcript holds only what does
+//! not change from run to run:
+//! - numbers under `checked_at`, `created`, `updated`, `received_at` become 0 (clock);
+//! - every `acct_…` id becomes `acct_<n>`, numbered by first appearance (the fakes make them);
+//! - the Connect service's address becomes `<connect-service>` (a random port here, a fixed one
+//!   there), and any other `127.0.0.1:<digits>` port (also URL-encoded, `127.0.0.1%3A<digits>`)
+//!   becomes `<port>`;
+//! - a `pk_test_…`/`pk_live_…` key the scenario does not name (one Stripe issued with a Connect
+//!   token) becomes `pk_test_<issued>`/`pk_live_<issued>`;
+//! - the `state` and `code_challenge` values of a URL's query become `<random>` (PKCE);
+//! - an account status keeps `account_id`, `mode` and `checked_at`; its other fields are the
+//!   account's own facts at Stripe (a fake's business name and verification), not the shell's
+//!   behaviour, so they become `"<stripe>"`. Whether and when a status is there is compared.
+//!
+//! Needs a Secret Service (keys and tokens go to the OS keyring); run inside the throwaway one:
+//!   scripts/with-secret-service.sh cargo test -p fluxstore-desktop --test shell contract -- --include-ignored
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fluxstore_connect::{Config, PlatformKeys, RunningService};
+use fluxstore_desktop::commands::dispatch;
+use fluxstore_desktop::dto::*;
+use fluxstore_desktop::notify::Notify;
+use fluxstore_desktop::state::AppState;
+use fluxstore_gateway::SecretStore;
+use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig, Decision};
+use fluxstore_test_support::stripe_fake::{StripeFake, StripeFakeConfig};
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use url::Url;
+
+/// The memory backend's stand-in for the Connect service's address in scenario arguments.
+const CONNECT_SERVICE_ARG: &str = "$CONNECT_SERVICE";
+
+/// Every event the window would get, in order, as (event name, payload).
+#[derive(Default)]
+struct Events(Mutex<Vec<(String, Value)>>);
+
+impl Events {
+    fn push(&self, name: &str, payload: Value) {
+        self.0.lock().unwrap().push((name.to_owned(), payload));
+    }
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+    fn since(&self, from: usize) -> Vec<(String, Value)> {
+        self.0.lock().unwrap()[from..].to_vec()
+    }
+}
+
+impl Notify for Events {
+    fn event_applied(&self, event: &AppliedEvent) {
+        self.push("event_applied", json!(event));
+    }
+    fn sync_progress(&self, progress: &SyncProgress) {
+        self.push("sync_progress", json!(progress));
+    }
+    fn online_changed(&self, online: OnlineChanged) {
+        self.push("online_changed", json!(online));
+    }
+    fn account_changed(&self, status: &ConnectionStatus) {
+        self.push("account_changed", json!(status));
+    }
+    fn sign_in_ended(&self, ended: &SignInEnded) {
+        self.push("sign_in_ended", json!(ended));
+    }
+    fn open_in_browser(&self, url: &str) -> Result<(), String> {
+        self.push("opened_in_browser", json!({ "url": url }));
+        Ok(())
+    }
+}
+
+fn contract_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/tests/contract")
+}
+
+fn keyring(scenario: &str) -> SecretStore {
+    let store = SecretStore::with_service(&format!(
+        "FluxStore Desktop contract {scenario} {}",
+        std::process::id()
+    ))
+    .expect("a keyring backend");
+    if let Err(e) = store.probe() {
+        panic!("no usable Secret Service ({e}); run inside scripts/with-secret-service.sh");
+    }
+    store
+}
+
+async fn connect_service(fake: &ConnectFake) -> RunningService {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let keys = PlatformKeys::from_keys([
+        SecretString::from(fake.config().platform_key.clone()),
+        SecretString::from(fake.config().live_platform_key.clone()),
+    ])
+    .unwrap();
+    let mut config = Config::with_platform_keys(public, &fake.config().client_id, keys).unwrap();
+    config.stripe_connect_base = Url::parse(&fake.base_url()).unwrap();
+    config.stripe_api_base = Url::parse(&fake.base_url()).unwrap();
+    RunningService::spawn(listener, config).unwrap()
+}
+
+/// The owner's browser: follows every redirect, like a real one (hang-guarded).
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// Wait until no new event arrived for a moment (the shell reports sign-in endings and the
+/// connection after them from background tasks), bounded.
+async fn quiet(events: &Events) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = events.len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let now = events.len();
+        if now == seen || tokio::time::Instant::now() > deadline {
+            return;
+        }
+        seen = now;
+    }
+}
+
+/// Replace the Connect service placeholder in a scenario's arguments.
+fn with_service(args: &Value, service: &str) -> Value {
+    match args {
+        Value::String(s) => Value::String(s.replace(CONNECT_SERVICE_ARG, service)),
+        Value::Array(a) => Value::Array(a.iter().map(|v| with_service(v, service)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), with_service(v, service)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Run one scenario against a real `AppState` and return its raw transcript.
+async fn record(name: &str, scenario: &Value) -> (Value, String) {
+    let stripe = scenario["stripe"].as_str().unwrap_or("keys");
+    let connect = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
+    let service = connect_service(&connect).await;
+    let service_url = service.base_url().to_string();
+    let service_url = service_url.trim_end_matches('/').to_owned();
+    let stripe_fake = StripeFake::start(StripeFakeConfig::default())
+        .await
+        .unwrap();
+    let api_base = match stripe {
+        "connect" => connect.base_url(),
+        _ => stripe_fake.base_url(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let events = Arc::new(Events::default());
+    let state = AppState::open_with(
+        dir.path(),
+        events.clone(),
+        Some(keyring(name)),
+        Some(api_base),
+    )
+    .await
+    .unwrap();
+
+    let mut steps = Vec::new();
+    let mut last_opened: Option<String> = None;
+    for step in scenario["steps"].as_array().expect("steps") {
+        let from = events.len();
+        let mut entry = Map::new();
+        if let Some(command) = step.get("call").and_then(Value::as_str) {
+            let args = with_service(step.get("args").unwrap_or(&Value::Null), &service_url);
+            entry.insert("call".into(), json!(command));
+            if !args.is_null() {
+                entry.insert("args".into(), args.clone());
+            }
+            match dispatch(&state, command, args).await {
+                Ok(v) => entry.insert("ok".into(), v),
+                Err(e) => entry.insert("err".into(), json!(e)),
+            };
+        } else if let Some(action) = step.get("browser").and_then(Value::as_str) {
+            entry.insert("browser".into(), json!(action));
+            connect.set_decision(match action {
+                "deny" => Decision::Deny,
+                _ => Decision::Approve,
+            });
+            let url = last_opened.clone().expect("a sign-in was started");
+            browser().get(url).send().await.unwrap();
+        } else {
+            panic!("{name}: unknown step {step}");
+        }
+        quiet(&events).await;
+        let emitted: Vec<Value> = events
+            .since(from)
+            .into_iter()
+            .map(|(event, payload)| {
+                if event == "opened_in_browser" {
+                    last_opened = payload["url"].as_str().map(str::to_owned);
+                }
+                json!({ "event": event, "payload": payload })
+            })
+            .collect();
+        entry.insert("events".into(), Value::Array(emitted));
+        steps.push(Value::Object(entry));
+    }
+    state.shutdown().await;
+    service.stop().await;
+    (json!({ "scenario": name, "steps": steps }), service_url)
+}
+
+// ---- normalization (the UI's test does exactly the same) ----
+
+const TIME_KEYS: [&str; 4] = ["checked_at", "created", "updated", "received_at"];
+const ACCOUNT_STATUS_KEEPS: [&str; 3] = ["account_id", "mode", "checked_at"];
+
+struct Names {
+    /// The scenario's own text: a publishable key it names is an identity, kept as is.
+    scenario: String,
+    service: String,
+    accounts: Vec<String>,
+}
+
+fn normalize(v: &Value, names: &mut Names) -> Value {
+    match v {
+        Value::Object(o) => {
+            let is_account_status =
+                o.contains_key("business_name") && o.contains_key("requirements");
+            Value::Object(
+                o.iter()
+                    .map(|(k, v)| {
+                        let v = if TIME_KEYS.contains(&k.as_str()) && v.is_number() {
+                            json!(0)
+                        } else if is_account_status && !ACCOUNT_STATUS_KEEPS.contains(&k.as_str()) {
+                            json!("<stripe>")
+                        } else {
+                            normalize(v, names)
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| normalize(v, names)).collect()),
+        Value::String(s) => Value::String(normalize_text(s, names)),
+        other => other.clone(),
+    }
+}
+
+fn normalize_text(s: &str, names: &mut Names) -> String {
+    let mut text = s.replace(&names.service, "<connect-service>");
+    text = replace_tokens(&text, "acct_", |id| {
+        let n = match names.accounts.iter().position(|a| a == id) {
+            Some(i) => i + 1,
+            None => {
+                names.accounts.push(id.to_owned());
+                names.accounts.len()
+            }
+        };
+        format!("acct_<{n}>")
+    });
+    for host in ["127.0.0.1:", "127.0.0.1%3A"] {
+        text = replace_tokens(&text, host, |port| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                format!("{host}<port>")
+            } else {
+                format!("{host}{port}")
+            }
+        });
+    }
+    for prefix in ["pk_test_", "pk_live_"] {
+        text = replace_tokens(&text, prefix, |key| {
+            if names.scenario.contains(&format!("{prefix}{key}")) {
+                format!("{prefix}{key}")
+            } else {
+                format!("{prefix}<issued>")
+            }
+        });
+    }
+    for param in ["state", "code_challenge"] {
+        text = replace_query_value(&text, param);
+    }
+    text
+}
+
+/// Replace every `prefix` + word (ASCII letters and digits) with `f(word)`.
+fn replace_tokens(text: &str, prefix: &str, mut f: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        if end == 0 {
+            out.push_str(prefix);
+        } else {
+            out.push_str(&f(&after[..end]));
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// In a URL's query, `param=<value>` becomes `param=<random>`.
+fn replace_query_value(text: &str, param: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    loop {
+        let found = ["?", "&"]
+            .iter()
+            .filter_map(|sep| rest.find(&format!("{sep}{param}=")).map(|i| (i, sep.len())))
+            .min();
+        let Some((at, sep)) = found else { break };
+        let value_start = at + sep + param.len() + 1;
+        out.push_str(&rest[..value_start]);
+        let after = &rest[value_start..];
+        let end = after.find(['&', '#']).unwrap_or(after.len());
+        out.push_str("<random>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
+async fn contract_transcripts_match_the_shell() {
+    let dir = contract_dir();
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(dir.join("scenarios"))
+        .expect("scenarios dir")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    scenarios.sort();
+    assert!(!scenarios.is_empty(), "no scenarios");
+    let write = std::env::var_os("FLUXSTORE_WRITE_TRANSCRIPTS").is_some();
+    let mut stale = Vec::new();
+    for path in scenarios {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let scenario_text = std::fs::read_to_string(&path).unwrap();
+        let scenario: Value = serde_json::from_str(&scenario_text).unwrap();
+        let (raw, service) = record(&name, &scenario).await;
+        let mut names = Names {
+            scenario: scenario_text,
+            service,
+            accounts: Vec::new(),
+        };
+        let transcript = normalize(&raw, &mut names);
+        let text = format!("{}\n", serde_json::to_string_pretty(&transcript).unwrap());
+        let target = dir.join("transcripts").join(format!("{name}.json"));
+        let committed = std::fs::read_to_string(&target).unwrap_or_default();
+        if committed != text {
+            if write {
+                std::fs::write(&target, &text).unwrap();
+            } else {
+                stale.push(format!("{name}:\n{text}"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the shell's transcripts differ from the committed ones; if the change is intended, \
+         rerun with FLUXSTORE_WRITE_TRANSCRIPTS=1 and make the memory backend match:\n{}",
+        stale.join("\n")
+    );
+}

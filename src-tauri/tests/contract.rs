@@ -150,9 +150,12 @@ fn with_service(args: &Value, service: &str) -> Value {
 /// Run one scenario against a real `AppState` and return its raw transcript.
 async fn record(name: &str, scenario: &Value) -> (Value, String) {
     let stripe = scenario["stripe"].as_str().unwrap_or("keys");
-    let connect = ConnectFake::start(ConnectFakeConfig::default())
-        .await
-        .unwrap();
+    // The scenario's fixed identities, so both sides connect the same account.
+    let mut connect_config = ConnectFakeConfig::default();
+    if let Some(account) = scenario["identities"]["connect_account"].as_str() {
+        connect_config.account_id = account.to_owned();
+    }
+    let connect = ConnectFake::start(connect_config).await.unwrap();
     let service = connect_service(&connect).await;
     let service_url = service.base_url().to_string();
     let service_url = service_url.trim_end_matches('/').to_owned();

@@ -338,6 +338,22 @@ fn replace_query_value(text: &str, param: &str) -> String {
     out
 }
 
+/// Where a committed transcript and the shell's answer part, for the failure message.
+fn first_difference(name: &str, committed: &str, recorded: &str) -> String {
+    let mut committed_lines = committed.lines();
+    for (i, line) in recorded.lines().enumerate() {
+        let old = committed_lines.next();
+        if old != Some(line) {
+            return format!(
+                "{name}.json line {}: committed {:?}, the shell now gives {line:?}",
+                i + 1,
+                old.unwrap_or("(nothing)")
+            );
+        }
+    }
+    format!("{name}.json: the committed transcript goes on past the shell's")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
 async fn contract_transcripts_match_the_shell() {
@@ -351,6 +367,15 @@ async fn contract_transcripts_match_the_shell() {
     assert!(!scenarios.is_empty(), "no scenarios");
     let write = std::env::var_os("FLUXSTORE_WRITE_TRANSCRIPTS").is_some();
     let mut stale = Vec::new();
+    // A transcript whose scenario is gone would keep testing the memory backend against
+    // answers nobody records any more.
+    for entry in std::fs::read_dir(dir.join("transcripts")).expect("transcripts dir") {
+        let path = entry.unwrap().path();
+        let scenario = dir.join("scenarios").join(path.file_name().unwrap());
+        if !scenario.exists() {
+            stale.push(format!("{}: no scenario records it", path.display()));
+        }
+    }
     for path in scenarios {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let scenario_text = std::fs::read_to_string(&path).unwrap();
@@ -369,7 +394,7 @@ async fn contract_transcripts_match_the_shell() {
             if write {
                 std::fs::write(&target, &text).unwrap();
             } else {
-                stale.push(format!("{name}:\n{text}"));
+                stale.push(first_difference(&name, &committed, &text));
             }
         }
     }
@@ -379,4 +404,26 @@ async fn contract_transcripts_match_the_shell() {
          rerun with FLUXSTORE_WRITE_TRANSCRIPTS=1 and make the memory backend match:\n{}",
         stale.join("\n")
     );
+}
+
+#[tokio::test]
+async fn dispatch_is_the_handler_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::open(dir.path(), Arc::new(Events::default()), None)
+        .await
+        .unwrap();
+    let by_name = dispatch(&state, "connection_status", Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(by_name, json!(state.connection_status().await.unwrap()));
+    let e = dispatch(&state, "no_such_command", Value::Null)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, fluxstore_desktop::error::ErrorCode::InvalidInput);
+    let e = dispatch(&state, "disconnect", json!({ "mode": "sideways" }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, fluxstore_desktop::error::ErrorCode::InvalidInput);
+    assert!(e.message.contains("disconnect"), "{}", e.message);
+    state.shutdown().await;
 }

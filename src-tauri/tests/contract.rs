@@ -8,8 +8,9 @@
 //!
 //! Normalization (mirrored exactly in the UI's test), so that a transcript holds only what does
 //! not change from run to run:
-//! - numbers under `checked_at`, `created`, `updated`, `received_at` become 0 (clock);
-//! - every `acct_…` id becomes `acct_<n>`, numbered by first appearance (the fakes make them);
+//! - numbers under `created`, `updated` and any key ending in `_at` become 0 (clock);
+//! - every `acct_…` id becomes `acct_<n>` and every `evt_…` id `evt_<n>`, numbered by first
+//!   appearance (the fakes and the memory backend make them);
 //! - the Connect service's address becomes `<connect-service>` (a random port here, a fixed one
 //!   there), and any other `127.0.0.1:<digits>` port (also URL-encoded, `127.0.0.1%3A<digits>`)
 //!   becomes `<port>`;
@@ -32,8 +33,10 @@ use fluxstore_desktop::dto::*;
 use fluxstore_desktop::notify::Notify;
 use fluxstore_desktop::state::AppState;
 use fluxstore_gateway::SecretStore;
+use fluxstore_gateway::profile::Setting;
+use fluxstore_relay::{SigningSecret, sign_header};
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig, Decision};
-use fluxstore_test_support::stripe_fake::{StripeFake, StripeFakeConfig};
+use fluxstore_test_support::stripe_fake::{AccountSpec, StripeFake, StripeFakeConfig};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -177,8 +180,17 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
     .await
     .unwrap();
 
+    // Any free port for the relay: the owner's usual one (8787) belongs to the other shell
+    // tests, which expect to get it back after a restart.
+    state
+        .real
+        .set_setting(Setting::RelayPort, Some("0".into()))
+        .await
+        .unwrap();
+
     let mut steps = Vec::new();
     let mut last_opened: Option<String> = None;
+    let mut webhook_secret: Option<String> = None;
     for step in scenario["steps"].as_array().expect("steps") {
         let from = events.len();
         let mut entry = Map::new();
@@ -187,6 +199,9 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
             entry.insert("call".into(), json!(command));
             if !args.is_null() {
                 entry.insert("args".into(), args.clone());
+            }
+            if let Some(secret) = args["webhook_secret"].as_str() {
+                webhook_secret = Some(secret.to_owned());
             }
             match dispatch(&state, command, args).await {
                 Ok(v) => entry.insert("ok".into(), v),
@@ -200,6 +215,37 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
             });
             let url = last_opened.clone().expect("a sign-in was started");
             browser().get(url).send().await.unwrap();
+        } else if let Some(change) = step.get("stripe").and_then(Value::as_str) {
+            assert_eq!(change, "account_updated", "{name}: unknown Stripe change");
+            entry.insert("stripe".into(), json!(change));
+            let mode = step["mode"].as_str().expect("the mode of the change");
+            entry.insert("mode".into(), json!(mode));
+            // Stripe finished verifying the account and delivers its signed account.updated
+            // to the relay with the signing secret the scenario saved.
+            let secret = webhook_secret.clone().expect("a signing secret was saved");
+            let relay = state
+                .connection_status()
+                .await
+                .unwrap()
+                .relay
+                .local_url
+                .expect("the relay listens");
+            let spec = AccountSpec {
+                id: stripe_fake.account_id(),
+                ..AccountSpec::default()
+            };
+            let t = fluxstore_test_support::now();
+            let event = stripe_fake.update_account(spec, mode == "live", t);
+            let body = serde_json::to_vec(&event).unwrap();
+            let signature = sign_header(&body, &SigningSecret::new(&secret).unwrap(), t);
+            let answer = reqwest::Client::new()
+                .post(relay)
+                .header("Stripe-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{}", answer.status());
         } else {
             panic!("{name}: unknown step {step}");
         }
@@ -224,7 +270,10 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
 
 // ---- normalization (the UI's test does exactly the same) ----
 
-const TIME_KEYS: [&str; 4] = ["checked_at", "created", "updated", "received_at"];
+/// Clock values: `created`, `updated` and every `…_at`.
+fn is_time_key(key: &str) -> bool {
+    key == "created" || key == "updated" || key.ends_with("_at")
+}
 const ACCOUNT_STATUS_KEEPS: [&str; 3] = ["account_id", "mode", "checked_at"];
 
 struct Names {
@@ -232,6 +281,7 @@ struct Names {
     scenario: String,
     service: String,
     accounts: Vec<String>,
+    events: Vec<String>,
 }
 
 fn normalize(v: &Value, names: &mut Names) -> Value {
@@ -242,7 +292,7 @@ fn normalize(v: &Value, names: &mut Names) -> Value {
             Value::Object(
                 o.iter()
                     .map(|(k, v)| {
-                        let v = if TIME_KEYS.contains(&k.as_str()) && v.is_number() {
+                        let v = if is_time_key(k) && v.is_number() {
                             json!(0)
                         } else if is_account_status && !ACCOUNT_STATUS_KEEPS.contains(&k.as_str()) {
                             json!("<stripe>")
@@ -262,16 +312,18 @@ fn normalize(v: &Value, names: &mut Names) -> Value {
 
 fn normalize_text(s: &str, names: &mut Names) -> String {
     let mut text = s.replace(&names.service, "<connect-service>");
-    text = replace_tokens(&text, "acct_", |id| {
-        let n = match names.accounts.iter().position(|a| a == id) {
-            Some(i) => i + 1,
-            None => {
-                names.accounts.push(id.to_owned());
-                names.accounts.len()
-            }
-        };
-        format!("acct_<{n}>")
-    });
+    for (prefix, seen) in [("acct_", &mut names.accounts), ("evt_", &mut names.events)] {
+        text = replace_tokens(&text, prefix, |id| {
+            let n = match seen.iter().position(|a| a == id) {
+                Some(i) => i + 1,
+                None => {
+                    seen.push(id.to_owned());
+                    seen.len()
+                }
+            };
+            format!("{prefix}<{n}>")
+        });
+    }
     for host in ["127.0.0.1:", "127.0.0.1%3A"] {
         text = replace_tokens(&text, host, |port| {
             if port.chars().all(|c| c.is_ascii_digit()) {
@@ -296,7 +348,7 @@ fn normalize_text(s: &str, names: &mut Names) -> String {
     text
 }
 
-/// Replace every `prefix` + word (ASCII letters and digits) with `f(word)`.
+/// Replace every `prefix` + word (ASCII letters, digits and `_`) with `f(word)`.
 fn replace_tokens(text: &str, prefix: &str, mut f: impl FnMut(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = text;
@@ -304,7 +356,7 @@ fn replace_tokens(text: &str, prefix: &str, mut f: impl FnMut(&str) -> String) -
         out.push_str(&rest[..at]);
         let after = &rest[at + prefix.len()..];
         let end = after
-            .find(|c: char| !c.is_ascii_alphanumeric())
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(after.len());
         if end == 0 {
             out.push_str(prefix);
@@ -385,6 +437,7 @@ async fn contract_transcripts_match_the_shell() {
             scenario: scenario_text,
             service,
             accounts: Vec::new(),
+            events: Vec::new(),
         };
         let transcript = normalize(&raw, &mut names);
         let text = format!("{}\n", serde_json::to_string_pretty(&transcript).unwrap());

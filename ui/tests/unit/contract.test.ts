@@ -9,14 +9,15 @@
  * the shell does not (or the reverse); a `connect_start` that ignores the mode; a sign-in ending
  * with other words or code, or announced without the `account_changed` that follows it; a
  * Connect service address accepted that the shell refuses; an authorize URL built otherwise;
- * a disconnect that leaves another mode's state changed; the keyring's name as the shell shows it.
+ * a disconnect that leaves another mode's state changed; the keyring's name as the shell shows it;
+ * a signed `account.updated` announced otherwise than the relay announces it.
  *
- * The normalization is the Rust test's, step for step (clock → 0, `acct_…` numbered by first
- * appearance, the Connect service address, loopback ports, PKCE values, publishable keys
- * Stripe issued, the account's own facts at Stripe). The memory backend cannot know those the
- * same way: the fakes pick random ports, keys and ids, and the account's business name and
- * verification are the fake Stripe's data, not the shell's behaviour; whether and when an
- * account status is present is still compared.
+ * The normalization is the Rust test's, step for step (clock values → 0, `acct_…` and `evt_…`
+ * ids numbered by first appearance, the Connect service address, loopback ports, PKCE values,
+ * publishable keys Stripe issued, the account's own facts at Stripe). The memory backend cannot
+ * know those the same way: the fakes pick random ports, keys and ids, and the account's business
+ * name and verification are the fake Stripe's data, not the shell's behaviour; whether and when
+ * an account status is present is still compared.
  *
  * After a change in the shell: rerun its test with FLUXSTORE_WRITE_TRANSCRIPTS=1, then make the
  * memory backend match (never edit a transcript by hand).
@@ -26,7 +27,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { CommandName } from '../../src/lib/backend/api';
 import { MemoryBackend } from '../../src/lib/backend/memory';
-import type { BackendEvents } from '../../src/lib/backend/types';
+import type { BackendEvents, Mode } from '../../src/lib/backend/types';
 
 const DIR = join(__dirname, '..', 'contract');
 /** Where the memory backend's Connect service "listens" (the shell's test uses a real one). */
@@ -39,6 +40,8 @@ interface Step {
   call?: CommandName;
   args?: Json;
   browser?: 'approve' | 'deny';
+  stripe?: 'account_updated';
+  mode?: Mode;
 }
 interface Scenario {
   identities?: { connect_account?: string };
@@ -86,6 +89,10 @@ async function record(name: string, scenario: Scenario): Promise<Json> {
       const account = scenario.identities?.connect_account;
       if (step.browser === 'deny') b.denySignIn();
       else b.approveSignIn(account ? { accountId: account } : {});
+    } else if (step.stripe === 'account_updated' && step.mode) {
+      entry.stripe = step.stripe;
+      entry.mode = step.mode;
+      b.completeAccountOnboarding(step.mode);
     } else {
       throw new Error(`${name}: unknown step ${JSON.stringify(step)}`);
     }
@@ -98,13 +105,15 @@ async function record(name: string, scenario: Scenario): Promise<Json> {
 
 // ---- normalization (src-tauri/tests/contract.rs does exactly the same) ----
 
-const TIME_KEYS = ['checked_at', 'created', 'updated', 'received_at'];
+/** Clock values: `created`, `updated` and every `…_at`. */
+const isTimeKey = (k: string) => k === 'created' || k === 'updated' || k.endsWith('_at');
 const ACCOUNT_STATUS_KEEPS = ['account_id', 'mode', 'checked_at'];
 
 interface Names {
   scenario: string;
   service: string;
   accounts: string[];
+  events: string[];
 }
 
 function normalize(v: Json, names: Names): Json {
@@ -113,7 +122,7 @@ function normalize(v: Json, names: Names): Json {
     const isAccountStatus = 'business_name' in v && 'requirements' in v;
     return Object.fromEntries(
       Object.entries(v).map(([k, x]) => {
-        if (TIME_KEYS.includes(k) && typeof x === 'number') return [k, 0];
+        if (isTimeKey(k) && typeof x === 'number') return [k, 0];
         if (isAccountStatus && !ACCOUNT_STATUS_KEEPS.includes(k)) return [k, '<stripe>'];
         return [k, normalize(x, names)];
       }),
@@ -124,15 +133,19 @@ function normalize(v: Json, names: Names): Json {
 
 function normalizeText(s: string, names: Names): string {
   let text = s.replaceAll(names.service, '<connect-service>');
-  text = text.replace(/acct_([A-Za-z0-9]+)/g, (_, id: string) => {
-    let n = names.accounts.indexOf(id) + 1;
-    if (n === 0) n = names.accounts.push(id);
-    return `acct_<${n}>`;
-  });
-  text = text.replace(/127\.0\.0\.1(:|%3A)([A-Za-z0-9]+)/g, (all, sep: string, port: string) =>
+  for (const [prefix, seen] of [
+    ['acct_', names.accounts],
+    ['evt_', names.events],
+  ] as const)
+    text = text.replace(new RegExp(`${prefix}([A-Za-z0-9_]+)`, 'g'), (_, id: string) => {
+      let n = seen.indexOf(id) + 1;
+      if (n === 0) n = seen.push(id);
+      return `${prefix}<${n}>`;
+    });
+  text = text.replace(/127\.0\.0\.1(:|%3A)([A-Za-z0-9_]+)/g, (all, sep: string, port: string) =>
     /^[0-9]+$/.test(port) ? `127.0.0.1${sep}<port>` : all,
   );
-  text = text.replace(/(pk_(?:test|live)_)([A-Za-z0-9]+)/g, (all, prefix: string) =>
+  text = text.replace(/(pk_(?:test|live)_)([A-Za-z0-9_]+)/g, (all, prefix: string) =>
     names.scenario.includes(all) ? all : `${prefix}<issued>`,
   );
   for (const param of ['state', 'code_challenge'])
@@ -152,7 +165,7 @@ async function replay(file: string): Promise<{ got: Json; transcript: Json }> {
   const text = readFileSync(join(DIR, 'scenarios', file), 'utf8');
   const transcript = JSON.parse(readFileSync(join(DIR, 'transcripts', file), 'utf8')) as Json;
   const raw = await record(file.replace(/\.json$/, ''), JSON.parse(text) as Scenario);
-  const got = normalize(raw, { scenario: text, service: MEMORY_CONNECT_SERVICE, accounts: [] });
+  const got = normalize(raw, { scenario: text, service: MEMORY_CONNECT_SERVICE, accounts: [], events: [] });
   return { got, transcript };
 }
 

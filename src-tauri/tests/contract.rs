@@ -16,6 +16,7 @@
 //!   becomes `<port>`;
 //! - a `pk_test_…`/`pk_live_…` key the scenario does not name (one Stripe issued with a Connect
 //!   token) becomes `pk_test_<issued>`/`pk_live_<issued>`;
+//! - the arguments' secrets (`secret_key`, `webhook_secret`) are shown as `<secret>`;
 //! - the `state` and `code_challenge` values of a URL's query become `<random>` (PKCE);
 //! - an account status keeps `account_id`, `mode` and `checked_at`; its other fields are the
 //!   account's own facts at Stripe (a fake's business name and verification), not the shell's
@@ -136,6 +137,22 @@ async fn quiet(events: &Events) {
     }
 }
 
+/// The arguments as the transcript shows them: a pasted secret is only named, never kept.
+fn redacted(args: &Value) -> Value {
+    let mut shown = args.clone();
+    if let Some(o) = shown.as_object_mut() {
+        for key in SECRET_ARGS {
+            if let Some(v) = o.get_mut(key) {
+                *v = json!("<secret>");
+            }
+        }
+    }
+    shown
+}
+
+/// Command arguments that carry a secret (`SecretInput` fields).
+const SECRET_ARGS: [&str; 2] = ["secret_key", "webhook_secret"];
+
 /// Replace the Connect service placeholder in a scenario's arguments.
 fn with_service(args: &Value, service: &str) -> Value {
     match args {
@@ -197,11 +214,11 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
         if let Some(command) = step.get("call").and_then(Value::as_str) {
             let args = with_service(step.get("args").unwrap_or(&Value::Null), &service_url);
             entry.insert("call".into(), json!(command));
-            if !args.is_null() {
-                entry.insert("args".into(), args.clone());
-            }
             if let Some(secret) = args["webhook_secret"].as_str() {
                 webhook_secret = Some(secret.to_owned());
+            }
+            if !args.is_null() {
+                entry.insert("args".into(), redacted(&args));
             }
             match dispatch(&state, command, args).await {
                 Ok(v) => entry.insert("ok".into(), v),

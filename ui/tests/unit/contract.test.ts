@@ -14,7 +14,8 @@
  *
  * The normalization is the Rust test's, step for step (clock values → 0, `acct_…` and `evt_…`
  * ids numbered by first appearance, the Connect service address, loopback ports, PKCE values,
- * publishable keys Stripe issued, the account's own facts at Stripe). The memory backend cannot
+ * publishable keys Stripe issued, the account's own facts at Stripe; pasted secrets in the
+ * arguments are shown as `<secret>`). The memory backend cannot
  * know those the same way: the fakes pick random ports, keys and ids, and the account's business
  * name and verification are the fake Stripe's data, not the shell's behaviour; whether and when
  * an account status is present is still compared.
@@ -55,6 +56,13 @@ function withService(v: Json): Json {
   return v;
 }
 
+/** Command arguments that carry a secret: the transcript names them, never keeps them. */
+const SECRET_ARGS = ['secret_key', 'webhook_secret'];
+function redacted(args: Json): Json {
+  if (!args || typeof args !== 'object' || Array.isArray(args)) return args;
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, SECRET_ARGS.includes(k) ? '<secret>' : v]));
+}
+
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 async function record(name: string, scenario: Scenario): Promise<Json> {
@@ -75,7 +83,7 @@ async function record(name: string, scenario: Scenario): Promise<Json> {
     if (step.call) {
       const args = withService(step.args ?? null);
       entry.call = step.call;
-      if (args !== null) entry.args = args;
+      if (args !== null) entry.args = redacted(args);
       try {
         const call = b.call.bind(b) as (c: CommandName, ...a: unknown[]) => Promise<unknown>;
         const result = await (args === null ? call(step.call) : call(step.call, args));

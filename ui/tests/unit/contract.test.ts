@@ -1,7 +1,7 @@
 /**
  * The in-memory backend cannot drift from the real shell: every scenario in
  * `tests/contract/scenarios` is replayed here on the memory backend and must give the transcript
- * the shell's own test recorded from a real `AppState` (src-tauri/tests/contract.rs, through the
+ * the shell's own test recorded from a real `AppState` (src-tauri/tests/contract/, through the
  * handler table's `dispatch`). So a browser test that passes on the memory backend exercises
  * what the shell really answers, and a kindness of the memory backend fails here.
  *
@@ -111,7 +111,7 @@ async function record(name: string, scenario: Scenario): Promise<Json> {
   return { scenario: name, steps };
 }
 
-// ---- normalization (src-tauri/tests/contract.rs does exactly the same) ----
+// ---- normalization (src-tauri/tests/contract/normalize.rs does exactly the same) ----
 
 /** Clock values: `created`, `updated` and every `…_at`. */
 const isTimeKey = (k: string) => k === 'created' || k === 'updated' || k.endsWith('_at');

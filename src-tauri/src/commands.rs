@@ -24,6 +24,20 @@ macro_rules! ipc {
             tauri::generate_handler![$( $name ),*]
         }
 
+        /// Run a command by name with its JSON arguments, as the window's invoke would: the
+        /// same argument type, the same `AppState` method, the result as JSON. Contract tests
+        /// drive the shell through this so a recorded transcript is the handler's own answer.
+        pub async fn dispatch(
+            state: &Arc<AppState>,
+            name: &str,
+            args: serde_json::Value,
+        ) -> IpcResult<serde_json::Value> {
+            match name {
+                $( stringify!($name) => ipc!(@dispatch state, $name, args, ( $($arg)? )), )*
+                _ => Err(IpcError::new(ErrorCode::InvalidInput, format!("There is no command named {name}."))),
+            }
+        }
+
         /// (command, TypeScript argument type, TypeScript result type), in declaration order.
         pub fn table() -> Vec<(&'static str, String, String)> {
             vec![$( (stringify!($name), ipc!(@ts $($arg)?), <$ret as ts_rs::TS>::name()) ),*]
@@ -43,6 +57,19 @@ macro_rules! ipc {
             state.$name(args).await
         }
     };
+    (@dispatch $state:ident, $name:ident, $args:ident, ()) => {{
+        let _ = $args;
+        to_json($state.$name().await?)
+    }};
+    (@dispatch $state:ident, $name:ident, $args:ident, ($arg:ty)) => {{
+        let parsed: $arg = serde_json::from_value($args).map_err(|e| {
+            IpcError::new(
+                ErrorCode::InvalidInput,
+                format!("The arguments of {} are not what it takes: {e}", stringify!($name)),
+            )
+        })?;
+        to_json($state.$name(parsed).await?)
+    }};
     (@ts) => { "void".to_owned() };
     (@ts $t:ty) => { <$t as ts_rs::TS>::name() };
 }
@@ -71,6 +98,11 @@ ipc! {
     open_sample_store() -> ConnectionStatus;
     close_sample_store() -> ConnectionStatus;
     open_url(OpenUrlArgs) -> ();
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> IpcResult<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| IpcError::internal("A command's answer could not be encoded", &e))
 }
 
 impl AppState {

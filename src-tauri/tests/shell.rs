@@ -4,6 +4,7 @@
 mod support;
 
 mod connect_flow;
+mod contract;
 mod fresh_store;
 mod keyring;
 mod relay_events;

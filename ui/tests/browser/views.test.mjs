@@ -63,7 +63,7 @@ test('Payment Gateways with API keys: requirements and the onboarding link, keys
   assert.deepEqual(await page.evaluate(() => window.__fluxstoreMemory.openedUrls), ['https://dashboard.stripe.com/account/onboarding']);
   const testPanel = page.getByTestId('mode-connection-test');
   assert.match(await testPanel.getByTestId('connection-state').textContent(), /Connected\s+with API keys/);
-  assert.match(await page.getByTestId('secrets-test').textContent(), /Secret key: stored in Secret Service \(GNOME Keyring\)/);
+  assert.match(await page.getByTestId('secrets-test').textContent(), /Secret key: stored in Secret Service \(GNOME Keyring or KWallet\)/);
   // A keys connection has no Connect button; the relay waits for a signing secret.
   assert.equal(await page.getByTestId('connect-start-test').count(), 0);
   assert.match(await page.getByTestId('relay').textContent(), /Relay stopped/);

@@ -37,7 +37,7 @@ describe('Connect sign-in per mode', () => {
       connected: true,
       via: 'connect',
       account_id: 'acct_1FluxConnectTest',
-      secrets: [{ kind: 'connect_token', store: 'Secret Service (GNOME Keyring)' }],
+      secrets: [{ kind: 'connect_token', store: 'Secret Service (GNOME Keyring or KWallet)' }],
       disconnected_reason: null,
     });
     // The status was fetched right after connecting.

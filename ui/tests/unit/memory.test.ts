@@ -35,7 +35,7 @@ describe('keys and secrets', () => {
     expect(s.test.connected).toBe(true);
     expect(s.live.connected).toBe(false);
     expect(s.test.publishable_key).toBe(PK);
-    expect(s.test.secrets).toEqual([{ kind: 'secret_key', store: 'Secret Service (GNOME Keyring)' }]);
+    expect(s.test.secrets).toEqual([{ kind: 'secret_key', store: 'Secret Service (GNOME Keyring or KWallet)' }]);
     expect(JSON.stringify(s)).not.toContain(SK);
     expect(changes).toHaveLength(1);
     // Stripe was asked first: the account and its status are in the mirror.

@@ -39,8 +39,11 @@ export function checkConnectServiceUrl(text: string): string | BackendError {
   );
 }
 
-/** The service's authorize page with PKCE and the loopback redirect, as the desktop builds it. */
-export function authorizeUrl(service: string, state: string, challenge: string, port: number): string {
+/**
+ * The service's authorize page with PKCE, the loopback redirect and the mode asked for (the
+ * service picks its platform key by it), as the desktop builds it.
+ */
+export function authorizeUrl(service: string, state: string, challenge: string, port: number, mode: Mode): string {
   const base = new URL(service);
   base.pathname = `${base.pathname.replace(/\/+$/, '')}/oauth/authorize`;
   base.search = '';
@@ -52,6 +55,7 @@ export function authorizeUrl(service: string, state: string, challenge: string, 
     code_challenge: challenge,
     code_challenge_method: 'S256',
     redirect_uri: `http://127.0.0.1:${port}/callback`,
+    mode,
   });
   return `${base.href}?${query}`;
 }

@@ -313,7 +313,7 @@ export class MemoryShell implements Backend {
     this.signIn = sign;
     // A newer sign-in ends the older one, which reports itself as cancelled.
     if (previous) setTimeout(() => this.finishSignIn(previous, CANCELLED), 0);
-    const url = authorizeUrl(connectService(this.own.conn).url, token(), token(), 40_000 + (sign.id % 20_000));
+    const url = authorizeUrl(connectService(this.own.conn).url, token(), token(), 40_000 + (sign.id % 20_000), mode);
     // The shell opens the system browser itself; here the "browser" is the test hooks below.
     this.openedUrls.push(url);
     return { authorize_url: url };

@@ -17,7 +17,8 @@ import type {
   SecretInfo,
 } from './types';
 
-export const KEYRING_NAME = 'Secret Service (GNOME Keyring)';
+/** The name the shell gives the Secret Service keyring (the gateway's `SecretStore`). */
+export const KEYRING_NAME = 'Secret Service (GNOME Keyring or KWallet)';
 /** The owner's relay listens on 127.0.0.1:8787 like `fluxstore serve`. */
 export const RELAY_URL = 'http://127.0.0.1:8787/api/webhooks/stripe';
 /** The sample store's relay takes any free port. */

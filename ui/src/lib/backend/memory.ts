@@ -23,8 +23,11 @@ export class MemoryBackend extends MemoryShell {
     this.emit('online_changed', { online });
   }
 
-  /** The browser came back from Stripe with the owner's approval (optionally in the other mode). */
-  approveSignIn(opts: { livemode?: boolean } = {}): boolean {
+  /**
+   * The browser came back from Stripe with the owner's approval (optionally in the other mode,
+   * optionally for a given account: one Stripe account has both modes).
+   */
+  approveSignIn(opts: { livemode?: boolean; accountId?: string } = {}): boolean {
     const sign = this.signIn;
     if (!sign) return false;
     const got: Mode = opts.livemode === undefined ? sign.mode : opts.livemode ? 'live' : 'test';
@@ -33,7 +36,7 @@ export class MemoryBackend extends MemoryShell {
     if (got !== sign.mode) return this.finishSignIn(sign, wrongMode(got, sign.mode));
     const c = this.own.conn;
     const s = c.modes[sign.mode];
-    const id = sign.mode === 'test' ? 'acct_1FluxConnectTest' : 'acct_1FluxConnectLive';
+    const id = opts.accountId ?? (sign.mode === 'test' ? 'acct_1FluxConnectTest' : 'acct_1FluxConnectLive');
     s.token = true;
     s.accountId = id;
     s.publishableKey = `pk_${sign.mode}_51FluxConnectPublishableKey`;

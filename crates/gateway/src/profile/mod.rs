@@ -198,8 +198,13 @@ impl Profile {
             }
             return Ok(Credential::ApiKey(key.clone()));
         }
+        // The keyring is shared by every data folder of the same store name, so a key counts
+        // only when this store's mirror records having saved it: a key left by another folder
+        // must not outrank this one's Connect connection.
         let key_slot = self.slot(mode, SecretKind::ApiKey);
-        if let Some(key) = self.with_keyring(move |k| k.get(&key_slot)).await? {
+        let presence = key_slot.presence_setting();
+        let saved_here = self.read(move |m| m.setting(&presence)).await?.is_some();
+        if saved_here && let Some(key) = self.with_keyring(move |k| k.get(&key_slot)).await? {
             return Ok(Credential::ApiKey(
                 ApiKey::parse(key.expose()).map_err(crate::GatewayError::from)?,
             ));

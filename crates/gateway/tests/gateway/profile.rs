@@ -388,3 +388,50 @@ async fn saved_keys_bring_the_account_status_and_an_account_updated_event_change
     fluxstore_test_support::assert_no_secret(w.dir.path(), &[TEST_SECRET_KEY]);
     w.forget().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
+async fn a_key_saved_by_another_data_folder_does_not_outrank_this_folders_connection() {
+    // Two data folders of the same store name share the keyring's slots; only the folder that
+    // saved a key may use it.
+    let w = World::new(vec![
+        FakeKey::secret(TEST_SECRET_KEY),
+        FakeKey::secret(TEST_TOKEN),
+    ])
+    .await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Profile::open(
+        ProfileConfig {
+            api_base: Some(w.fake.base_url()),
+            ..ProfileConfig::new("profile-test")
+        },
+        Some(w.profile.keyring().unwrap().clone()),
+        Arc::new(Mutex::new(
+            Mirror::open(&other_dir.path().join("mirror.db")).unwrap(),
+        )),
+    )
+    .unwrap();
+    other
+        .save_keys(ManualKeys::parse(None, TEST_SECRET_KEY, None).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        other.credential(Mode::Test).await.unwrap(),
+        fluxstore_gateway::Credential::ApiKey(_)
+    ));
+
+    // This folder never saved a key: nothing to use until it connects, then its token.
+    let Err(e) = w.profile.credential(Mode::Test).await else {
+        panic!("another folder's key was used");
+    };
+    assert_eq!(e.code(), "not_connected");
+    w.connect(Mode::Test).await;
+    match w.profile.credential(Mode::Test).await.unwrap() {
+        fluxstore_gateway::Credential::ConnectToken { mode, .. } => assert_eq!(mode, Mode::Test),
+        fluxstore_gateway::Credential::ApiKey(_) => {
+            panic!("another folder's key outranked the token")
+        }
+    }
+    let _ = other.disconnect(Mode::Test, Duration::from_secs(1)).await;
+    w.forget().await;
+}

@@ -88,7 +88,7 @@ pub(crate) async fn wait(
     tokio::pin!(deadline);
     loop {
         tokio::select! {
-            _ = &mut deadline => return Err(OAuthError::TimedOut { minutes: limits.overall.as_secs().div_ceil(60) }),
+            _ = &mut deadline => return Err(OAuthError::TimedOut { waited: limits.overall }),
             _ = super::cancelled(&mut cancel) => return Err(OAuthError::Cancelled),
             Some((result, reply, written)) = rx.recv() => {
                 let responder = Responder { reply, written, _tasks: tasks, read: limits.read };

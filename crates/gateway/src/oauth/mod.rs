@@ -102,8 +102,8 @@ pub enum OAuthError {
     Bind(std::io::Error),
     #[error("the Connect service URL must be an http(s) URL")]
     BadServiceUrl,
-    #[error("the connection was not finished within {minutes} minutes; start it again")]
-    TimedOut { minutes: u64 },
+    #[error("the connection was not finished within {}; start it again", wait_words(*waited))]
+    TimedOut { waited: Duration },
     #[error("the connection was cancelled")]
     Cancelled,
     #[error(
@@ -134,6 +134,23 @@ pub enum OAuthError {
         asked.as_str()
     )]
     ModeMismatch { asked: Mode, got: Mode },
+}
+
+/// A wait in the words an owner reads: "5 minutes", "1 minute", "30 seconds".
+fn wait_words(waited: Duration) -> String {
+    let secs = waited.as_secs();
+    let (n, unit) = if secs >= 60 && secs.is_multiple_of(60) {
+        (secs / 60, "minute")
+    } else if secs >= 120 {
+        (secs.div_ceil(60), "minute")
+    } else {
+        (secs.max(1), "second")
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 impl OAuthError {
@@ -357,5 +374,21 @@ mod tests {
             assert_eq!(q.code_challenge_method.as_deref(), Some("S256"));
             assert_eq!(q.client_id.as_deref(), Some(CLIENT_ID));
         }
+    }
+
+    #[test]
+    fn a_timeout_reads_in_whole_units_with_the_right_plural() {
+        let words = |secs| {
+            OAuthError::TimedOut {
+                waited: Duration::from_secs(secs),
+            }
+            .to_string()
+        };
+        assert!(words(300).contains("within 5 minutes;"), "{}", words(300));
+        assert!(words(60).contains("within 1 minute;"), "{}", words(60));
+        assert!(words(30).contains("within 30 seconds;"), "{}", words(30));
+        assert!(words(1).contains("within 1 second;"), "{}", words(1));
+        assert!(words(90).contains("within 90 seconds;"), "{}", words(90));
+        assert!(words(150).contains("within 3 minutes;"), "{}", words(150));
     }
 }

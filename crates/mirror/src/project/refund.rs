@@ -10,8 +10,8 @@
 //! A charge's `amount_refunded` is Stripe's total at the time of that snapshot; a refund
 //! that fails later is no longer in it (its money goes back to the charge). So per charge
 //! the newest snapshot counts, less every refund it still counted that has failed since
-//! (created no later than the snapshot, voided after it), plus the live refunds created after
-//! it. The order's refunded amount is the larger of that sum over the charges and the sum of
+//! (created no later than the snapshot, voided in the same second or after it), plus the live
+//! refunds created after it. The order's refunded amount is the larger of that sum over the charges and the sum of
 //! the live refund objects: a refund recorded before the charge was read again still counts,
 //! and a failed one counts nowhere. No "largest ever seen": a failed refund stops counting.
 
@@ -109,13 +109,16 @@ pub fn refunded(snaps: &[Snap<'_>]) -> (i64, bool) {
     let mut from_charges = 0;
     let mut fully = false;
     for (charge, snap) in newest {
-        let at = pos(snap);
         let mut total = i64_at(&snap.obj, &["amount_refunded"]).unwrap_or(0);
         let mut voided_since = 0;
         for r in refunds.values().filter(|r| r.charge() == Some(charge)) {
             let counted = r.created() <= snap.created;
             match r.voided_at {
-                Some(v) if counted && v > at => voided_since += r.amount(),
+                // A failure in the same second as the snapshot is taken as after it: counting
+                // a failed refund is the worse mistake (it blocks the retry).
+                Some((voided, _)) if counted && voided >= snap.created => {
+                    voided_since += r.amount()
+                }
                 None if !counted => total += r.amount(),
                 _ => {}
             }

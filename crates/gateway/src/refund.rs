@@ -257,7 +257,9 @@ fn str_field(v: &Value, k: &str) -> Option<String> {
 }
 
 /// A `refund.created` event carrying the refund as recorded on the order. Its id derives
-/// from the refund's, so recording the same refund twice is a duplicate.
+/// from the refund's, so recording the same refund twice is a duplicate; it sorts before the
+/// refund's `charge.refunded` of the same second, so an order's timeline reads in the order
+/// things happened.
 pub fn synthetic_refund_created(
     refund: &Value,
     livemode: bool,
@@ -266,7 +268,7 @@ pub fn synthetic_refund_created(
 ) -> Value {
     let id = refund.get("id").and_then(Value::as_str).unwrap_or_default();
     json!({
-        "id": format!("evt_fluxstore_api_refund_{id}"),
+        "id": format!("evt_fluxstore_api_{id}"),
         "object": "event",
         "type": "refund.created",
         "api_version": STRIPE_VERSION,
@@ -283,7 +285,7 @@ pub fn synthetic_refund_created(
 /// Its id derives from the refund's, so recording the same refund twice is a duplicate.
 pub fn synthetic_charge_refunded(refund_id: &str, charge: &Value, account: Option<&str>) -> Value {
     json!({
-        "id": format!("evt_fluxstore_api_{refund_id}"),
+        "id": format!("evt_fluxstore_api_{refund_id}_charge"),
         "object": "event",
         "type": "charge.refunded",
         "api_version": STRIPE_VERSION,

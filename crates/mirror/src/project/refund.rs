@@ -68,7 +68,7 @@ fn fold_all<'s, 'e>(snaps: &'s [Snap<'e>]) -> BTreeMap<&'s str, Folded<'s, 'e>> 
         .filter_map(|(id, own)| {
             let void = own.iter().copied().filter(|s| is_void(status_of(s)));
             let voided_at = void.clone().map(pos).min();
-            let win = void.last().or_else(|| own.last().copied())?;
+            let win = void.clone().next_back().or_else(|| own.last().copied())?;
             Some((id, Folded { win, voided_at }))
         })
         .collect()

@@ -16,10 +16,12 @@
 
 mod mode;
 mod secret;
+mod transport;
 mod wire;
 
 pub use mode::{DEFAULT_MODE, Mode, UnknownMode};
 pub use secret::WireSecret;
+pub use transport::{carries_secrets_safely, is_loopback_host};
 pub use wire::{
     AuthorizeQuery, GRANT_AUTHORIZATION_CODE, MODE_PARAM, OAuthErrorBody, RevokeRequest,
     RevokeResponse, TokenRequest, TokenResponse,

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fluxstore_connect_api::Mode;
+use fluxstore_connect_api::{Mode, carries_secrets_safely};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -93,7 +93,20 @@ pub struct Config {
     pub max_pending: usize,
     /// Timeout of each request this service makes to Stripe.
     pub outbound_timeout: Duration,
+    /// How long a client may take to send a request's headers; then the connection is cut.
+    pub header_read_timeout: Duration,
+    /// How long one request may take from its headers to the answer (its body included);
+    /// then it is answered 408. Longer than `outbound_timeout`, so a slow Stripe is reported
+    /// as Stripe's.
+    pub request_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog until one ends.
+    pub max_connections: usize,
 }
+
+/// Defaults of the service's bounds (each a flag of `fluxstore-connect`).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl Config {
     /// A configuration with one platform key (serving that key's mode only) and the
@@ -126,6 +139,11 @@ impl Config {
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             return Err(ConfigError::PublicUrl);
         }
+        if !carries_secrets_safely(public_url.scheme(), public_url.host_str()) {
+            return Err(ConfigError::PublicUrlInClear {
+                url: public_url.to_string(),
+            });
+        }
         Ok(Config {
             public_url,
             client_id: client_id.to_owned(),
@@ -136,7 +154,40 @@ impl Config {
             pending_ttl: Duration::from_secs(15 * 60),
             max_pending: 1024,
             outbound_timeout: Duration::from_secs(20),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         })
+    }
+
+    /// Checks of what may be changed after construction, made before serving: the Stripe
+    /// bases receive the platform key, so they take https (http only to this computer), and
+    /// every bound is more than zero.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        for (what, url) in [
+            ("Stripe Connect base URL", &self.stripe_connect_base),
+            ("Stripe API base URL", &self.stripe_api_base),
+        ] {
+            if !carries_secrets_safely(url.scheme(), url.host_str()) {
+                return Err(ConfigError::StripeBaseInClear {
+                    what,
+                    url: url.to_string(),
+                });
+            }
+        }
+        for (what, zero) in [
+            (
+                "the header read timeout",
+                self.header_read_timeout.is_zero(),
+            ),
+            ("the request timeout", self.request_timeout.is_zero()),
+            ("the connection limit", self.max_connections == 0),
+        ] {
+            if zero {
+                return Err(ConfigError::ZeroLimit { what });
+            }
+        }
+        Ok(())
     }
 
     /// The redirect URI this service registers with Stripe.
@@ -243,6 +294,60 @@ mod tests {
         }
         let debug = format!("{keys:?}");
         assert!(!debug.contains("sk_live_one") && !debug.contains("sk_test_two"));
+    }
+
+    #[test]
+    fn a_public_url_in_clear_is_refused_unless_it_is_this_computer() {
+        let k = || key("sk_test_one");
+        for ok in [
+            "https://connect.example.com",
+            "https://connect.example.com/prefix",
+            "http://127.0.0.1:8790",
+            "http://127.9.9.9",
+            "http://[::1]:8790",
+            "http://localhost:8790",
+        ] {
+            let url = Url::parse(ok).unwrap();
+            assert!(Config::new(url, "ca_123", k()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://connect.example.com",
+            "http://192.168.1.10:8790",
+            "http://10.0.0.1",
+            "http://[::2]:80",
+            "http://localhost.example.com",
+        ] {
+            let url = Url::parse(bad).unwrap();
+            let e = Config::new(url, "ca_123", k()).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::PublicUrlInClear { .. }),
+                "{bad}: {e:?}"
+            );
+            let text = e.to_string();
+            assert!(
+                text.contains("https://")
+                    && text.contains("in clear")
+                    && text.contains("localhost"),
+                "the error says why and what to do: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn stripe_bases_in_clear_and_zero_bounds_are_refused_before_serving() {
+        let url = Url::parse("https://connect.example.com").unwrap();
+        let mut c = Config::new(url, "ca_123", key("sk_test_one")).unwrap();
+        assert!(c.check().is_ok());
+        c.stripe_api_base = Url::parse("http://127.0.0.1:9").unwrap();
+        assert!(c.check().is_ok(), "a local fake");
+        c.stripe_connect_base = Url::parse("http://stripe.example.net").unwrap();
+        assert!(matches!(
+            c.check(),
+            Err(ConfigError::StripeBaseInClear { .. })
+        ));
+        c.stripe_connect_base = Url::parse(DEFAULT_STRIPE_CONNECT_BASE).unwrap();
+        c.max_connections = 0;
+        assert!(matches!(c.check(), Err(ConfigError::ZeroLimit { .. })));
     }
 
     #[test]

@@ -19,6 +19,16 @@ pub enum ConfigError {
     PlatformKey,
     #[error("the public URL must be an http(s) URL with a host")]
     PublicUrl,
+    #[error(
+        "the public URL {url} uses http:// on a host that is not this computer: browsers would carry the owners' sign-in codes in clear across the network. Use an https:// URL (for example a TLS reverse proxy in front of this service); http:// is accepted only for 127.0.0.0/8, ::1 or localhost"
+    )]
+    PublicUrlInClear { url: String },
+    #[error(
+        "the {what} {url} must use https:// (the platform key travels to it); http:// is accepted only for 127.0.0.0/8, ::1 or localhost, such as a local test fake"
+    )]
+    StripeBaseInClear { what: &'static str, url: String },
+    #[error("{what} must be more than zero")]
+    ZeroLimit { what: &'static str },
     #[error("the platform key file {path} could not be read: {reason}")]
     KeyFile { path: String, reason: String },
     #[error(

@@ -16,6 +16,7 @@
 mod config;
 mod error;
 mod routes;
+mod server;
 mod store;
 mod stripe;
 
@@ -25,10 +26,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
+use tower_http::timeout::TimeoutLayer;
 
 pub use config::{
-    CALLBACK_PATH, Config, DEFAULT_STRIPE_API_BASE, DEFAULT_STRIPE_CONNECT_BASE, PlatformKeys,
+    CALLBACK_PATH, Config, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_STRIPE_API_BASE, DEFAULT_STRIPE_CONNECT_BASE, PlatformKeys,
     read_platform_key_file, read_platform_key_files,
 };
 pub use error::{ConfigError, OAuthError, StripeError};
@@ -39,8 +43,10 @@ pub use fluxstore_connect_api::Mode;
 /// Requests to this service are a few short form fields.
 const BODY_LIMIT: usize = 16 * 1024;
 
-/// The service's routes, ready to serve.
+/// The service's routes, ready to serve: bodies capped, each request bounded by
+/// `config.request_timeout` (then 408).
 pub fn router(config: Config) -> Result<Router, StripeError> {
+    let request_timeout = config.request_timeout;
     let state = Arc::new(routes::AppState {
         stripe: stripe::StripeConnect::new(&config)?,
         pending: store::Bounded::new(config.pending_ttl, config.max_pending),
@@ -57,7 +63,22 @@ pub fn router(config: Config) -> Result<Router, StripeError> {
         .route(api::REVOKE_PATH, post(routes::revoke))
         .route(api::HEALTH_PATH, get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .with_state(state))
+}
+
+/// Check `config` and build what serving it needs (the error says why it cannot serve).
+fn prepare(config: Config) -> std::io::Result<(Router, server::Limits)> {
+    config.check().map_err(std::io::Error::other)?;
+    let limits = server::Limits {
+        header_read_timeout: config.header_read_timeout,
+        max_connections: config.max_connections,
+    };
+    let app = router(config).map_err(std::io::Error::other)?;
+    Ok((app, limits))
 }
 
 /// Serve on `listener` until `shutdown` completes.
@@ -66,10 +87,8 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(config).map_err(std::io::Error::other)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (app, limits) = prepare(config)?;
+    server::serve(listener, app, limits, shutdown).await
 }
 
 /// A service running on a background task (tests, embedding). Dropping it stops the service.
@@ -93,14 +112,10 @@ impl RunningService {
     ) -> std::io::Result<RunningService> {
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let app = router(config).map_err(std::io::Error::other)?;
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let (app, limits) = prepare(config)?;
+        let task = tokio::spawn(server::serve(listener, app, limits, async {
+            let _ = rx.await;
+        }));
         Ok(RunningService {
             addr,
             shutdown: Some(tx),

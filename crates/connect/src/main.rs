@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -34,6 +35,15 @@ struct Args {
     /// Stripe's API base URL, used to check the token that accompanies a revoke.
     #[arg(long, default_value = fluxstore_connect::DEFAULT_STRIPE_API_BASE)]
     stripe_api_base: Url,
+    /// Seconds a client may take to send a request's headers before its connection is cut.
+    #[arg(long, value_name = "SECONDS", default_value_t = fluxstore_connect::DEFAULT_HEADER_READ_TIMEOUT.as_secs())]
+    header_read_timeout: u64,
+    /// Seconds one request may take, its body included, before it is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = fluxstore_connect::DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    request_timeout: u64,
+    /// Connections served at once; further ones wait until one ends.
+    #[arg(long, value_name = "N", default_value_t = fluxstore_connect::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
 }
 
 #[tokio::main]
@@ -50,6 +60,11 @@ async fn main() -> anyhow::Result<()> {
         fluxstore_connect::Config::with_platform_keys(args.public_url, &args.client_id, keys)?;
     config.stripe_connect_base = args.stripe_connect_base;
     config.stripe_api_base = args.stripe_api_base;
+    config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.request_timeout = Duration::from_secs(args.request_timeout);
+    config.max_connections = args.max_connections;
+    // Refused before listening: a service that cannot serve safely does not start.
+    config.check()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;

@@ -3,25 +3,17 @@
 //!
 //! Invariant: every address that a key or token travels to passes [`sends_secrets_safely`]
 //! before any connection is made — the Stripe API base and the Connect service alike.
-use url::{Host, Url};
+use url::Url;
 
-/// 127.0.0.0/8, `::1` or the name `localhost`.
+/// 127.0.0.0/8, `::1` or the name `localhost` (the Connect wire's one rule).
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    url.host_str()
+        .is_some_and(fluxstore_connect_api::is_loopback_host)
 }
 
 /// https with a host, or http to this computer.
 pub fn sends_secrets_safely(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => is_loopback(url),
-        _ => false,
-    }
+    fluxstore_connect_api::carries_secrets_safely(url.scheme(), url.host_str())
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ pub mod event_types {
     pub const INVOICE_PAID: &str = "invoice.paid";
     pub const INVOICE_PAYMENT_FAILED: &str = "invoice.payment_failed";
     pub const CHARGE_REFUNDED: &str = "charge.refunded";
+    /// A refund changed status (pending → succeeded, or → failed / canceled); carries the
+    /// refund object.
+    pub const CHARGE_REFUND_UPDATED: &str = "charge.refund.updated";
     pub const ACCOUNT_UPDATED: &str = "account.updated";
     /// The owner (or the platform) ended a Connect connection; stored, not projected.
     pub const ACCOUNT_APPLICATION_DEAUTHORIZED: &str = "account.application.deauthorized";
@@ -67,10 +70,15 @@ pub const WEBHOOK_EVENTS: [WebhookEvent; 12] = [
     event(ev::INVOICE_PAYMENT_FAILED, "Subscription invoice failed"),
 ];
 
-/// Added to the endpoint FluxStore creates itself: refunds made in the Dashboard, and the
-/// account's readiness (charges and payouts enabled).
-pub const EXTRA_WEBHOOK_EVENTS: [WebhookEvent; 2] = [
+/// Added to the endpoint FluxStore creates itself: refunds made in the Dashboard, a refund
+/// that fails or is canceled later, and the account's readiness (charges and payouts
+/// enabled).
+pub const EXTRA_WEBHOOK_EVENTS: [WebhookEvent; 3] = [
     event(ev::CHARGE_REFUNDED, "Refund made (also in the Dashboard)"),
+    event(
+        ev::CHARGE_REFUND_UPDATED,
+        "Refund status changed (a refund that failed no longer counts)",
+    ),
     event(ev::ACCOUNT_UPDATED, "Account readiness changed"),
 ];
 
@@ -275,14 +283,21 @@ mod tests {
     #[test]
     fn twelve_events_then_the_extras_each_once() {
         let all: Vec<&str> = subscribed_event_types().collect();
-        assert_eq!(all.len(), 14);
+        assert_eq!(all.len(), 15);
         let mut unique = all.clone();
         unique.sort_unstable();
         unique.dedup();
-        assert_eq!(unique.len(), 14, "no event twice");
+        assert_eq!(unique.len(), 15, "no event twice");
         assert_eq!(all[0], "checkout.session.completed");
         assert_eq!(all[11], "invoice.payment_failed");
-        assert_eq!(&all[12..], ["charge.refunded", "account.updated"]);
+        assert_eq!(
+            &all[12..],
+            [
+                "charge.refunded",
+                "charge.refund.updated",
+                "account.updated"
+            ]
+        );
         assert!(WEBHOOK_EVENTS.iter().all(|e| !e.purpose.is_empty()));
     }
 

@@ -167,6 +167,12 @@ impl Mirror {
         query::orders::order_for_payment(&self.conn, id)
     }
 
+    /// The refunds of the order keyed `order_key` (its Checkout Session, or provisional
+    /// key), oldest first, each with its status as the stored events say now.
+    pub fn order_refunds(&self, order_key: &str) -> Result<Vec<Refund>, MirrorError> {
+        query::orders::order_refunds(&self.conn, order_key)
+    }
+
     /// The dispute queue: disputes needing a response first, then those under review, each
     /// by `evidence_details.due_by` ascending (none last); then closed ones, newest first.
     /// At most [`DISPUTE_QUEUE_LIMIT`] rows.

@@ -224,6 +224,33 @@ pub struct OrderDetail {
     pub disputes: Vec<Dispute>,
 }
 
+/// One refund of an order, as its events say now (see the mirror's refund projection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Refund {
+    pub id: String,
+    pub charge_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    /// Minor units.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub amount: i64,
+    pub currency: Option<String>,
+    /// Stripe's refund status: `pending`, `requires_action`, `succeeded`, `failed`,
+    /// `canceled` (an open set: a newer status is kept as Stripe spells it).
+    pub status: String,
+    /// Stripe's `failure_reason` of a failed or canceled refund.
+    pub failure_reason: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub created: i64,
+}
+
+impl Refund {
+    /// The refund's money did not (or no longer does) go back to the customer.
+    pub fn is_void(&self) -> bool {
+        crate::project::refund::is_void(&self.status)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Dispute {

@@ -4,8 +4,9 @@
 //!
 //! Invariants: an object is visible only to a key of its own mode; a refund never takes more
 //! than the charge's unrefunded amount and moves the charge with it, emitting
-//! `charge.refunded` and `refund.created` like Stripe; events list in (created, arrival)
-//! order. Authentication and permissions are the caller's: the ledger is what sits behind
+//! `charge.refunded` and `refund.created` like Stripe; a refund that fails later gives its
+//! amount back to the charge and emits `charge.refund.updated`, `refund.updated` and
+//! `refund.failed` (each carrying the refund); events list in (created, arrival) order. Authentication and permissions are the caller's: the ledger is what sits behind
 //! them.
 
 use std::collections::HashMap;
@@ -235,5 +236,43 @@ impl Ledger {
         self.push_event("charge.refunded", &updated, t, livemode);
         self.push_event("refund.created", &refund, t, livemode);
         ok(refund)
+    }
+
+    /// A refund fails after Stripe accepted it (the card was closed, say), as Stripe
+    /// reports it: the refund turns `failed` with its `failure_reason`, its amount is no
+    /// longer refunded on the charge, and `charge.refund.updated`, `refund.updated` and
+    /// `refund.failed` carry the refund, `created` at `at`. Returns those events; None for
+    /// an unknown refund or one that is already failed or canceled.
+    pub fn fail_refund(
+        &mut self,
+        refund_id: &str,
+        failure_reason: &str,
+        at: i64,
+    ) -> Option<Vec<Value>> {
+        let mut refund = self.objects.get(refund_id).cloned()?;
+        if refund["object"] != "refund"
+            || matches!(refund["status"].as_str(), Some("failed" | "canceled"))
+        {
+            return None;
+        }
+        let amount = refund["amount"].as_i64().unwrap_or(0);
+        let charge_id = refund["charge"].as_str().map(str::to_owned);
+        let mut livemode = false;
+        if let Some(mut charge) = charge_id.and_then(|c| self.objects.get(&c).cloned()) {
+            let refunded = (charge["amount_refunded"].as_i64().unwrap_or(0) - amount).max(0);
+            charge["amount_refunded"] = json!(refunded);
+            charge["refunded"] = json!(false);
+            livemode = charge["livemode"].as_bool().unwrap_or(false);
+            self.put_object(charge);
+        }
+        refund["status"] = json!("failed");
+        refund["failure_reason"] = json!(failure_reason);
+        self.put_object(refund.clone());
+        Some(
+            ["charge.refund.updated", "refund.updated", "refund.failed"]
+                .into_iter()
+                .map(|kind| self.push_event(kind, &refund, at, livemode))
+                .collect(),
+        )
     }
 }

@@ -259,7 +259,8 @@ pub fn charge(
     c
 }
 
-/// A `refund` of `amount` on the order's successful charge. `status`: pending | succeeded | failed.
+/// A `refund` of `amount` on the order's successful charge. `status`: pending | succeeded |
+/// failed (then with Stripe's `failure_reason` for a closed card).
 pub fn refund(
     o: &OrderSpec,
     refund_id: &str,
@@ -282,6 +283,7 @@ pub fn refund(
         "receipt_number": null,
         "source_transfer_reversal": null,
         "status": status,
+        "failure_reason": (status == "failed").then_some("expired_or_canceled_card"),
         "transfer_reversal": null,
     })
 }

@@ -67,7 +67,10 @@ pub fn test_event(event_type: &str, livemode: bool, now: i64) -> Option<Value> {
 fn span(outcome: Outcome) -> i64 {
     match outcome {
         Outcome::DisputeWon | Outcome::DisputeLost => 35 * DAY,
-        Outcome::Refunded | Outcome::PartiallyRefunded => 3 * DAY,
+        Outcome::Refunded
+        | Outcome::PartiallyRefunded
+        | Outcome::RefundFailed
+        | Outcome::RefundRetried => 3 * DAY,
         Outcome::Failed => 2 * DAY,
         _ => 600,
     }

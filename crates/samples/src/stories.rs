@@ -25,10 +25,14 @@ pub enum Outcome {
     DisputeOpen,
     DisputeWon,
     DisputeLost,
+    /// Refunded in full, then the refund failed (`charge.refund.updated`): paid again.
+    RefundFailed,
+    /// A full refund failed, then a second one succeeded.
+    RefundRetried,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Pending,
         Outcome::Paid,
         Outcome::FailedThenPaid,
@@ -38,6 +42,8 @@ impl Outcome {
         Outcome::DisputeOpen,
         Outcome::DisputeWon,
         Outcome::DisputeLost,
+        Outcome::RefundFailed,
+        Outcome::RefundRetried,
     ];
 }
 
@@ -131,7 +137,7 @@ pub fn order_story(
 
     let refund_at = paid_at + 2 * DAY;
     let refunded = match outcome {
-        Outcome::Refunded => Some(amount),
+        Outcome::Refunded | Outcome::RefundFailed | Outcome::RefundRetried => Some(amount),
         Outcome::PartiallyRefunded => Some(partial_amount(&o.currency, amount)),
         _ => None,
     };
@@ -140,6 +146,24 @@ pub fn order_story(
         ev.push(envelope("refund.created", re, refund_at, ctx));
         let c = charge(&o, &o.charge, "succeeded", r, false, paid_at, ctx);
         ev.push(envelope(event_types::CHARGE_REFUNDED, c, refund_at, ctx));
+    }
+    if matches!(outcome, Outcome::RefundFailed | Outcome::RefundRetried) {
+        // The card was closed: the refund fails an hour later and its money goes back to
+        // the charge (Stripe sends the refund, not the charge).
+        let re = refund(&o, &o.refund_id(0), amount, "failed", refund_at, ctx);
+        ev.push(envelope(
+            event_types::CHARGE_REFUND_UPDATED,
+            re,
+            refund_at + 3600,
+            ctx,
+        ));
+    }
+    if outcome == Outcome::RefundRetried {
+        let at = refund_at + 7200;
+        let re = refund(&o, &o.refund_id(1), amount, "succeeded", at, ctx);
+        ev.push(envelope("refund.created", re, at, ctx));
+        let c = charge(&o, &o.charge, "succeeded", amount, false, paid_at, ctx);
+        ev.push(envelope(event_types::CHARGE_REFUNDED, c, at, ctx));
     }
     let dispute_at = paid_at + 3 * DAY;
     let due = dispute_at + 7 * DAY;

@@ -8,8 +8,8 @@ describe('generated facts in the UI', () => {
   test('the 12 events of the setup page, then the extras a created endpoint asks for', () => {
     expect(WEBHOOK_EVENTS).toHaveLength(12);
     expect(WEBHOOK_EVENTS[0].type).toBe('checkout.session.completed');
-    expect(SUBSCRIBED_EVENT_TYPES.slice(12)).toEqual(['charge.refunded', 'account.updated']);
-    expect(new Set(SUBSCRIBED_EVENT_TYPES).size).toBe(14);
+    expect(SUBSCRIBED_EVENT_TYPES.slice(12)).toEqual(['charge.refunded', 'charge.refund.updated', 'account.updated']);
+    expect(new Set(SUBSCRIBED_EVENT_TYPES).size).toBe(15);
   });
 
   test('every rejection code has a reason and a fix', () => {

@@ -90,7 +90,7 @@ describe('keys and secrets', () => {
     b.setOnline(true);
     const r = await b.call('create_webhook_endpoint', { mode: 'test', url: 'https://relay.example.com/api/webhooks/stripe' });
     expect(r.secret_stored).toBe(true);
-    expect(r.enabled_events).toHaveLength(14);
+    expect(r.enabled_events).toHaveLength(15);
     expect((await b.call('connection_status')).test.secrets.some((s) => s.kind === 'webhook_secret')).toBe(true);
     expect((await b.call('list_api_calls', { limit: 1 }))[0]).toMatchObject({ method: 'POST', path: '/v1/webhook_endpoints' });
   });

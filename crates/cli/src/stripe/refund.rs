@@ -12,7 +12,7 @@ pub async fn run(c: &Common, payment: String, amount: Option<i64>, reason: Optio
     let out = profile
         .refund(mode, RefundTarget::Payment(payment), amount, reason)
         .await?;
-    let text = format!(
+    let mut text = format!(
         "refund {} {}: {} {} of charge {}\n",
         out.refund_id,
         out.status,
@@ -20,5 +20,9 @@ pub async fn run(c: &Common, payment: String, amount: Option<i64>, reason: Optio
         out.currency,
         out.charge_id.as_deref().unwrap_or("?")
     );
+    if let Some(note) = &out.catching_up {
+        text.push_str(note);
+        text.push('\n');
+    }
     Ok((json!(out), text))
 }

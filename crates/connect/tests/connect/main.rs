@@ -7,6 +7,7 @@
 mod rig;
 
 mod binary;
+mod bounds;
 mod connect_keyring;
 mod flow;
 mod modes;

@@ -10,4 +10,5 @@ mod events_sync_applied;
 mod keyring;
 mod no_secret_leaks;
 mod profile;
+mod refund_truth;
 mod stripe_api;

@@ -11,6 +11,7 @@ pub mod billing;
 pub mod dispute;
 pub mod group;
 pub mod order;
+pub mod refund;
 
 use std::borrow::Cow;
 

@@ -12,10 +12,9 @@
 //! 2. A dispute still open (any status other than won, lost, warning_closed, prevented;
 //!    inquiries `warning_*` included, unknown statuses included) → `disputed`.
 //! 3. A dispute `won` → `dispute_won`. (`warning_closed`/`prevented` leave no mark.)
-//! 4. Refunded amount > 0 → `refunded` when it reaches the captured amount (or a charge
-//!    says `refunded: true`), else `partially_refunded`. The refunded amount is the larger
-//!    of (sum over charges of each charge's largest `amount_refunded`) and (sum over
-//!    refunds, at their newest snapshot, not failed or canceled).
+//! 4. Refunded amount > 0 → `refunded` when it reaches the captured amount (or a charge's
+//!    newest snapshot says `refunded: true`), else `partially_refunded`. The refunded amount
+//!    counts no failed or canceled refund (see [`super::refund`]).
 //! 5. Any evidence of payment → `paid`: session `payment_status` paid/no_payment_required,
 //!    PaymentIntent `succeeded`, Charge `succeeded`, Invoice `paid`.
 //! 6. Any evidence of failure → `failed`: PaymentIntent with `last_payment_error` back at
@@ -150,7 +149,6 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
     let sessions = newest(snaps, Kind::Session);
     let pis = newest(snaps, Kind::PaymentIntent);
     let charges = newest(snaps, Kind::Charge);
-    let refunds = newest(snaps, Kind::Refund);
     let session = sessions
         .get(key.as_str())
         .copied()
@@ -202,22 +200,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         .or(pi_latest)
         .or_else(|| any_charge.map(|c| c.object_id.as_str()));
 
-    // Refunds: per-charge maxima summed, versus live refund objects summed.
-    let mut charge_refunded: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut fully = false;
-    for c in snaps.iter().filter(|s| s.kind == Kind::Charge) {
-        let r = i64_at(&c.obj, &["amount_refunded"]).unwrap_or(0);
-        let e = charge_refunded.entry(c.object_id.as_str()).or_insert(0);
-        *e = (*e).max(r);
-        fully |= bool_at(&c.obj, &["refunded"]) == Some(true);
-    }
-    let from_charges: i64 = charge_refunded.values().sum();
-    let from_refunds: i64 = refunds
-        .values()
-        .filter(|r| !matches!(str_at(&r.obj, &["status"]), Some("failed" | "canceled")))
-        .filter_map(|r| i64_at(&r.obj, &["amount"]))
-        .sum();
-    let amount_refunded = from_charges.max(from_refunds);
+    let (amount_refunded, fully) = super::refund::refunded(snaps);
     let captured = ok_charge
         .and_then(|c| {
             i64_at(&c.obj, &["amount_captured"])

@@ -13,7 +13,7 @@ use crate::event::Kind;
 use crate::project::group::order_group;
 use crate::{
     Dispute, MAX_PAGE, MirrorError, Mode, Order, OrderDetail, OrderQuery, OrderStatus, Page,
-    Source, TimelineEntry,
+    Refund, Source, TimelineEntry,
 };
 
 pub const COLS: &str = "o.session_id, o.payment_intent_id, o.charge_id, o.subscription_id, o.status, o.amount,
@@ -231,6 +231,12 @@ pub fn order_for_payment(conn: &Connection, id: &str) -> Result<Option<Order>, M
         Some(key) => order_by_key(conn, &key),
         None => Ok(None),
     }
+}
+
+/// The refunds of the order keyed `key`, oldest first; none for an unknown key.
+pub fn order_refunds(conn: &Connection, key: &str) -> Result<Vec<Refund>, MirrorError> {
+    let group = order_group(conn, &[(key.to_owned(), Kind::Session)], None)?;
+    Ok(crate::project::refund::refunds(&group.snaps))
 }
 
 pub fn order_detail(

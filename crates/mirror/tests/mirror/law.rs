@@ -23,15 +23,20 @@ struct Story {
 }
 
 fn story() -> impl Strategy<Value = Story> {
-    (0..9usize, 0..4usize, 0..4usize, any::<bool>(), 0i64..3).prop_map(
-        |(outcome, currency, shape, live, t0_step)| Story {
+    (
+        0..Outcome::ALL.len(),
+        0..4usize,
+        0..4usize,
+        any::<bool>(),
+        0i64..3,
+    )
+        .prop_map(|(outcome, currency, shape, live, t0_step)| Story {
             outcome,
             currency,
             shape,
             live,
             t0_step,
-        },
-    )
+        })
 }
 
 /// One `account.updated` of an account story: which account (two share ids across modes),

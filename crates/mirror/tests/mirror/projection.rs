@@ -12,9 +12,9 @@ use serde_json::json;
 fn expected(outcome: Outcome) -> OrderStatus {
     match outcome {
         Outcome::Pending => OrderStatus::Pending,
-        Outcome::Paid | Outcome::FailedThenPaid => OrderStatus::Paid,
+        Outcome::Paid | Outcome::FailedThenPaid | Outcome::RefundFailed => OrderStatus::Paid,
         Outcome::Failed => OrderStatus::Failed,
-        Outcome::Refunded => OrderStatus::Refunded,
+        Outcome::Refunded | Outcome::RefundRetried => OrderStatus::Refunded,
         Outcome::PartiallyRefunded => OrderStatus::PartiallyRefunded,
         Outcome::DisputeOpen => OrderStatus::Disputed,
         Outcome::DisputeWon => OrderStatus::DisputeWon,
@@ -68,7 +68,7 @@ fn every_outcome_in_every_shape_projects_its_status_and_fields() {
                 _ => assert_eq!(o.failure_message, None, "{what}"),
             }
             let refunded = match outcome {
-                Outcome::Refunded => 3500,
+                Outcome::Refunded | Outcome::RefundRetried => 3500,
                 Outcome::PartiallyRefunded => 1750,
                 _ => 0,
             };
@@ -546,4 +546,79 @@ fn malformed_events_store_nothing() {
         assert!(!err.is_storage_unavailable());
     }
     assert!(m.events(None, 10).unwrap().is_empty());
+}
+
+#[test]
+fn a_refund_that_failed_later_stops_counting_in_any_arrival_order_and_each_refund_keeps_its_status()
+{
+    for shape in ApiShape::ALL {
+        let ctx = Ctx::test(shape);
+        let events = order_story(12, Outcome::RefundFailed, "usd", 2000, &ctx, T0);
+        let spec = OrderSpec::new(12, "usd", 2000, false);
+        // Natural order, and the failure first (a late `charge.refunded` still counted it).
+        let mut reversed = events.clone();
+        reversed.reverse();
+        for order in [&events, &reversed] {
+            let (_d, mut m) = temp_mirror().into_parts();
+            ingest_all(&mut m, order.iter());
+            let o = only_order(&m, Mode::Test);
+            assert_eq!(
+                (o.status, o.amount_refunded),
+                (OrderStatus::Paid, 0),
+                "{shape:?}"
+            );
+            let refunds = m.order_refunds(&o.session_id).unwrap();
+            assert_eq!(refunds.len(), 1, "{shape:?}");
+            let r = &refunds[0];
+            assert_eq!(r.id, spec.refund_id(0));
+            assert_eq!(
+                (r.status.as_str(), r.failure_reason.as_deref(), r.amount),
+                ("failed", Some("expired_or_canceled_card"), 2000)
+            );
+            assert!(r.is_void());
+            assert_eq!(r.charge_id.as_deref(), Some(spec.charge.as_str()));
+        }
+
+        // The retry: the failed refund stays failed, the new one counts.
+        let (_d, mut m) = temp_mirror().into_parts();
+        let events = order_story(13, Outcome::RefundRetried, "usd", 2000, &ctx, T0);
+        ingest_all(&mut m, events.iter().rev());
+        let o = only_order(&m, Mode::Test);
+        assert_eq!((o.status, o.amount_refunded), (OrderStatus::Refunded, 2000));
+        let statuses: Vec<String> = m
+            .order_refunds(&o.session_id)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(statuses, ["failed", "succeeded"], "{shape:?}");
+    }
+}
+
+#[test]
+fn a_refund_object_alone_counts_until_the_charge_catches_up() {
+    let ctx = Ctx::test(ApiShape::Basil);
+    let events = order_story(14, Outcome::Paid, "eur", 4000, &ctx, T0);
+    let spec = OrderSpec::new(14, "eur", 4000, false);
+    let (_d, mut m) = temp_mirror().into_parts();
+    ingest_all(&mut m, &events);
+    // Recorded from the refund object only (the charge could not be read again).
+    let re = fluxstore_samples::refund(&spec, &spec.refund_id(0), 1500, "pending", T0 + 500, &ctx);
+    ingest(
+        &mut m,
+        &fluxstore_samples::envelope("refund.created", re, T0 + 500, &ctx),
+    );
+    let o = only_order(&m, Mode::Test);
+    assert_eq!(
+        (o.status, o.amount_refunded),
+        (OrderStatus::PartiallyRefunded, 1500)
+    );
+    // The charge from the next sync, which already counts that refund: not counted twice.
+    let c = fluxstore_samples::charge(&spec, &spec.charge, "succeeded", 1500, false, T0, &ctx);
+    ingest(
+        &mut m,
+        &fluxstore_samples::envelope("charge.refunded", c, T0 + 500, &ctx),
+    );
+    let o = only_order(&m, Mode::Test);
+    assert_eq!(o.amount_refunded, 1500);
 }

@@ -139,6 +139,9 @@ pub enum Fault {
     /// Process the request, then close the connection instead of answering (the client
     /// cannot know the outcome: the case idempotency keys exist for).
     DropAfterProcessing,
+    /// Process the request, then answer 200 with this object instead of the real result:
+    /// what a mock server with canned fixtures does (its objects name ids of their own).
+    CannedAfterProcessing(Value),
 }
 
 /// One request as the fake saw it (never the key itself).
@@ -265,6 +268,15 @@ impl StripeFake {
             .lock()
             .ledger
             .push_event(kind, object, created, livemode)
+    }
+
+    /// A refund fails after Stripe accepted it (see `Ledger::fail_refund`): returns the
+    /// `charge.refund.updated`, `refund.updated` and `refund.failed` events, created now.
+    pub fn fail_refund(&self, refund_id: &str, failure_reason: &str) -> Option<Vec<Value>> {
+        self.shared
+            .lock()
+            .ledger
+            .fail_refund(refund_id, failure_reason, now())
     }
 
     /// The current state of an object, as `GET` would return it.

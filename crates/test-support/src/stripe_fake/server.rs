@@ -75,6 +75,15 @@ async fn answer(
             cut(&abort);
             std::future::pending().await
         }
+        Some(Fault::CannedAfterProcessing(object)) => {
+            let _ = router.oneshot(req.map(Body::new)).await;
+            Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .header("request-id", fluxstore_sample_stripe::new_id("req_"))
+                .body(Body::from(object.to_string()))
+                .unwrap_or_default()
+        }
         Some(Fault::Status {
             status,
             should_retry,

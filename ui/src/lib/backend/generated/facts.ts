@@ -21,6 +21,7 @@ export const WEBHOOK_EVENTS = [
 /** Also subscribed by the endpoint FluxStore creates itself. */
 export const EXTRA_WEBHOOK_EVENTS = [
   { type: "charge.refunded", purpose: "Refund made (also in the Dashboard)" },
+  { type: "charge.refund.updated", purpose: "Refund status changed (a refund that failed no longer counts)" },
   { type: "account.updated", purpose: "Account readiness changed" },
 ] as const;
 

@@ -5,7 +5,7 @@
 //! Version 1 holds the events and their projections, version 2 adds the owner's audit log
 //! of API calls and the settings table, version 3 drops an index and narrows a trigger to
 //! write fewer pages per event, version 4 adds the account status projection and derives it
-//! from the account events already stored.
+//! from the account events already stored, version 5 aggregates rejections per hour and code.
 
 use std::time::Duration;
 
@@ -213,8 +213,40 @@ CREATE TABLE accounts (
 CREATE INDEX events_api ON events(livemode, received_at) WHERE source = 'api';
 "#;
 
+/// Version 5: rejections aggregated per (hour, code) with a count, the first and last time,
+/// and the last peer and size, so a flood of refused requests adds to a counter instead of
+/// a row each. The rows a version 4 mirror holds are folded into their buckets; then the
+/// table is capped like every write caps it ([`crate::log::cap_rejections`]).
+const V5: &str = r#"
+CREATE TABLE rejections_v5 (
+    id           INTEGER PRIMARY KEY,
+    bucket_start INTEGER NOT NULL,
+    code         TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    first_at     INTEGER NOT NULL,
+    last_at      INTEGER NOT NULL,
+    last_peer    TEXT,
+    last_size    INTEGER NOT NULL,
+    UNIQUE (bucket_start, code)
+);
+INSERT INTO rejections_v5(bucket_start, code, count, first_at, last_at, last_peer, last_size)
+SELECT bucket_start, code, n, first_at, last_at, peer, size FROM (
+    SELECT received_at - (received_at % 3600 + 3600) % 3600 AS bucket_start, code, peer, size,
+           COUNT(*) OVER hour AS n, MIN(received_at) OVER hour AS first_at,
+           MAX(received_at) OVER hour AS last_at,
+           ROW_NUMBER() OVER (
+               PARTITION BY received_at - (received_at % 3600 + 3600) % 3600, code
+               ORDER BY received_at DESC, id DESC
+           ) AS newest
+    FROM rejections
+    WINDOW hour AS (PARTITION BY received_at - (received_at % 3600 + 3600) % 3600, code)
+) WHERE newest = 1;
+DROP TABLE rejections;
+ALTER TABLE rejections_v5 RENAME TO rejections;
+"#;
+
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 4;
+pub const LATEST_VERSION: usize = 5;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -222,12 +254,18 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V2),
         M::up(V3),
         M::up_with_hook(V4, backfill_accounts),
+        M::up_with_hook(V5, cap_rejections),
     ])
 }
 
 /// Version 4's data step, in the migration's transaction.
 fn backfill_accounts(tx: &Transaction<'_>) -> HookResult {
     crate::project::account::backfill(tx).map_err(|e| HookError::Hook(e.to_string()))
+}
+
+/// Version 5's data step: the folded rows obey the same cap as every later write.
+fn cap_rejections(tx: &Transaction<'_>) -> HookResult {
+    crate::log::cap_rejections(tx).map_err(|e| HookError::Hook(e.to_string()))
 }
 
 /// Settings for a writing connection. `synchronous=FULL`: an acknowledged event survives

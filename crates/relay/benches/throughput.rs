@@ -82,7 +82,7 @@ async fn run() {
     }
     .expect("temp dir");
     let db = dir.path().join("bench.sqlite3");
-    let secret = SigningSecret::new(SECRET).expect("secret");
+    let secret = SigningSecret::new(SECRET, fluxstore_relay::Mode::Test).expect("secret");
     let config = RelayConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         secrets: SigningSecrets::from(secret.clone()),

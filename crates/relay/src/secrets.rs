@@ -200,10 +200,13 @@ impl SigningSecrets {
                         _ if word.starts_with(PREFIX) => {
                             return Err(at_line(SecretError::BadCharacters));
                         }
-                        _ => {
-                            SigningSecret::new(word, Mode::Test).map_err(at_line)?;
-                            return Err(at_line(SecretError::UnknownMode));
-                        }
+                        // A pasted API key followed by more text is named as a key.
+                        _ => match SigningSecret::new(word, Mode::Test) {
+                            Err(e @ SecretError::LooksLikeApiKey { .. }) => {
+                                return Err(at_line(e));
+                            }
+                            _ => return Err(at_line(SecretError::UnknownMode)),
+                        },
                     };
                     (mode, SigningSecret::new(rest, mode).map_err(at_line)?)
                 }

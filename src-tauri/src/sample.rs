@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fluxstore_gateway::{ApiKey, Profile, ProfileConfig};
+use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
 use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
@@ -58,7 +59,8 @@ impl SampleStore {
         .map_err(|e| IpcError::internal("The sample store could not be opened", &e))??;
         let store = Arc::new(store);
 
-        let secret = SigningSecret::new(&format!("whsec_sample{}", random_hex(24)))
+        // The sample store's events are test-mode events.
+        let secret = SigningSecret::new(&format!("whsec_sample{}", random_hex(24)), Mode::Test)
             .map_err(|e| IpcError::internal("The sample signing secret was refused", &e))?;
         let url = store
             .ensure_relay(SigningSecrets::new(vec![secret.clone()]), Some(0), notify)

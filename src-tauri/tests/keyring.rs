@@ -150,7 +150,10 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         })
         .await
         .unwrap();
-    assert!(live_orders.items.is_empty(), "no live order from a test secret");
+    assert!(
+        live_orders.items.is_empty(),
+        "no live order from a test secret"
+    );
 
     // Stripe turns payouts off (onboarding needs more): its signed account.updated, delivered
     // to the relay, moves the status the app shows — no refresh, no network.

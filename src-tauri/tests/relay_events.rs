@@ -129,7 +129,10 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
         })
         .await
         .unwrap();
-    assert!(live_orders.items.is_empty(), "no live order from a test secret");
+    assert!(
+        live_orders.items.is_empty(),
+        "no live order from a test secret"
+    );
     assert_eq!(rec.applied_ids().iter().filter(|i| **i == id).count(), 1);
 
     store.shutdown().await;

@@ -83,9 +83,10 @@ pub fn subscribed_event_types() -> impl Iterator<Item = &'static str> {
 }
 
 closed_enum! {
-    /// Why the relay refused a webhook delivery. Stored with the rejection row and answered
-    /// (as `error.code`) to the sender; the spellings are the stored ones, so they never
-    /// change.
+    /// Why the relay refused a webhook delivery. Stored with the rejection aggregates and
+    /// answered (as `error.code`) to the sender; the spellings are the stored ones, so they
+    /// never change. `NotFound` and `MethodNotAllowed` are answered and counted in memory,
+    /// never stored.
     ///
     /// Closed: the relay emits every variant but [`RejectionCode::Unknown`], which is what a
     /// stored spelling this build does not know (written by a newer build) reads as, never

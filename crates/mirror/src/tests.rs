@@ -120,19 +120,46 @@ fn version_4_rejection_rows_fold_into_hourly_counts_and_the_table_is_capped() {
         let tx = conn.transaction().unwrap();
         {
             let mut insert = tx
-                .prepare("INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)")
+                .prepare(
+                    "INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .unwrap();
             // Three refusals of one code in the hour starting at 3600, the last from :2.
-            for (at, peer, size) in [(3_600, "10.0.0.1:1", 5), (7_199, "10.0.0.1:2", 6), (3_700, "10.0.0.1:3", 7)] {
-                insert.execute(rusqlite::params![at, "signature_invalid", size, peer]).unwrap();
+            for (at, peer, size) in [
+                (3_600, "10.0.0.1:1", 5),
+                (7_199, "10.0.0.1:2", 6),
+                (3_700, "10.0.0.1:3", 7),
+            ] {
+                insert
+                    .execute(rusqlite::params![at, "signature_invalid", size, peer])
+                    .unwrap();
             }
-            insert.execute(rusqlite::params![3_650, "signature_header_missing", 1, None::<String>]).unwrap();
+            insert
+                .execute(rusqlite::params![
+                    3_650,
+                    "signature_header_missing",
+                    1,
+                    None::<String>
+                ])
+                .unwrap();
             // The next hour, and then far more hours than the cap keeps.
-            insert.execute(rusqlite::params![7_200, "signature_invalid", 8, "10.0.0.1:4"]).unwrap();
+            insert
+                .execute(rusqlite::params![
+                    7_200,
+                    "signature_invalid",
+                    8,
+                    "10.0.0.1:4"
+                ])
+                .unwrap();
             let hours = i64::from(crate::MAX_REJECTION_ROWS) + 50;
             for h in 0..hours {
                 insert
-                    .execute(rusqlite::params![1_000_000 + h * 3_600, "malformed_payload", 1, None::<String>])
+                    .execute(rusqlite::params![
+                        1_000_000 + h * 3_600,
+                        "malformed_payload",
+                        1,
+                        None::<String>
+                    ])
                     .unwrap();
             }
         }
@@ -142,7 +169,8 @@ fn version_4_rejection_rows_fold_into_hourly_counts_and_the_table_is_capped() {
     let all = m.rejections(u32::MAX).unwrap();
     assert_eq!(all.len(), crate::MAX_REJECTION_ROWS as usize, "capped");
     assert!(
-        all.iter().all(|r| r.code == RejectionCode::MalformedPayload && r.count == 1),
+        all.iter()
+            .all(|r| r.code == RejectionCode::MalformedPayload && r.count == 1),
         "the oldest buckets went first"
     );
     // Without the newer rows, the old hour is folded as expected.
@@ -170,13 +198,39 @@ fn version_4_rejection_rows_fold_into_hourly_counts_and_the_table_is_capped() {
     let rows = m.rejections(10).unwrap();
     let summary: Vec<_> = rows
         .iter()
-        .map(|r| (r.bucket_start, r.code.as_str(), r.count, r.first_at, r.last_at, r.last_peer.as_deref(), r.last_size))
+        .map(|r| {
+            (
+                r.bucket_start,
+                r.code.as_str(),
+                r.count,
+                r.first_at,
+                r.last_at,
+                r.last_peer.as_deref(),
+                r.last_size,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         vec![
-            (7_200, "signature_invalid", 1, 7_200, 7_200, Some("10.0.0.1:4"), 8),
-            (3_600, "signature_invalid", 3, 3_600, 7_199, Some("10.0.0.1:2"), 6),
+            (
+                7_200,
+                "signature_invalid",
+                1,
+                7_200,
+                7_200,
+                Some("10.0.0.1:4"),
+                8
+            ),
+            (
+                3_600,
+                "signature_invalid",
+                3,
+                3_600,
+                7_199,
+                Some("10.0.0.1:2"),
+                6
+            ),
             (3_600, "signature_header_missing", 1, 3_650, 3_650, None, 1),
         ]
     );

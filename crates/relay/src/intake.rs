@@ -106,7 +106,10 @@ fn refuse(intake: &Intake, refusal: Refusal, size: u64, peer: Option<String>) ->
             intake.noise.not_found.fetch_add(1, Ordering::Relaxed);
         }
         RejectionCode::MethodNotAllowed => {
-            intake.noise.method_not_allowed.fetch_add(1, Ordering::Relaxed);
+            intake
+                .noise
+                .method_not_allowed
+                .fetch_add(1, Ordering::Relaxed);
         }
         code => intake.writer.reject(&NewRejection { code, size, peer }),
     }
@@ -123,9 +126,10 @@ fn refuse(intake: &Intake, refusal: Refusal, size: u64, peer: Option<String>) ->
 /// the unread body is never consumed (nor waited for).
 fn refuse_unread(intake: &Intake, refusal: Refusal, size: u64, peer: Option<String>) -> Response {
     let mut response = refuse(intake, refusal, size, peer);
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }
 

@@ -28,11 +28,11 @@ use fluxstore_mirror::{AppliedEvent, MirrorError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+/// The mode a signing secret belongs to (the mirror's).
+pub use fluxstore_mirror::Mode;
 pub use intake::WEBHOOK_PATH;
 pub use secrets::{SecretError, SecretWarning, SigningSecret, SigningSecrets};
 pub use signature::{DEFAULT_TOLERANCE, SignatureError, Verified, sign_header};
-/// The mode a signing secret belongs to (the mirror's).
-pub use fluxstore_mirror::Mode;
 
 /// Default body limit: 1 MiB (Stripe events are a few KB; the largest are well under this).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;

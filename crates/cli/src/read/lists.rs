@@ -198,7 +198,14 @@ pub fn rejections(args: RejectionsArgs) -> Result<ExitCode> {
         "rejected deliveries per hour and code, most recent first (counts since the hour began)"
     );
     table::print(
-        &["LAST", "COUNT", "CODE", "LAST PEER", "LAST BYTES", "MEANING"],
+        &[
+            "LAST",
+            "COUNT",
+            "CODE",
+            "LAST PEER",
+            "LAST BYTES",
+            "MEANING",
+        ],
         &rows,
     );
     Ok(ExitCode::SUCCESS)

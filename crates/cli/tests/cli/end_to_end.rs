@@ -136,7 +136,10 @@ fn serve_send_test_event_then_orders_shows_it() {
     );
     let table = run(&["rejections", "--db", db.to_str().expect("utf8")]);
     let table = String::from_utf8_lossy(&table.stdout).to_string();
-    assert!(table.contains("COUNT") && table.contains("signature_invalid"), "{table}");
+    assert!(
+        table.contains("COUNT") && table.contains("signature_invalid"),
+        "{table}"
+    );
 
     let events = run(&["events", "--db", db.to_str().expect("utf8"), "--json"]);
     let events: Value = serde_json::from_slice(&events.stdout).expect("json");
@@ -259,13 +262,29 @@ fn a_live_event_signed_with_the_test_secret_is_refused_mode_mismatch() {
         "--live",
     ]);
     assert!(!refused.status.success());
-    assert!(text(&refused).contains("mode_mismatch"), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("mode_mismatch"),
+        "{}",
+        text(&refused)
+    );
     let rejections = rejections_with(&db, "mode_mismatch");
     assert_eq!(rejections[0]["count"], 1);
-    let events = run(&["events", "--db", db.to_str().expect("utf8"), "--json", "--live"]);
+    let events = run(&[
+        "events",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--json",
+        "--live",
+    ]);
     let events: Value = serde_json::from_slice(&events.stdout).expect("json");
     assert_eq!(events.as_array().map(Vec::len), Some(0), "nothing stored");
-    let orders = run(&["orders", "--db", db.to_str().expect("utf8"), "--json", "--live"]);
+    let orders = run(&[
+        "orders",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--json",
+        "--live",
+    ]);
     let orders: Value = serde_json::from_slice(&orders.stdout).expect("json");
     assert_eq!(orders.as_array().map(Vec::len), Some(0), "no live order");
     // The same secret file without --live sends a test event, which the relay accepts.
@@ -305,7 +324,11 @@ fn bare_secret_lines_need_a_mode() {
     assert!(!out.contains(&SECRET[6..]), "the secret is not echoed");
     // With --mode the same file serves, and signs test events.
     let server = Server::start(&db, &["--secret-file", path, "--mode", "test"], None, &[]);
-    assert!(server.stdout().contains("--mode test"), "{}", server.stdout());
+    assert!(
+        server.stdout().contains("--mode test"),
+        "{}",
+        server.stdout()
+    );
     let sent = run(&[
         "send-test-event",
         "--url",
@@ -328,7 +351,11 @@ fn bare_secret_lines_need_a_mode() {
         "--live",
     ]);
     assert!(!sent.status.success());
-    assert!(text(&sent).contains("no live mode signing secret"), "{}", text(&sent));
+    assert!(
+        text(&sent).contains("no live mode signing secret"),
+        "{}",
+        text(&sent)
+    );
     let (clean, _, _) = server.terminate();
     assert!(clean);
 }

@@ -619,7 +619,10 @@ fn counted_refusals_commit_with_a_batch_in_a_few_rows_and_the_table_stays_capped
         .ingest_batch_with_rejections(&[(event, fluxstore_mirror::Source::Webhook)], &tally)
         .unwrap();
     assert_eq!(out.len(), 1);
-    assert!(m.event_raw(out[0].event_id()).unwrap().is_some(), "the event is stored");
+    assert!(
+        m.event_raw(out[0].event_id()).unwrap().is_some(),
+        "the event is stored"
+    );
     let rows = m.rejections(u32::MAX).unwrap();
     assert_eq!(rows.len(), MAX_REJECTION_ROWS as usize, "capped");
     let newest = &rows[0];
@@ -628,7 +631,8 @@ fn counted_refusals_commit_with_a_batch_in_a_few_rows_and_the_table_stays_capped
         (RejectionCode::SignatureInvalid, 5_000, late)
     );
     assert!(
-        rows.iter().all(|r| r.bucket_start >= 20 * REJECTION_BUCKET_SECS),
+        rows.iter()
+            .all(|r| r.bucket_start >= 20 * REJECTION_BUCKET_SECS),
         "the oldest buckets were dropped"
     );
     // A second write adds to the same row.

@@ -24,13 +24,18 @@ impl Options {
             args.iter()
                 .position(|a| a == name)
                 .and_then(|i| args.get(i + 1))
-                .map(|v| v.parse::<f64>().unwrap_or_else(|_| panic!("{name} takes a number")))
+                .map(|v| {
+                    v.parse::<f64>()
+                        .unwrap_or_else(|_| panic!("{name} takes a number"))
+                })
         };
         let quick = args.iter().any(|a| a == "--quick");
         Options {
-            duration: Duration::from_secs_f64(
-                value("--duration").unwrap_or(if quick { 5.0 } else { 60.0 }),
-            ),
+            duration: Duration::from_secs_f64(value("--duration").unwrap_or(if quick {
+                5.0
+            } else {
+                60.0
+            })),
             flooders: value("--flooders").map_or(64, |n| n as usize).max(1),
             valid_per_sec: value("--valid-rate").unwrap_or(2.0).max(0.1),
         }
@@ -88,8 +93,11 @@ pub async fn run(options: Options) {
     let bad_body = bodies[1].clone();
     let wrong = sign_header(
         &bad_body,
-        &fluxstore_relay::SigningSecret::new("whsec_not_this_endpoint", fluxstore_mirror::Mode::Test)
-            .expect("secret"),
+        &fluxstore_relay::SigningSecret::new(
+            "whsec_not_this_endpoint",
+            fluxstore_mirror::Mode::Test,
+        )
+        .expect("secret"),
         t,
     );
     let stale = sign_header(&bad_body, &secret, t - 3_600);
@@ -152,7 +160,11 @@ pub async fn run(options: Options) {
     let reader = Mirror::open_read_only(&db).expect("mirror");
     let rows = reader.rejections(u32::MAX).expect("rejections").len();
     let stored = reader.events(None, u32::MAX).expect("events").len();
-    assert_eq!(stored, latencies.len() + 1, "every acknowledged event is stored");
+    assert_eq!(
+        stored,
+        latencies.len() + 1,
+        "every acknowledged event is stored"
+    );
     println!(
         "bad requests: {bad} in {flood_secs:.1} s ({:.0}/s); {stored_refusals} refusals counted into {rows} rows, {not_found} 404s counted in memory",
         bad as f64 / flood_secs

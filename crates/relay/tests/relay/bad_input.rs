@@ -6,8 +6,7 @@ use fluxstore_relay::{SigningSecrets, sign_header};
 use serde_json::{Value, json};
 
 use crate::support::{
-    OTHER_SECRET, SECRET, TestRelay, error_code, event_body, live_event_body, now, raw_http,
-    secret,
+    OTHER_SECRET, SECRET, TestRelay, error_code, event_body, live_event_body, now, raw_http, secret,
 };
 
 enum Send {
@@ -418,7 +417,10 @@ async fn every_bad_delivery_is_refused_recorded_and_stores_nothing() {
         );
     }
     assert!(
-        relay.rejections().iter().all(|r| r.code != "not_found" && r.code != "method_not_allowed"),
+        relay
+            .rejections()
+            .iter()
+            .all(|r| r.code != "not_found" && r.code != "method_not_allowed"),
         "404 and 405 are never stored"
     );
     // And the same relay still accepts a good delivery afterwards.

@@ -55,9 +55,16 @@ async fn a_thousand_bad_requests_make_a_few_rows_and_noise_is_only_counted() {
     let stored = 3 * per_kind as u64;
     let rows = relay.rejections_once(stored).await;
     let total: u64 = rows.iter().map(|r| r.count).sum();
-    assert_eq!(total, stored, "every storable refusal counted once: {rows:?}");
+    assert_eq!(
+        total, stored,
+        "every storable refusal counted once: {rows:?}"
+    );
     // One row per (hour, code): three codes, at most two hours if the run straddles one.
-    assert!(rows.len() <= 6, "a few rows, not one per request: {}", rows.len());
+    assert!(
+        rows.len() <= 6,
+        "a few rows, not one per request: {}",
+        rows.len()
+    );
     let mut codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -99,7 +106,9 @@ async fn refusals_are_answered_while_the_database_is_locked_and_written_after() 
     let per_kind = 20;
     let answered_while_locked = {
         let flood = flood(&relay, per_kind);
-        tokio::time::timeout(Duration::from_secs(3), flood).await.is_ok()
+        tokio::time::timeout(Duration::from_secs(3), flood)
+            .await
+            .is_ok()
     };
     // The lock goes only now: anything answered above did not wait for the database.
     locker.execute_batch("ROLLBACK").expect("unlock");
@@ -108,7 +117,10 @@ async fn refusals_are_answered_while_the_database_is_locked_and_written_after() 
         "refusals were answered without waiting for the locked database"
     );
     let rows = relay.rejections_once(3 * per_kind as u64).await;
-    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 3 * per_kind as u64);
+    assert_eq!(
+        rows.iter().map(|r| r.count).sum::<u64>(),
+        3 * per_kind as u64
+    );
     // And a valid delivery is stored as usual.
     let body = event_body("checkout.session.completed", 4);
     let (status, answer) = relay.post_signed(&body, SECRET, now()).await;
@@ -158,9 +170,12 @@ async fn no_signature_or_a_stale_timestamp_is_refused_before_the_body_is_read() 
     let probe = format!(
         "POST /api/webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nStripe-Signature: t={t},v1={v1}\r\nContent-Length: 2\r\n\r\n{{}}"
     );
-    let (status, json) =
-        tokio::task::spawn_blocking(move || raw_http(addr, probe.as_bytes()))
-            .await
-            .expect("task");
-    assert_eq!((status, error_code(&json)), (400, "signature_invalid"), "{json}");
+    let (status, json) = tokio::task::spawn_blocking(move || raw_http(addr, probe.as_bytes()))
+        .await
+        .expect("task");
+    assert_eq!(
+        (status, error_code(&json)),
+        (400, "signature_invalid"),
+        "{json}"
+    );
 }

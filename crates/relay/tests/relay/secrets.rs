@@ -12,7 +12,10 @@ fn debug_is_redacted() {
     let s = SigningSecret::new(SECRET, Mode::Live).expect("valid");
     let shown = format!("{s:?} {:?}", SigningSecrets::from(s.clone()));
     assert!(!shown.contains("relaySuiteSecret"), "{shown}");
-    assert!(shown.contains("redacted") && shown.contains("live"), "{shown}");
+    assert!(
+        shown.contains("redacted") && shown.contains("live"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -44,7 +47,11 @@ fn file_lines_blank_lines_whitespace_and_rotation() {
     set_mode(&path, 0o600);
     let (secrets, warnings) = SigningSecrets::from_file(&path, Some(Mode::Test)).expect("loads");
     assert_eq!(secrets.len(), 2, "duplicates collapse");
-    assert_eq!(secrets.count(Mode::Test), 2, "bare lines take the given mode");
+    assert_eq!(
+        secrets.count(Mode::Test),
+        2,
+        "bare lines take the given mode"
+    );
     assert!(warnings.is_empty());
 }
 
@@ -75,7 +82,10 @@ fn stdin_style_reader_loads_several() {
     )
     .expect("ok");
     assert_eq!(secrets.len(), 2);
-    assert_eq!((secrets.count(Mode::Test), secrets.count(Mode::Live)), (1, 1));
+    assert_eq!(
+        (secrets.count(Mode::Test), secrets.count(Mode::Live)),
+        (1, 1)
+    );
 }
 
 #[test]
@@ -141,8 +151,14 @@ fn an_unknown_mode_word_is_refused_naming_its_line_only() {
     ] {
         let err = SigningSecrets::parse(&format!("\n{line}\n"), Some(Mode::Test)).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("line 2") && msg.contains(wanted), "{line}: {msg}");
-        assert!(!msg.contains("relaySuiteSecret") && !msg.contains("51Hsecretvalue"), "{msg}");
+        assert!(
+            msg.contains("line 2") && msg.contains(wanted),
+            "{line}: {msg}"
+        );
+        assert!(
+            !msg.contains("relaySuiteSecret") && !msg.contains("51Hsecretvalue"),
+            "{msg}"
+        );
     }
 }
 

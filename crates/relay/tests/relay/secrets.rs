@@ -146,7 +146,7 @@ fn an_unknown_mode_word_is_refused_naming_its_line_only() {
     for (line, wanted) in [
         (format!("prod {SECRET}"), "`test` or `live`"),
         (format!("Live {SECRET}"), "`test` or `live`"),
-        (format!("live sk_live_51Hsecretvalue"), "secret key"),
+        ("live sk_live_51Hsecretvalue".to_string(), "secret key"),
         (format!("{SECRET} trailing"), "spaces"),
     ] {
         let err = SigningSecrets::parse(&format!("\n{line}\n"), Some(Mode::Test)).unwrap_err();

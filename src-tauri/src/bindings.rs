@@ -121,6 +121,10 @@ fn facts_ts() -> String {
         ));
     }
     out.push_str("};\n");
+    out.push_str(&format!(
+        "\n/** Refused deliveries are counted per code in buckets of this many seconds (one row each). */\nexport const REJECTION_BUCKET_SECS = {};\n",
+        fluxstore_mirror::REJECTION_BUCKET_SECS
+    ));
     out.push_str("\n/**\n * Stripe's currencies whose minor unit is not a hundredth (upper-case ISO code → exponent);\n * every other currency has two decimals in Stripe's API.\n */\nexport const MINOR_UNIT_EXPONENTS: Readonly<Record<string, number>> = Object.freeze({\n");
     for (code, exp) in MINOR_UNIT_EXCEPTIONS {
         out.push_str(&format!("  {}: {exp},\n", code.to_ascii_uppercase()));

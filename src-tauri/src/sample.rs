@@ -4,7 +4,8 @@
 //!
 //! Invariants: the sample store lives in its own folder (`sample-store/` in the data dir) and
 //! is rebuilt from scratch each time it opens, so it never mixes with the owner's store; its
-//! signing secret and API key are generated per session, held in memory only, and never
+//! signing secrets (one per mode, as a real store has: the relay accepts an event only in its
+//! secret's mode) and API key are generated per session, held in memory only, and never
 //! written to the keyring; events reach the mirror only through the relay's HTTP intake (the
 //! same signature check, parse and group commit as Stripe's own deliveries).
 use std::path::Path;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fluxstore_gateway::{ApiKey, Profile, ProfileConfig};
+use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
 use secrecy::ExposeSecret;
 use tokio::task::JoinSet;
@@ -58,10 +60,17 @@ impl SampleStore {
         .map_err(|e| IpcError::internal("The sample store could not be opened", &e))??;
         let store = Arc::new(store);
 
-        let secret = SigningSecret::new(&format!("whsec_sample{}", random_hex(24)))
-            .map_err(|e| IpcError::internal("The sample signing secret was refused", &e))?;
+        // One secret per mode, as a real store has: each signs only its own mode's events.
+        let mut secrets = Vec::with_capacity(2);
+        for mode in [Mode::Test, Mode::Live] {
+            let text = format!("whsec_sample{}", random_hex(24));
+            secrets
+                .push(SigningSecret::new(&text, mode).map_err(|e| {
+                    IpcError::internal("The sample signing secret was refused", &e)
+                })?);
+        }
         let url = store
-            .ensure_relay(SigningSecrets::new(vec![secret.clone()]), Some(0), notify)
+            .ensure_relay(SigningSecrets::new(secrets.clone()), Some(0), notify)
             .await?;
 
         let now = unix_now();
@@ -81,7 +90,7 @@ impl SampleStore {
                 None
             }
         };
-        post_all(&url, &secret, events, now).await?;
+        post_all(&url, &secrets, events, now).await?;
         let profile = Arc::new(Profile::open(config, None, store.writer())?);
         Ok(SampleStore {
             store,
@@ -95,10 +104,11 @@ impl SampleStore {
     }
 }
 
-/// POST every event, signed with `secret`, to the relay at `url`, a few at a time.
+/// POST every event, signed with the secret of its mode, to the relay at `url`, a few at a
+/// time.
 async fn post_all(
     url: &str,
-    secret: &SigningSecret,
+    secrets: &[SigningSecret],
     events: Vec<serde_json::Value>,
     now: i64,
 ) -> IpcResult<()> {
@@ -114,6 +124,10 @@ async fn post_all(
         }
         let body = serde_json::to_vec(&event)
             .map_err(|e| IpcError::internal("A sample event could not be encoded", &e))?;
+        let mode = Mode::from_livemode(event["livemode"].as_bool().unwrap_or(false));
+        let secret = secrets.iter().find(|s| s.mode() == mode).ok_or_else(|| {
+            IpcError::internal("No sample signing secret for a mode", &mode.as_str())
+        })?;
         let header = sign_header(&body, secret, now);
         let request = http
             .post(url)

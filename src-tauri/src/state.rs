@@ -148,11 +148,12 @@ impl AppState {
         ));
     }
 
-    /// Every webhook signing secret of the owner's store (test and live) from the keyring.
+    /// Every webhook signing secret of the owner's store (test and live) from the keyring,
+    /// each with its mode: the relay accepts an event only in the mode of its secret.
     pub async fn signing_secrets(&self) -> IpcResult<SigningSecrets> {
         let mut secrets = Vec::new();
         for (mode, text) in self.profile.signing_secrets().await? {
-            match SigningSecret::new(text.expose()) {
+            match SigningSecret::new(text.expose(), mode) {
                 Ok(s) => secrets.push(s),
                 Err(e) => {
                     tracing::warn!(mode = mode.as_str(), error = %e, "a stored signing secret is not valid; skipped")

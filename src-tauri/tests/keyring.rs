@@ -108,7 +108,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
     let t = now();
     let event = fluxstore_samples::test_event("checkout.session.completed", false, t).unwrap();
     let body = serde_json::to_vec(&event).unwrap();
-    let secret = SigningSecret::new(WHSEC).unwrap();
+    let secret = SigningSecret::new(WHSEC, Mode::Test).unwrap();
     let answer = reqwest::Client::new()
         .post(&url)
         .header("Stripe-Signature", sign_header(&body, &secret, t))
@@ -122,6 +122,38 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
         rec.applied_ids().contains(&id)
     })
     .await;
+
+    // The secret was saved for test mode: a live checkout signed with it is refused
+    // (mode_mismatch), recorded, and no live order appears.
+    let live = fluxstore_samples::test_event("checkout.session.completed", true, t + 1).unwrap();
+    let live_body = serde_json::to_vec(&live).unwrap();
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("Stripe-Signature", sign_header(&live_body, &secret, t))
+        .body(live_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "mode_mismatch");
+    let live_orders = state
+        .list_orders(ListOrdersArgs {
+            mode: Mode::Live,
+            statuses: vec![],
+            currency: None,
+            created_from: None,
+            created_to: None,
+            search: None,
+            after: None,
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert!(
+        live_orders.items.is_empty(),
+        "no live order from a test secret"
+    );
 
     // Stripe turns payouts off (onboarding needs more): its signed account.updated, delivered
     // to the relay, moves the status the app shows — no refresh, no network.

@@ -4,7 +4,7 @@ use fluxstore_desktop::dto::*;
 use fluxstore_desktop::store::{Store, StoreKind};
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
 
-use fluxstore_test_support::{GUARD, assert_no_secret, eventually, now};
+use fluxstore_test_support::{GUARD, assert_no_secret, eventually, eventually_async, now};
 
 use crate::support::Recorder;
 
@@ -25,7 +25,7 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
     let dir = tempfile::tempdir().unwrap();
     let rec = Recorder::new();
     let store = Store::open(StoreKind::Real, &dir.path().join("mirror.db")).unwrap();
-    let secret = SigningSecret::new("whsec_relaytest0123456789abcdef").unwrap();
+    let secret = SigningSecret::new("whsec_relaytest0123456789abcdef", Mode::Test).unwrap();
     let url = store
         .ensure_relay(
             SigningSecrets::new(vec![secret.clone()]),
@@ -82,17 +82,56 @@ async fn a_signed_checkout_reaches_the_view_live_and_a_forged_one_is_explained()
     );
 
     // Signed with another endpoint's secret: refused and recorded with its reason.
-    let other = SigningSecret::new("whsec_someotherendpoint000000000").unwrap();
+    let other = SigningSecret::new("whsec_someotherendpoint000000000", Mode::Test).unwrap();
     let forged = fluxstore_samples::test_event("payment_intent.succeeded", false, t + 1).unwrap();
     let forged_body = serde_json::to_vec(&forged).unwrap();
     assert_eq!(
         post(&url, &forged_body, &sign_header(&forged_body, &other, t)).await,
         400
     );
+    eventually_async("the refusal is recorded", GUARD, || async {
+        store
+            .read(|m| m.rejections(10))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.code.as_str() == "signature_invalid")
+    })
+    .await;
     let rejections = store.read(|m| m.rejections(10)).await.unwrap();
     assert_eq!(
-        rejections.first().map(|r| r.code.as_str()),
-        Some("signature_invalid")
+        rejections.first().map(|r| (r.code.as_str(), r.count)),
+        Some(("signature_invalid", 1))
+    );
+
+    // A live checkout signed with the (test-mode) secret: refused, recorded, no live order.
+    let live = fluxstore_samples::test_event("checkout.session.completed", true, t + 2).unwrap();
+    let live_body = serde_json::to_vec(&live).unwrap();
+    assert_eq!(
+        post(&url, &live_body, &sign_header(&live_body, &secret, t)).await,
+        400
+    );
+    eventually_async("the mode mismatch is recorded", GUARD, || async {
+        store
+            .read(|m| m.rejections(10))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.code.as_str() == "mode_mismatch")
+    })
+    .await;
+    let live_orders = store
+        .read(|m| {
+            m.orders(
+                fluxstore_mirror::Mode::Live,
+                &fluxstore_mirror::OrderQuery::default(),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(
+        live_orders.items.is_empty(),
+        "no live order from a test secret"
     );
     assert_eq!(rec.applied_ids().iter().filter(|i| **i == id).count(), 1);
 

@@ -7,18 +7,25 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use fluxstore_mirror::Mode;
 use fluxstore_mirror::facts::event_types;
 use fluxstore_relay::{SigningSecrets, sign_header, signature::unix_now};
 use fluxstore_samples::{TEST_EVENT_TYPES, test_event};
+
+use crate::read::ModeArg;
 
 #[derive(Args)]
 pub struct SendTestArgs {
     /// The relay's webhook URL, e.g. http://127.0.0.1:8787/api/webhooks/stripe
     #[arg(long)]
     url: String,
-    /// File with the signing secret (the first whsec_… line is used).
+    /// File with the signing secret(s), in `fluxstore serve`'s format (`test whsec_…`,
+    /// `live whsec_…`); the first secret of the event's mode signs it.
     #[arg(long)]
     secret_file: PathBuf,
+    /// The mode of every bare `whsec_…` line, as for `fluxstore serve`.
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
     /// Event type to send (one of the webhook events FluxStore uses).
     #[arg(long = "type", default_value = event_types::CHECKOUT_SESSION_COMPLETED)]
     event_type: String,
@@ -28,14 +35,20 @@ pub struct SendTestArgs {
 }
 
 pub fn run(args: SendTestArgs) -> Result<ExitCode> {
-    let (secrets, warnings) = SigningSecrets::from_file(&args.secret_file)?;
+    let (secrets, warnings) =
+        SigningSecrets::from_file(&args.secret_file, args.mode.map(Mode::from))?;
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
-    let Some(secret) = secrets.iter().next().cloned() else {
+    let mode = Mode::from_livemode(args.live);
+    let Some(secret) = secrets.iter().find(|s| s.mode() == mode).cloned() else {
         bail!(
-            "the secret file {} holds no signing secret",
-            args.secret_file.display()
+            "the secret file {} holds no {} mode signing secret; add a line `{} whsec_…` (the relay accepts a {} event only when a {} secret signed it)",
+            args.secret_file.display(),
+            mode.as_str(),
+            mode.as_str(),
+            mode.as_str(),
+            mode.as_str()
         );
     };
     let now = unix_now();

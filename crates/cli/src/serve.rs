@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use fluxstore_mirror::RejectionCode;
+use fluxstore_mirror::{Mode, RejectionCode};
 use fluxstore_relay::{Relay, RelayConfig, SigningSecrets};
 
 use crate::paths;
+use crate::read::ModeArg;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -24,12 +25,18 @@ pub struct ServeArgs {
     /// Address to listen on. Keep 127.0.0.1 unless a reverse proxy or tunnel fronts it.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// File with the webhook signing secret(s), one whsec_… per line (several = rotation).
+    /// File with the webhook signing secret(s), one per line with its mode: `test whsec_…`
+    /// or `live whsec_…` (several = rotation, or one endpoint per mode; `#` comments).
     #[arg(long, conflicts_with = "secret_stdin")]
     secret_file: Option<PathBuf>,
-    /// Read the signing secret(s) from standard input, one per line, until end of input.
+    /// Read the signing secret(s) from standard input until end of input, in the secret
+    /// file's format.
     #[arg(long)]
     secret_stdin: bool,
+    /// The mode of every bare `whsec_…` line (one without `test` or `live` before it).
+    /// Without it a bare line is refused: an event is accepted only in its secret's mode.
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
     /// Allowed difference in seconds between the signature's timestamp and this clock.
     #[arg(long, default_value_t = 300)]
     tolerance: u64,
@@ -43,7 +50,7 @@ pub struct ServeArgs {
 
 fn load_secrets(args: &ServeArgs) -> Result<SigningSecrets> {
     if let Some(path) = &args.secret_file {
-        let (secrets, warnings) = SigningSecrets::from_file(path)?;
+        let (secrets, warnings) = SigningSecrets::from_file(path, args.mode.map(Mode::from))?;
         for warning in warnings {
             eprintln!("warning: {warning}");
         }
@@ -53,10 +60,13 @@ fn load_secrets(args: &ServeArgs) -> Result<SigningSecrets> {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
             eprintln!(
-                "Paste the webhook signing secret (whsec_…), one per line, then press Ctrl+D:"
+                "Paste the webhook signing secret, one per line as `test whsec_…` or `live whsec_…`, then press Ctrl+D:"
             );
         }
-        return Ok(SigningSecrets::from_reader(stdin.lock())?);
+        return Ok(SigningSecrets::from_reader(
+            stdin.lock(),
+            args.mode.map(Mode::from),
+        )?);
     }
     Ok(SigningSecrets::none())
 }
@@ -90,6 +100,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             &db,
             &secrets,
             args.secret_file.as_deref(),
+            args.mode.map(Mode::from),
         );
         let signal = signals.next().await;
         tracing::info!(signal, "stopping: finishing requests in flight");
@@ -104,6 +115,7 @@ fn announce(
     db: &std::path::Path,
     secrets: &SigningSecrets,
     file: Option<&std::path::Path>,
+    bare_mode: Option<Mode>,
 ) {
     println!("FluxStore relay is listening.");
     println!("  Webhook URL: {url}");
@@ -122,14 +134,20 @@ fn announce(
             "  Add the endpoint's signing secret (whsec_…, from the Stripe Dashboard) with --secret-file or --secret-stdin."
         );
     } else {
-        println!("  Signing secrets: {} active", secrets.len());
+        println!(
+            "  Signing secrets: {} active ({} test, {} live); each accepts only events of its mode",
+            secrets.len(),
+            secrets.count(Mode::Test),
+            secrets.count(Mode::Live)
+        );
     }
     let file = file.map_or_else(
-        || "<file with your whsec_ secret>".to_string(),
+        || "<file with your `test whsec_…` line>".to_string(),
         |f| f.display().to_string(),
     );
+    let mode = bare_mode.map_or_else(String::new, |m| format!(" --mode {}", m.as_str()));
     println!("Send it a signed test event:");
-    println!("  fluxstore send-test-event --url {url} --secret-file {file}");
+    println!("  fluxstore send-test-event --url {url} --secret-file {file}{mode}");
     println!("Stop with Ctrl+C.");
     use std::io::Write;
     let _ = std::io::stdout().flush();

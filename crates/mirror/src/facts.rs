@@ -91,9 +91,10 @@ pub fn subscribed_event_types() -> impl Iterator<Item = &'static str> {
 }
 
 closed_enum! {
-    /// Why the relay refused a webhook delivery. Stored with the rejection row and answered
-    /// (as `error.code`) to the sender; the spellings are the stored ones, so they never
-    /// change.
+    /// Why the relay refused a webhook delivery. Stored with the rejection aggregates and
+    /// answered (as `error.code`) to the sender; the spellings are the stored ones, so they
+    /// never change. `NotFound` and `MethodNotAllowed` are answered and counted in memory,
+    /// never stored.
     ///
     /// Closed: the relay emits every variant but [`RejectionCode::Unknown`], which is what a
     /// stored spelling this build does not know (written by a newer build) reads as, never
@@ -104,6 +105,7 @@ closed_enum! {
     pub enum RejectionCode {
         SignatureInvalid = "signature_invalid",
         TimestampOutsideTolerance = "timestamp_outside_tolerance",
+        ModeMismatch = "mode_mismatch",
         NoSigningSecret = "no_signing_secret",
         SignatureHeaderMissing = "signature_header_missing",
         MalformedPayload = "malformed_payload",
@@ -130,6 +132,9 @@ impl RejectionCode {
             }
             RejectionCode::TimestampOutsideTolerance => {
                 "The delivery’s timestamp is more than 5 minutes away from this computer’s clock (or it is a replay of an old delivery)."
+            }
+            RejectionCode::ModeMismatch => {
+                "A delivery was signed with the signing secret of one mode (test or live) but says it is an event of the other, so it was not stored: a test secret cannot vouch for live payments."
             }
             RejectionCode::NoSigningSecret => {
                 "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments."
@@ -165,6 +170,9 @@ impl RejectionCode {
             }
             RejectionCode::TimestampOutsideTolerance => {
                 "Check the computer’s clock and time zone (turn on automatic time); Stripe will retry the delivery."
+            }
+            RejectionCode::ModeMismatch => {
+                "Check that each signing secret is saved under its own mode: the test endpoint’s secret under Test, the live endpoint’s under Live. If you did not send it, someone may be forging live events with your test secret."
             }
             RejectionCode::NoSigningSecret => {
                 "Paste the webhook signing secret (whsec_…) in the onboarding checklist or under Payment Gateways."
@@ -209,6 +217,9 @@ impl RejectionCode {
                 "The signature timestamp is outside the allowed tolerance; check the clock."
             }
             RejectionCode::MalformedPayload => "The body is not a Stripe event.",
+            RejectionCode::ModeMismatch => {
+                "The event's mode does not match the mode of the signing secret that signed it."
+            }
             RejectionCode::PayloadTooLarge => "The body is larger than this endpoint accepts.",
             RejectionCode::NoSigningSecret => {
                 "No webhook signing secret is configured, so events cannot be verified."

@@ -49,6 +49,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
 pub use facts::RejectionCode;
+pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
 pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
@@ -101,6 +102,17 @@ impl Mirror {
         &mut self,
         events: &[(Event, Source)],
     ) -> Result<Vec<IngestOutcome>, MirrorError> {
+        self.ingest_batch_with_rejections(events, &RejectionTally::default())
+    }
+
+    /// [`Mirror::ingest_batch`] that also adds counted refusals to the rejection aggregates,
+    /// in the same transaction: one commit (one fsync) for both. Outer Err: nothing of
+    /// either committed.
+    pub fn ingest_batch_with_rejections(
+        &mut self,
+        events: &[(Event, Source)],
+        rejections: &RejectionTally,
+    ) -> Result<Vec<IngestOutcome>, MirrorError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -109,6 +121,7 @@ impl Mirror {
             .iter()
             .map(|(ev, source)| ingest::ingest_one(&tx, ev, *source, now))
             .collect::<Result<Vec<_>, _>>()?;
+        log::write_rejections(&tx, rejections)?;
         tx.commit()?;
         Ok(out)
     }
@@ -127,8 +140,13 @@ impl Mirror {
         Ok((log.max(0) as u64, copied.max(0) as u64))
     }
 
+    /// Count one refused delivery now, in its own transaction. The relay counts in memory
+    /// and writes with its batches instead ([`Mirror::ingest_batch_with_rejections`]).
     pub fn record_rejection(&mut self, r: &NewRejection) -> Result<(), MirrorError> {
-        log::record_rejection(&self.conn, r, ingest::now_unix())
+        let tx = self.conn.transaction()?;
+        log::record_rejection(&tx, r, ingest::now_unix())?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn record_api_call(&mut self, call: &ApiCall) -> Result<(), MirrorError> {
@@ -205,7 +223,7 @@ impl Mirror {
         query::lists::event_raw(&self.conn, id)
     }
 
-    /// Rejected deliveries, newest first.
+    /// Rejected deliveries aggregated per (hour, code), the most recently refused first.
     pub fn rejections(&self, limit: u32) -> Result<Vec<Rejection>, MirrorError> {
         log::rejections(&self.conn, limit)
     }

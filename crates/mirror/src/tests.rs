@@ -61,12 +61,13 @@ fn migrates_a_populated_version_1_database() {
         for raw in story_bytes(1, Outcome::Refunded) {
             m.ingest(&raw, Source::Webhook).unwrap();
         }
-        m.record_rejection(&NewRejection {
-            code: "signature_invalid".into(),
-            size: 10,
-            peer: None,
-        })
-        .unwrap();
+        // Version 1 wrote a row per refusal.
+        m.conn
+            .execute(
+                "INSERT INTO rejections(received_at, code, size, peer) VALUES (7200, 'signature_invalid', 10, NULL)",
+                [],
+            )
+            .unwrap();
         // Version 1 has no settings table: the app must not rely on it yet.
         assert!(m.setting("x").is_err());
     }
@@ -89,7 +90,9 @@ fn migrates_a_populated_version_1_database() {
     let page = m.orders(Mode::Test, &OrderQuery::default()).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].status, OrderStatus::Refunded);
-    assert_eq!(m.rejections(10).unwrap().len(), 1);
+    let rejections = m.rejections(10).unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert_eq!((rejections[0].count, rejections[0].last_size), (1, 10));
     // The app works on the upgraded file: new tables and new events.
     m.set_setting("mode", Some("test")).unwrap();
     assert_eq!(m.setting("mode").unwrap().as_deref(), Some("test"));
@@ -104,6 +107,133 @@ fn migrates_a_populated_version_1_database() {
         2
     );
     Mirror::open_read_only(&path).unwrap();
+}
+
+#[test]
+fn version_4_rejection_rows_fold_into_hourly_counts_and_the_table_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 4).unwrap();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .unwrap();
+            // Three refusals of one code in the hour starting at 3600, the last from :2.
+            for (at, peer, size) in [
+                (3_600, "10.0.0.1:1", 5),
+                (7_199, "10.0.0.1:2", 6),
+                (3_700, "10.0.0.1:3", 7),
+            ] {
+                insert
+                    .execute(rusqlite::params![at, "signature_invalid", size, peer])
+                    .unwrap();
+            }
+            insert
+                .execute(rusqlite::params![
+                    3_650,
+                    "signature_header_missing",
+                    1,
+                    None::<String>
+                ])
+                .unwrap();
+            // The next hour, and then far more hours than the cap keeps.
+            insert
+                .execute(rusqlite::params![
+                    7_200,
+                    "signature_invalid",
+                    8,
+                    "10.0.0.1:4"
+                ])
+                .unwrap();
+            let hours = i64::from(crate::MAX_REJECTION_ROWS) + 50;
+            for h in 0..hours {
+                insert
+                    .execute(rusqlite::params![
+                        1_000_000 + h * 3_600,
+                        "malformed_payload",
+                        1,
+                        None::<String>
+                    ])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let m = Mirror::open(&path).unwrap();
+    let all = m.rejections(u32::MAX).unwrap();
+    assert_eq!(all.len(), crate::MAX_REJECTION_ROWS as usize, "capped");
+    assert!(
+        all.iter()
+            .all(|r| r.code == RejectionCode::MalformedPayload && r.count == 1),
+        "the oldest buckets went first"
+    );
+    // Without the newer rows, the old hour is folded as expected.
+    let dir2 = tempfile::tempdir().unwrap();
+    let path2 = dir2.path().join("v4b.sqlite");
+    {
+        let mut conn = Connection::open(&path2).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 4).unwrap();
+        for (at, code, peer, size) in [
+            (3_600, "signature_invalid", Some("10.0.0.1:1"), 5),
+            (7_199, "signature_invalid", Some("10.0.0.1:2"), 6),
+            (3_700, "signature_invalid", Some("10.0.0.1:3"), 7),
+            (3_650, "signature_header_missing", None, 1),
+            (7_200, "signature_invalid", Some("10.0.0.1:4"), 8),
+        ] {
+            conn.execute(
+                "INSERT INTO rejections(received_at, code, size, peer) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![at, code, size, peer],
+            )
+            .unwrap();
+        }
+    }
+    let m = Mirror::open(&path2).unwrap();
+    let rows = m.rejections(10).unwrap();
+    let summary: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.bucket_start,
+                r.code.as_str(),
+                r.count,
+                r.first_at,
+                r.last_at,
+                r.last_peer.as_deref(),
+                r.last_size,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                7_200,
+                "signature_invalid",
+                1,
+                7_200,
+                7_200,
+                Some("10.0.0.1:4"),
+                8
+            ),
+            (
+                3_600,
+                "signature_invalid",
+                3,
+                3_600,
+                7_199,
+                Some("10.0.0.1:2"),
+                6
+            ),
+            (3_600, "signature_header_missing", 1, 3_650, 3_650, None, 1),
+        ]
+    );
 }
 
 #[test]

@@ -103,7 +103,8 @@ impl IngestOutcome {
     }
 }
 
-/// A rejected webhook delivery (never the unverified body).
+/// One refused webhook delivery, as the relay saw it (never the unverified body). The mirror
+/// stores it only as part of an aggregate ([`Rejection`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewRejection {
     pub code: RejectionCode,
@@ -111,18 +112,30 @@ pub struct NewRejection {
     pub peer: Option<String>,
 }
 
-/// A rejected webhook delivery: when, why, how big, from whom.
+/// Refused webhook deliveries of one code within one time bucket (see
+/// [`crate::REJECTION_BUCKET_SECS`]): how many, when the first and the last came, and who
+/// sent the last one and how big it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejection {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
+    /// Start of the bucket (unix seconds, a multiple of the bucket length).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub received_at: i64,
+    pub bucket_start: i64,
     pub code: RejectionCode,
+    /// Deliveries refused with this code in this bucket.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub size: u64,
-    pub peer: Option<String>,
+    pub count: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub first_at: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub last_at: i64,
+    /// The address the last of them came from.
+    pub last_peer: Option<String>,
+    /// The size in bytes of the last of them.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub last_size: u64,
 }
 
 closed_enum! {

@@ -2,8 +2,10 @@
 //! writer into the local mirror.
 //!
 //! Invariant: an event is acknowledged with a 2xx only after it has been verified on the raw
-//! bytes received, parsed, and committed durably by the single writer; every refusal is
-//! recorded (never its body) and answered with a coarse JSON error code.
+//! bytes received, parsed, found to be of the mode of the secret that signed it, and
+//! committed durably by the single writer; every refusal is answered with a coarse JSON
+//! error code and counted (never its body): per hour and code in the mirror, written with
+//! the writer's batches, or, for 404/405 noise, in memory only ([`RelayStats`]).
 //!
 //! The same library runs headless (`fluxstore serve`) and in-process in the desktop app:
 //! [`Relay::start`] returns a [`RelayHandle`] that swaps secrets at run time, streams
@@ -26,9 +28,11 @@ use fluxstore_mirror::{AppliedEvent, MirrorError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+/// The mode a signing secret belongs to (the mirror's).
+pub use fluxstore_mirror::Mode;
 pub use intake::WEBHOOK_PATH;
 pub use secrets::{SecretError, SecretWarning, SigningSecret, SigningSecrets};
-pub use signature::{DEFAULT_TOLERANCE, SignatureError, sign_header};
+pub use signature::{DEFAULT_TOLERANCE, SignatureError, Verified, sign_header};
 
 /// Default body limit: 1 MiB (Stripe events are a few KB; the largest are well under this).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -73,13 +77,19 @@ impl Default for RelayConfig {
     }
 }
 
-/// Work done by the writer since start: `events / batches` is the average group-commit size.
+/// Work done since start: `events / batches` is the average group-commit size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RelayStats {
     /// Transactions attempted for verified events.
     pub batches: u64,
     /// Verified events handed to those transactions (duplicates included).
     pub events: u64,
+    /// Refused deliveries counted into the mirror's rejection aggregates.
+    pub rejections: u64,
+    /// Requests to a path other than the webhook's (404): counted here only, never stored.
+    pub not_found: u64,
+    /// Requests to the webhook path with a method other than POST (405): counted here only.
+    pub method_not_allowed: u64,
 }
 
 /// Why the relay could not start.
@@ -138,6 +148,7 @@ impl Relay {
             body_limit: config.body_limit,
             request_timeout: config.request_timeout,
             writer,
+            noise: intake::Noise::default(),
         });
         let router = intake::router(intake.clone());
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -194,13 +205,17 @@ impl RelayHandle {
             .is_some_and(|i| !i.secrets().is_empty())
     }
 
-    /// Counters of the writer's group commits.
+    /// Counters of the writer's group commits, of refusals, and of 404/405 noise.
     pub fn stats(&self) -> RelayStats {
+        use std::sync::atomic::Ordering::Relaxed;
         self.intake.as_ref().map_or_else(RelayStats::default, |i| {
             let c = &i.writer.counters;
             RelayStats {
-                batches: c.batches.load(std::sync::atomic::Ordering::Relaxed),
-                events: c.events.load(std::sync::atomic::Ordering::Relaxed),
+                batches: c.batches.load(Relaxed),
+                events: c.events.load(Relaxed),
+                rejections: c.rejections.load(Relaxed),
+                not_found: i.noise.not_found.load(Relaxed),
+                method_not_allowed: i.noise.method_not_allowed.load(Relaxed),
             }
         })
     }

@@ -1,13 +1,25 @@
-//! Webhook signing secrets (`whsec_…`).
+//! Webhook signing secrets (`whsec_…`), each with the mode (test or live) of the endpoint it
+//! belongs to.
 //!
 //! Invariant: a secret's text never leaves this module except as HMAC key bytes
-//! ([`SigningSecret::expose`] is crate-private). `Debug` prints `whsec_<redacted>`, there is
-//! no `Display` or `Serialize`, and every loading error names a line number, never its text.
+//! ([`SigningSecret::expose`] is crate-private). `Debug` prints `whsec_<redacted>` and the
+//! mode, there is no `Display` or `Serialize`, and every loading error names a line number,
+//! never its text. A secret without a mode cannot exist: the relay refuses an event whose
+//! `livemode` differs from the mode of the secret that verified it.
+//!
+//! Secret file (and standard input) format, one secret per line:
+//! ```text
+//! # comments and blank lines are ignored
+//! test whsec_…
+//! live whsec_…
+//! whsec_…        (a bare line: only with a mode given for bare lines, e.g. `--mode test`)
+//! ```
 
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use fluxstore_mirror::Mode;
 use secrecy::{ExposeSecret, SecretString};
 
 const PREFIX: &str = "whsec_";
@@ -27,6 +39,14 @@ pub enum SecretError {
     Empty,
     #[error("the signing secret contains spaces or control characters")]
     BadCharacters,
+    #[error(
+        "the secret has no mode: write `test whsec_…` or `live whsec_…` (the mode of the Stripe endpoint it belongs to), or give the mode of every bare secret with --mode test or --mode live"
+    )]
+    MissingMode,
+    #[error(
+        "the mode before the secret must be `test` or `live` (e.g. `live whsec_…`); anything else is refused so that no secret signs events of the wrong mode"
+    )]
+    UnknownMode,
     #[error("line {line} of the secret file: {source}")]
     Line {
         line: usize,
@@ -43,13 +63,17 @@ pub enum SecretError {
     Stdin(#[source] std::io::Error),
 }
 
-/// One `whsec_…` secret. Cheap to clone, redacted in `Debug`, not serializable.
+/// One `whsec_…` secret and the mode of the endpoint it belongs to. Cheap to clone,
+/// redacted in `Debug`, not serializable.
 #[derive(Clone)]
-pub struct SigningSecret(SecretString);
+pub struct SigningSecret {
+    secret: SecretString,
+    mode: Mode,
+}
 
 impl SigningSecret {
     /// Validate and wrap. Surrounding whitespace (a trailing newline from a copy) is removed.
-    pub fn new(text: &str) -> Result<SigningSecret, SecretError> {
+    pub fn new(text: &str, mode: Mode) -> Result<SigningSecret, SecretError> {
         let text = text.trim();
         if !text.starts_with(PREFIX) {
             for (prefix, kind) in [
@@ -70,24 +94,33 @@ impl SigningSecret {
         if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(SecretError::BadCharacters);
         }
-        Ok(SigningSecret(SecretString::from(text.to_owned())))
+        Ok(SigningSecret {
+            secret: SecretString::from(text.to_owned()),
+            mode,
+        })
+    }
+
+    /// The mode of the endpoint this secret signs for: events it verifies must be of it.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The key bytes for HMAC. Crate-private on purpose.
     pub(crate) fn expose(&self) -> &str {
-        self.0.expose_secret()
+        self.secret.expose_secret()
     }
 
-    /// Compare two secrets (for de-duplication) without exposing either.
+    /// Compare two secrets and their modes (for de-duplication) without exposing either.
     fn same_as(&self, other: &SigningSecret) -> bool {
         use subtle::ConstantTimeEq;
-        bool::from(self.expose().as_bytes().ct_eq(other.expose().as_bytes()))
+        self.mode == other.mode
+            && bool::from(self.expose().as_bytes().ct_eq(other.expose().as_bytes()))
     }
 }
 
 impl fmt::Debug for SigningSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("whsec_<redacted>")
+        write!(f, "{} whsec_<redacted>", self.mode.as_str())
     }
 }
 
@@ -112,8 +145,8 @@ impl fmt::Display for SecretWarning {
     }
 }
 
-/// The active secrets. Several at once is Stripe's rotation: during a roll each delivery is
-/// signed once per active secret, and any match is accepted.
+/// The active secrets. Several at once is Stripe's rotation (during a roll each delivery is
+/// signed once per active secret, and any match is accepted) or one endpoint per mode.
 #[derive(Clone, Debug, Default)]
 pub struct SigningSecrets(Vec<SigningSecret>);
 
@@ -144,26 +177,58 @@ impl SigningSecrets {
         self.0.iter()
     }
 
-    /// Parse secret-file text: one secret per line; blank lines, lines starting with `#`
-    /// and surrounding whitespace are ignored.
-    pub fn parse(text: &str) -> Result<SigningSecrets, SecretError> {
+    /// Parse secret-file text: one secret per line, `test whsec_…` or `live whsec_…`; a bare
+    /// `whsec_…` takes `bare_mode`, and is refused without one. Blank lines, lines starting
+    /// with `#` and surrounding whitespace are ignored. Errors name the line, never its text.
+    pub fn parse(text: &str, bare_mode: Option<Mode>) -> Result<SigningSecrets, SecretError> {
         let mut secrets = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let secret = SigningSecret::new(line).map_err(|e| SecretError::Line {
+            let at_line = |e| SecretError::Line {
                 line: index + 1,
                 source: Box::new(e),
-            })?;
+            };
+            let (mode, secret) = match line.split_once(char::is_whitespace) {
+                Some((word, rest)) => {
+                    let mode = match word {
+                        "test" => Mode::Test,
+                        "live" => Mode::Live,
+                        // A secret followed by junk, or a pasted key: say what the text is.
+                        _ if word.starts_with(PREFIX) => {
+                            return Err(at_line(SecretError::BadCharacters));
+                        }
+                        // A pasted API key followed by more text is named as a key.
+                        _ => match SigningSecret::new(word, Mode::Test) {
+                            Err(e @ SecretError::LooksLikeApiKey { .. }) => {
+                                return Err(at_line(e));
+                            }
+                            _ => return Err(at_line(SecretError::UnknownMode)),
+                        },
+                    };
+                    (mode, SigningSecret::new(rest, mode).map_err(at_line)?)
+                }
+                None => {
+                    // Validate first, so a pasted API key is named as one.
+                    let checked = SigningSecret::new(line, Mode::Test).map_err(at_line)?;
+                    let mode = bare_mode.ok_or_else(|| at_line(SecretError::MissingMode))?;
+                    (mode, SigningSecret { mode, ..checked })
+                }
+            };
+            debug_assert_eq!(secret.mode(), mode);
             secrets.push(secret);
         }
         Ok(SigningSecrets::new(secrets))
     }
 
-    /// Load from a file; also reports a file that other users can read.
-    pub fn from_file(path: &Path) -> Result<(SigningSecrets, Vec<SecretWarning>), SecretError> {
+    /// Load from a file (see [`SigningSecrets::parse`]); also reports a file that other
+    /// users can read.
+    pub fn from_file(
+        path: &Path,
+        bare_mode: Option<Mode>,
+    ) -> Result<(SigningSecrets, Vec<SecretWarning>), SecretError> {
         let read_err = |source| SecretError::Read {
             path: path.to_path_buf(),
             source,
@@ -184,16 +249,25 @@ impl SigningSecrets {
                 });
             }
         }
-        Ok((SigningSecrets::parse(&text)?, warnings))
+        Ok((SigningSecrets::parse(&text, bare_mode)?, warnings))
     }
 
-    /// Load from any reader (standard input in the CLI) until end of input.
-    pub fn from_reader(mut reader: impl Read) -> Result<SigningSecrets, SecretError> {
+    /// Load from any reader (standard input in the CLI) until end of input, in the secret
+    /// file's format.
+    pub fn from_reader(
+        mut reader: impl Read,
+        bare_mode: Option<Mode>,
+    ) -> Result<SigningSecrets, SecretError> {
         let mut text = String::new();
         reader
             .read_to_string(&mut text)
             .map_err(SecretError::Stdin)?;
-        SigningSecrets::parse(&text)
+        SigningSecrets::parse(&text, bare_mode)
+    }
+
+    /// How many active secrets each mode has (for start-up output; no secret text).
+    pub fn count(&self, mode: Mode) -> usize {
+        self.0.iter().filter(|s| s.mode == mode).count()
     }
 }
 

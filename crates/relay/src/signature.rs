@@ -4,12 +4,17 @@
 //! HMAC-SHA256(key = the whole `whsec_…` string, message = `"{t}.{raw body}"`) for one of the
 //! configured secrets, compared in constant time, AND `t` lies within the tolerance on either
 //! side of the local clock. `v0` and unknown schemes are ignored (never a downgrade path).
-//! The signature is checked before the timestamp, so only a sender holding a valid signature
-//! learns that its clock (or a replay) is the problem.
+//! [`verify`] checks the signature before the timestamp. The relay's intake instead checks
+//! the header alone first ([`parse_header`], [`check_timestamp`]) so that a request that
+//! cannot verify is refused before its body is read, then the signature over the body
+//! ([`verify_parsed`]); the tolerance it reveals that way is Stripe's published one.
+//!
+//! A verification also says which modes' secrets matched, so an event of the other mode
+//! can be refused (a test secret never vouches for a live event).
 
 use std::time::Duration;
 
-use fluxstore_mirror::RejectionCode;
+use fluxstore_mirror::{Mode, RejectionCode};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -137,8 +142,19 @@ pub fn sign_header(body: &[u8], secret: &SigningSecret, timestamp: i64) -> Strin
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
     pub timestamp: i64,
-    /// Index of the configured secret that matched (useful while rotating).
+    /// Index of the first configured secret that matched (useful while rotating).
     pub secret_index: usize,
+    /// The mode of that secret.
+    pub mode: Mode,
+    /// Whether a secret of the other mode matched too (one secret saved for both modes).
+    pub other_mode_too: bool,
+}
+
+impl Verified {
+    /// Whether an event with this `livemode` may be accepted on this signature.
+    pub fn allows(&self, livemode: bool) -> bool {
+        self.other_mode_too || self.mode == Mode::from_livemode(livemode)
+    }
 }
 
 /// Verify `header` over the exact `body` bytes with every secret against every `v1`,
@@ -151,7 +167,37 @@ pub fn verify(
     now: i64,
 ) -> Result<Verified, SignatureError> {
     let parsed = parse_header(header)?;
-    let mut matched: Option<usize> = None;
+    let verified = verify_parsed(body, &parsed, secrets)?;
+    check_timestamp(&parsed, tolerance, now)?;
+    Ok(verified)
+}
+
+/// The timestamp of a parsed header against `now` (unix seconds), `tolerance` either way.
+pub fn check_timestamp(
+    parsed: &SignatureHeader,
+    tolerance: Duration,
+    now: i64,
+) -> Result<(), SignatureError> {
+    let skew = now.saturating_sub(parsed.timestamp);
+    let tolerance_secs = tolerance.as_secs();
+    if skew.unsigned_abs() > tolerance_secs {
+        return Err(SignatureError::OutsideTolerance {
+            skew_secs: skew,
+            tolerance_secs,
+        });
+    }
+    Ok(())
+}
+
+/// The signatures of a parsed header over the exact `body` bytes, with every secret against
+/// every `v1` (no early exit). Does not look at the timestamp.
+pub fn verify_parsed(
+    body: &[u8],
+    parsed: &SignatureHeader,
+    secrets: &SigningSecrets,
+) -> Result<Verified, SignatureError> {
+    let mut matched: Option<(usize, Mode)> = None;
+    let mut modes = [false; 2];
     for (index, secret) in secrets.iter().enumerate() {
         let expected = mac_for(secret, parsed.timestamp, body)
             .finalize()
@@ -162,22 +208,19 @@ pub fn verify(
         for candidate in &parsed.v1 {
             any |= expected.as_slice().ct_eq(candidate.as_slice());
         }
-        if bool::from(any) && matched.is_none() {
-            matched = Some(index);
+        if bool::from(any) {
+            modes[usize::from(secret.mode().is_live())] = true;
+            if matched.is_none() {
+                matched = Some((index, secret.mode()));
+            }
         }
     }
-    let secret_index = matched.ok_or(SignatureError::NoMatch)?;
-    let skew = now.saturating_sub(parsed.timestamp);
-    let tolerance_secs = tolerance.as_secs();
-    if skew.unsigned_abs() > tolerance_secs {
-        return Err(SignatureError::OutsideTolerance {
-            skew_secs: skew,
-            tolerance_secs,
-        });
-    }
+    let (secret_index, mode) = matched.ok_or(SignatureError::NoMatch)?;
     Ok(Verified {
         timestamp: parsed.timestamp,
         secret_index,
+        mode,
+        other_mode_too: modes[0] && modes[1],
     })
 }
 

@@ -5,19 +5,25 @@
 //! commit is in progress queue in the channel and are drained into the next batch, so under
 //! load one fsync covers many events (group commit) and the batch size adapts by itself.
 //!
+//! Refused deliveries are counted in memory ([`Writer::reject`] never waits, never queues
+//! a job per refusal) and the counts ride in the next batch's transaction; when no event
+//! comes, a flush at most [`REJECTION_FLUSH`] later writes them alone. A flood of bad
+//! requests thus costs a counter increment each and at most a few small commits a second,
+//! never a commit each, and real deliveries never queue behind it.
+//!
 //! A second thread, on its own connection, copies committed WAL pages into the database
 //! file (a passive checkpoint) after commits, at most every [`CHECKPOINT_EVERY`], so the
 //! writer almost never stops to checkpoint inside a commit. It only ever copies pages that
 //! are already durable in the WAL, so acknowledgements do not depend on it.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use fluxstore_mirror::{
-    AppliedEvent, Event, IngestOutcome, Mirror, MirrorError, NewRejection, Source,
+    AppliedEvent, Event, IngestOutcome, Mirror, MirrorError, NewRejection, RejectionTally, Source,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -40,17 +46,27 @@ enum Job {
         event: Event,
         reply: oneshot::Sender<Result<IngestOutcome, WriteError>>,
     },
-    Reject {
-        rejection: NewRejection,
-        reply: oneshot::Sender<bool>,
-    },
+    /// Write the counted refusals now, if no batch has taken them since.
+    Flush,
 }
+
+/// The longest a counted refusal waits for a batch before it is written on its own.
+pub(crate) const REJECTION_FLUSH: Duration = Duration::from_millis(500);
 
 /// Counters of committed work (for benchmarks and the desktop's health view).
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) batches: AtomicU64,
     pub(crate) events: AtomicU64,
+    /// Refusals counted (stored as aggregates).
+    pub(crate) rejections: AtomicU64,
+}
+
+/// Refusals counted since the last write, and whether a flush is already on its way.
+#[derive(Default)]
+struct Pending {
+    tally: RejectionTally,
+    flush_scheduled: bool,
 }
 
 /// The sending side, cloned into every request handler.
@@ -58,6 +74,7 @@ pub(crate) struct Counters {
 pub(crate) struct Writer {
     tx: mpsc::Sender<Job>,
     alive: Arc<AtomicBool>,
+    pending: Arc<Mutex<Pending>>,
     pub(crate) counters: Arc<Counters>,
 }
 
@@ -76,6 +93,8 @@ impl Writer {
         let alive_thread = alive.clone();
         let counters = Arc::new(Counters::default());
         let counters_thread = counters.clone();
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let pending_thread = pending.clone();
         let join = std::thread::Builder::new()
             .name("fluxstore-relay-writer".into())
             .spawn(move || {
@@ -99,6 +118,7 @@ impl Writer {
                     max_batch.max(1),
                     applied,
                     &counters_thread,
+                    &pending_thread,
                     checkpointer.as_ref(),
                 );
                 if let Some(c) = checkpointer {
@@ -111,6 +131,7 @@ impl Writer {
                 Writer {
                     tx,
                     alive,
+                    pending,
                     counters,
                 },
                 join,
@@ -142,19 +163,37 @@ impl Writer {
         answer.await.map_err(|_| WriteError::Gone)?
     }
 
-    /// Record a rejected delivery; true once it is stored.
-    pub(crate) async fn reject(&self, rejection: NewRejection) -> bool {
-        let (reply, answer) = oneshot::channel();
-        if self
-            .tx
-            .send(Job::Reject { rejection, reply })
-            .await
-            .is_err()
-        {
-            return false;
+    /// Count a refused delivery; it is written with the next batch, or on its own at most
+    /// [`REJECTION_FLUSH`] later. Never waits for the writer.
+    pub(crate) fn reject(&self, rejection: &NewRejection) {
+        self.counters.rejections.fetch_add(1, Ordering::Relaxed);
+        let schedule = {
+            let mut pending = lock(&self.pending);
+            pending.tally.add(rejection, crate::signature::unix_now());
+            !std::mem::replace(&mut pending.flush_scheduled, true)
+        };
+        if schedule {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(REJECTION_FLUSH).await;
+                // Full or closed: a batch is on its way (and takes the counts) or the writer
+                // has stopped (and wrote them on its way out).
+                let _ = tx.try_send(Job::Flush);
+            });
         }
-        answer.await.unwrap_or(false)
     }
+}
+
+fn lock(pending: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
+    // A panic while holding the lock leaves counts at worst one short: keep counting.
+    pending.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Take what has been counted; a refusal counted after this schedules a new flush.
+fn take_pending(pending: &Mutex<Pending>) -> RejectionTally {
+    let mut p = lock(pending);
+    p.flush_scheduled = false;
+    p.tally.take()
 }
 
 struct AliveGuard(Arc<AtomicBool>);
@@ -221,60 +260,78 @@ fn run(
     max_batch: usize,
     applied: broadcast::Sender<AppliedEvent>,
     counters: &Counters,
+    pending: &Mutex<Pending>,
     checkpointer: Option<&Checkpointer>,
 ) {
     let mut events: Vec<(Event, Source)> = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
-    let mut rejections = Vec::new();
     // Ends when every sender is gone: the server has stopped and in-flight requests are done.
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
         while let Some(job) = next.take() {
-            match job {
-                Job::Ingest { event, reply } => {
-                    events.push((event, Source::Webhook));
-                    replies.push(reply);
-                }
-                Job::Reject { rejection, reply } => rejections.push((rejection, reply)),
+            if let Job::Ingest { event, reply } = job {
+                events.push((event, Source::Webhook));
+                replies.push(reply);
             }
-            if events.len() + rejections.len() < max_batch {
+            if events.len() < max_batch {
                 next = rx.try_recv().ok();
             }
         }
+        let tally = take_pending(pending);
+        let mut tally_written = tally.is_empty();
         if !events.is_empty() {
             counters.batches.fetch_add(1, Ordering::Relaxed);
             counters
                 .events
                 .fetch_add(events.len() as u64, Ordering::Relaxed);
-            commit(&mut mirror, &mut events, &mut replies, &applied);
+            tally_written |= commit(&mut mirror, &mut events, &mut replies, &tally, &applied);
             if let Some(c) = checkpointer {
                 c.ring();
             }
         }
-        for (rejection, reply) in rejections.drain(..) {
-            let stored = match mirror.record_rejection(&rejection) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, code = %rejection.code, "could not record a rejected delivery");
-                    false
-                }
-            };
-            let _ = reply.send(stored);
+        if !tally_written {
+            write_alone(&mut mirror, tally, pending);
         }
+    }
+    // Counts that arrived with the last requests.
+    let tally = take_pending(pending);
+    if !tally.is_empty() {
+        write_alone(&mut mirror, tally, pending);
     }
     tracing::debug!("relay writer stopped");
 }
 
+/// Write counted refusals in a transaction of their own (no event came to carry them, or
+/// their batch failed). If storage is unavailable they go back to be retried with the next
+/// write; the counts are bounded (one entry per hour and code), so keeping them is cheap.
+fn write_alone(mirror: &mut Mirror, tally: RejectionTally, pending: &Mutex<Pending>) {
+    match mirror.ingest_batch_with_rejections(&[], &tally) {
+        Ok(_) => {}
+        Err(e) if e.is_storage_unavailable() => {
+            tracing::warn!(error = %e, refusals = tally.total(), "refused deliveries not recorded yet; retrying with the next write");
+            lock(pending).tally.merge(tally);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, refusals = tally.total(), "refused deliveries could not be recorded");
+        }
+    }
+}
+
 type Reply = oneshot::Sender<Result<IngestOutcome, WriteError>>;
 
+/// Commit a batch of events, with the counted refusals in the same transaction. Returns
+/// whether the refusals were written (only when the whole batch committed).
 fn commit(
     mirror: &mut Mirror,
     events: &mut Vec<(Event, Source)>,
     replies: &mut Vec<Reply>,
+    tally: &RejectionTally,
     applied: &broadcast::Sender<AppliedEvent>,
-) {
-    match mirror.ingest_batch(events) {
+) -> bool {
+    let mut written = false;
+    match mirror.ingest_batch_with_rejections(events, tally) {
         Ok(outcomes) => {
+            written = true;
             tracing::debug!(batch = events.len(), "batch committed");
             for (outcome, reply) in outcomes.into_iter().zip(replies.drain(..)) {
                 announce(&outcome, applied);
@@ -293,15 +350,17 @@ fn commit(
                 let _ = reply.send(Err(WriteError::Storage(e.to_string())));
             }
         }
-        Err(e) if events.len() > 1 => {
-            // One event the mirror refuses must not sink its neighbours: commit one by one.
+        Err(e) if events.len() > 1 || !tally.is_empty() => {
+            // One event the mirror refuses must not sink its neighbours (nor the counts):
+            // commit the events one by one; the caller writes the counts apart.
             tracing::warn!(error = %e, "batch refused; retrying its events one at a time");
             let singles = std::mem::take(events);
             let reps = std::mem::take(replies);
+            let none = RejectionTally::default();
             for (single, reply) in singles.into_iter().zip(reps) {
                 let mut one = vec![single];
                 let mut rep = vec![reply];
-                commit(mirror, &mut one, &mut rep, applied);
+                commit(mirror, &mut one, &mut rep, &none, applied);
             }
         }
         Err(e) => {
@@ -312,6 +371,7 @@ fn commit(
         }
     }
     events.clear();
+    written
 }
 
 fn announce(outcome: &IngestOutcome, applied: &broadcast::Sender<AppliedEvent>) {

@@ -245,7 +245,13 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
             let t = fluxstore_test_support::now();
             let event = stripe_fake.update_account(spec, mode == "live", t);
             let body = serde_json::to_vec(&event).unwrap();
-            let signature = sign_header(&body, &SigningSecret::new(&secret).unwrap(), t);
+            let secret_mode = if mode == "live" {
+                fluxstore_mirror::Mode::Live
+            } else {
+                fluxstore_mirror::Mode::Test
+            };
+            let signature =
+                sign_header(&body, &SigningSecret::new(&secret, secret_mode).unwrap(), t);
             let answer = reqwest::Client::new()
                 .post(relay)
                 .header("Stripe-Signature", signature)

@@ -87,13 +87,13 @@ describe('checklist derivation', () => {
   });
   test('a rejected delivery explains the receiving step', () => {
     const f = noFacts();
-    f.last_rejection = { id: 1, received_at: 5, code: 'signature_invalid', size: 10, peer: null };
+    f.last_rejection = { id: 1, bucket_start: 0, code: 'signature_invalid', count: 1, first_at: 5, last_at: 5, last_peer: null, last_size: 10 };
     const { d } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x', public_url: null } }), f);
     expect(d.receiving).toBe('Signature mismatch: the signing secret does not match this endpoint.');
   });
   test('an old no_signing_secret rejection stops mattering once a secret is saved', () => {
     const f = noFacts();
-    f.last_rejection = { id: 1, received_at: 5, code: 'no_signing_secret', size: 10, peer: null };
+    f.last_rejection = { id: 1, bucket_start: 0, code: 'no_signing_secret', count: 1, first_at: 5, last_at: 5, last_peer: null, last_size: 10 };
     expect(states(conn({ method: 'keys', test: keyed('test') }), f).d.receiving).toMatch(/No signing secret/);
     expect(states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'x', public_url: null } }), f).d.receiving).toMatch(/not reaching/);
   });

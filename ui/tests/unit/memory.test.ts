@@ -50,8 +50,12 @@ describe('keys and secrets', () => {
     const b = fresh();
     await b.call('save_keys', { publishable_key: PK, secret_key: SK });
     expect(b.simulatePayment('test')).toBeNull();
+    expect(b.simulatePayment('test')).toBeNull();
     let facts = await b.call('checklist_facts');
     expect(facts.last_rejection?.code).toBe('no_signing_secret');
+    // Refusals of one code within the hour add to one row's count, as in the mirror.
+    const rows = await b.call('list_rejections', { limit: 10 });
+    expect(rows.map((r) => [r.code, r.count])).toEqual([['no_signing_secret', 2]]);
     expect(facts.test.event_count).toBe(0);
     expect((await rejection(b.call('save_webhook_secret', { mode: 'test', webhook_secret: SK }))).code).toBe('invalid_key');
     const s = await b.call('save_webhook_secret', { mode: 'test', webhook_secret: 'whsec_0123456789abcdef' });

@@ -33,7 +33,7 @@ pub struct EventsArgs {
 pub struct RejectionsArgs {
     #[command(flatten)]
     db: DbArg,
-    /// How many rejections to show.
+    /// How many rows (one per hour and code) to show.
     #[arg(long, default_value_t = 50)]
     limit: u32,
 }
@@ -185,15 +185,28 @@ pub fn rejections(args: RejectionsArgs) -> Result<ExitCode> {
         .iter()
         .map(|r| {
             vec![
-                table::time(r.received_at),
+                table::time(r.last_at),
+                r.count.to_string(),
                 r.code.to_string(),
-                r.size.to_string(),
-                table::opt(&r.peer),
+                table::opt(&r.last_peer),
+                r.last_size.to_string(),
                 format!("{} {}", r.code.reason(), r.code.fix()),
             ]
         })
         .collect();
-    println!("rejected deliveries, newest first");
-    table::print(&["RECEIVED", "CODE", "BYTES", "PEER", "MEANING"], &rows);
+    println!(
+        "rejected deliveries per hour and code, most recent first (counts since the hour began)"
+    );
+    table::print(
+        &[
+            "LAST",
+            "COUNT",
+            "CODE",
+            "LAST PEER",
+            "LAST BYTES",
+            "MEANING",
+        ],
+        &rows,
+    );
     Ok(ExitCode::SUCCESS)
 }

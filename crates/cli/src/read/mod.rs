@@ -30,10 +30,20 @@ pub struct DbArg {
     pub(crate) json: bool,
 }
 
+/// `--mode test|live` on the command line: the mirror's [`Mode`], spelled for clap.
 #[derive(Clone, Copy, ValueEnum)]
-enum ModeArg {
+pub(crate) enum ModeArg {
     Test,
     Live,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(arg: ModeArg) -> Mode {
+        match arg {
+            ModeArg::Test => Mode::Test,
+            ModeArg::Live => Mode::Live,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -49,8 +59,8 @@ pub struct ModeArgs {
 impl ModeArgs {
     pub(crate) fn mode(&self) -> Mode {
         match (self.live, self.mode) {
-            (true, _) | (_, Some(ModeArg::Live)) => Mode::Live,
-            _ => Mode::Test,
+            (true, _) => Mode::Live,
+            (false, mode) => mode.map_or(Mode::Test, Mode::from),
         }
     }
 }

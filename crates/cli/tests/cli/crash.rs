@@ -43,7 +43,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event() {
     let secret_arg = secrets.to_str().expect("utf8").to_string();
     let server = Server::start(&db, &["--secret-file", &secret_arg], None, &[]);
     let url = server.url.clone();
-    let secret = SigningSecret::new(SECRET).expect("secret");
+    let secret = SigningSecret::new(SECRET, fluxstore_relay::Mode::Test).expect("secret");
 
     let next = Arc::new(AtomicUsize::new(0));
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));

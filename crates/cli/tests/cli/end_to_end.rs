@@ -2,7 +2,23 @@
 
 use serde_json::Value;
 
-use crate::support::{SECRET, Server, WRONG_SECRET, run, secret_file, text};
+use fluxstore_test_support::{GUARD, wait_until_blocking};
+
+use crate::support::{SECRET, Server, WRONG_SECRET, run, secret_file, secret_file_lines, text};
+
+/// `fluxstore rejections --json` once it lists `code` (refusals are written within a
+/// moment, with the relay's next write).
+fn rejections_with(db: &std::path::Path, code: &str) -> Value {
+    let mut last = Value::Null;
+    let found = wait_until_blocking(GUARD, || {
+        let out = run(&["rejections", "--db", db.to_str().expect("utf8"), "--json"]);
+        last = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        last.as_array()
+            .is_some_and(|rows| rows.iter().any(|r| r["code"] == code))
+    });
+    assert!(found, "a {code} rejection is listed: {last}");
+    last
+}
 
 #[test]
 fn serve_send_test_event_then_orders_shows_it() {
@@ -110,9 +126,20 @@ fn serve_send_test_event_then_orders_shows_it() {
         "{}",
         text(&refused)
     );
-    let rejections = run(&["rejections", "--db", db.to_str().expect("utf8"), "--json"]);
-    let rejections: Value = serde_json::from_slice(&rejections.stdout).expect("json");
+    let rejections = rejections_with(&db, "signature_invalid");
     assert_eq!(rejections[0]["code"], "signature_invalid");
+    assert_eq!(rejections[0]["count"], 1);
+    assert!(
+        rejections[0]["last_peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:"))
+    );
+    let table = run(&["rejections", "--db", db.to_str().expect("utf8")]);
+    let table = String::from_utf8_lossy(&table.stdout).to_string();
+    assert!(
+        table.contains("COUNT") && table.contains("signature_invalid"),
+        "{table}"
+    );
 
     let events = run(&["events", "--db", db.to_str().expect("utf8"), "--json"]);
     let events: Value = serde_json::from_slice(&events.stdout).expect("json");
@@ -155,7 +182,12 @@ fn without_a_secret_it_serves_503_and_says_so() {
 fn secrets_from_stdin() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("mirror.sqlite3");
-    let server = Server::start(&db, &["--secret-stdin"], Some(&format!("{SECRET}\n")), &[]);
+    let server = Server::start(
+        &db,
+        &["--secret-stdin"],
+        Some(&format!("# the test endpoint\ntest {SECRET}\n")),
+        &[],
+    );
     assert!(server.stdout().contains("1 active"), "{}", server.stdout());
     let secrets = secret_file(dir.path(), "whsec.txt", SECRET);
     let sent = run(&[
@@ -201,4 +233,129 @@ fn helpful_errors() {
         "shipped",
     ]);
     assert!(!out.status.success());
+}
+
+#[test]
+fn a_live_event_signed_with_the_test_secret_is_refused_mode_mismatch() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("mirror.sqlite3");
+    let secrets = secret_file(dir.path(), "whsec.txt", SECRET);
+    let server = Server::start(
+        &db,
+        &["--secret-file", secrets.to_str().expect("utf8")],
+        None,
+        &[],
+    );
+    assert!(
+        server.stdout().contains("1 test, 0 live"),
+        "{}",
+        server.stdout()
+    );
+    // The attacker's file: the (widely shared) test secret, used to sign a live event.
+    let forged = secret_file_lines(dir.path(), "forged.txt", &format!("live {SECRET}\n"));
+    let refused = run(&[
+        "send-test-event",
+        "--url",
+        &server.url,
+        "--secret-file",
+        forged.to_str().expect("utf8"),
+        "--live",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("mode_mismatch"),
+        "{}",
+        text(&refused)
+    );
+    let rejections = rejections_with(&db, "mode_mismatch");
+    assert_eq!(rejections[0]["count"], 1);
+    let events = run(&[
+        "events",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--json",
+        "--live",
+    ]);
+    let events: Value = serde_json::from_slice(&events.stdout).expect("json");
+    assert_eq!(events.as_array().map(Vec::len), Some(0), "nothing stored");
+    let orders = run(&[
+        "orders",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--json",
+        "--live",
+    ]);
+    let orders: Value = serde_json::from_slice(&orders.stdout).expect("json");
+    assert_eq!(orders.as_array().map(Vec::len), Some(0), "no live order");
+    // The same secret file without --live sends a test event, which the relay accepts.
+    let sent = run(&[
+        "send-test-event",
+        "--url",
+        &server.url,
+        "--secret-file",
+        secrets.to_str().expect("utf8"),
+    ]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    let (clean, _, _) = server.terminate();
+    assert!(clean);
+}
+
+#[test]
+fn bare_secret_lines_need_a_mode() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("mirror.sqlite3");
+    let bare = secret_file_lines(dir.path(), "bare.txt", &format!("# ours\n{SECRET}\n"));
+    let path = bare.to_str().expect("utf8");
+    let refused = run(&[
+        "serve",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--listen",
+        "127.0.0.1:0",
+        "--secret-file",
+        path,
+    ]);
+    assert!(!refused.status.success());
+    let out = text(&refused);
+    assert!(
+        out.contains("line 2") && out.contains("--mode") && out.contains("test whsec_"),
+        "{out}"
+    );
+    assert!(!out.contains(&SECRET[6..]), "the secret is not echoed");
+    // With --mode the same file serves, and signs test events.
+    let server = Server::start(&db, &["--secret-file", path, "--mode", "test"], None, &[]);
+    assert!(
+        server.stdout().contains("--mode test"),
+        "{}",
+        server.stdout()
+    );
+    let sent = run(&[
+        "send-test-event",
+        "--url",
+        &server.url,
+        "--secret-file",
+        path,
+        "--mode",
+        "test",
+    ]);
+    assert!(sent.status.success(), "{}", text(&sent));
+    // A live event needs a live secret in the file.
+    let sent = run(&[
+        "send-test-event",
+        "--url",
+        &server.url,
+        "--secret-file",
+        path,
+        "--mode",
+        "test",
+        "--live",
+    ]);
+    assert!(!sent.status.success());
+    assert!(
+        text(&sent).contains("no live mode signing secret"),
+        "{}",
+        text(&sent)
+    );
+    let (clean, _, _) = server.terminate();
+    assert!(clean);
 }

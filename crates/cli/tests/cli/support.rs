@@ -19,10 +19,16 @@ pub fn bin() -> &'static str {
 }
 
 /// A secret file readable only by its owner.
+/// A secret file holding `text` as a test-mode secret (`test whsec_…`).
 pub fn secret_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    secret_file_lines(dir, name, &format!("test {text}\n"))
+}
+
+/// A secret file with exactly these lines (mode 0600).
+pub fn secret_file_lines(dir: &Path, name: &str, lines: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
-    std::fs::write(&path, format!("{text}\n")).expect("write secret file");
+    std::fs::write(&path, lines).expect("write secret file");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     path
 }

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use crate::common::{T0, all_orders, ingest_all};
 use fluxstore_mirror::{
-    ApiCall, Mirror, MirrorError, Mode, NewRejection, Order, OrderQuery, OrderStatus,
+    ApiCall, MAX_REJECTION_ROWS, Mirror, MirrorError, Mode, NewRejection, Order, OrderQuery,
+    OrderStatus, REJECTION_BUCKET_SECS, RejectionCode, RejectionTally,
 };
 use fluxstore_samples::{ApiShape, Ctx, OrderSpec, Outcome, order_story, sample_store};
 use fluxstore_test_support::{MIRROR_FILE, assert_no_secret, temp_mirror};
@@ -398,11 +399,31 @@ fn facts_logs_and_settings() {
         (r[0].code.as_str(), r[1].code.as_str()),
         ("timestamp_outside_tolerance", "signature_invalid")
     );
-    assert_eq!(r[1].size, 321);
+    assert_eq!(r[1].last_size, 321);
+    assert_eq!(r[1].last_peer.as_deref(), Some("127.0.0.1:5000"));
     assert_eq!(
         m.checklist_facts().unwrap().last_rejection.unwrap().code,
         "timestamp_outside_tolerance"
     );
+    // More of the same code in the same hour add to its count, not rows.
+    for port in 5001..5011 {
+        m.record_rejection(&NewRejection {
+            code: "signature_invalid".into(),
+            size: 100,
+            peer: Some(format!("127.0.0.1:{port}")),
+        })
+        .unwrap();
+    }
+    let r = m.rejections(10).unwrap();
+    assert!(r.len() <= 3, "one row per hour and code: {r:?}");
+    let counted: u64 = r
+        .iter()
+        .filter(|x| x.code == "signature_invalid")
+        .map(|x| x.count)
+        .sum();
+    assert_eq!(counted, 11);
+    let newest = r.iter().find(|x| x.code == "signature_invalid").unwrap();
+    assert_eq!(newest.last_peer.as_deref(), Some("127.0.0.1:5010"));
 
     let call = ApiCall {
         at: T0,
@@ -560,4 +581,61 @@ fn secrets_are_refused_and_never_reach_the_file() {
     );
     drop(m);
     assert_no_secret(d.path(), &secrets);
+}
+
+#[test]
+fn counted_refusals_commit_with_a_batch_in_a_few_rows_and_the_table_stays_capped() {
+    let (_d, mut m) = store();
+    let mut tally = RejectionTally::default();
+    let late = 5_000 * REJECTION_BUCKET_SECS;
+    for i in 0..5_000u64 {
+        tally.add(
+            &NewRejection {
+                code: RejectionCode::SignatureInvalid,
+                size: i,
+                peer: Some(format!("10.0.0.9:{}", i % 7)),
+            },
+            late + (i as i64 % 60),
+        );
+    }
+    let hours = i64::from(MAX_REJECTION_ROWS) + 20;
+    for h in 0..hours {
+        tally.add(
+            &NewRejection {
+                code: RejectionCode::MalformedPayload,
+                size: 1,
+                peer: None,
+            },
+            h * REJECTION_BUCKET_SECS,
+        );
+    }
+    assert_eq!(tally.total(), 5_000 + hours as u64);
+    let raw = serde_json::to_vec(
+        &fluxstore_samples::test_event("charge.succeeded", false, T0).expect("sample"),
+    )
+    .unwrap();
+    let event = fluxstore_mirror::Event::parse(&raw).unwrap();
+    let out = m
+        .ingest_batch_with_rejections(&[(event, fluxstore_mirror::Source::Webhook)], &tally)
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    assert!(
+        m.event_raw(out[0].event_id()).unwrap().is_some(),
+        "the event is stored"
+    );
+    let rows = m.rejections(u32::MAX).unwrap();
+    assert_eq!(rows.len(), MAX_REJECTION_ROWS as usize, "capped");
+    let newest = &rows[0];
+    assert_eq!(
+        (newest.code, newest.count, newest.bucket_start),
+        (RejectionCode::SignatureInvalid, 5_000, late)
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.bucket_start >= 20 * REJECTION_BUCKET_SECS),
+        "the oldest buckets were dropped"
+    );
+    // A second write adds to the same row.
+    m.ingest_batch_with_rejections(&[], &tally).unwrap();
+    assert_eq!(m.rejections(1).unwrap()[0].count, 10_000);
 }

@@ -285,7 +285,12 @@ async fn a_body_that_never_arrives_is_a_recorded_408() {
         let mut s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(30))).expect("hang guard");
         s.write_all(
-            b"POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n{\"id\":",
+            format!(
+                "POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: t={},v1={}\r\nContent-Length: 1000\r\n\r\n{{\"id\":",
+                now(),
+                "0".repeat(64)
+            )
+            .as_bytes(),
         )
         .expect("write");
         let mut buf = Vec::new();
@@ -301,8 +306,8 @@ async fn a_body_that_never_arrives_is_a_recorded_408() {
         "{json}"
     );
     assert!(relay.events().is_empty());
-    let rejections = relay.rejections();
+    let rejections = relay.rejections_once(1).await;
     assert_eq!(rejections.len(), 1);
     assert_eq!(rejections[0].code, "request_timeout");
-    assert_eq!(rejections[0].size, 1000);
+    assert_eq!((rejections[0].count, rejections[0].last_size), (1, 1000));
 }

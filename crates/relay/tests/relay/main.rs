@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod durability;
+mod flood;
 mod intake;
 mod secrets;
 mod signature;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use fluxstore_relay::signature::{
     SignatureError, compute_signature, parse_header, sign_header, verify,
 };
-use fluxstore_relay::{DEFAULT_TOLERANCE, SigningSecrets};
+use fluxstore_relay::{DEFAULT_TOLERANCE, Mode, SigningSecrets};
 
-use crate::support::{OTHER_SECRET, SECRET, secret};
+use crate::support::{OTHER_SECRET, SECRET, live_secret, secret};
 
 /// HMAC-SHA256 hex by the openssl binary: the message goes through stdin. The key is a
 /// throwaway test secret (openssl only takes an HMAC key as an argument).
@@ -242,4 +242,23 @@ fn a_single_changed_byte_fails() {
         verify(&tampered, &header, &one(SECRET), DEFAULT_TOLERANCE, t),
         Err(SignatureError::NoMatch)
     );
+}
+
+#[test]
+fn a_verification_says_which_mode_signed() {
+    let t = 1_700_000_000;
+    let both = SigningSecrets::new(vec![secret(SECRET), live_secret(OTHER_SECRET)]);
+    let by_live = sign_header(BODY, &live_secret(OTHER_SECRET), t);
+    let ok = verify(BODY, &by_live, &both, DEFAULT_TOLERANCE, t).expect("live secret");
+    assert_eq!((ok.secret_index, ok.mode), (1, Mode::Live));
+    assert!(ok.allows(true) && !ok.allows(false), "only live events");
+    let by_test = sign_header(BODY, &secret(SECRET), t);
+    let ok = verify(BODY, &by_test, &both, DEFAULT_TOLERANCE, t).expect("test secret");
+    assert_eq!(ok.mode, Mode::Test);
+    assert!(ok.allows(false) && !ok.allows(true), "only test events");
+    // One secret saved for both modes vouches for both.
+    let same = SigningSecrets::new(vec![secret(SECRET), live_secret(SECRET)]);
+    assert_eq!(same.len(), 2);
+    let ok = verify(BODY, &by_test, &same, DEFAULT_TOLERANCE, t).expect("either");
+    assert!(ok.allows(false) && ok.allows(true));
 }

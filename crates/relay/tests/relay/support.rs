@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fluxstore_mirror::{Mirror, Rejection, StoredEvent};
 use fluxstore_relay::{
-    Relay, RelayConfig, RelayHandle, SigningSecret, SigningSecrets, sign_header,
+    Mode, Relay, RelayConfig, RelayHandle, SigningSecret, SigningSecrets, sign_header,
 };
 use serde_json::Value;
 
@@ -16,8 +16,14 @@ use serde_json::Value;
 pub const SECRET: &str = "whsec_test_relaySuiteSecret0123456789abcdef";
 pub const OTHER_SECRET: &str = "whsec_test_someOtherEndpointSecret987654";
 
+/// A test-mode secret (the sample events are test-mode events).
 pub fn secret(text: &str) -> SigningSecret {
-    SigningSecret::new(text).expect("valid test secret")
+    SigningSecret::new(text, Mode::Test).expect("valid test secret")
+}
+
+/// A live-mode secret.
+pub fn live_secret(text: &str) -> SigningSecret {
+    SigningSecret::new(text, Mode::Live).expect("valid live secret")
 }
 
 pub use fluxstore_test_support::now;
@@ -111,6 +117,23 @@ impl TestRelay {
     pub fn rejections(&self) -> Vec<Rejection> {
         self.reader().rejections(100_000).expect("rejections")
     }
+
+    /// Refusals stored so far (the sum of the aggregates' counts).
+    pub fn refusals_stored(&self) -> u64 {
+        self.rejections().iter().map(|r| r.count).sum()
+    }
+
+    /// The aggregates once at least `total` refusals are stored: refusals are counted in
+    /// memory and written with the next batch, or on their own shortly after.
+    pub async fn rejections_once(&self, total: u64) -> Vec<Rejection> {
+        fluxstore_test_support::eventually(
+            "the refusals are written",
+            fluxstore_test_support::GUARD,
+            || self.refusals_stored() >= total,
+        )
+        .await;
+        self.rejections()
+    }
 }
 
 /// A fixed instant the sample events are built around, so the same `n` always yields the
@@ -122,6 +145,13 @@ pub fn event_body(event_type: &str, n: i64) -> Vec<u8> {
     let mut v =
         fluxstore_samples::test_event(event_type, false, BASE - n).expect("known sample type");
     pad(&mut v, 0);
+    serde_json::to_vec(&v).expect("json")
+}
+
+/// The same as [`event_body`] with `livemode: true` (a distinct id per `n` from the test ones).
+pub fn live_event_body(event_type: &str, n: i64) -> Vec<u8> {
+    let v = fluxstore_samples::test_event(event_type, true, BASE - 500_000 - n)
+        .expect("known sample type");
     serde_json::to_vec(&v).expect("json")
 }
 

@@ -7,6 +7,7 @@
  * are stable; every row carries its mode and no id is shared between modes.
  */
 import type { SubscribedEventType } from '../webhook';
+import { REJECTION_BUCKET_SECS } from './generated/facts';
 import type {
   AccountStatus,
   ApiCall,
@@ -16,6 +17,7 @@ import type {
   Order,
   OrderStatus,
   Rejection,
+  RejectionCode,
   Source,
   StoredEvent,
   Subscription,
@@ -263,8 +265,8 @@ export function sampleStore(now: number): StoreData {
     })),
   );
   const rejections: Rejection[] = [
-    { id: 1, received_at: now - 3 * DAY, code: 'timestamp_outside_tolerance', size: 2411, peer: '127.0.0.1' },
-    { id: 2, received_at: now - 2 * HOUR, code: 'signature_invalid', size: 3120, peer: '127.0.0.1' },
+    rejected(1, now - 3 * DAY, 'timestamp_outside_tolerance', 1, 2411),
+    rejected(2, now - 2 * HOUR, 'signature_invalid', 14, 3120),
   ];
   const apiCalls: ApiCall[] = [
     call(now - 2 * DAY, 'GET', '/v1/account', null, 200, 'test'),
@@ -284,6 +286,12 @@ export function sampleStore(now: number): StoreData {
     // The sample events carry no account.updated: the status appears on the first Refresh.
     accounts: [],
   };
+}
+
+/** One (hour, code) aggregate as the mirror stores it: `count` refusals, the last at `at`. */
+export function rejected(id: number, at: number, code: RejectionCode, count: number, size: number): Rejection {
+  const bucket_start = at - (at % REJECTION_BUCKET_SECS);
+  return { id, bucket_start, code, count, first_at: bucket_start, last_at: at, last_peer: '127.0.0.1:50000', last_size: size };
 }
 
 export function call(

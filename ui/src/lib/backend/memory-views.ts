@@ -6,7 +6,7 @@
 import type { BackendError } from './api';
 import { queryOrders } from './memory-query';
 import type { OrderRecord, StoreData } from './memory-seed';
-import type { ChecklistFacts, Mode, ModeFacts, OrderDetail } from './types';
+import type { ChecklistFacts, Mode, ModeFacts, OrderDetail, Rejection } from './types';
 
 export function fail(code: BackendError['code'], message: string): never {
   throw { code, message } satisfies BackendError;
@@ -25,7 +25,7 @@ export function checklistFacts(d: StoreData): ChecklistFacts {
       event_count: ev.length,
     };
   };
-  return { test: facts('test'), live: facts('live'), last_rejection: d.rejections.at(-1) ?? null };
+  return { test: facts('test'), live: facts('live'), last_rejection: newestRejections(d.rejections)[0] ?? null };
 }
 
 export function orderRecord(d: StoreData, mode: Mode, session: string): OrderRecord {
@@ -64,10 +64,15 @@ export function readCommand(d: StoreData, command: string, args: Record<string, 
         .sort((x, y) => y.received_at - x.received_at)
         .slice(0, args.limit as number);
     case 'list_rejections':
-      return [...d.rejections].reverse().slice(0, args.limit as number);
+      return newestRejections(d.rejections).slice(0, args.limit as number);
     case 'list_api_calls':
       // Newest first; equal times keep the later call first (the sort is stable).
       return [...d.apiCalls].reverse().sort((x, y) => y.at - x.at).slice(0, args.limit as number);
   }
   return undefined;
+}
+
+/** The mirror's order: the most recently refused first (last time, then the newer row). */
+function newestRejections(rows: readonly Rejection[]): Rejection[] {
+  return [...rows].sort((x, y) => y.last_at - x.last_at || y.id - x.id);
 }

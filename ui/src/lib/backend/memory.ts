@@ -12,6 +12,7 @@ import { denied, SERVICE_UNREACHABLE, STRIPE_DENIED_DESCRIPTION, TIMED_OUT, wron
 import type { OrderRecord } from './memory-seed';
 import { MemoryShell } from './memory-shell';
 import { accountStatus, putAccount, REASON_DEAUTHORIZED, REASON_TOKEN_REJECTED } from './memory-state';
+import { REJECTION_BUCKET_SECS } from './generated/facts';
 import type { BackendEvents, Mode, RejectionCode } from './types';
 
 export type { MemoryOptions } from './memory-shell';
@@ -186,10 +187,20 @@ export class MemoryBackend extends MemoryShell {
     this.emit('sync_progress', progress);
   }
 
-  /** A delivery the relay turned away, with its reason code. */
+  /** A delivery the relay turned away, with its reason code: counted into its (hour, code) row, as the mirror does. */
   simulateRejection(code: RejectionCode): void {
     const d = this.cur.data;
-    d.rejections.push({ id: d.rejections.length + 1, received_at: this.now(), code, size: 2048, peer: '127.0.0.1' });
+    const at = this.now();
+    const bucket_start = at - (at % REJECTION_BUCKET_SECS);
+    const row = d.rejections.find((r) => r.bucket_start === bucket_start && r.code === code);
+    if (row) {
+      row.count += 1;
+      row.last_at = Math.max(row.last_at, at);
+      row.last_peer = '127.0.0.1:50000';
+      row.last_size = 2048;
+    } else {
+      d.rejections.push({ id: d.rejections.length + 1, bucket_start, code, count: 1, first_at: at, last_at: at, last_peer: '127.0.0.1:50000', last_size: 2048 });
+    }
     this.emit('event_applied', { event_id: '', event_type: 'rejection', mode: 'test', projected: false });
   }
 }

@@ -2,6 +2,24 @@
 import type { RejectionCode } from "./RejectionCode";
 
 /**
- * A rejected webhook delivery: when, why, how big, from whom.
+ * Refused webhook deliveries of one code within one time bucket (see
+ * [`crate::REJECTION_BUCKET_SECS`]): how many, when the first and the last came, and who
+ * sent the last one and how big it was.
  */
-export type Rejection = { id: number, received_at: number, code: RejectionCode, size: number, peer: string | null, };
+export type Rejection = { id: number, 
+/**
+ * Start of the bucket (unix seconds, a multiple of the bucket length).
+ */
+bucket_start: number, code: RejectionCode, 
+/**
+ * Deliveries refused with this code in this bucket.
+ */
+count: number, first_at: number, last_at: number, 
+/**
+ * The address the last of them came from.
+ */
+last_peer: string | null, 
+/**
+ * The size in bytes of the last of them.
+ */
+last_size: number, };

@@ -29,6 +29,7 @@ export const EXTRA_WEBHOOK_EVENTS = [
 export const REJECTION_CODES = [
   "signature_invalid",
   "timestamp_outside_tolerance",
+  "mode_mismatch",
   "no_signing_secret",
   "signature_header_missing",
   "malformed_payload",
@@ -49,6 +50,10 @@ export const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; 
   timestamp_outside_tolerance: {
     reason: "The delivery’s timestamp is more than 5 minutes away from this computer’s clock (or it is a replay of an old delivery).",
     fix: "Check the computer’s clock and time zone (turn on automatic time); Stripe will retry the delivery.",
+  },
+  mode_mismatch: {
+    reason: "A delivery was signed with the signing secret of one mode (test or live) but says it is an event of the other, so it was not stored: a test secret cannot vouch for live payments.",
+    fix: "Check that each signing secret is saved under its own mode: the test endpoint’s secret under Test, the live endpoint’s under Live. If you did not send it, someone may be forging live events with your test secret.",
   },
   no_signing_secret: {
     reason: "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments.",
@@ -87,6 +92,9 @@ export const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; 
     fix: "Update FluxStore to see the reason; meanwhile check the endpoint and signing secret in the Stripe Dashboard.",
   },
 };
+
+/** Refused deliveries are counted per code in buckets of this many seconds (one row each). */
+export const REJECTION_BUCKET_SECS = 3600;
 
 /**
  * Stripe's currencies whose minor unit is not a hundredth (upper-case ISO code → exponent);

@@ -15,6 +15,7 @@
 //! - `POST` [`REVOKE_PATH`] with the access token as Bearer and a [`RevokeRequest`] form.
 
 mod mode;
+pub mod net;
 mod secret;
 mod wire;
 

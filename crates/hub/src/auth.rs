@@ -78,7 +78,11 @@ impl ConnectCheck {
 
     /// The account `token` belongs to: from the cache while the last check is recent enough
     /// (unless `fresh`), else from Stripe.
-    pub async fn account_of(&self, token: &SecretString, fresh: bool) -> Result<String, CheckError> {
+    pub async fn account_of(
+        &self,
+        token: &SecretString,
+        fresh: bool,
+    ) -> Result<String, CheckError> {
         let key = tokens::hash_secret(token);
         if !fresh
             && let Some(hit) = self.cache().get(&key)

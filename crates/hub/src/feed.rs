@@ -244,7 +244,9 @@ async fn next<S: Store>(mut st: FeedState<S>) -> Option<(Result<Event, Infallibl
             && Instant::now() >= r.at
         {
             match st.app.connect.account_of(&r.token, true).await {
-                Ok(account) if account == r.account => r.at = Instant::now() + st.app.connect.trust_for(),
+                Ok(account) if account == r.account => {
+                    r.at = Instant::now() + st.app.connect.trust_for()
+                }
                 Ok(_) | Err(CheckError::Refused) => {
                     tracing::info!(scope = %st.key, "feed ended: Stripe no longer accepts its token");
                     return None;

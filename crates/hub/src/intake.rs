@@ -33,7 +33,11 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
-    pub(crate) fn coded(status: StatusCode, code: RejectionCode, detail: impl Into<String>) -> Refusal {
+    pub(crate) fn coded(
+        status: StatusCode,
+        code: RejectionCode,
+        detail: impl Into<String>,
+    ) -> Refusal {
         Refusal {
             status,
             code: code.as_str(),
@@ -132,7 +136,10 @@ async fn read_body<S: Store>(app: &App<S>, req: Request) -> Result<(HeaderMap, B
         ));
     }
     let (parts, body) = req.into_parts();
-    let read = tokio::time::timeout(app.config.request_timeout, Limited::new(body, limit).collect());
+    let read = tokio::time::timeout(
+        app.config.request_timeout,
+        Limited::new(body, limit).collect(),
+    );
     match read.await {
         Ok(Ok(collected)) => Ok((parts.headers, collected.to_bytes())),
         Err(_) => Err(Refusal::coded(
@@ -181,8 +188,13 @@ fn type_shaped(text: &str) -> bool {
 }
 
 fn parse_ids(body: &[u8]) -> Result<EventIds, Refusal> {
-    let malformed =
-        |detail: String| Refusal::coded(StatusCode::BAD_REQUEST, RejectionCode::MalformedPayload, detail);
+    let malformed = |detail: String| {
+        Refusal::coded(
+            StatusCode::BAD_REQUEST,
+            RejectionCode::MalformedPayload,
+            detail,
+        )
+    };
     let ids: EventIds =
         serde_json::from_slice(body).map_err(|e| malformed(format!("not an event: {e}")))?;
     if !id_shaped(&ids.id, "evt_") {

@@ -76,7 +76,9 @@ impl PlatformSecrets {
     }
 
     /// Read the file; also reports a file that other users of the machine can read.
-    pub fn from_file(path: &Path) -> Result<(PlatformSecrets, Vec<SecretWarning>), SecretFileError> {
+    pub fn from_file(
+        path: &Path,
+    ) -> Result<(PlatformSecrets, Vec<SecretWarning>), SecretFileError> {
         let read_err = |source| SecretFileError::Read {
             path: path.to_path_buf(),
             source,
@@ -164,9 +166,16 @@ mod tests {
         assert_eq!(s.modes(), vec![Mode::Test, Mode::Live]);
         let body = br#"{"id":"evt_1"}"#;
         let now = 1_700_000_000;
-        for (secret, mode) in [(TEST, Mode::Test), (TEST_NEXT, Mode::Test), (LIVE, Mode::Live)] {
+        for (secret, mode) in [
+            (TEST, Mode::Test),
+            (TEST_NEXT, Mode::Test),
+            (LIVE, Mode::Live),
+        ] {
             let header = sign_header(body, &SigningSecret::new(secret).unwrap(), now);
-            assert_eq!(s.verify(body, &header, Duration::from_secs(300), now), Ok(mode));
+            assert_eq!(
+                s.verify(body, &header, Duration::from_secs(300), now),
+                Ok(mode)
+            );
         }
         let other = sign_header(body, &SigningSecret::new("whsec_other").unwrap(), now);
         assert_eq!(

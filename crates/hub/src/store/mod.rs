@@ -142,8 +142,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Write a doorbell durably; `Ok(true)` when it is new, `Ok(false)` for a duplicate.
     /// Returns only after the commit.
-    fn ring(&self, doorbell: NewDoorbell)
-    -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn ring(&self, doorbell: NewDoorbell) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Up to `limit` doorbells of `scope` after `cursor`, oldest first.
     fn after(
         &self,

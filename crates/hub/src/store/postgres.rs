@@ -300,7 +300,9 @@ async fn listen_loop(
     loop {
         match listen_once(&config, &wake, &mut ready).await {
             Ok(()) => backoff = Duration::from_millis(200),
-            Err(e) => tracing::warn!(error = %e, "the doorbell notification channel was lost; reconnecting"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the doorbell notification channel was lost; reconnecting")
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -327,9 +329,10 @@ async fn listen_once(
         }
     };
     tokio::pin!(driver);
+    let listen = format!("LISTEN {CHANNEL}");
     tokio::select! {
         ended = &mut driver => return ended,
-        listened = client.batch_execute(&format!("LISTEN {CHANNEL}")) => listened?,
+        listened = client.batch_execute(&listen) => listened?,
     }
     match ready.take() {
         Some(first) => {
@@ -536,7 +539,11 @@ mod tests {
         }
         let e = DatabaseUrl::parse("mysql://hub:s3cr3t-pw@h/db").unwrap_err();
         assert!(!e.to_string().contains("s3cr3t-pw"));
-        assert!(!DatabaseUrl::parse("postgres://hub@127.0.0.1/hub").unwrap().has_password());
+        assert!(
+            !DatabaseUrl::parse("postgres://hub@127.0.0.1/hub")
+                .unwrap()
+                .has_password()
+        );
         assert!(matches!(
             DatabaseUrl::parse("sqlite:/var/lib/hub/hub.db"),
             Ok(DatabaseUrl::Sqlite(p)) if p == std::path::Path::new("/var/lib/hub/hub.db")

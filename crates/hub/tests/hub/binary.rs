@@ -10,8 +10,8 @@ use crate::rig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fluxstore-hub");
 
-fn secret_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
-    let path = dir.join("webhook-secrets");
+fn secret_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     #[cfg(unix)]
     {
@@ -24,10 +24,15 @@ fn secret_file(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
     let dir = rig::data_dir();
-    let secrets = secret_file(dir.path(), &rig::secret_file_text());
+    let secrets = secret_file(dir.path(), "webhook-secrets", &rig::secret_file_text());
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
-        .args(["--listen", "127.0.0.1:0", "--public-url", "https://hub.example.test"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://hub.example.test",
+        ])
         .arg("--webhook-secret-file")
         .arg(&secrets)
         .env_remove("FLUXSTORE_HUB_DATABASE_URL")
@@ -41,53 +46,118 @@ async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
         BufReader::new(stdout).read_line(&mut line).unwrap();
         line
     });
-    let line = tokio::time::timeout(Duration::from_secs(30), line).await.unwrap().unwrap();
-    let url = line.trim().strip_prefix("fluxstore-hub listening on ").unwrap().to_owned();
-    assert_eq!(reqwest::get(format!("{url}/healthz")).await.unwrap().status(), 200);
+    let line = tokio::time::timeout(Duration::from_secs(30), line)
+        .await
+        .unwrap()
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("fluxstore-hub listening on ")
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let store = rig::register(&url).await;
-    assert!(store["webhook_url"].as_str().unwrap().starts_with("https://hub.example.test/api/webhooks/stripe/s/hsk_"));
-    let body = rig::event(&rig::new_event_id(), "charge.succeeded", Some("acct_1Bin"), false).to_string();
-    assert_eq!(rig::post_signed(&url, body.as_bytes(), rig::TEST_SECRET, rig::now()).await.0, 200);
-    assert!(dir.path().join("fluxstore-hub.db").exists(), "the embedded store is in the working directory");
+    assert!(
+        store["webhook_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://hub.example.test/api/webhooks/stripe/s/hsk_")
+    );
+    let body = rig::event(
+        &rig::new_event_id(),
+        "charge.succeeded",
+        Some("acct_1Bin"),
+        false,
+    )
+    .to_string();
+    assert_eq!(
+        rig::post_signed(&url, body.as_bytes(), rig::TEST_SECRET, rig::now())
+            .await
+            .0,
+        200
+    );
+    assert!(
+        dir.path().join("fluxstore-hub.db").exists(),
+        "the embedded store is in the working directory"
+    );
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_no_secret_in("the hub's log", &log, &[rig::TEST_SECRET, rig::TEST_SECRET_NEXT, rig::LIVE_SECRET]);
+    assert_no_secret_in(
+        "the hub's log",
+        &log,
+        &[rig::TEST_SECRET, rig::TEST_SECRET_NEXT, rig::LIVE_SECRET],
+    );
 }
 
 #[test]
 fn a_password_on_the_command_line_or_a_bad_secret_line_stops_the_hub_with_a_clear_reason() {
     let dir = rig::data_dir();
-    let secrets = secret_file(dir.path(), &rig::secret_file_text());
+    let secrets = secret_file(dir.path(), "webhook-secrets", &rig::secret_file_text());
     let out = Command::new(BIN)
         .current_dir(dir.path())
-        .args(["--listen", "127.0.0.1:0", "--public-url", "https://hub.example.test"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://hub.example.test",
+        ])
         .arg("--webhook-secret-file")
         .arg(&secrets)
-        .args(["--database-url", "postgres://hub:pw-on-argv-1234@127.0.0.1:1/hub"])
+        .args([
+            "--database-url",
+            "postgres://hub:pw-on-argv-1234@127.0.0.1:1/hub",
+        ])
         .env_remove("FLUXSTORE_HUB_DATABASE_URL")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("FLUXSTORE_HUB_DATABASE_URL"), "{stderr}");
-    assert_no_secret_in("the hub's error", &stderr, &["pw-on-argv-1234"]);
+    assert_no_secret_in("the hub's error", stderr.as_bytes(), &["pw-on-argv-1234"]);
 
-    let bad = secret_file(dir.path(), &format!("test {}\n{}\n", rig::TEST_SECRET, rig::LIVE_SECRET));
+    let bad = secret_file(
+        dir.path(),
+        "bad-secrets",
+        &format!("test {}\n{}\n", rig::TEST_SECRET, rig::LIVE_SECRET),
+    );
     let out = Command::new(BIN)
         .current_dir(dir.path())
-        .args(["--listen", "127.0.0.1:0", "--public-url", "https://hub.example.test"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://hub.example.test",
+        ])
         .arg("--webhook-secret-file")
         .arg(&bad)
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("line 2") && stderr.contains("live whsec_"), "{stderr}");
-    assert_no_secret_in("the hub's error", &stderr, &[rig::TEST_SECRET, rig::LIVE_SECRET]);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("live whsec_"),
+        "{stderr}"
+    );
+    assert_no_secret_in(
+        "the hub's error",
+        stderr.as_bytes(),
+        &[rig::TEST_SECRET, rig::LIVE_SECRET],
+    );
 
     let out = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--public-url", "http://hub.example.test"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "http://hub.example.test",
+        ])
         .arg("--webhook-secret-file")
         .arg(&secrets)
         .output()

@@ -9,9 +9,13 @@ use crate::rig;
 
 #[tokio::test]
 async fn a_doorbell_posted_at_one_replica_reaches_a_feed_streaming_from_the_other() {
-    let Some(server) = rig::postgres_server() else { return };
+    let Some(server) = rig::postgres_server() else {
+        return;
+    };
     let url = rig::postgres_database(&server).await;
-    let fake = ConnectFake::start(ConnectFakeConfig::default()).await.unwrap();
+    let fake = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
     let account = fake.config().account_id.clone();
     let (store_a, store_b) = tokio::join!(rig::pg_store(&url), rig::pg_store(&url));
     let a = rig::start(rig::config(Some(&fake.base_url())), &store_a).await;
@@ -22,24 +26,45 @@ async fn a_doorbell_posted_at_one_replica_reaches_a_feed_streaming_from_the_othe
     let mut at_b = rig::open_feed(&b.url(), &token, None).await.unwrap();
     let id = rig::new_event_id();
     let body = rig::event(&id, "checkout.session.completed", Some(&account), false).to_string();
-    assert_eq!(rig::post_signed(&a.url(), body.as_bytes(), rig::TEST_SECRET, rig::now()).await.0, 200);
+    assert_eq!(
+        rig::post_signed(&a.url(), body.as_bytes(), rig::TEST_SECRET, rig::now())
+            .await
+            .0,
+        200
+    );
     assert_eq!(at_b.expect().await.json()["event_id"], json!(id));
     // The same delivery retried at B: one doorbell across replicas.
-    let (status, answer) = rig::post_signed(&b.url(), body.as_bytes(), rig::TEST_SECRET, rig::now()).await;
+    let (status, answer) =
+        rig::post_signed(&b.url(), body.as_bytes(), rig::TEST_SECRET, rig::now()).await;
     assert_eq!((status, answer["duplicate"].clone()), (200, json!(true)));
     at_b.expect_quiet(Duration::from_millis(500)).await;
 
     // Key mode: registered at B, rung at A, read at B; store Y's token reads nothing of X's.
     let x = rig::register(&b.url()).await;
     let y = rig::register(&a.url()).await;
-    let mut x_at_b = rig::open_feed(&b.url(), x["feed_token"].as_str().unwrap(), None).await.unwrap();
-    let mut y_at_a = rig::open_feed(&a.url(), y["feed_token"].as_str().unwrap(), None).await.unwrap();
-    let path = format!("/api/webhooks/stripe/s/{}", x["store_key"].as_str().unwrap());
+    let mut x_at_b = rig::open_feed(&b.url(), x["feed_token"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    let mut y_at_a = rig::open_feed(&a.url(), y["feed_token"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/webhooks/stripe/s/{}",
+        x["store_key"].as_str().unwrap()
+    );
     let id = rig::new_event_id();
     let body = rig::event(&id, "invoice.paid", None, false).to_string();
-    assert_eq!(rig::post(&format!("{}{path}", a.url()), body.as_bytes(), None).await.0, 200);
+    assert_eq!(
+        rig::post(&format!("{}{path}", a.url()), body.as_bytes(), None)
+            .await
+            .0,
+        200
+    );
     let data = x_at_b.expect().await.json();
-    assert_eq!((data["event_id"].clone(), data["store"].clone()), (json!(id), x["store_id"].clone()));
+    assert_eq!(
+        (data["event_id"].clone(), data["store"].clone()),
+        (json!(id), x["store_id"].clone())
+    );
     y_at_a.expect_quiet(Duration::from_millis(500)).await;
 
     // A feed resumed at A after B's cursor misses nothing and repeats nothing.
@@ -47,17 +72,28 @@ async fn a_doorbell_posted_at_one_replica_reaches_a_feed_streaming_from_the_othe
     let id2 = rig::new_event_id();
     let body2 = rig::event(&id2, "invoice.paid", None, false).to_string();
     drop(x_at_b);
-    assert_eq!(rig::post(&format!("{}{path}", b.url()), body2.as_bytes(), None).await.0, 200);
-    let mut x_at_a = rig::open_feed(&a.url(), x["feed_token"].as_str().unwrap(), Some(&first.to_string()))
-        .await
-        .unwrap();
+    assert_eq!(
+        rig::post(&format!("{}{path}", b.url()), body2.as_bytes(), None)
+            .await
+            .0,
+        200
+    );
+    let mut x_at_a = rig::open_feed(
+        &a.url(),
+        x["feed_token"].as_str().unwrap(),
+        Some(&first.to_string()),
+    )
+    .await
+    .unwrap();
     assert_eq!(x_at_a.expect().await.json()["event_id"], json!(id2));
     x_at_a.expect_quiet(Duration::from_millis(300)).await;
 }
 
 #[tokio::test]
 async fn with_the_database_gone_intake_answers_503_and_recovers_by_itself() {
-    let Some(server) = rig::postgres_server() else { return };
+    let Some(server) = rig::postgres_server() else {
+        return;
+    };
     let url = rig::postgres_database(&server).await;
     let proxy = rig::Proxy::start(rig::server_addr(&server)).await;
     let store = rig::pg_store(&rig::via(&url, proxy.addr)).await;
@@ -65,8 +101,14 @@ async fn with_the_database_gone_intake_answers_503_and_recovers_by_itself() {
     config.request_timeout = Duration::from_secs(8);
     let hub = rig::start(config, &store).await;
     let x = rig::register(&hub.url()).await;
-    let path = format!("{}/api/webhooks/stripe/s/{}", hub.url(), x["store_key"].as_str().unwrap());
-    let mut feed = rig::open_feed(&hub.url(), x["feed_token"].as_str().unwrap(), None).await.unwrap();
+    let path = format!(
+        "{}/api/webhooks/stripe/s/{}",
+        hub.url(),
+        x["store_key"].as_str().unwrap()
+    );
+    let mut feed = rig::open_feed(&hub.url(), x["feed_token"].as_str().unwrap(), None)
+        .await
+        .unwrap();
 
     proxy.cut();
     let body = rig::event(&rig::new_event_id(), "charge.succeeded", None, false).to_string();
@@ -76,10 +118,23 @@ async fn with_the_database_gone_intake_answers_503_and_recovers_by_itself() {
         ["storage_unavailable"].contains(&answer["error"]["code"].as_str().unwrap_or("")),
         "{answer}"
     );
-    let health = reqwest::get(format!("{}/healthz", hub.url())).await.unwrap();
+    let health = reqwest::get(format!("{}/healthz", hub.url()))
+        .await
+        .unwrap();
     assert_eq!(health.status(), 503);
-    let signed = rig::event(&rig::new_event_id(), "charge.succeeded", Some("acct_1Down"), false).to_string();
-    assert_eq!(rig::post_signed(&hub.url(), signed.as_bytes(), rig::TEST_SECRET, rig::now()).await.0, 503);
+    let signed = rig::event(
+        &rig::new_event_id(),
+        "charge.succeeded",
+        Some("acct_1Down"),
+        false,
+    )
+    .to_string();
+    assert_eq!(
+        rig::post_signed(&hub.url(), signed.as_bytes(), rig::TEST_SECRET, rig::now())
+            .await
+            .0,
+        503
+    );
 
     // The database returns: no restart, the next delivery is stored and reaches the feed.
     proxy.restore();
@@ -92,8 +147,17 @@ async fn with_the_database_gone_intake_answers_503_and_recovers_by_itself() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(recovered, "the hub did not recover within 10 s of the database's return");
+    assert!(
+        recovered,
+        "the hub did not recover within 10 s of the database's return"
+    );
     let data = feed.expect().await.json();
     assert_eq!(data["store"], x["store_id"]);
-    assert_eq!(reqwest::get(format!("{}/healthz", hub.url())).await.unwrap().status(), 200);
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", hub.url()))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

@@ -3,7 +3,7 @@
 //! tokens from the Connect fake, and a TCP proxy that cuts the database away.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +21,9 @@ pub const LIVE_SECRET: &str = "whsec_hublivplatformsecret000000000001";
 
 /// The secret file's text: two test secrets (a roll in progress) and one live secret.
 pub fn secret_file_text() -> String {
-    format!("# the platform's Connect endpoints\ntest {TEST_SECRET}\ntest {TEST_SECRET_NEXT}\nlive {LIVE_SECRET}\n")
+    format!(
+        "# the platform's Connect endpoints\ntest {TEST_SECRET}\ntest {TEST_SECRET_NEXT}\nlive {LIVE_SECRET}\n"
+    )
 }
 
 pub fn secrets() -> PlatformSecrets {
@@ -142,7 +144,11 @@ pub struct Feed {
 }
 
 /// Open `GET /v1/feed`; the status when it is not 200.
-pub async fn open_feed(hub: &str, token: &str, last_event_id: Option<&str>) -> Result<Feed, (u16, Value)> {
+pub async fn open_feed(
+    hub: &str,
+    token: &str,
+    last_event_id: Option<&str>,
+) -> Result<Feed, (u16, Value)> {
     let mut req = reqwest::Client::new()
         .get(format!("{hub}/v1/feed"))
         .bearer_auth(token);
@@ -182,7 +188,7 @@ impl Feed {
                 let block: String = self.buf.drain(..end + 2).collect();
                 let mut ev = SseEvent::default();
                 let mut any = false;
-                for line in block.lines() {
+                for line in block.lines().filter(|l| !l.is_empty()) {
                     if line.starts_with(':') {
                         self.heartbeats += 1;
                         continue;
@@ -396,11 +402,4 @@ pub fn server_addr(url: &Url) -> SocketAddr {
 
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-pub fn files_in(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect()
 }

@@ -14,7 +14,9 @@ const QUIET: Duration = Duration::from_millis(700);
 
 #[tokio::test]
 async fn a_signed_connect_webhook_rings_its_account_once_and_no_one_else() {
-    let fake = ConnectFake::start(ConnectFakeConfig::default()).await.unwrap();
+    let fake = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
     let account = fake.config().account_id.clone();
     let dir = rig::data_dir();
     let (hub, _store) = rig::sqlite_hub(dir.path(), rig::config(Some(&fake.base_url()))).await;
@@ -44,14 +46,40 @@ async fn a_signed_connect_webhook_rings_its_account_once_and_no_one_else() {
     assert!(data.get("store").is_none());
 
     // Stripe delivers twice: one doorbell.
-    let (status, answer) = rig::post_signed(&url, body.as_bytes(), rig::TEST_SECRET, rig::now()).await;
+    let (status, answer) =
+        rig::post_signed(&url, body.as_bytes(), rig::TEST_SECRET, rig::now()).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["duplicate"], json!(true));
     // Another account's event, and a live-mode event of this account, are not this feed's.
-    let elsewhere = rig::event(&rig::new_event_id(), "invoice.paid", Some("acct_1Someoneelse"), false);
+    let elsewhere = rig::event(
+        &rig::new_event_id(),
+        "invoice.paid",
+        Some("acct_1Someoneelse"),
+        false,
+    );
     let live = rig::event(&rig::new_event_id(), "invoice.paid", Some(&account), true);
-    assert_eq!(rig::post_signed(&url, elsewhere.to_string().as_bytes(), rig::TEST_SECRET, rig::now()).await.0, 200);
-    assert_eq!(rig::post_signed(&url, live.to_string().as_bytes(), rig::LIVE_SECRET, rig::now()).await.0, 200);
+    assert_eq!(
+        rig::post_signed(
+            &url,
+            elsewhere.to_string().as_bytes(),
+            rig::TEST_SECRET,
+            rig::now()
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        rig::post_signed(
+            &url,
+            live.to_string().as_bytes(),
+            rig::LIVE_SECRET,
+            rig::now()
+        )
+        .await
+        .0,
+        200
+    );
     mine.expect_quiet(QUIET).await;
     others.expect_quiet(Duration::from_millis(50)).await;
     // Heartbeats keep the idle feed open.
@@ -60,45 +88,120 @@ async fn a_signed_connect_webhook_rings_its_account_once_and_no_one_else() {
 
 #[tokio::test]
 async fn forged_stale_and_wrong_mode_deliveries_are_refused_and_ring_nothing() {
-    let fake = ConnectFake::start(ConnectFakeConfig::default()).await.unwrap();
+    let fake = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
     let account = fake.config().account_id.clone();
     let dir = rig::data_dir();
     let (hub, store) = rig::sqlite_hub(dir.path(), rig::config(Some(&fake.base_url()))).await;
     let url = hub.url();
-    let test_body = rig::event(&rig::new_event_id(), "charge.succeeded", Some(&account), false).to_string();
-    let live_body = rig::event(&rig::new_event_id(), "charge.succeeded", Some(&account), true).to_string();
+    let test_body = rig::event(
+        &rig::new_event_id(),
+        "charge.succeeded",
+        Some(&account),
+        false,
+    )
+    .to_string();
+    let live_body = rig::event(
+        &rig::new_event_id(),
+        "charge.succeeded",
+        Some(&account),
+        true,
+    )
+    .to_string();
 
     let cases: Vec<(&str, u16, &str, (u16, serde_json::Value))> = vec![
-        ("forged", 400, "signature_invalid",
-            rig::post_signed(&url, test_body.as_bytes(), "whsec_notthesecret", rig::now()).await),
-        ("stale", 400, "timestamp_outside_tolerance",
-            rig::post_signed(&url, test_body.as_bytes(), rig::TEST_SECRET, rig::now() - 301).await),
-        ("from the future", 400, "timestamp_outside_tolerance",
-            rig::post_signed(&url, test_body.as_bytes(), rig::TEST_SECRET, rig::now() + 301).await),
-        ("a live event under a test secret", 400, "signature_invalid",
-            rig::post_signed(&url, live_body.as_bytes(), rig::TEST_SECRET, rig::now()).await),
-        ("a test event under the live secret", 400, "signature_invalid",
-            rig::post_signed(&url, test_body.as_bytes(), rig::LIVE_SECRET, rig::now()).await),
-        ("unsigned", 400, "signature_header_missing",
-            rig::post(&format!("{url}/api/webhooks/stripe"), test_body.as_bytes(), None).await),
-        ("signed but not an event", 400, "malformed_payload",
-            rig::post_signed(&url, br#"{"id":"nope"}"#, rig::TEST_SECRET, rig::now()).await),
+        (
+            "forged",
+            400,
+            "signature_invalid",
+            rig::post_signed(&url, test_body.as_bytes(), "whsec_notthesecret", rig::now()).await,
+        ),
+        (
+            "stale",
+            400,
+            "timestamp_outside_tolerance",
+            rig::post_signed(
+                &url,
+                test_body.as_bytes(),
+                rig::TEST_SECRET,
+                rig::now() - 301,
+            )
+            .await,
+        ),
+        (
+            "from the future",
+            400,
+            "timestamp_outside_tolerance",
+            rig::post_signed(
+                &url,
+                test_body.as_bytes(),
+                rig::TEST_SECRET,
+                rig::now() + 301,
+            )
+            .await,
+        ),
+        (
+            "a live event under a test secret",
+            400,
+            "signature_invalid",
+            rig::post_signed(&url, live_body.as_bytes(), rig::TEST_SECRET, rig::now()).await,
+        ),
+        (
+            "a test event under the live secret",
+            400,
+            "signature_invalid",
+            rig::post_signed(&url, test_body.as_bytes(), rig::LIVE_SECRET, rig::now()).await,
+        ),
+        (
+            "unsigned",
+            400,
+            "signature_header_missing",
+            rig::post(
+                &format!("{url}/api/webhooks/stripe"),
+                test_body.as_bytes(),
+                None,
+            )
+            .await,
+        ),
+        (
+            "signed but not an event",
+            400,
+            "malformed_payload",
+            rig::post_signed(&url, br#"{"id":"nope"}"#, rig::TEST_SECRET, rig::now()).await,
+        ),
     ];
     for (what, status, code, (got, body)) in cases {
         assert_eq!(got, status, "{what}: {body}");
         assert_eq!(body["error"]["code"], json!(code), "{what}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
     }
     let too_big = vec![b' '; fluxstore_relay::DEFAULT_BODY_LIMIT + 1];
     let (status, body) = rig::post_signed(&url, &too_big, rig::TEST_SECRET, rig::now()).await;
-    assert_eq!((status, body["error"]["code"].clone()), (413, json!("payload_too_large")));
-    let get = reqwest::get(format!("{url}/api/webhooks/stripe")).await.unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (413, json!("payload_too_large"))
+    );
+    let get = reqwest::get(format!("{url}/api/webhooks/stripe"))
+        .await
+        .unwrap();
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
 
     for livemode in [false, true] {
-        let scope = Scope::Account { account: account.clone(), livemode };
-        assert!(store.after(&scope, 0, 10).await.unwrap().is_empty(), "no doorbell rang");
+        let scope = Scope::Account {
+            account: account.clone(),
+            livemode,
+        };
+        assert!(
+            store.after(&scope, 0, 10).await.unwrap().is_empty(),
+            "no doorbell rang"
+        );
     }
     // The platform's own events (no `account`) are acknowledged and ring no one.
     let own = rig::event(&rig::new_event_id(), "account.updated", None, false).to_string();
@@ -121,10 +224,16 @@ async fn a_key_mode_store_registers_rings_its_own_feed_and_keeps_only_hashes() {
         format!("https://hub.example.test/prefix/api/webhooks/stripe/s/{key_x}")
     );
     assert_ne!(x["feed_token"], y["feed_token"]);
-    let path_x = webhook_x.strip_prefix("https://hub.example.test/prefix").unwrap();
+    let path_x = webhook_x
+        .strip_prefix("https://hub.example.test/prefix")
+        .unwrap();
 
-    let mut feed_x = rig::open_feed(&url, x["feed_token"].as_str().unwrap(), None).await.unwrap();
-    let mut feed_y = rig::open_feed(&url, y["feed_token"].as_str().unwrap(), None).await.unwrap();
+    let mut feed_x = rig::open_feed(&url, x["feed_token"].as_str().unwrap(), None)
+        .await
+        .unwrap();
+    let mut feed_y = rig::open_feed(&url, y["feed_token"].as_str().unwrap(), None)
+        .await
+        .unwrap();
     let id = rig::new_event_id();
     let body = rig::event(&id, "payment_intent.succeeded", None, true).to_string();
     let (status, answer) = rig::post(&format!("{url}{path_x}"), body.as_bytes(), None).await;
@@ -135,19 +244,33 @@ async fn a_key_mode_store_registers_rings_its_own_feed_and_keeps_only_hashes() {
     assert_eq!(data["livemode"], json!(true));
     assert!(data.get("account").is_none());
     // Store X's doorbell is not on store Y's feed; a duplicate rings once.
-    assert_eq!(rig::post(&format!("{url}{path_x}"), body.as_bytes(), None).await.1["duplicate"], json!(true));
+    assert_eq!(
+        rig::post(&format!("{url}{path_x}"), body.as_bytes(), None)
+            .await
+            .1["duplicate"],
+        json!(true)
+    );
     feed_y.expect_quiet(QUIET).await;
     feed_x.expect_quiet(Duration::from_millis(50)).await;
 
     // An unknown key is a 404; a body that is not an event a 400.
     let unknown = format!("{url}/api/webhooks/stripe/s/hsk_{}", "0".repeat(64));
     let (status, body) = rig::post(&unknown, b"{}", None).await;
-    assert_eq!((status, body["error"]["code"].clone()), (404, json!("not_found")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (404, json!("not_found"))
+    );
     let (status, body) = rig::post(&format!("{url}{path_x}"), b"{\"id\":1}", None).await;
-    assert_eq!((status, body["error"]["code"].clone()), (400, json!("malformed_payload")));
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!("malformed_payload"))
+    );
 
     // No feed for a made-up or missing token.
-    let bad = rig::open_feed(&url, &format!("hft_{}", "1".repeat(64)), None).await.err().unwrap();
+    let bad = rig::open_feed(&url, &format!("hft_{}", "1".repeat(64)), None)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(bad.0, 401);
     assert_eq!(bad.1["error"]["code"], json!("unauthorized"));
     let none = reqwest::get(format!("{url}/v1/feed")).await.unwrap();
@@ -158,7 +281,12 @@ async fn a_key_mode_store_registers_rings_its_own_feed_and_keeps_only_hashes() {
     hub.shutdown().await;
     let secrets: Vec<&str> = [&x, &y]
         .iter()
-        .flat_map(|s| [s["store_key"].as_str().unwrap(), s["feed_token"].as_str().unwrap()])
+        .flat_map(|s| {
+            [
+                s["store_key"].as_str().unwrap(),
+                s["feed_token"].as_str().unwrap(),
+            ]
+        })
         .collect();
     assert_no_secret(dir.path(), &secrets);
 }
@@ -178,7 +306,8 @@ async fn unverified_doorbells_are_rate_limited_per_store() {
             s["store_key"].as_str().unwrap()
         );
         async move {
-            let body = rig::event(&rig::new_event_id(), "charge.succeeded", None, false).to_string();
+            let body =
+                rig::event(&rig::new_event_id(), "charge.succeeded", None, false).to_string();
             rig::post(&path, body.as_bytes(), None).await
         }
     };
@@ -203,7 +332,10 @@ async fn a_feed_resumes_after_its_cursor_and_is_told_to_resync_when_out_of_reach
     let url = hub.url();
     let x = rig::register(&url).await;
     let token = x["feed_token"].as_str().unwrap();
-    let path = format!("{url}/api/webhooks/stripe/s/{}", x["store_key"].as_str().unwrap());
+    let path = format!(
+        "{url}/api/webhooks/stripe/s/{}",
+        x["store_key"].as_str().unwrap()
+    );
     let mut ids = Vec::new();
     for _ in 0..3 {
         let id = rig::new_event_id();
@@ -211,10 +343,14 @@ async fn a_feed_resumes_after_its_cursor_and_is_told_to_resync_when_out_of_reach
         assert_eq!(rig::post(&path, body.as_bytes(), None).await.0, 200);
         ids.push(id);
     }
-    let scope = Scope::Store { store: x["store_id"].as_str().unwrap().to_owned() };
+    let scope = Scope::Store {
+        store: x["store_id"].as_str().unwrap().to_owned(),
+    };
     let rows = store.after(&scope, 0, 10).await.unwrap();
     // Resume after the first: the second and the third, in order.
-    let mut feed = rig::open_feed(&url, token, Some(&rows[0].cursor.to_string())).await.unwrap();
+    let mut feed = rig::open_feed(&url, token, Some(&rows[0].cursor.to_string()))
+        .await
+        .unwrap();
     assert_eq!(feed.expect().await.json()["event_id"], json!(ids[1]));
     let third = feed.expect().await;
     assert_eq!(third.json()["event_id"], json!(ids[2]));
@@ -230,7 +366,9 @@ async fn a_feed_resumes_after_its_cursor_and_is_told_to_resync_when_out_of_reach
 
     // Retention removed doorbells after the cursor: resync, never silence.
     store.prune(rig::now() + 10).await.unwrap();
-    let mut feed = rig::open_feed(&url, token, Some(&rows[0].cursor.to_string())).await.unwrap();
+    let mut feed = rig::open_feed(&url, token, Some(&rows[0].cursor.to_string()))
+        .await
+        .unwrap();
     let resync = feed.expect().await;
     assert_eq!(resync.event.as_deref(), Some("resync"));
     let id = rig::new_event_id();
@@ -238,13 +376,21 @@ async fn a_feed_resumes_after_its_cursor_and_is_told_to_resync_when_out_of_reach
     assert_eq!(rig::post(&path, body.as_bytes(), None).await.0, 200);
     assert_eq!(feed.expect().await.json()["event_id"], json!(id));
 
-    let bad = rig::open_feed(&url, token, Some("yesterday")).await.err().unwrap();
-    assert_eq!((bad.0, bad.1["error"]["code"].clone()), (400, json!("bad_cursor")));
+    let bad = rig::open_feed(&url, token, Some("yesterday"))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        (bad.0, bad.1["error"]["code"].clone()),
+        (400, json!("bad_cursor"))
+    );
 }
 
 #[tokio::test]
 async fn a_revoked_connect_token_loses_its_feed_at_the_next_check() {
-    let fake = ConnectFake::start(ConnectFakeConfig::default()).await.unwrap();
+    let fake = ConnectFake::start(ConnectFakeConfig::default())
+        .await
+        .unwrap();
     let account = fake.config().account_id.clone();
     let dir = rig::data_dir();
     let mut config = rig::config(Some(&fake.base_url()));
@@ -253,8 +399,19 @@ async fn a_revoked_connect_token_loses_its_feed_at_the_next_check() {
     let url = hub.url();
     let token = rig::connect_token(&fake, true).await;
     let mut feed = rig::open_feed(&url, &token, None).await.unwrap();
-    let body = rig::event(&rig::new_event_id(), "charge.succeeded", Some(&account), true).to_string();
-    assert_eq!(rig::post_signed(&url, body.as_bytes(), rig::LIVE_SECRET, rig::now()).await.0, 200);
+    let body = rig::event(
+        &rig::new_event_id(),
+        "charge.succeeded",
+        Some(&account),
+        true,
+    )
+    .to_string();
+    assert_eq!(
+        rig::post_signed(&url, body.as_bytes(), rig::LIVE_SECRET, rig::now())
+            .await
+            .0,
+        200
+    );
     assert_eq!(feed.expect().await.json()["livemode"], json!(true));
 
     fake.revoke_account(&account);
@@ -266,7 +423,10 @@ async fn a_revoked_connect_token_loses_its_feed_at_the_next_check() {
     let refused = rig::open_feed(&url, &token, None).await.err().unwrap();
     assert_eq!(refused.0, 401);
     // A token that never was.
-    let never = rig::open_feed(&url, "sk_test_neverissued", None).await.err().unwrap();
+    let never = rig::open_feed(&url, "sk_test_neverissued", None)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(never.0, 401);
 }
 
@@ -274,8 +434,12 @@ async fn a_revoked_connect_token_loses_its_feed_at_the_next_check() {
 async fn health_answers_while_the_database_does() {
     let dir = rig::data_dir();
     let (hub, _store) = rig::sqlite_hub(dir.path(), rig::config(None)).await;
-    let resp = reqwest::get(format!("{}/healthz", hub.url())).await.unwrap();
+    let resp = reqwest::get(format!("{}/healthz", hub.url()))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    let other = reqwest::get(format!("{}/nothing-here", hub.url())).await.unwrap();
+    let other = reqwest::get(format!("{}/nothing-here", hub.url()))
+        .await
+        .unwrap();
     assert_eq!(other.status(), 404);
 }

@@ -14,6 +14,7 @@
 //!   for a [`TokenResponse`], or gets an [`OAuthErrorBody`];
 //! - `POST` [`REVOKE_PATH`] with the access token as Bearer and a [`RevokeRequest`] form.
 
+pub mod hub;
 mod mode;
 pub mod net;
 mod secret;

@@ -22,8 +22,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fluxstore_connect_api::Mode;
+use fluxstore_connect_api::hub as wire;
 use secrecy::SecretString;
-use serde_json::json;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -149,17 +149,15 @@ async fn open<S: Store>(app: Arc<App<S>>, headers: &HeaderMap) -> Result<Respons
         Some(c) if !horizon.needs_resync(c) => c,
         Some(c) => {
             tracing::info!(cursor = c, tip = horizon.tip, "feed told to resync");
+            let resync = wire::Resync {
+                cursor: horizon.tip,
+                reason: "this feed no longer holds every doorbell after the cursor given; run a full events sync".to_owned(),
+            };
             first = Some(
                 Event::default()
-                    .event("resync")
+                    .event(wire::RESYNC_EVENT)
                     .id(horizon.tip.to_string())
-                    .data(
-                        json!({
-                            "cursor": horizon.tip,
-                            "reason": "this feed no longer holds every doorbell after the cursor given; run a full events sync",
-                        })
-                        .to_string(),
-                    ),
+                    .data(serde_json::to_string(&resync).unwrap_or_default()),
             );
             horizon.tip
         }
@@ -197,21 +195,23 @@ struct FeedState<S> {
 
 fn event_of(d: &Doorbell) -> Event {
     let b = &d.doorbell;
-    let mut data = json!({
-        "cursor": d.cursor,
-        "event_id": b.event_id,
-        "type": b.event_type,
-        "created": b.created,
-        "livemode": b.livemode,
-        "received": b.received,
-    });
-    match &b.target {
-        Target::Account(a) => data["account"] = json!(a),
-        Target::Store(s) => data["store"] = json!(s),
-    }
+    let (account, store) = match &b.target {
+        Target::Account(a) => (Some(a.clone()), None),
+        Target::Store(s) => (None, Some(s.clone())),
+    };
+    let wire = wire::Doorbell {
+        cursor: d.cursor,
+        event_id: b.event_id.clone(),
+        event_type: b.event_type.clone(),
+        created: b.created,
+        livemode: b.livemode,
+        account,
+        store,
+        received: b.received,
+    };
     Event::default()
         .id(d.cursor.to_string())
-        .data(data.to_string())
+        .data(serde_json::to_string(&wire).unwrap_or_default())
 }
 
 /// Resolves when a wake-up for `key` (or for every feed) arrives, or wake-ups were lost;

@@ -13,7 +13,8 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use fluxstore_connect_api::Mode;
+use fluxstore_connect_api::hub::StoreRegistration;
+use fluxstore_connect_api::{Mode, WireSecret};
 use fluxstore_mirror::RejectionCode;
 use fluxstore_relay::signature::unix_now;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -401,13 +402,13 @@ pub(crate) async fn register_store<S: Store>(
         .config
         .public(&format!("{STORE_WEBHOOK_PREFIX}{}", key.expose_secret()));
     tracing::info!(store = %store.id, "store registered");
-    let body = json!({
-        "store_id": store.id,
-        "store_key": key.expose_secret(),
-        "feed_token": feed_token.expose_secret(),
-        "webhook_url": webhook_url.as_str(),
-    });
-    (StatusCode::OK, axum::Json(body)).into_response()
+    let registration = StoreRegistration {
+        store_id: store.id,
+        store_key: WireSecret::new(key.expose_secret()),
+        feed_token: WireSecret::new(feed_token.expose_secret()),
+        webhook_url: webhook_url.to_string(),
+    };
+    (StatusCode::OK, axum::Json(registration)).into_response()
 }
 
 /// `GET /healthz`: 200 while the database answers within five seconds.

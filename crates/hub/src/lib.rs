@@ -44,10 +44,7 @@ pub use store::{DatabaseUrl, PgStore, SqliteStore, Store, StoreError};
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 /// The platform's Connect webhook endpoint (the relay's path, on the hub).
 pub const PLATFORM_WEBHOOK_PATH: &str = fluxstore_relay::WEBHOOK_PATH;
-/// A key-mode store's endpoint: this prefix, then the store key.
-pub const STORE_WEBHOOK_PREFIX: &str = "/api/webhooks/stripe/s/";
-pub const STORES_PATH: &str = "/v1/stores";
-pub const FEED_PATH: &str = "/v1/feed";
+pub use fluxstore_connect_api::hub::{FEED_PATH, STORE_WEBHOOK_PREFIX, STORES_PATH};
 pub const HEALTH_PATH: &str = "/healthz";
 /// How long doorbells are kept by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);

@@ -10,7 +10,7 @@ use crate::rig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fluxstore-hub");
 
-fn secret_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+pub fn secret_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     #[cfg(unix)]
@@ -21,12 +21,16 @@ fn secret_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::Path
     path
 }
 
-#[tokio::test]
-async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
-    let dir = rig::data_dir();
-    let secrets = secret_file(dir.path(), "webhook-secrets", &rig::secret_file_text());
-    let mut child = Command::new(BIN)
-        .current_dir(dir.path())
+/// Start the binary with the required flags (and a database URL through the environment);
+/// the child and its URL, read from its one line on standard output.
+pub async fn spawn_hub(
+    dir: &std::path::Path,
+    secrets: &std::path::Path,
+    database_url: Option<&str>,
+) -> (std::process::Child, String) {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
         .args([
             "--listen",
             "127.0.0.1:0",
@@ -34,12 +38,14 @@ async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
             "https://hub.example.test",
         ])
         .arg("--webhook-secret-file")
-        .arg(&secrets)
-        .env_remove("FLUXSTORE_HUB_DATABASE_URL")
+        .arg(secrets)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    match database_url {
+        Some(url) => command.env("FLUXSTORE_HUB_DATABASE_URL", url),
+        None => command.env_remove("FLUXSTORE_HUB_DATABASE_URL"),
+    };
+    let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -53,8 +59,16 @@ async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
     let url = line
         .trim()
         .strip_prefix("fluxstore-hub listening on ")
-        .unwrap()
+        .unwrap_or_else(|| panic!("the hub did not start: {line:?}"))
         .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn the_hub_starts_with_only_the_required_flags_on_its_embedded_store() {
+    let dir = rig::data_dir();
+    let secrets = secret_file(dir.path(), "webhook-secrets", &rig::secret_file_text());
+    let (child, url) = spawn_hub(dir.path(), &secrets, None).await;
     assert_eq!(
         reqwest::get(format!("{url}/healthz"))
             .await

@@ -5,7 +5,8 @@ use std::time::Duration;
 use fluxstore_test_support::connect_fake::{ConnectFake, ConnectFakeConfig};
 use serde_json::json;
 
-use crate::rig;
+use crate::binary::{secret_file, spawn_hub};
+use crate::rig::{self, Next};
 
 #[tokio::test]
 async fn a_doorbell_posted_at_one_replica_reaches_a_feed_streaming_from_the_other() {
@@ -160,4 +161,66 @@ async fn with_the_database_gone_intake_answers_503_and_recovers_by_itself() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn a_replica_killed_mid_stream_loses_no_doorbell_and_repeats_none() {
+    let Some(server) = rig::postgres_server() else {
+        return;
+    };
+    let db = rig::postgres_database(&server).await;
+    let dir = rig::data_dir();
+    let secrets = secret_file(dir.path(), "webhook-secrets", &rig::secret_file_text());
+    let (mut a, url_a) = spawn_hub(dir.path(), &secrets, Some(db.as_str())).await;
+    let (mut b, url_b) = spawn_hub(dir.path(), &secrets, Some(db.as_str())).await;
+    let x = rig::register(&url_a).await;
+    let token = x["feed_token"].as_str().unwrap();
+    let path = format!(
+        "/api/webhooks/stripe/s/{}",
+        x["store_key"].as_str().unwrap()
+    );
+    let post = |id: &str| {
+        let body = rig::event(id, "invoice.paid", None, false).to_string();
+        let url = format!("{url_a}{path}");
+        async move { assert_eq!(rig::post(&url, body.as_bytes(), None).await.0, 200) }
+    };
+
+    let posted: Vec<String> = (0..20).map(|_| rig::new_event_id()).collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut last = String::new();
+    let mut feed = rig::open_feed(&url_b, token, None).await.unwrap();
+    for id in &posted[..10] {
+        post(id).await;
+    }
+    for _ in 0..5 {
+        let ev = feed.expect().await;
+        seen.push(ev.json()["event_id"].as_str().unwrap().to_owned());
+        last = ev.id.unwrap();
+    }
+    // SIGKILL: no graceful end, the connection just breaks.
+    b.kill().unwrap();
+    b.wait().unwrap();
+    loop {
+        match feed.next(Duration::from_secs(5)).await {
+            Next::Event(ev) => {
+                seen.push(ev.json()["event_id"].as_str().unwrap().to_owned());
+                last = ev.id.unwrap();
+            }
+            Next::Ended => break,
+            Next::Quiet => panic!("the killed replica's feed neither ended nor spoke"),
+        }
+    }
+    for id in &posted[10..] {
+        post(id).await;
+    }
+    // The desktop reconnects to the surviving replica from its last cursor.
+    let mut feed = rig::open_feed(&url_a, token, Some(&last)).await.unwrap();
+    while seen.len() < posted.len() {
+        let ev = feed.expect().await;
+        seen.push(ev.json()["event_id"].as_str().unwrap().to_owned());
+    }
+    feed.expect_quiet(Duration::from_millis(500)).await;
+    assert_eq!(seen, posted, "every doorbell once, in order");
+    a.kill().unwrap();
+    a.wait().unwrap();
 }

@@ -30,7 +30,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 base="${CARGO_TARGET_DIR:-$root/target}"
 mkdir -p "$base"
 dir="$(mktemp -d "$base/postgres-test.XXXXXX")"
-if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$base"; then
+if ! pg_reachable "$dir"; then
     # The postgres user cannot reach target/ (a private home): use the temporary directory.
     rmdir "$dir"
     dir="$(mktemp -d "${TMPDIR:-/tmp}/fluxstore-postgres.XXXXXX")"

@@ -23,6 +23,11 @@ pg_as_owner() {
     fi
 }
 
+# pg_reachable DIR: whether the server's user can reach DIR's parent (always, unless root).
+pg_reachable() {
+    [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$(dirname "$1")"
+}
+
 # pg_start DIR PORT: create the cluster in DIR/data if there is none, then start it on PORT.
 pg_start() {
     local dir="$1" port="$2" bin

@@ -165,6 +165,11 @@ async fn idle_subscribers(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let secrets = dir.path().join("secrets");
     std::fs::write(&secrets, format!("test {SECRET}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_fluxstore-hub"))
         .current_dir(dir.path())
         .args([

@@ -1,5 +1,5 @@
-//! Doorbells in: the platform's Connect webhooks, key-mode stores' webhooks, store
-//! registration, and the health check.
+//! Doorbells in: the platform's Connect webhooks and key-mode stores' webhooks; the health
+//! check; the coded refusals every route answers with.
 //!
 //! Invariant (as the relay's intake): refuse early, verify the raw bytes before parsing, and
 //! answer 200 only after the doorbell is committed; a database that does not answer is a
@@ -13,16 +13,14 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use fluxstore_connect_api::hub::StoreRegistration;
-use fluxstore_connect_api::{Mode, WireSecret};
+use fluxstore_connect_api::Mode;
 use fluxstore_mirror::RejectionCode;
 use fluxstore_relay::signature::unix_now;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::store::{NewDoorbell, NewStore, Store, Target};
+use crate::store::{NewDoorbell, Store, Target};
 use crate::{App, STORE_WEBHOOK_PREFIX, tokens};
 
 /// A refusal: status, public code and message, and the detail for the log only.
@@ -105,7 +103,7 @@ impl Refusal {
     }
 }
 
-fn peer_of(req: &Request) -> Option<SocketAddr> {
+pub(crate) fn peer_of(req: &Request) -> Option<SocketAddr> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
@@ -370,45 +368,6 @@ fn unknown_store() -> Refusal {
         RejectionCode::NotFound,
         "no store has this key",
     )
-}
-
-/// `POST /v1/stores`: register a key-mode store.
-pub(crate) async fn register_store<S: Store>(
-    State(app): State<Arc<App<S>>>,
-    req: Request,
-) -> Response {
-    let peer = peer_of(&req);
-    if app.registration_limiter.check().is_err() {
-        return Refusal::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Too many stores are being registered right now; try again in a minute.",
-            "over the registration rate",
-        )
-        .answer("store registration", peer);
-    }
-    let key = tokens::new_token(tokens::STORE_KEY_PREFIX);
-    let feed_token = tokens::new_token(tokens::FEED_TOKEN_PREFIX);
-    let store = NewStore {
-        id: tokens::new_store_id(),
-        key_hash: tokens::hash_secret(&key),
-        feed_token_hash: tokens::hash_secret(&feed_token),
-        created: unix_now(),
-    };
-    if let Err(e) = app.store.create_store(&store).await {
-        return Refusal::storage(e).answer("store registration", peer);
-    }
-    let webhook_url = app
-        .config
-        .public(&format!("{STORE_WEBHOOK_PREFIX}{}", key.expose_secret()));
-    tracing::info!(store = %store.id, "store registered");
-    let registration = StoreRegistration {
-        store_id: store.id,
-        store_key: WireSecret::new(key.expose_secret()),
-        feed_token: WireSecret::new(feed_token.expose_secret()),
-        webhook_url: webhook_url.to_string(),
-    };
-    (StatusCode::OK, axum::Json(registration)).into_response()
 }
 
 /// `GET /healthz`: 200 while the database answers within five seconds.

@@ -20,6 +20,7 @@
 pub mod auth;
 mod feed;
 mod intake;
+mod register;
 pub mod secrets;
 pub mod store;
 pub mod tokens;
@@ -38,7 +39,7 @@ use url::Url;
 
 pub use auth::TOKEN_RECHECK;
 pub use secrets::{PlatformSecrets, SecretFileError};
-pub use store::{DatabaseUrl, PgStore, SqliteStore, Store, StoreError};
+pub use store::{DatabaseUrl, DatabaseUrlError, PgStore, SqliteStore, Store, StoreError};
 
 /// Stripe's REST API, where a Connect token is checked.
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
@@ -178,7 +179,7 @@ fn router<S: Store>(app: Arc<App<S>>) -> Router {
             &format!("{STORE_WEBHOOK_PREFIX}{{store_key}}"),
             any(intake::store_webhook::<S>),
         )
-        .route(STORES_PATH, post(intake::register_store::<S>))
+        .route(STORES_PATH, post(register::register_store::<S>))
         .route(FEED_PATH, get(feed::feed::<S>))
         .route(HEALTH_PATH, get(intake::healthz::<S>))
         .fallback(intake::not_found)

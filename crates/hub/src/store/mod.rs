@@ -10,6 +10,7 @@
 //!   [`WakeKey`] (PostgreSQL: `NOTIFY` in the same transaction; SQLite: in process);
 //! - only hashes of a store's key and feed token are stored.
 
+mod database_url;
 mod postgres;
 mod sqlite;
 
@@ -17,7 +18,8 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-pub use postgres::{DatabaseUrl, PgStore};
+pub use database_url::{DatabaseUrl, DatabaseUrlError};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Who a doorbell rings: a connected account (Connect webhooks) or a key-mode store.

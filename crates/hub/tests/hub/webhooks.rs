@@ -445,3 +445,24 @@ async fn health_answers_while_the_database_does() {
         .unwrap();
     assert_eq!(other.status(), 404);
 }
+
+#[tokio::test]
+async fn store_registrations_are_rate_limited() {
+    let dir = rig::data_dir();
+    let mut config = rig::config(None);
+    config.registration_rate = (1, 2);
+    let (hub, _store) = rig::sqlite_hub(dir.path(), config).await;
+    let url = format!("{}/v1/stores", hub.url());
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(rig::post(&url, b"", None).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(&statuses[..2], &[200, 200]);
+    let refused = answers
+        .iter()
+        .find(|(s, _)| *s == 429)
+        .unwrap_or_else(|| panic!("no 429 after the burst: {statuses:?}"));
+    assert_eq!(refused.1["error"]["code"], json!("rate_limited"));
+    assert!(refused.1.get("feed_token").is_none());
+}

@@ -14,14 +14,14 @@
 //!   for a [`TokenResponse`], or gets an [`OAuthErrorBody`];
 //! - `POST` [`REVOKE_PATH`] with the access token as Bearer and a [`RevokeRequest`] form.
 
+pub mod hub;
 mod mode;
+pub mod net;
 mod secret;
-mod transport;
 mod wire;
 
 pub use mode::{DEFAULT_MODE, Mode, UnknownMode};
 pub use secret::WireSecret;
-pub use transport::{carries_secrets_safely, is_loopback_host};
 pub use wire::{
     AuthorizeQuery, GRANT_AUTHORIZATION_CODE, MODE_PARAM, OAuthErrorBody, RevokeRequest,
     RevokeResponse, TokenRequest, TokenResponse,

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use fluxstore_connect_api::{Mode, carries_secrets_safely};
+use fluxstore_connect_api::Mode;
+use fluxstore_connect_api::net::sends_secrets_safely;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -139,7 +140,7 @@ impl Config {
         if !matches!(public_url.scheme(), "http" | "https") || public_url.host().is_none() {
             return Err(ConfigError::PublicUrl);
         }
-        if !carries_secrets_safely(public_url.scheme(), public_url.host_str()) {
+        if !sends_secrets_safely(&public_url) {
             return Err(ConfigError::PublicUrlInClear {
                 url: public_url.to_string(),
             });
@@ -168,7 +169,7 @@ impl Config {
             ("Stripe Connect base URL", &self.stripe_connect_base),
             ("Stripe API base URL", &self.stripe_api_base),
         ] {
-            if !carries_secrets_safely(url.scheme(), url.host_str()) {
+            if !sends_secrets_safely(url) {
                 return Err(ConfigError::StripeBaseInClear {
                     what,
                     url: url.to_string(),

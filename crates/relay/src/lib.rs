@@ -15,7 +15,7 @@ pub mod secrets;
 pub mod signature;
 
 mod intake;
-mod server;
+pub mod server;
 mod writer;
 
 use std::net::SocketAddr;

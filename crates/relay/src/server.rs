@@ -19,13 +19,15 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-pub(crate) struct Limits {
+/// Bounds of the accept loop (also used by the hosted hub, which serves its routes with it).
+pub struct Limits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
 }
 
-pub(crate) async fn serve(
+/// Serve `router` on `listener` until `stop` turns true (see the module docs).
+pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,

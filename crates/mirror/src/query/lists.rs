@@ -155,11 +155,13 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
 
 /// Facts about the events that *arrived* (webhook, feed, events API): the ones synthesised
 /// from API responses (source `api`: a refund made in the app, an account fetch) say nothing
-/// about whether Stripe's events reach the app, so they are left out.
-fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
+/// about whether Stripe's events reach the app, so they are left out. `since` is when the
+/// mode was connected (see [`ModeFacts::counts_from`]).
+fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeFacts, MirrorError> {
     // Separate statements, each answered from an index: the first and last walk the
     // (livemode, received_at) index from one end and stop at the first arrived event; the
-    // count subtracts the synthesised events, counted from their own partial index.
+    // count subtracts the synthesised events, counted from their own partial index; the
+    // newest of each source is the end of its (livemode, source, received_at) range.
     let one = |sql: &str| {
         conn.query_row(sql, params![live(mode)], |r| r.get::<_, Option<i64>>(0))
             .optional()
@@ -176,26 +178,55 @@ fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
     let count = one("SELECT (SELECT count(*) FROM events WHERE livemode = ?1)
               - (SELECT count(*) FROM events WHERE livemode = ?1 AND source = 'api')")?
     .unwrap_or(0);
-    let first_paid = conn
-        .query_row(
-            "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL
-             ORDER BY paid_at, session_id LIMIT 1",
-            params![live(mode)],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    let newest_from = |source: Source| {
+        conn.query_row(
+            "SELECT max(received_at) FROM events WHERE livemode = ?1 AND source = ?2",
+            params![live(mode), source.as_str()],
+            |r| r.get::<_, Option<i64>>(0),
         )
-        .optional()?;
+    };
+    let counts_from = since.or(first);
+    let first_paid = match counts_from {
+        None => None,
+        Some(from) => conn
+            .query_row(
+                "SELECT session_id, paid_at FROM orders
+                 WHERE livemode = ?1 AND paid_at IS NOT NULL AND created >= ?2
+                 ORDER BY paid_at, session_id LIMIT 1",
+                params![live(mode), from],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()?,
+    };
+    let earlier: i64 = conn.query_row(
+        "SELECT count(*) FROM orders
+         WHERE livemode = ?1 AND paid_at IS NOT NULL AND created < ?2",
+        params![live(mode), counts_from.unwrap_or(i64::MAX)],
+        |r| r.get(0),
+    )?;
     Ok(ModeFacts {
         first_event_at: first,
+        counts_from,
         first_paid_order: first_paid,
+        earlier_paid_orders: earlier as u64,
         last_event_at: last,
+        last_webhook_at: newest_from(Source::Webhook)?,
+        last_feed_at: newest_from(Source::Feed)?,
+        last_polled_at: newest_from(Source::EventsApi)?,
         event_count: count as u64,
     })
 }
 
-pub fn checklist_facts(conn: &Connection) -> Result<ChecklistFacts, MirrorError> {
+/// The checklist's facts; `test_since` / `live_since` are when each mode was connected
+/// (None: not recorded, see [`ModeFacts::counts_from`]).
+pub fn checklist_facts(
+    conn: &Connection,
+    test_since: Option<i64>,
+    live_since: Option<i64>,
+) -> Result<ChecklistFacts, MirrorError> {
     Ok(ChecklistFacts {
-        test: mode_facts(conn, Mode::Test)?,
-        live: mode_facts(conn, Mode::Live)?,
+        test: mode_facts(conn, Mode::Test, test_since)?,
+        live: mode_facts(conn, Mode::Live, live_since)?,
         last_rejection: crate::log::rejections(conn, 1)?.into_iter().next(),
     })
 }

@@ -47,7 +47,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
         AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
-        SignInEnded,
+        SignInEnded, WebhookCheck, OpenDashboardArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)

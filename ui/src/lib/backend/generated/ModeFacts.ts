@@ -6,10 +6,33 @@ export type ModeFacts = {
  */
 first_event_at: number | null, 
 /**
- * (session id, time) of the first order that became paid in this mode.
+ * The time a paid order must be created at or after to prove this mode works: when the
+ * mode was connected, else (a store connected before that was recorded) when its first
+ * event arrived. Orders of the history the first sync pulls are older and never count.
+ */
+counts_from: number | null, 
+/**
+ * (session id, time paid) of the first order created at or after `counts_from` that
+ * became paid in this mode.
  */
 first_paid_order: [string, number] | null, 
 /**
+ * Paid orders created before `counts_from` (history: they prove nothing about today).
+ */
+earlier_paid_orders: number, 
+/**
  * received_at of the newest verified event in this mode.
  */
-last_event_at: number | null, event_count: number, };
+last_event_at: number | null, 
+/**
+ * received_at of the newest event Stripe delivered to the relay (a webhook).
+ */
+last_webhook_at: number | null, 
+/**
+ * received_at of the newest event the hub's feed announced.
+ */
+last_feed_at: number | null, 
+/**
+ * received_at of the newest event read by polling Stripe's events API.
+ */
+last_polled_at: number | null, event_count: number, };

@@ -16,6 +16,9 @@ use crate::state::AppState;
 /// Where the sample store's key and signing secret are kept (this session's memory only).
 pub const SAMPLE_SECRETS: &str = "Memory (sample store only)";
 
+/// Why the sample store's webhook endpoint is not checked at Stripe.
+pub const SAMPLE_HAS_NO_ENDPOINT: &str = "The sample store has no webhook endpoint at Stripe to check: its events arrive signed through its own relay.";
+
 /// How long a disconnect waits for the Connect service to confirm the revoke.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -115,6 +118,12 @@ impl AppState {
 
     /// Whether Stripe's webhook endpoints of `mode` send the 12 events to FluxStore.
     pub async fn check_webhook_endpoint(&self, args: ModeArgs) -> IpcResult<WebhookCheck> {
+        if self.sample_open().await {
+            return Err(IpcError::new(
+                ErrorCode::Refused,
+                SAMPLE_HAS_NO_ENDPOINT,
+            ));
+        }
         let checked = self
             .active_profile()
             .await

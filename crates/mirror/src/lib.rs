@@ -226,7 +226,7 @@ impl Mirror {
     }
 
     /// The checklist's facts with no connection time recorded: a paid order counts when it
-    /// was created after the mode's first event arrived (see [`ModeFacts::counts_from`]).
+    /// was created after the mode's first event arrived (see [`ModeFacts::connected_at`]).
     pub fn checklist_facts(&self) -> Result<ChecklistFacts, MirrorError> {
         query::lists::checklist_facts(&self.conn, None, None)
     }

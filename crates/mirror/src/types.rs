@@ -305,16 +305,16 @@ pub struct ModeFacts {
     /// received_at of the first verified event in this mode.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub first_event_at: Option<i64>,
-    /// The time a paid order must be created at or after to prove this mode works: when the
-    /// mode was connected, else (a store connected before that was recorded) when its first
-    /// event arrived. Orders of the history the first sync pulls are older and never count.
+    /// When the mode was connected, else (a store connected before that was recorded) when
+    /// its first event arrived: a paid order proves the mode works only if created at or
+    /// after it. Orders of the history the first sync pulls are older and never count.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
-    pub counts_from: Option<i64>,
-    /// (session id, time paid) of the first order created at or after `counts_from` that
+    pub connected_at: Option<i64>,
+    /// (session id, time paid) of the first order created at or after `connected_at` that
     /// became paid in this mode.
     #[cfg_attr(feature = "ts", ts(type = "[string, number] | null"))]
     pub first_paid_order: Option<(String, i64)>,
-    /// Paid orders created before `counts_from` (history: they prove nothing about today).
+    /// Paid orders created before `connected_at` (history: they prove nothing about today).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub earlier_paid_orders: u64,
     /// received_at of the newest verified event in this mode.

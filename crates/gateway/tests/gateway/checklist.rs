@@ -105,7 +105,7 @@ async fn the_test_payment_stays_undone_after_the_first_sync_and_ticks_on_a_new_o
         "history must not tick the step"
     );
     assert_eq!(facts.earlier_paid_orders, 2);
-    assert!(facts.counts_from.is_some_and(|t| t >= now() - 60));
+    assert!(facts.connected_at.is_some_and(|t| t >= now() - 60));
     assert!(facts.last_polled_at.is_some(), "the events came by polling");
     assert_eq!(facts.last_webhook_at, None, "no webhook has arrived");
 
@@ -129,10 +129,10 @@ async fn the_test_payment_stays_undone_after_the_first_sync_and_ticks_on_a_new_o
     assert_eq!(facts.earlier_paid_orders, 2);
 
     // Saving the keys again does not move the line forward.
-    let since = facts.counts_from;
+    let since = facts.connected_at;
     w.save_test_keys().await;
     assert_eq!(
-        w.profile.checklist_facts().await.unwrap().test.counts_from,
+        w.profile.checklist_facts().await.unwrap().test.connected_at,
         since
     );
     w.forget().await;

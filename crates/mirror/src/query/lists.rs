@@ -156,7 +156,7 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
 /// Facts about the events that *arrived* (webhook, feed, events API): the ones synthesised
 /// from API responses (source `api`: a refund made in the app, an account fetch) say nothing
 /// about whether Stripe's events reach the app, so they are left out. `since` is when the
-/// mode was connected (see [`ModeFacts::counts_from`]).
+/// mode was connected (see [`ModeFacts::connected_at`]).
 fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeFacts, MirrorError> {
     // Separate statements, each answered from an index: the first and last walk the
     // (livemode, received_at) index from one end and stop at the first arrived event; the
@@ -185,8 +185,8 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
             |r| r.get::<_, Option<i64>>(0),
         )
     };
-    let counts_from = since.or(first);
-    let first_paid = match counts_from {
+    let connected_at = since.or(first);
+    let first_paid = match connected_at {
         None => None,
         Some(from) => conn
             .query_row(
@@ -201,12 +201,12 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
     let earlier: i64 = conn.query_row(
         "SELECT count(*) FROM orders
          WHERE livemode = ?1 AND paid_at IS NOT NULL AND created < ?2",
-        params![live(mode), counts_from.unwrap_or(i64::MAX)],
+        params![live(mode), connected_at.unwrap_or(i64::MAX)],
         |r| r.get(0),
     )?;
     Ok(ModeFacts {
         first_event_at: first,
-        counts_from,
+        connected_at,
         first_paid_order: first_paid,
         earlier_paid_orders: earlier as u64,
         last_event_at: last,
@@ -218,7 +218,7 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
 }
 
 /// The checklist's facts; `test_since` / `live_since` are when each mode was connected
-/// (None: not recorded, see [`ModeFacts::counts_from`]).
+/// (None: not recorded, see [`ModeFacts::connected_at`]).
 pub fn checklist_facts(
     conn: &Connection,
     test_since: Option<i64>,

@@ -386,7 +386,7 @@ fn a_paid_order_from_before_the_connection_proves_nothing() {
     assert_eq!((f.last_webhook_at, f.last_feed_at), (None, None));
     // Nothing recorded (a store connected by an earlier build): the first arrival is the line.
     let f = m.checklist_facts().unwrap().test;
-    assert_eq!(f.counts_from, f.first_event_at);
+    assert_eq!(f.connected_at, f.first_event_at);
     assert_eq!(f.first_paid_order, None);
 
     // A new order after connecting, delivered by a webhook, ticks it.
@@ -428,7 +428,7 @@ fn facts_logs_and_settings() {
     assert_eq!(f.test.event_count, 3);
     assert!(f.test.first_event_at.is_some() && f.test.last_event_at >= f.test.first_event_at);
     assert_eq!(f.test.first_paid_order.as_ref().unwrap().1, T0 + 60);
-    assert_eq!(f.test.counts_from, Some(T0 - 60));
+    assert_eq!(f.test.connected_at, Some(T0 - 60));
     assert_eq!(f.test.earlier_paid_orders, 0);
     assert_eq!(f.test.last_webhook_at, f.test.last_event_at);
     assert_eq!((f.test.last_feed_at, f.test.last_polled_at), (None, None));

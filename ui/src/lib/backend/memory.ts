@@ -40,6 +40,9 @@ export class MemoryBackend extends MemoryShell {
     s.token = true;
     s.accountId = id;
     s.publishableKey = `pk_${sign.mode}_51FluxConnectPublishableKey`;
+    // A mode that becomes connected again starts counting afresh (the profile's rule).
+    if (s.connectState !== 'connected') s.connectedSince = null;
+    s.connectedSince ??= this.now();
     s.connectState = 'connected';
     s.connectReason = null;
     c.method ??= 'connect';

@@ -6,18 +6,18 @@ export type ModeFacts = {
  */
 first_event_at: number | null, 
 /**
- * The time a paid order must be created at or after to prove this mode works: when the
- * mode was connected, else (a store connected before that was recorded) when its first
- * event arrived. Orders of the history the first sync pulls are older and never count.
+ * When the mode was connected, else (a store connected before that was recorded) when
+ * its first event arrived: a paid order proves the mode works only if created at or
+ * after it. Orders of the history the first sync pulls are older and never count.
  */
-counts_from: number | null, 
+connected_at: number | null, 
 /**
- * (session id, time paid) of the first order created at or after `counts_from` that
+ * (session id, time paid) of the first order created at or after `connected_at` that
  * became paid in this mode.
  */
 first_paid_order: [string, number] | null, 
 /**
- * Paid orders created before `counts_from` (history: they prove nothing about today).
+ * Paid orders created before `connected_at` (history: they prove nothing about today).
  */
 earlier_paid_orders: number, 
 /**

@@ -129,3 +129,23 @@ export const ORDER_STATUSES = [
   "dispute_won",
   "dispute_lost",
 ] as const satisfies readonly OrderStatus[];
+
+/** The path Stripe posts webhooks to on the relay. */
+export const WEBHOOK_PATH = "/api/webhooks/stripe";
+
+/** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */
+export const DASHBOARD_ORIGIN = "https://dashboard.stripe.com";
+
+/** Stripe id prefix → the Dashboard page of that kind of object. */
+export const DASHBOARD_PAGES: ReadonlyArray<readonly [string, string]> = [
+  ["pi_", "payments"],
+  ["ch_", "payments"],
+  ["py_", "payments"],
+  ["re_", "refunds"],
+  ["dp_", "disputes"],
+  ["du_", "disputes"],
+  ["sub_", "subscriptions"],
+  ["cus_", "customers"],
+  ["in_", "invoices"],
+  ["we_", "webhooks"],
+];

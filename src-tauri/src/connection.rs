@@ -119,10 +119,7 @@ impl AppState {
     /// Whether Stripe's webhook endpoints of `mode` send the 12 events to FluxStore.
     pub async fn check_webhook_endpoint(&self, args: ModeArgs) -> IpcResult<WebhookCheck> {
         if self.sample_open().await {
-            return Err(IpcError::new(
-                ErrorCode::Refused,
-                SAMPLE_HAS_NO_ENDPOINT,
-            ));
+            return Err(IpcError::new(ErrorCode::Refused, SAMPLE_HAS_NO_ENDPOINT));
         }
         let checked = self
             .active_profile()

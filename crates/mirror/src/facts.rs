@@ -124,7 +124,7 @@ impl RejectionCode {
                 "The delivery’s timestamp is more than 5 minutes away from this computer’s clock (or it is a replay of an old delivery)."
             }
             RejectionCode::NoSigningSecret => {
-                "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments."
+                "No signing secret is saved, so Stripe’s deliveries cannot be verified and are refused; until one is, orders arrive only when FluxStore reads Stripe’s events."
             }
             RejectionCode::SignatureHeaderMissing => {
                 "The delivery had no Stripe-Signature header: it did not come from Stripe."

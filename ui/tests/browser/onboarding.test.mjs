@@ -52,7 +52,7 @@ test('checklist walks from nothing to a paid test order and a live order', async
   await form.getByRole('button', { name: 'Save test keys' }).click();
   await waitState(page, 'credentials', 'done');
   await waitState(page, 'webhook', 'todo');
-  assert.match(await step(page, 'webhook').textContent(), /without it the gateway will not process payments/);
+  assert.match(await step(page, 'webhook').textContent(), /deliveries cannot be verified until it is/);
 
   // A delivery before the secret exists is rejected, and the receiving step says why.
   assert.equal(await simulate(page, 'simulatePayment', 'test'), null);

@@ -50,7 +50,7 @@ export const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; 
     fix: "Check the computer’s clock and time zone (turn on automatic time); Stripe will retry the delivery.",
   },
   no_signing_secret: {
-    reason: "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments.",
+    reason: "No signing secret is saved, so Stripe’s deliveries cannot be verified and are refused; until one is, orders arrive only when FluxStore reads Stripe’s events.",
     fix: "Paste the webhook signing secret (whsec_…) in the onboarding checklist or under Payment Gateways.",
   },
   signature_header_missing: {

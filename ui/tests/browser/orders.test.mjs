@@ -124,3 +124,38 @@ test('order detail: timeline, partial refund with confirmation, refund disabled 
   assert.ok(total > 100);
   assert.deepEqual(problems, []);
 });
+
+test('Stripe links: an order opens its payment in the Dashboard of its mode; disputes offer “Submit evidence”', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  const opened = () => page.evaluate(() => window.__fluxstoreMemory.openedUrls);
+  for (const mode of ['Test', 'Live']) {
+    await page.getByLabel(mode).check();
+    // Test sessions are cs_test_…; live ones are not.
+    const wantTest = mode === 'Test';
+    await page.getByLabel('Status').selectOption('paid');
+    await page.waitForFunction((t) => {
+      const r = [...document.querySelectorAll('[data-testid="orders"] tbody tr')];
+      return r.length > 0 && r.every((tr) => t === (tr.dataset.session ?? '').startsWith('cs_test_') && tr.querySelector('[data-status]')?.getAttribute('data-status') === 'paid');
+    }, wantTest);
+    await rows(page).first().getByRole('link').click();
+    const pay = page.getByTestId('payment-ids');
+    await pay.waitFor();
+    const link = pay.locator('button[data-dashboard-id^="pi_"]');
+    const pi = await link.getAttribute('data-dashboard-id');
+    assert.match(await pay.textContent(), new RegExp(pi));
+    await link.click();
+    const want = `https://dashboard.stripe.com/${mode === 'Test' ? 'test/' : ''}payments/${pi}`;
+    await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), want);
+    await page.getByRole('link', { name: '← All orders' }).click();
+    await page.getByLabel('Status').selectOption('');
+  }
+  await page.getByLabel('Test').check();
+  await page.getByRole('link', { name: 'Disputes' }).click();
+  const submit = page.locator('[data-testid="disputes"] button', { hasText: 'Submit evidence' }).first();
+  await submit.waitFor();
+  const dp = await submit.getAttribute('data-dashboard-id');
+  await submit.click();
+  await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), `https://dashboard.stripe.com/test/disputes/${dp}`);
+  assert.ok((await opened()).every((u) => u.startsWith('https://dashboard.stripe.com/')));
+  assert.deepEqual(problems, []);
+});

@@ -51,7 +51,7 @@ import type {
   WebhookEndpointCreated,
 } from './types';
 import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, WEBHOOK_PATH } from './generated/facts';
-import { SUBSCRIBED_EVENT_TYPES, type SubscribedEventType } from '../webhook';
+import { SUBSCRIBED_EVENT_TYPES, WEBHOOK_EVENTS, type SubscribedEventType } from '../webhook';
 
 const STRIPE_OFFLINE = 'Stripe could not be reached. Check the internet connection and try again.';
 const SAMPLE_REFUSES =
@@ -101,7 +101,7 @@ export class MemoryShell implements Backend {
   /** URLs the shell would open in the system browser (the dev build also opens Stripe's pages). */
   readonly openedUrls: string[] = [];
   /** The webhook endpoints created at Stripe for the owner's account. */
-  private readonly endpoints: { id: string; url: string; mode: Mode }[] = [];
+  protected readonly endpoints: { id: string; url: string; mode: Mode; events: string[]; enabled: boolean }[] = [];
   protected seq = 0;
   protected signIn: PendingSignIn | null = null;
 
@@ -309,7 +309,7 @@ export class MemoryShell implements Backend {
     }
     const endpoint = `we_${mode === 'test' ? 'test_' : ''}${(++this.seq).toString().padStart(6, '0')}`;
     this.audit(this.own, 'POST', '/v1/webhook_endpoints', endpoint, 200, mode);
-    this.endpoints.push({ id: endpoint, url: parsed.href, mode });
+    this.endpoints.push({ id: endpoint, url: parsed.href, mode, events: [...SUBSCRIBED_EVENT_TYPES], enabled: true });
     this.storeWebhookSecret(mode);
     this.changed();
     return { endpoint_id: endpoint, url: parsed.href, enabled_events: [...SUBSCRIBED_EVENT_TYPES], secret_stored: true };
@@ -426,8 +426,8 @@ export class MemoryShell implements Backend {
   }
 
   /**
-   * The endpoints Stripe holds for the owner's account (those created here: each with the
-   * subscribed events, enabled), judged as the gateway's `check_endpoints` does for them.
+   * The endpoints Stripe holds for the owner's account (created here or, as a test control,
+   * "in the Dashboard"), judged as the gateway's `check_endpoints` judges them.
    */
   private checkWebhook(mode: Mode): WebhookCheck {
     if (this.sample) fail('refused', SAMPLE_HAS_NO_ENDPOINT);
@@ -437,19 +437,32 @@ export class MemoryShell implements Backend {
       fail('offline', STRIPE_OFFLINE);
     }
     this.audit(this.own, 'GET', '/v1/webhook_endpoints', null, 200, mode);
-    const mine = this.endpoints.filter((e) => e.mode === mode);
-    const best = mine[mine.length - 1] ?? null;
+    const mine = this.endpoints.filter((e) => e.mode === mode).reverse();
+    const missing = (e: { events: string[] }) =>
+      e.events.includes('*') ? [] : WEBHOOK_EVENTS.map((w) => w.type as string).filter((t) => !e.events.includes(t));
+    const best =
+      mine
+        .filter((e) => new URL(e.url).pathname.replace(/\/+$/, '').endsWith(WEBHOOK_PATH))
+        .sort((x, y) => Number(!x.enabled) - Number(!y.enabled) || missing(x).length - missing(y).length)[0] ?? null;
+    const lacking = best ? missing(best) : [];
+    const message = !best
+      ? mine.length === 0
+        ? `Your ${mode} Stripe account has no webhook endpoint. Add one whose address ends in ${WEBHOOK_PATH} with the 12 events, or let FluxStore create it.`
+        : `None of the ${mine.length} webhook endpoints of your ${mode} Stripe account points at FluxStore (an address ending in ${WEBHOOK_PATH}). Add one with the 12 events.`
+      : !best.enabled
+        ? `The webhook endpoint ${best.url} is disabled in Stripe, so nothing is delivered. Enable it in the Stripe Dashboard (Developers → Webhooks).`
+        : lacking.length
+          ? `The webhook endpoint ${best.url} does not send ${lacking.join(', ')}. Add ${lacking.length === 1 ? 'this event' : 'these events'} to it in the Stripe Dashboard.`
+          : `Stripe sends all 12 events to ${best.url}, and the endpoint is enabled.`;
     return {
       mode,
-      ok: best !== null,
+      ok: !!best && best.enabled && lacking.length === 0,
       endpoint_id: best?.id ?? null,
       url: best?.url ?? null,
-      disabled: false,
-      missing_events: [],
+      disabled: !!best && !best.enabled,
+      missing_events: lacking,
       endpoints: mine.length,
-      message: best
-        ? `Stripe sends all 12 events to ${best.url}, and the endpoint is enabled.`
-        : `Your ${mode} Stripe account has no webhook endpoint. Add one whose address ends in ${WEBHOOK_PATH} with the 12 events, or let FluxStore create it.`,
+      message,
     };
   }
 

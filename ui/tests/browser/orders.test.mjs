@@ -53,8 +53,14 @@ test('orders list: amounts, filters, search, Load more and the test/live switch'
     const d = new Date(Date.now() - 7 * 86400 * 1000);
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   });
+  // Empty date filters read "Any day" and show no date in the field (no misleading placeholder).
+  const anyDays = page.locator('.datefield .any');
+  assert.equal(await anyDays.count(), 2);
+  assert.deepEqual(await anyDays.allTextContents(), ['Any day', 'Any day']);
+  assert.equal(await page.getByLabel('From').evaluate((i) => getComputedStyle(i).color), 'rgba(0, 0, 0, 0)');
   await page.getByLabel('From').fill(since);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length < 25);
+  assert.equal(await anyDays.count(), 1, 'a chosen day shows itself');
   const n = await rows(page).count();
   assert.ok(n >= 7 && n <= 11, `orders in the last 7 days: ${n}`);
   await page.getByRole('button', { name: 'Clear' }).click();

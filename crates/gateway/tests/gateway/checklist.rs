@@ -26,10 +26,12 @@ async fn world() -> World {
     let fake = StripeFake::start(Default::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mirror = Mirror::open(&dir.path().join("mirror.db")).unwrap();
+    // One keyring service per test: tests run in parallel and each forgets its keys at the end.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let keyring = SecretStore::with_service(&format!(
         "FluxStore Desktop checklist tests {} {}",
         std::process::id(),
-        now()
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ))
     .unwrap();
     if let Err(e) = keyring.probe() {

@@ -314,7 +314,9 @@ pub struct ModeFacts {
     /// became paid in this mode.
     #[cfg_attr(feature = "ts", ts(type = "[string, number] | null"))]
     pub first_paid_order: Option<(String, i64)>,
-    /// Paid orders created before `connected_at` (history: they prove nothing about today).
+    /// Paid orders created before `connected_at` (history: they prove nothing about today),
+    /// counted while `first_paid_order` is None (0 once a newer order proves the mode) and up
+    /// to 1,000 (`query::lists::EARLIER_PAID_BOUND`).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub earlier_paid_orders: u64,
     /// received_at of the newest verified event in this mode.

@@ -101,7 +101,8 @@ function receivingDetail(facts: ChecklistFacts, keyModes: readonly Mode[]): stri
 function notSince(f: ModeFacts, what: string): string {
   if (f.earlier_paid_orders === 0 || f.connected_at === null) return `No paid ${what} order yet.`;
   const n = f.earlier_paid_orders;
-  return `No paid ${what} order since you connected on ${formatDay(f.connected_at)}; the ${n} paid ${n === 1 ? 'order' : 'orders'} from before that ${n === 1 ? 'does' : 'do'} not prove today’s setup.`;
+  const count = n >= 1000 ? '1,000 or more' : String(n);
+  return `No paid ${what} order since you connected on ${formatDay(f.connected_at)}; the ${count} paid ${n === 1 ? 'order' : 'orders'} from before that ${n === 1 ? 'does' : 'do'} not prove today’s setup.`;
 }
 
 export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: ChecklistInput): Checklist {

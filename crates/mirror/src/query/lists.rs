@@ -153,6 +153,9 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
         .optional()?)
 }
 
+/// The most earlier paid orders [`ModeFacts::earlier_paid_orders`] counts.
+pub const EARLIER_PAID_BOUND: i64 = 1_000;
+
 /// Facts about the events that *arrived* (webhook, feed, events API): the ones synthesised
 /// from API responses (source `api`: a refund made in the app, an account fetch) say nothing
 /// about whether Stripe's events reach the app, so they are left out. `since` is when the
@@ -186,24 +189,33 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
         )
     };
     let connected_at = since.or(first);
+    // An order created at or after the line was paid after it too, so the walk along
+    // (livemode, paid_at) starts at the line and meets only the few orders created before it
+    // and paid after it: bounded for a store just connected with a long history and for one
+    // connected long ago alike.
     let first_paid = match connected_at {
         None => None,
         Some(from) => conn
             .query_row(
-                "SELECT session_id, paid_at FROM orders
-                 WHERE livemode = ?1 AND paid_at IS NOT NULL AND created >= ?2
+                "SELECT session_id, paid_at FROM orders INDEXED BY orders_paid
+                 WHERE livemode = ?1 AND paid_at >= ?2 AND created >= ?2
                  ORDER BY paid_at, session_id LIMIT 1",
                 params![live(mode), from],
                 |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
             )
             .optional()?,
     };
-    let earlier: i64 = conn.query_row(
-        "SELECT count(*) FROM orders
-         WHERE livemode = ?1 AND paid_at IS NOT NULL AND created < ?2",
-        params![live(mode), connected_at.unwrap_or(i64::MAX)],
-        |r| r.get(0),
-    )?;
+    // Counted only while no newer order proves the mode, and up to a bound: the number is
+    // for a sentence ("the 3 paid orders from before that"), not for accounting.
+    let earlier: i64 = match (&first_paid, connected_at) {
+        (None, Some(from)) => conn.query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM orders INDEXED BY orders_page
+             WHERE livemode = ?1 AND created < ?2 AND paid_at IS NOT NULL LIMIT ?3)",
+            params![live(mode), from, EARLIER_PAID_BOUND],
+            |r| r.get(0),
+        )?,
+        _ => 0,
+    };
     Ok(ModeFacts {
         first_event_at: first,
         connected_at,

@@ -34,7 +34,8 @@ export function checklistFacts(d: StoreData, since: Record<Mode, number | null>)
       first_event_at: first,
       connected_at: from,
       first_paid_order: paid ? [paid.order.session_id, paid.paidAt as number] : null,
-      earlier_paid_orders: paidOrders.filter((o) => from === null || o.order.created < from).length,
+      // Counted only while no newer order proves the mode, up to the mirror's bound.
+      earlier_paid_orders: paid || from === null ? 0 : Math.min(1000, paidOrders.filter((o) => o.order.created < from).length),
       last_event_at: ev.length ? Math.max(...ev.map((e) => e.received_at)) : null,
       last_webhook_at: newest('webhook'),
       last_feed_at: newest('feed'),

@@ -194,11 +194,11 @@ pub fn check_endpoints(
     hub_host: Option<&str>,
 ) -> WebhookCheck {
     let ours = |e: &&ListedEndpoint| {
+        // The relay's path on any host (a tunnel, a proxy), or anything on the hub's host.
         url::Url::parse(&e.url).is_ok_and(|u| {
-            u.path().trim_end_matches('/') == fluxstore_mirror::facts::WEBHOOK_PATH
-                || u.path()
-                    .trim_end_matches('/')
-                    .ends_with(fluxstore_mirror::facts::WEBHOOK_PATH)
+            u.path()
+                .trim_end_matches('/')
+                .ends_with(fluxstore_mirror::facts::WEBHOOK_PATH)
                 || hub_host.is_some_and(|h| u.host_str() == Some(h))
         })
     };

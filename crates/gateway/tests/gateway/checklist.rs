@@ -128,7 +128,10 @@ async fn the_test_payment_stays_undone_after_the_first_sync_and_ticks_on_a_new_o
         detail.order.customer_email.as_deref(),
         Some("new@example.com")
     );
-    assert_eq!(facts.earlier_paid_orders, 0, "the history no longer matters");
+    assert_eq!(
+        facts.earlier_paid_orders, 0,
+        "the history no longer matters"
+    );
 
     // Saving the keys again does not move the line forward.
     let since = facts.connected_at;

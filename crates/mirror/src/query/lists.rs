@@ -193,17 +193,30 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
     // (livemode, paid_at) starts at the line and meets only the few orders created before it
     // and paid after it: bounded for a store just connected with a long history and for one
     // connected long ago alike.
-    let first_paid = match connected_at {
+    // Ordered by the index alone (a tie-break column in the ORDER BY would sort the whole
+    // range), then the lowest session id among orders paid in that same second.
+    let first_paid_at = match connected_at {
         None => None,
         Some(from) => conn
             .query_row(
-                "SELECT session_id, paid_at FROM orders INDEXED BY orders_paid
+                "SELECT paid_at FROM orders INDEXED BY orders_paid
                  WHERE livemode = ?1 AND paid_at >= ?2 AND created >= ?2
-                 ORDER BY paid_at, session_id LIMIT 1",
+                 ORDER BY paid_at LIMIT 1",
                 params![live(mode), from],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                |r| r.get::<_, i64>(0),
             )
             .optional()?,
+    };
+    let first_paid = match (first_paid_at, connected_at) {
+        (Some(at), Some(from)) => conn
+            .query_row(
+                "SELECT min(session_id) FROM orders INDEXED BY orders_paid
+                 WHERE livemode = ?1 AND paid_at = ?2 AND created >= ?3",
+                params![live(mode), at, from],
+                |r| r.get::<_, Option<String>>(0),
+            )?
+            .map(|session| (session, at)),
+        _ => None,
     };
     // Counted only while no newer order proves the mode, and up to a bound: the number is
     // for a sentence ("the 3 paid orders from before that"), not for accounting.

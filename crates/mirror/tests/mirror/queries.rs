@@ -397,7 +397,10 @@ fn a_paid_order_from_before_the_connection_proves_nothing() {
     let (session, paid_at) = f.first_paid_order.expect("the new order counts");
     assert_eq!(paid_at, connected + 660);
     assert!(session.starts_with("cs_test_"), "{session}");
-    assert_eq!(f.earlier_paid_orders, 0, "counted only while nothing newer proves the mode");
+    assert_eq!(
+        f.earlier_paid_orders, 0,
+        "counted only while nothing newer proves the mode"
+    );
     assert!(f.last_webhook_at.is_some() && f.last_polled_at.is_some());
     assert_eq!(
         m.checklist_facts_since(None, Some(connected))

@@ -53,7 +53,8 @@ function credentialsDone(c: ConnectionStatus): string {
   const which = connected.length === 2 ? 'Test and live' : capital(connected[0]);
   if (connected.every((m) => c[m].via === 'connect'))
     return `${which} ${connected.length === 2 ? 'accounts' : 'account'} connected through Stripe Connect.`;
-  if (connected.every((m) => c[m].via === 'keys')) return `${which} keys saved in the keyring.`;
+  if (connected.every((m) => c[m].via === 'keys'))
+    return c.sample_store ? `${which} keys kept in memory for the sample store.` : `${which} keys saved in the keyring.`;
   return connected.map((m) => `${capital(m)}: ${c[m].via === 'connect' ? 'Stripe Connect' : 'API keys'}.`).join(' ');
 }
 

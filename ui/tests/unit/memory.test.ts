@@ -225,6 +225,8 @@ describe('disconnect and the sample store', () => {
     expect(checklist.steps.filter((x) => x.state !== 'done')).toEqual([]);
     expect(checklist.done).toBe(true);
     expect(checklist.steps.find((x) => x.id === 'webhook')?.detail).not.toMatch(/will not process payments/);
+    // Nothing of the sample store is in the keyring, and the checklist does not say it is.
+    expect(checklist.steps.map((x) => x.detail).join(' ')).not.toMatch(/keyring/);
     for (const p of [
       b.call('disconnect', { mode: 'test' }),
       b.call('save_keys', { publishable_key: PK, secret_key: SK }),

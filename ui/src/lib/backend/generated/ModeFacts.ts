@@ -17,7 +17,9 @@ connected_at: number | null,
  */
 first_paid_order: [string, number] | null, 
 /**
- * Paid orders created before `connected_at` (history: they prove nothing about today).
+ * Paid orders created before `connected_at` (history: they prove nothing about today),
+ * counted while `first_paid_order` is None (0 once a newer order proves the mode) and up
+ * to 1,000 (`query::lists::EARLIER_PAID_BOUND`).
  */
 earlier_paid_orders: number, 
 /**

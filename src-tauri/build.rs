@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "disconnect",
     "account_status",
     "checklist_facts",
+    "check_webhook_endpoint",
     "list_orders",
     "order_detail",
     "refund_order",
@@ -27,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "open_sample_store",
     "close_sample_store",
     "open_url",
+    "open_dashboard",
 ];
 
 fn main() {

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use fluxstore_mirror::facts::{
-    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS,
-    WebhookEvent,
+    DASHBOARD_ORIGIN, DASHBOARD_PAGES, EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS,
+    RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookEvent,
 };
 use ts_rs::TS;
 
@@ -47,7 +47,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
         AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
-        SignInEnded,
+        SignInEnded, WebhookCheck, OpenDashboardArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -142,6 +142,19 @@ fn facts_ts() -> String {
         out.push_str(&format!("  {},\n", lit(s.as_str())));
     }
     out.push_str("] as const satisfies readonly OrderStatus[];\n");
+    out.push_str(&format!(
+        "\n/** The path Stripe posts webhooks to on the relay. */\nexport const WEBHOOK_PATH = {};\n",
+        lit(WEBHOOK_PATH)
+    ));
+    out.push_str(&format!(
+        "\n/** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */\nexport const DASHBOARD_ORIGIN = {};\n",
+        lit(DASHBOARD_ORIGIN)
+    ));
+    out.push_str("\n/** Stripe id prefix → the Dashboard page of that kind of object. */\nexport const DASHBOARD_PAGES: ReadonlyArray<readonly [string, string]> = [\n");
+    for (prefix, page) in DASHBOARD_PAGES {
+        out.push_str(&format!("  [{}, {}],\n", lit(prefix), lit(page)));
+    }
+    out.push_str("];\n");
     out
 }
 

@@ -86,6 +86,7 @@ ipc! {
     disconnect(ModeArgs) -> ConnectionStatus;
     account_status(AccountStatusArgs) -> Option<AccountStatus>;
     checklist_facts() -> ChecklistFacts;
+    check_webhook_endpoint(ModeArgs) -> WebhookCheck;
     list_orders(ListOrdersArgs) -> Page<Order>;
     order_detail(OrderDetailArgs) -> OrderDetail;
     refund_order(RefundArgs) -> OrderDetail;
@@ -98,6 +99,7 @@ ipc! {
     open_sample_store() -> ConnectionStatus;
     close_sample_store() -> ConnectionStatus;
     open_url(OpenUrlArgs) -> ();
+    open_dashboard(OpenDashboardArgs) -> String;
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> IpcResult<serde_json::Value> {
@@ -106,27 +108,77 @@ fn to_json<T: serde::Serialize>(value: T) -> IpcResult<serde_json::Value> {
 }
 
 impl AppState {
-    /// Open an https link in the system browser (the Stripe Dashboard, Connect's page).
+    /// Open an https link on an allowed host in the system browser (the Stripe Dashboard,
+    /// Connect's pages, the Connect service the owner set).
     pub async fn open_url(&self, args: OpenUrlArgs) -> IpcResult<()> {
-        let url = checked_url(&args.url)?;
+        let service = self.profile.connect_service().await?;
+        let url = checked_url(&args.url, &allowed_hosts(&service.url))?;
         self.notify
             .open_in_browser(url.as_str())
             .map_err(|e| IpcError::internal("The browser could not be opened", &e))
     }
+
+    /// Open a Stripe object's page in the Stripe Dashboard; returns the address opened. The
+    /// page rule is the mirror's (`facts::dashboard_url`), the same for both ways to connect.
+    pub async fn open_dashboard(&self, args: OpenDashboardArgs) -> IpcResult<String> {
+        let url = fluxstore_mirror::facts::dashboard_url(args.mode, &args.id).ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "“{}” is not a Stripe id FluxStore can show in the Stripe Dashboard.",
+                    args.id.trim()
+                ),
+            )
+        })?;
+        self.open_url(OpenUrlArgs { url: url.clone() }).await?;
+        Ok(url)
+    }
 }
 
-/// Only https links leave the app; anything else is refused before a program runs.
-pub fn checked_url(text: &str) -> IpcResult<url::Url> {
+/// The hosts FluxStore opens pages on: Stripe's Dashboard and Connect pages, and the host of
+/// the Connect service in use (its sign-in and help pages).
+pub fn allowed_hosts(connect_service: &str) -> Vec<String> {
+    let mut hosts = vec![
+        "dashboard.stripe.com".to_owned(),
+        "connect.stripe.com".to_owned(),
+    ];
+    if let Some(host) = url::Url::parse(connect_service)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        hosts.push(host);
+    }
+    hosts
+}
+
+/// Only https links to an allowed host leave the app; anything else is refused, saying why,
+/// before a program runs.
+pub fn checked_url(text: &str, allowed: &[String]) -> IpcResult<url::Url> {
     let url = url::Url::parse(text.trim()).map_err(|_| {
         IpcError::new(
             ErrorCode::Refused,
             "That is not a web address FluxStore can open.",
         )
     })?;
-    if url.scheme() != "https" || url.host_str().is_none() {
+    let Some(host) = url.host_str() else {
+        return Err(IpcError::new(
+            ErrorCode::Refused,
+            "That web address names no site, so FluxStore does not open it.",
+        ));
+    };
+    if url.scheme() != "https" {
         return Err(IpcError::new(
             ErrorCode::Refused,
             "FluxStore only opens secure (https) web pages.",
+        ));
+    }
+    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+        return Err(IpcError::new(
+            ErrorCode::Refused,
+            format!(
+                "FluxStore opens only Stripe’s pages ({}) from here, not {host}. Open other sites from your browser yourself.",
+                allowed.join(", ")
+            ),
         ));
     }
     Ok(url)
@@ -200,17 +252,29 @@ mod tests {
     }
 
     #[test]
-    fn only_https_urls_open() {
-        assert!(super::checked_url("https://dashboard.stripe.com/account/onboarding").is_ok());
+    fn only_https_urls_on_allowed_hosts_open() {
+        let allowed = super::allowed_hosts("https://api.fluxstore.net");
+        for good in [
+            "https://dashboard.stripe.com/account/onboarding",
+            "https://connect.stripe.com/oauth/authorize?client_id=ca_1",
+            "https://api.fluxstore.net/help",
+        ] {
+            assert!(super::checked_url(good, &allowed).is_ok(), "{good}");
+        }
         for bad in [
             "http://example.com",
+            "http://dashboard.stripe.com/payments/pi_1",
             "file:///etc/passwd",
             "javascript:alert(1)",
             "not a url",
             "https://",
+            "https://example.com/phish",
+            "https://dashboard.stripe.com.evil.example/payments",
         ] {
-            let e = super::checked_url(bad).expect_err(bad);
+            let e = super::checked_url(bad, &allowed).expect_err(bad);
             assert_eq!(e.code, crate::error::ErrorCode::Refused);
         }
+        let e = super::checked_url("https://example.com/x", &allowed).unwrap_err();
+        assert!(e.message.contains("not example.com"), "{}", e.message);
     }
 }

@@ -7,11 +7,17 @@ use fluxstore_gateway::{ManualKeys, ProfileError, WebhookSecret};
 
 use crate::dto::{
     AccountStatus, AccountStatusArgs, ChooseMethodArgs, ConnectServiceArgs, ConnectionStatus,
-    CreateWebhookArgs, ModeArgs, RelayStatus, SaveKeysArgs, SaveWebhookSecretArgs,
-    WebhookEndpointCreated,
+    CreateWebhookArgs, ModeArgs, RelayStatus, SaveKeysArgs, SaveWebhookSecretArgs, SecretInfo,
+    SecretShown, WebhookCheck, WebhookEndpointCreated,
 };
 use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
+
+/// Where the sample store's key and signing secret are kept (this session's memory only).
+pub const SAMPLE_SECRETS: &str = "Memory (sample store only)";
+
+/// Why the sample store's webhook endpoint is not checked at Stripe.
+pub const SAMPLE_HAS_NO_ENDPOINT: &str = "The sample store has no webhook endpoint at Stripe to check: its events arrive signed through its own relay.";
 
 /// How long a disconnect waits for the Connect service to confirm the revoke.
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,10 +28,20 @@ impl AppState {
         let sample = self.sample_open().await;
         let mut profile = self.active_profile().await.status().await?;
         if sample {
-            // The sample store is connected, in test mode, to its local Stripe stand-in.
+            // The sample store shows a store set up with keys in both modes; its test mode
+            // acts on the local Stripe stand-in, its keys and signing secret live in memory.
             profile.method = Some(crate::dto::ConnectionMethod::Keys);
-            profile.test.connected = true;
-            profile.test.via = Some(crate::dto::ConnectionMethod::Keys);
+            for c in [&mut profile.test, &mut profile.live] {
+                c.connected = true;
+                c.via = Some(crate::dto::ConnectionMethod::Keys);
+                c.secrets = [SecretShown::SecretKey, SecretShown::WebhookSecret]
+                    .into_iter()
+                    .map(|kind| SecretInfo {
+                        kind,
+                        store: SAMPLE_SECRETS.to_owned(),
+                    })
+                    .collect();
+            }
         }
         let local_url = store.relay_url();
         Ok(ConnectionStatus {
@@ -98,6 +114,20 @@ impl AppState {
             enabled_events: created.enabled_events,
             secret_stored: true,
         })
+    }
+
+    /// Whether Stripe's webhook endpoints of `mode` send the 12 events to FluxStore.
+    pub async fn check_webhook_endpoint(&self, args: ModeArgs) -> IpcResult<WebhookCheck> {
+        if self.sample_open().await {
+            return Err(IpcError::new(ErrorCode::Refused, SAMPLE_HAS_NO_ENDPOINT));
+        }
+        let checked = self
+            .active_profile()
+            .await
+            .check_webhook_endpoint(args.mode)
+            .await;
+        self.observe(&checked);
+        Ok(checked?)
     }
 
     /// Forget every secret of a mode; a Connect connection is revoked at Stripe first.

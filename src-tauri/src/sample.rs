@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use fluxstore_gateway::profile::{ConnectionMethod, Setting};
 use fluxstore_gateway::{ApiKey, Profile, ProfileConfig};
 use fluxstore_mirror::Mode;
 use fluxstore_relay::{SigningSecret, SigningSecrets, sign_header};
@@ -91,7 +92,9 @@ impl SampleStore {
             }
         };
         post_all(&url, &secrets, events, now).await?;
+        let account = stripe.as_ref().map(|s| s.account_id());
         let profile = Arc::new(Profile::open(config, None, store.writer())?);
+        set_up_long_ago(&profile, account, now - crate::sample_stripe::SET_UP_AGO).await?;
         Ok(SampleStore {
             store,
             profile,
@@ -102,6 +105,22 @@ impl SampleStore {
     pub async fn shutdown(&self) {
         self.store.shutdown().await;
     }
+}
+
+/// Record the sample store as a store set up with keys in both modes at `since`, on the
+/// stand-in's account, so every view (the checklist included) shows a store in business.
+async fn set_up_long_ago(profile: &Profile, account: Option<String>, since: i64) -> IpcResult<()> {
+    profile
+        .write(move |m| {
+            Setting::Method.set(m, Some(ConnectionMethod::Keys.as_str()))?;
+            for mode in [Mode::Test, Mode::Live] {
+                Setting::ConnectedSince(mode).set(m, Some(&since.to_string()))?;
+                Setting::AccountId(mode).set(m, account.as_deref())?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
 }
 
 /// POST every event, signed with the secret of its mode, to the relay at `url`, a few at a

@@ -7,8 +7,13 @@
 //! window; a few extra paid orders are created in the stand-in itself (their events then
 //! travel through the relay like the rest of the sample store), one of them in a
 //! zero-decimal and one in a three-decimal currency.
-use fluxstore_sample_stripe::{PaymentSpec, SampleStripe};
+use fluxstore_sample_stripe::{AccountSpec, PaymentSpec, SampleStripe};
+use fluxstore_samples::{ApiShape, Ctx};
 use serde_json::Value;
+
+/// How long ago the sample store was set up (both modes connected): before all its orders,
+/// so its checklist shows a store that is fully set up, test and live.
+pub const SET_UP_AGO: i64 = 60 * 86_400;
 
 /// (amount in minor units, currency): one zero-decimal and one three-decimal currency among them.
 const REFUNDABLE: [(i64, &str); 3] = [(2_500, "usd"), (1_500, "jpy"), (12_340, "kwd")];
@@ -26,7 +31,34 @@ pub async fn start(
         learned,
         "the sample store's Stripe stand-in knows the sample objects"
     );
-    let mut events = Vec::new();
+    // The account is fully set up in both modes: charges and payouts enabled.
+    let account = fluxstore_sample_stripe::objects::account(&AccountSpec {
+        id: stand_in.account_id(),
+        ..AccountSpec::default()
+    });
+    let mut events: Vec<Value> = [false, true]
+        .into_iter()
+        .map(|livemode| {
+            let ctx = Ctx {
+                livemode,
+                shape: ApiShape::Dahlia,
+                account: None,
+            };
+            let mut e = fluxstore_samples::envelope(
+                "account.updated",
+                account.clone(),
+                now - SET_UP_AGO,
+                &ctx,
+            );
+            // One event per mode: the envelope's id alone would be the same for both.
+            e["id"] = format!(
+                "evt_sample_account_{}",
+                if livemode { "live" } else { "test" }
+            )
+            .into();
+            e
+        })
+        .collect();
     for (i, (amount, currency)) in REFUNDABLE.into_iter().enumerate() {
         let seeded = stand_in.seed_payment(&PaymentSpec {
             amount,

@@ -116,7 +116,8 @@ impl AppState {
         self.active().await.read(move |m| m.api_calls(n)).await
     }
 
+    /// The checklist's facts, paid orders counted from when each mode was connected.
     pub async fn checklist_facts(&self) -> IpcResult<ChecklistFacts> {
-        self.active().await.read(|m| m.checklist_facts()).await
+        Ok(self.active_profile().await.checklist_facts().await?)
     }
 }

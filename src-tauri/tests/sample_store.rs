@@ -223,3 +223,115 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
     }
     state.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_store_is_a_store_set_up_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let state = AppState::open(dir.path(), rec.clone(), None).await.unwrap();
+    let status = state.open_sample_store().await.unwrap();
+    // Every fact the checklist's seven steps read says "done", in test and in live.
+    assert_eq!(status.method, Some(ConnectionMethod::Keys));
+    for c in [&status.test, &status.live] {
+        assert!(c.connected, "{c:?}");
+        assert_eq!(c.via, Some(ConnectionMethod::Keys));
+        assert!(
+            c.secrets
+                .iter()
+                .any(|s| s.kind == SecretShown::WebhookSecret),
+            "{c:?}"
+        );
+        let account = c
+            .account
+            .as_ref()
+            .unwrap_or_else(|| panic!("no account status: {c:?}"));
+        assert!(account.charges_enabled && account.payouts_enabled);
+    }
+    let facts = state.checklist_facts().await.unwrap();
+    for f in [&facts.test, &facts.live] {
+        assert!(f.first_paid_order.is_some(), "{f:?}");
+        assert!(
+            f.last_webhook_at.is_some(),
+            "signed deliveries through the relay"
+        );
+        assert_eq!(f.earlier_paid_orders, 0, "set up before every sample order");
+    }
+    state.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_open_the_dashboard_page_of_the_mode_and_other_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let state = AppState::open(dir.path(), rec.clone(), None).await.unwrap();
+    state.open_sample_store().await.unwrap();
+    for (mode, prefix) in [
+        (Mode::Test, "https://dashboard.stripe.com/test/payments/"),
+        (Mode::Live, "https://dashboard.stripe.com/payments/"),
+    ] {
+        let pi = state
+            .list_orders(orders(mode, 100))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find_map(|o| o.payment_intent_id)
+            .expect("an order with a payment");
+        let opened = state
+            .open_dashboard(OpenDashboardArgs {
+                mode,
+                id: pi.clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(opened, format!("{prefix}{pi}"));
+        assert_eq!(rec.opened.lock().unwrap().last(), Some(&opened));
+    }
+    let dispute = state
+        .list_disputes(ModeArgs { mode: Mode::Test })
+        .await
+        .unwrap()
+        .remove(0);
+    let opened = state
+        .open_dashboard(OpenDashboardArgs {
+            mode: Mode::Test,
+            id: dispute.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        opened,
+        format!("https://dashboard.stripe.com/test/disputes/{}", dispute.id)
+    );
+
+    let before = rec.opened.lock().unwrap().len();
+    let refused = state
+        .open_url(OpenUrlArgs {
+            url: "https://evil.example/payments".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, fluxstore_desktop::error::ErrorCode::Refused);
+    assert!(
+        refused.message.contains("evil.example"),
+        "{}",
+        refused.message
+    );
+    let bad_id = state
+        .open_dashboard(OpenDashboardArgs {
+            mode: Mode::Test,
+            id: "pi_1/../../settings".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_id.code,
+        fluxstore_desktop::error::ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        rec.opened.lock().unwrap().len(),
+        before,
+        "nothing was opened"
+    );
+    state.shutdown().await;
+}

@@ -30,3 +30,18 @@ test('the sample store shows realistic orders, disputes and subscriptions', asyn
   await app.$('table[data-testid="subscriptions"]').waitForExist({ timeout: 10000 });
   await screenshot(app, 'sample-subscriptions');
 });
+
+test('the sample store is a store set up in test and live: its checklist shows 7 of 7', async () => {
+  await app.$('[data-testid="sample-badge"]').waitForExist({ timeout: 20000 });
+  await go(app, '#/onboarding', 'Get started');
+  await app.waitUntil(async () => /All set/.test(await app.$('[data-testid="progress"]').getText()), {
+    timeout: 20000,
+    timeoutMsg: 'the sample store’s checklist is not all set',
+  });
+  const steps = await app.$$('li[data-step]');
+  assert.equal(steps.length, 7);
+  for (const s of steps) assert.equal(await s.getAttribute('data-state'), 'done', await s.getText());
+  const receiving = await app.$('li[data-step="receiving"]').getText();
+  assert.match(receiving, /Webhook deliveries from Stripe reach the relay and are verified/);
+  await screenshot(app, 'sample-checklist');
+});

@@ -272,4 +272,19 @@ fn main() {
     measure("disputes: queue (needs response first)", runs, || {
         r.disputes(Mode::Test).expect("disputes").len()
     });
+    // The checklist's facts (both modes), re-read after every applied event: connected just
+    // now over the whole history, connected before every order, connected half-way.
+    let end = START + orders as i64 * 60;
+    for (name, since) in [
+        ("checklist facts: connected after all history", end + 1),
+        ("checklist facts: connected before every order", START - 1),
+        ("checklist facts: connected half-way", mid),
+    ] {
+        measure(name, runs, || {
+            let f = r
+                .checklist_facts_since(Some(since), Some(since))
+                .expect("facts");
+            usize::from(f.test.first_paid_order.is_some()) + f.test.earlier_paid_orders as usize
+        });
+    }
 }

@@ -137,7 +137,7 @@ impl RejectionCode {
                 "A delivery was signed with the signing secret of one mode (test or live) but says it is an event of the other, so it was not stored: a test secret cannot vouch for live payments."
             }
             RejectionCode::NoSigningSecret => {
-                "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments."
+                "No signing secret is saved, so Stripe’s deliveries cannot be verified and are refused; until one is, orders arrive only when FluxStore reads Stripe’s events."
             }
             RejectionCode::SignatureHeaderMissing => {
                 "The delivery had no Stripe-Signature header: it did not come from Stripe."
@@ -284,12 +284,90 @@ pub fn minor_unit_exponent(currency: &str) -> u32 {
         .map_or(2, |&(_, exp)| exp)
 }
 
+/// The path Stripe posts webhooks to on the relay (and on any address that forwards to it).
+pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
+
+/// The Stripe Dashboard's origin; links into it carry `/test` in test mode.
+pub const DASHBOARD_ORIGIN: &str = "https://dashboard.stripe.com";
+
+/// The Dashboard page of each kind of object, by its id's prefix. The same paths serve an
+/// account connected through Connect: the owner signs in to their own Stripe account, and
+/// Stripe documents no account-specific page path for the account's owner.
+pub const DASHBOARD_PAGES: [(&str, &str); 10] = [
+    ("pi_", "payments"),
+    ("ch_", "payments"),
+    ("py_", "payments"),
+    ("re_", "refunds"),
+    ("dp_", "disputes"),
+    ("du_", "disputes"),
+    ("sub_", "subscriptions"),
+    ("cus_", "customers"),
+    ("in_", "invoices"),
+    ("we_", "webhooks"),
+];
+
+/// The Stripe Dashboard page of the object `id` in `mode`, e.g.
+/// `https://dashboard.stripe.com/test/payments/pi_123`. None for an id of a kind that has
+/// no page here, or that is not a plain Stripe id.
+pub fn dashboard_url(mode: crate::Mode, id: &str) -> Option<String> {
+    let id = id.trim();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let (prefix, page) = DASHBOARD_PAGES
+        .iter()
+        .find(|(prefix, _)| id.starts_with(prefix))?;
+    if id.len() == prefix.len() {
+        return None;
+    }
+    let test = if mode.is_live() { "" } else { "/test" };
+    Some(format!("{DASHBOARD_ORIGIN}{test}/{page}/{id}"))
+}
+
 /// Subscription statuses that will try to renew, so a disconnect from Stripe breaks them (R14).
 pub const RENEWING_SUBSCRIPTION_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dashboard_links_name_the_object_and_the_mode() {
+        use crate::Mode;
+        assert_eq!(
+            dashboard_url(Mode::Test, "pi_3Abc").as_deref(),
+            Some("https://dashboard.stripe.com/test/payments/pi_3Abc")
+        );
+        assert_eq!(
+            dashboard_url(Mode::Live, "pi_3Abc").as_deref(),
+            Some("https://dashboard.stripe.com/payments/pi_3Abc")
+        );
+        for (id, page) in [
+            ("ch_1", "payments"),
+            ("re_1", "refunds"),
+            ("dp_1", "disputes"),
+            ("sub_1", "subscriptions"),
+            ("cus_1", "customers"),
+            ("in_1", "invoices"),
+            ("we_1", "webhooks"),
+        ] {
+            assert_eq!(
+                dashboard_url(Mode::Live, id),
+                Some(format!("https://dashboard.stripe.com/{page}/{id}"))
+            );
+        }
+        for bad in [
+            "",
+            "pi_",
+            "cs_test_1",
+            "acct_1",
+            "pi_1/../../settings",
+            "pi_1?x=1",
+            "x",
+        ] {
+            assert_eq!(dashboard_url(Mode::Test, bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn twelve_events_then_the_extras_each_once() {

@@ -249,8 +249,20 @@ impl Mirror {
         query::account::latest_account_status(&self.conn, mode)
     }
 
+    /// The checklist's facts with no connection time recorded: a paid order counts when it
+    /// was created after the mode's first event arrived (see [`ModeFacts::connected_at`]).
     pub fn checklist_facts(&self) -> Result<ChecklistFacts, MirrorError> {
-        query::lists::checklist_facts(&self.conn)
+        query::lists::checklist_facts(&self.conn, None, None)
+    }
+
+    /// The checklist's facts, counting paid orders created at or after the time each mode was
+    /// connected (`None`: not recorded, then as [`Mirror::checklist_facts`]).
+    pub fn checklist_facts_since(
+        &self,
+        test_since: Option<i64>,
+        live_since: Option<i64>,
+    ) -> Result<ChecklistFacts, MirrorError> {
+        query::lists::checklist_facts(&self.conn, test_since, live_since)
     }
 
     /// A canonical text dump of every projection table (for the property tests).

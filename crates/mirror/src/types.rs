@@ -345,12 +345,32 @@ pub struct ModeFacts {
     /// received_at of the first verified event in this mode.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub first_event_at: Option<i64>,
-    /// (session id, time) of the first order that became paid in this mode.
+    /// When the mode was connected, else (a store connected before that was recorded) when
+    /// its first event arrived: a paid order proves the mode works only if created at or
+    /// after it. Orders of the history the first sync pulls are older and never count.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub connected_at: Option<i64>,
+    /// (session id, time paid) of the first order created at or after `connected_at` that
+    /// became paid in this mode.
     #[cfg_attr(feature = "ts", ts(type = "[string, number] | null"))]
     pub first_paid_order: Option<(String, i64)>,
+    /// Paid orders created before `connected_at` (history: they prove nothing about today),
+    /// counted while `first_paid_order` is None (0 once a newer order proves the mode) and up
+    /// to 1,000 (`query::lists::EARLIER_PAID_BOUND`).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub earlier_paid_orders: u64,
     /// received_at of the newest verified event in this mode.
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub last_event_at: Option<i64>,
+    /// received_at of the newest event Stripe delivered to the relay (a webhook).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub last_webhook_at: Option<i64>,
+    /// received_at of the newest event the hub's feed announced.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub last_feed_at: Option<i64>,
+    /// received_at of the newest event read by polling Stripe's events API.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub last_polled_at: Option<i64>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub event_count: u64,
 }

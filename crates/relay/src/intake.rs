@@ -27,8 +27,8 @@ use crate::secrets::SigningSecrets;
 use crate::signature::{self, SignatureError, SignatureHeader};
 use crate::writer::{WriteError, Writer};
 
-/// The path Stripe is configured to post to.
-pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
+/// The path Stripe is configured to post to (a domain fact, declared in the mirror's facts).
+pub use fluxstore_mirror::facts::WEBHOOK_PATH;
 
 /// State shared by every request.
 pub(crate) struct Intake {

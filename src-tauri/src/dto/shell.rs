@@ -14,6 +14,7 @@ pub use fluxstore_gateway::profile::{
     ConnectService, ConnectServiceSource, ConnectionMethod, ModeConnection, ProfileStatus,
     SecretInfo, SecretShown, SignInEnded,
 };
+pub use fluxstore_gateway::webhook::WebhookCheck;
 pub use fluxstore_mirror::{AccountRequirements, AccountStatus};
 
 use fluxstore_mirror::{Mode, OrderStatus};
@@ -183,6 +184,14 @@ pub struct LimitArgs {
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct OpenUrlArgs {
     pub url: String,
+}
+
+/// A Stripe object to open in the Stripe Dashboard: its id (`pi_…`, `ch_…`, `re_…`, `dp_…`,
+/// `sub_…`, `cus_…`, `in_…`, `we_…`) and the mode it lives in.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OpenDashboardArgs {
+    pub mode: Mode,
+    pub id: String,
 }
 
 // ---- events (shell → UI; `event_applied` carries the mirror's `AppliedEvent`) ----

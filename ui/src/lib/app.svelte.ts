@@ -10,7 +10,7 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, Mode, SyncProgress } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, Mode, SyncProgress, WebhookCheck } from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -47,6 +47,8 @@ export class AppState {
   connection = $state<ConnectionStatus | null>(null);
   facts = $state<ChecklistFacts | null>(null);
   sync = $state<SyncProgress | null>(null);
+  /** Stripe's answer about each key-mode mode's webhook endpoints (asked online, on connection changes). */
+  webhookChecks = $state<Partial<Record<Mode, WebhookCheck>>>({});
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -56,7 +58,9 @@ export class AppState {
   readonly signIn: SignInFlow;
 
   checklist: Checklist | null = $derived(
-    this.connection && this.facts ? deriveChecklist({ connection: this.connection, facts: this.facts }) : null,
+    this.connection && this.facts
+      ? deriveChecklist({ connection: this.connection, facts: this.facts, webhookChecks: this.webhookChecks })
+      : null,
   );
 
   constructor(backend: Backend) {
@@ -77,6 +81,7 @@ export class AppState {
     await this.backend.on('account_changed', (s) => {
       this.setConnection(s);
       void this.refreshFacts();
+      void this.checkWebhooks();
     });
     await this.backend.on('sign_in_ended', (e) => this.signIn.ended(e));
     await this.backend.on('sync_progress', (p) => {
@@ -90,6 +95,7 @@ export class AppState {
       this.connection = await this.backend.call('connection_status');
       this.online = this.connection.online;
       await this.refreshFacts();
+      void this.checkWebhooks();
       this.loadError = null;
     } catch (e) {
       this.loadError = toBackendError(e);
@@ -104,6 +110,28 @@ export class AppState {
     } catch (e) {
       this.loadError = toBackendError(e);
     }
+  }
+
+  /**
+   * Ask Stripe (through the shell) whether each mode connected with keys and a signing secret
+   * has an enabled endpoint with the 12 events. Offline, or when Stripe cannot be asked, the
+   * step keeps what the keyring says; nothing is retried in a loop.
+   */
+  async checkWebhooks(): Promise<void> {
+    const c = this.connection;
+    const checks: Partial<Record<Mode, WebhookCheck>> = {};
+    if (c && c.online && !c.sample_store) {
+      for (const mode of ['test', 'live'] as const) {
+        const m = c[mode];
+        if (m.via !== 'keys' || !m.secrets.some((s) => s.kind === 'webhook_secret')) continue;
+        try {
+          checks[mode] = await this.backend.call('check_webhook_endpoint', { mode });
+        } catch {
+          // A restricted key without webhook read, or Stripe unreachable: not judged.
+        }
+      }
+    }
+    this.webhookChecks = checks;
   }
 
   async refreshConnection(): Promise<void> {

@@ -6,7 +6,8 @@
  * Invariant: a step is never ticked by a click alone; it is done only when the state says so,
  * and every step that is not done says why in words a store owner understands.
  */
-import type { AccountStatus, ChecklistFacts, ConnectionStatus, Mode } from './backend/types';
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, Mode, ModeFacts, WebhookCheck } from './backend/types';
+import { formatDay } from './time';
 import { rejectionAdvice, TEST_CARD } from './webhook';
 
 export type StepId = 'method' | 'credentials' | 'webhook' | 'receiving' | 'test_payment' | 'account' | 'go_live';
@@ -23,6 +24,8 @@ export interface Step {
 export interface ChecklistInput {
   connection: ConnectionStatus;
   facts: ChecklistFacts;
+  /** Stripe's answer about a key-mode mode's webhook endpoints (`check_webhook_endpoint`), once asked. */
+  webhookChecks?: Partial<Record<Mode, WebhookCheck>>;
 }
 
 export interface Checklist {
@@ -50,7 +53,8 @@ function credentialsDone(c: ConnectionStatus): string {
   const which = connected.length === 2 ? 'Test and live' : capital(connected[0]);
   if (connected.every((m) => c[m].via === 'connect'))
     return `${which} ${connected.length === 2 ? 'accounts' : 'account'} connected through Stripe Connect.`;
-  if (connected.every((m) => c[m].via === 'keys')) return `${which} keys saved in the keyring.`;
+  if (connected.every((m) => c[m].via === 'keys'))
+    return c.sample_store ? `${which} keys kept in memory for the sample store.` : `${which} keys saved in the keyring.`;
   return connected.map((m) => `${capital(m)}: ${c[m].via === 'connect' ? 'Stripe Connect' : 'API keys'}.`).join(' ');
 }
 
@@ -71,7 +75,38 @@ export function accountWhy(acc: AccountStatus): string {
   return `${off.charAt(0).toUpperCase()}${off.slice(1)} are not enabled yet.${needs} Finish Stripe onboarding.`;
 }
 
-export function deriveChecklist({ connection: c, facts }: ChecklistInput): Checklist {
+/** The newest arrival over both modes by one road (webhook, hub feed or polling), 0 when none. */
+const newest = (facts: ChecklistFacts, key: 'last_webhook_at' | 'last_feed_at' | 'last_polled_at') =>
+  Math.max(facts.test[key] ?? 0, facts.live[key] ?? 0);
+
+/** Which road brings the events, in words: deliveries are told apart from polled events. */
+function receivingDetail(facts: ChecklistFacts, keyModes: readonly Mode[]): string {
+  const webhook = newest(facts, 'last_webhook_at') > 0;
+  const feed = newest(facts, 'last_feed_at') > 0;
+  const polled = newest(facts, 'last_polled_at') > 0;
+  const roads: string[] = [];
+  if (webhook) roads.push('Webhook deliveries from Stripe reach the relay and are verified.');
+  if (feed) roads.push('FluxStore’s hub announces new events.');
+  if (polled)
+    roads.push(
+      webhook || feed
+        ? 'Reading Stripe’s events API works too (it fills any gap).'
+        : 'Events arrive by reading Stripe’s events API every 2 minutes.',
+    );
+  if (!webhook && keyModes.length > 0)
+    roads.push('No webhook delivery has reached FluxStore yet, so a new order shows up within about 2 minutes, not seconds.');
+  return roads.join(' ');
+}
+
+/** Why a mode's payment step is not done yet, naming the history that does not count. */
+function notSince(f: ModeFacts, what: string): string {
+  if (f.earlier_paid_orders === 0 || f.connected_at === null) return `No paid ${what} order yet.`;
+  const n = f.earlier_paid_orders;
+  const count = n >= 1000 ? '1,000 or more' : String(n);
+  return `No paid ${what} order since you connected on ${formatDay(f.connected_at)}; the ${count} paid ${n === 1 ? 'order' : 'orders'} from before that ${n === 1 ? 'does' : 'do'} not prove today’s setup.`;
+}
+
+export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: ChecklistInput): Checklist {
   const steps: Step[] = [];
   const isConnect = c.method === 'connect';
   const anyConnected = c.test.connected || c.live.connected;
@@ -102,19 +137,27 @@ export function deriveChecklist({ connection: c, facts }: ChecklistInput): Check
   if (keyModes.length === 0 && (isConnect || anyConnected))
     steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: events come from Stripe’s events API.' });
   else if (!anyConnected) steps.push({ id: 'webhook', title: webhookTitle, state: 'blocked', detail: 'Save your API keys first.' });
-  else if (keyModes.some((m) => hasWebhookSecret(c, m)))
-    steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Signing secret saved in the keyring.' });
-  else
+  else if (keyModes.some((m) => hasWebhookSecret(c, m))) {
+    // Stripe's own answer about its endpoints, where FluxStore could ask (online, key modes).
+    const checks = keyModes.map((m) => webhookChecks[m]).filter((w): w is WebhookCheck => !!w);
+    const failing = checks.find((w) => !w.ok);
+    const where = c.sample_store ? 'kept for this session' : 'saved in the keyring';
+    if (failing) steps.push({ id: 'webhook', title: webhookTitle, state: 'todo', detail: `Signing secret ${where}, but: ${failing.message}` });
+    else if (checks.length)
+      steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: `Signing secret ${where}. ${checks.map((w) => w.message).join(' ')}` });
+    else steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: `Signing secret ${where}.` });
+  } else
     steps.push({
       id: 'webhook',
       title: webhookTitle,
       state: 'todo',
-      detail: 'No signing secret (whsec_…) saved: without it the gateway will not process payments.',
+      detail:
+        'No signing secret (whsec_…) saved: Stripe’s webhook deliveries cannot be verified until it is, so new orders arrive only when FluxStore reads Stripe’s events API (every 2 minutes).',
     });
 
   const last = Math.max(facts.test.last_event_at ?? 0, facts.live.last_event_at ?? 0);
   const receivingTitle = 'Events arriving';
-  if (last > 0) steps.push({ id: 'receiving', title: receivingTitle, state: 'done', detail: 'Verified events are arriving.' });
+  if (last > 0) steps.push({ id: 'receiving', title: receivingTitle, state: 'done', detail: receivingDetail(facts, keyModes) });
   else if (!anyConnected) steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'Connect Stripe first.' });
   else if (facts.last_rejection && !(facts.last_rejection.code === 'no_signing_secret' && (hasWebhookSecret(c, 'test') || hasWebhookSecret(c, 'live'))))
     steps.push({ id: 'receiving', title: receivingTitle, state: 'todo', detail: rejectionAdvice(facts.last_rejection.code).reason });
@@ -149,7 +192,7 @@ export function deriveChecklist({ connection: c, facts }: ChecklistInput): Check
       id: 'test_payment',
       title: 'Test payment',
       state: 'todo',
-      detail: `No paid test order yet. Place a test order with card ${TEST_CARD}; this ticks as soon as it shows as paid.`,
+      detail: `${notSince(facts.test, 'test')} Place a test order with card ${TEST_CARD}; this ticks as soon as it shows as paid.`,
     });
 
   const judged = checklistAccount(c);
@@ -191,7 +234,7 @@ export function deriveChecklist({ connection: c, facts }: ChecklistInput): Check
       id: 'go_live',
       title: 'Go live',
       state: 'todo',
-      detail: 'Place a real order on your smallest package with your own card; it ticks when paid. Then refund it from the order page.',
+      detail: `${notSince(facts.live, 'live')} Place a real order on your smallest package with your own card; it ticks when paid. Then refund it from the order page.`,
     });
 
   const current = steps.find((s) => s.state !== 'done')?.id ?? null;

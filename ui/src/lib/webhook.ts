@@ -7,9 +7,9 @@
  * is a closed union: a code from a newer build already reads as `unknown` on the Rust side.
  */
 import type { RejectionCode } from './backend/types';
-import { EXTRA_WEBHOOK_EVENTS, REJECTION_ADVICE, WEBHOOK_EVENTS } from './backend/generated/facts';
+import { EXTRA_WEBHOOK_EVENTS, REJECTION_ADVICE, WEBHOOK_EVENTS, WEBHOOK_PATH } from './backend/generated/facts';
 
-export { EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS };
+export { EXTRA_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WEBHOOK_PATH };
 
 /** An event type the endpoint FluxStore creates subscribes to (the 12 and the extras). */
 export type SubscribedEventType =
@@ -21,7 +21,6 @@ export const SUBSCRIBED_EVENT_TYPES: readonly SubscribedEventType[] = [...WEBHOO
   (e) => e.type,
 );
 
-export const WEBHOOK_PATH = '/api/webhooks/stripe';
 
 export interface RejectionAdvice {
   reason: string;

@@ -52,7 +52,7 @@ test('checklist walks from nothing to a paid test order and a live order', async
   await form.getByRole('button', { name: 'Save test keys' }).click();
   await waitState(page, 'credentials', 'done');
   await waitState(page, 'webhook', 'todo');
-  assert.match(await step(page, 'webhook').textContent(), /without it the gateway will not process payments/);
+  assert.match(await step(page, 'webhook').textContent(), /deliveries cannot be verified until it is/);
 
   // A delivery before the secret exists is rejected, and the receiving step says why.
   assert.equal(await simulate(page, 'simulatePayment', 'test'), null);
@@ -74,7 +74,21 @@ test('checklist walks from nothing to a paid test order and a live order', async
   await page.getByText('That is an API secret key, not a webhook signing secret').waitFor();
   await setup.getByLabel('Signing secret').fill('whsec_0123456789abcdef0123456789abcdef');
   await setup.getByRole('button', { name: 'Save signing secret' }).click();
+  // Stripe is asked about its endpoints: none yet, and the step says so.
+  await page.locator('li[data-step="webhook"]', { hasText: 'has no webhook endpoint' }).waitFor();
+  assert.equal((await step(page, 'webhook').getAttribute('data-state')), 'todo');
+  // The owner adds it in the Dashboard without one event: the step names it.
+  const twelve = await page.evaluate(() => window.__fluxstoreMemory.addWebhookEndpoint('test', 'https://relay.shop.example/api/webhooks/stripe',
+    ['checkout.session.completed', 'payment_intent.succeeded', 'payment_intent.payment_failed', 'charge.succeeded', 'charge.dispute.created',
+      'charge.dispute.updated', 'charge.dispute.closed', 'customer.subscription.created', 'customer.subscription.updated',
+      'customer.subscription.deleted', 'invoice.paid']));
+  await page.getByTestId('webhook-check-again').click();
+  await page.locator('li[data-step="webhook"]', { hasText: 'does not send invoice.payment_failed' }).waitFor();
+  assert.match(twelve, /^we_/);
+  await simulate(page, 'addWebhookEndpoint', 'test', 'https://relay.shop.example/api/webhooks/stripe');
+  await page.getByTestId('webhook-check-again').click();
   await waitState(page, 'webhook', 'done');
+  assert.match(await step(page, 'webhook').textContent(), /Stripe sends all 12 events to https:\/\/relay\.shop\.example/);
   await waitState(page, 'receiving', 'todo');
   assert.match(await step(page, 'receiving').textContent(), /No verified event has arrived yet/);
 
@@ -112,6 +126,11 @@ test('checklist walks from nothing to a paid test order and a live order', async
   await step(page, 'go_live').getByLabel('Signing secret').fill('whsec_live0123456789abcdef0123456789');
   await step(page, 'go_live').getByRole('button', { name: 'Save signing secret' }).click();
   await page.locator('li[data-step="go_live"]', { hasText: 'smallest package' }).waitFor();
+  // The live endpoint is the live account's own: Stripe is asked, and it exists once added.
+  await page.locator('li[data-step="webhook"]', { hasText: 'live Stripe account has no webhook endpoint' }).waitFor();
+  await simulate(page, 'addWebhookEndpoint', 'live', 'https://relay.shop.example/api/webhooks/stripe');
+  await page.getByTestId('webhook-check-again').click();
+  await waitState(page, 'webhook', 'done');
   await simulate(page, 'simulatePayment', 'live', 100, 'usd');
   await waitState(page, 'go_live', 'done');
   // Live keys read the live account, which Stripe has not verified yet: the step says so.

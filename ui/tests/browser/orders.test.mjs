@@ -53,8 +53,14 @@ test('orders list: amounts, filters, search, Load more and the test/live switch'
     const d = new Date(Date.now() - 7 * 86400 * 1000);
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   });
+  // Empty date filters read "Any day" and show no date in the field (no misleading placeholder).
+  const anyDays = page.locator('.datefield .any');
+  assert.equal(await anyDays.count(), 2);
+  assert.deepEqual(await anyDays.allTextContents(), ['Any day', 'Any day']);
+  assert.equal(await page.getByLabel('From').evaluate((i) => getComputedStyle(i).color), 'rgba(0, 0, 0, 0)');
   await page.getByLabel('From').fill(since);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="orders"] tbody tr').length < 25);
+  assert.equal(await anyDays.count(), 1, 'a chosen day shows itself');
   const n = await rows(page).count();
   assert.ok(n >= 7 && n <= 11, `orders in the last 7 days: ${n}`);
   await page.getByRole('button', { name: 'Clear' }).click();
@@ -122,5 +128,40 @@ test('order detail: timeline, partial refund with confirmation, refund disabled 
   await page.getByRole('link', { name: '← All orders' }).click();
   await page.getByTestId('orders').waitFor();
   assert.ok(total > 100);
+  assert.deepEqual(problems, []);
+});
+
+test('Stripe links: an order opens its payment in the Dashboard of its mode; disputes offer “Submit evidence”', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  const opened = () => page.evaluate(() => window.__fluxstoreMemory.openedUrls);
+  for (const mode of ['Test', 'Live']) {
+    await page.getByLabel(mode).check();
+    // Test sessions are cs_test_…; live ones are not.
+    const wantTest = mode === 'Test';
+    await page.getByLabel('Status').selectOption('paid');
+    await page.waitForFunction((t) => {
+      const r = [...document.querySelectorAll('[data-testid="orders"] tbody tr')];
+      return r.length > 0 && r.every((tr) => t === (tr.dataset.session ?? '').startsWith('cs_test_') && tr.querySelector('[data-status]')?.getAttribute('data-status') === 'paid');
+    }, wantTest);
+    await rows(page).first().getByRole('link').click();
+    const pay = page.getByTestId('payment-ids');
+    await pay.waitFor();
+    const link = pay.locator('button[data-dashboard-id^="pi_"]');
+    const pi = await link.getAttribute('data-dashboard-id');
+    assert.match(await pay.textContent(), new RegExp(pi));
+    await link.click();
+    const want = `https://dashboard.stripe.com/${mode === 'Test' ? 'test/' : ''}payments/${pi}`;
+    await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), want);
+    await page.getByRole('link', { name: '← All orders' }).click();
+    await page.getByLabel('Status').selectOption('');
+  }
+  await page.getByLabel('Test').check();
+  await page.getByRole('link', { name: 'Disputes' }).click();
+  const submit = page.locator('[data-testid="disputes"] button', { hasText: 'Submit evidence' }).first();
+  await submit.waitFor();
+  const dp = await submit.getAttribute('data-dashboard-id');
+  await submit.click();
+  await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), `https://dashboard.stripe.com/test/disputes/${dp}`);
+  assert.ok((await opened()).every((u) => u.startsWith('https://dashboard.stripe.com/')));
   assert.deepEqual(problems, []);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { AccountStatus, ChecklistFacts, ConnectionStatus, ModeConnection } from '../../src/lib/backend/types';
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, ModeConnection, ModeFacts, WebhookCheck } from '../../src/lib/backend/types';
 import { checklistAccount, deriveChecklist, type StepId } from '../../src/lib/checklist';
 
 const mc = (mode: 'test' | 'live', over: Partial<ModeConnection> = {}): ModeConnection => ({
@@ -23,9 +23,20 @@ const conn = (over: Partial<ConnectionStatus> = {}): ConnectionStatus => ({
   online: true,
   ...over,
 });
+const noModeFacts = (): ModeFacts => ({
+  first_event_at: null,
+  connected_at: null,
+  first_paid_order: null,
+  earlier_paid_orders: 0,
+  last_event_at: null,
+  last_webhook_at: null,
+  last_feed_at: null,
+  last_polled_at: null,
+  event_count: 0,
+});
 const noFacts = (): ChecklistFacts => ({
-  test: { first_event_at: null, first_paid_order: null, last_event_at: null, event_count: 0 },
-  live: { first_event_at: null, first_paid_order: null, last_event_at: null, event_count: 0 },
+  test: noModeFacts(),
+  live: noModeFacts(),
   last_rejection: null,
 });
 const account = (ok: boolean, mode: 'test' | 'live' = 'test'): AccountStatus => ({
@@ -57,9 +68,9 @@ const connected = (mode: 'test' | 'live', acc: AccountStatus | null = null) =>
   });
 
 /** The checklist of `c`; `acc` is the test mode's account status as the mirror holds it. */
-function states(c: ConnectionStatus, f = noFacts(), acc: AccountStatus | null = null) {
+function states(c: ConnectionStatus, f = noFacts(), acc: AccountStatus | null = null, checks: Partial<Record<'test' | 'live', WebhookCheck>> = {}) {
   if (acc) c = { ...c, test: { ...c.test, account: acc } };
-  const cl = deriveChecklist({ connection: c, facts: f });
+  const cl = deriveChecklist({ connection: c, facts: f, webhookChecks: checks });
   return { cl, s: Object.fromEntries(cl.steps.map((x) => [x.id, x.state])) as Record<StepId, string>, d: Object.fromEntries(cl.steps.map((x) => [x.id, x.detail])) as Record<StepId, string> };
 }
 
@@ -77,7 +88,10 @@ describe('checklist derivation', () => {
     const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test') }));
     expect(s.credentials).toBe('done');
     expect(cl.current).toBe('webhook');
-    expect(d.webhook).toMatch(/gateway will not process payments/);
+    // Without a secret, deliveries cannot be verified; polling still brings orders (no false "will not process").
+    expect(d.webhook).toMatch(/cannot be verified until it is/);
+    expect(d.webhook).toMatch(/events API \(every 2 minutes\)/);
+    expect(d.webhook).not.toMatch(/will not process payments/);
   });
   test('secret saved, relay listening, nothing arrived → the webhook is not reaching FluxStore', () => {
     const { s, d, cl } = states(conn({ method: 'keys', test: keyed('test', true), relay: { listening: true, local_url: 'http://127.0.0.1:1/api/webhooks/stripe', public_url: null } }));
@@ -186,5 +200,57 @@ describe('checklist derivation', () => {
     const r = states(conn({ method: 'keys', test: keyed('test', true), live: keyed('live') }));
     expect(r.d.go_live).toMatch(/Live mode has its own webhook endpoint/);
     expect(states(conn({ method: 'keys', test: keyed('test', true), live: keyed('live', true) })).d.go_live).toMatch(/smallest package/);
+  });
+
+  test('the payment steps name the history that does not count', () => {
+    const f = noFacts();
+    f.test.last_event_at = 100;
+    f.test.last_polled_at = 100;
+    f.test.connected_at = Date.UTC(2026, 10, 20) / 1000;
+    f.test.earlier_paid_orders = 3;
+    const r = states(conn({ method: 'keys', test: keyed('test', true) }), f);
+    expect(r.s.test_payment).toBe('todo');
+    expect(r.d.test_payment).toMatch(/^No paid test order since you connected on .*2026; the 3 paid orders from before that do not prove today’s setup\./);
+  });
+
+  test('events arriving says which road works: webhook deliveries apart from polled events', () => {
+    const relay = { listening: true, local_url: 'http://127.0.0.1:8787/api/webhooks/stripe', public_url: null };
+    const f = noFacts();
+    f.test.last_event_at = 100;
+    f.test.last_polled_at = 100;
+    let r = states(conn({ method: 'keys', test: keyed('test', true), relay }), f);
+    expect(r.s.receiving).toBe('done');
+    expect(r.d.receiving).toMatch(/Stripe’s events API every 2 minutes/);
+    expect(r.d.receiving).toMatch(/No webhook delivery has reached FluxStore yet, so a new order shows up within about 2 minutes, not seconds\./);
+    f.test.last_webhook_at = 120;
+    r = states(conn({ method: 'keys', test: keyed('test', true), relay }), f);
+    expect(r.d.receiving).toMatch(/^Webhook deliveries from Stripe reach the relay and are verified\./);
+    expect(r.d.receiving).not.toMatch(/No webhook delivery/);
+    // Connect: polling is the road, and no webhook is expected.
+    const g = noFacts();
+    g.test.last_event_at = 100;
+    g.test.last_polled_at = 100;
+    r = states(conn({ method: 'connect', test: connected('test') }), g);
+    expect(r.d.receiving).toBe('Events arrive by reading Stripe’s events API every 2 minutes.');
+  });
+
+  test('key mode: Stripe’s endpoint check names a missing event, and passes with all 12', () => {
+    const c = conn({ method: 'keys', test: keyed('test', true) });
+    const missing: WebhookCheck = {
+      mode: 'test',
+      ok: false,
+      endpoint_id: 'we_1',
+      url: 'https://shop.example/api/webhooks/stripe',
+      disabled: false,
+      missing_events: ['invoice.payment_failed'],
+      endpoints: 1,
+      message: 'The webhook endpoint https://shop.example/api/webhooks/stripe does not send invoice.payment_failed. Add this event to it in the Stripe Dashboard.',
+    };
+    let r = states(c, noFacts(), null, { test: missing });
+    expect(r.s.webhook).toBe('todo');
+    expect(r.d.webhook).toMatch(/does not send invoice\.payment_failed/);
+    r = states(c, noFacts(), null, { test: { ...missing, ok: true, missing_events: [], message: 'Stripe sends all 12 events to https://shop.example/api/webhooks/stripe, and the endpoint is enabled.' } });
+    expect(r.s.webhook).toBe('done');
+    expect(r.d.webhook).toMatch(/^Signing secret saved in the keyring\. Stripe sends all 12 events/);
   });
 });

@@ -1,6 +1,7 @@
 // The in-memory backend's state transitions, which the browser tests and `npm run dev` rely on.
 import { describe, expect, test } from 'vitest';
 import type { Order, OrderStatus, Page } from '../../src/lib/backend/types';
+import { deriveChecklist } from '../../src/lib/checklist';
 import { fresh, NOW, PK, record, rejection, sample, SK } from './memory-helpers';
 
 const ALL = { statuses: [], currency: null, created_from: null, created_to: null, search: null, after: null, limit: 500 };
@@ -175,8 +176,8 @@ describe('orders', () => {
 
   test('offline: reads work, refund and account refresh fail as offline; the other mode is not_found', async () => {
     const b = sample();
-    // The sample's stand-in answers a Refresh; until then the mirror has no account status.
-    expect(await b.call('account_status', { mode: 'test', refresh: false })).toBeNull();
+    // The sample store's account was set up long ago: the mirror holds its status already.
+    expect((await b.call('account_status', { mode: 'test', refresh: false }))?.charges_enabled).toBe(true);
     expect((await b.call('account_status', { mode: 'test', refresh: true }))?.charges_enabled).toBe(true);
     const online = record(b, 'online_changed');
     b.setOnline(false);
@@ -211,12 +212,25 @@ describe('disconnect and the sample store', () => {
     expect(e).toEqual({ code: 'not_connected', message: 'Stripe is not connected for live mode yet. Connect with Stripe or enter your live mode keys first.' });
   });
 
-  test('the sample store acts like the shell’s: test mode only, to its stand-in, nothing in the keyring', async () => {
+  test('the sample store acts like the shell’s: set up in both modes, refunds in test to its stand-in, nothing in the keyring', async () => {
     const b = sample();
     const s = await b.call('connection_status');
     expect(s).toMatchObject({ method: 'keys', sample_store: true, relay: { listening: true, public_url: null } });
-    expect(s.test).toMatchObject({ connected: true, via: 'keys', secrets: [], account: null });
-    expect(s.live).toMatchObject({ connected: false, via: null, account: null });
+    const inMemory = [
+      { kind: 'secret_key', store: 'Memory (sample store only)' },
+      { kind: 'webhook_secret', store: 'Memory (sample store only)' },
+    ];
+    for (const m of [s.test, s.live]) {
+      expect(m).toMatchObject({ connected: true, via: 'keys', secrets: inMemory });
+      expect(m.account).toMatchObject({ charges_enabled: true, payouts_enabled: true });
+    }
+    // The store is fully set up, test and live: 7 of 7.
+    const checklist = deriveChecklist({ connection: s, facts: await b.call('checklist_facts') });
+    expect(checklist.steps.filter((x) => x.state !== 'done')).toEqual([]);
+    expect(checklist.done).toBe(true);
+    expect(checklist.steps.find((x) => x.id === 'webhook')?.detail).not.toMatch(/will not process payments/);
+    // Nothing of the sample store is in the keyring, and the checklist does not say it is.
+    expect(checklist.steps.map((x) => x.detail).join(' ')).not.toMatch(/keyring/);
     for (const p of [
       b.call('disconnect', { mode: 'test' }),
       b.call('save_keys', { publishable_key: PK, secret_key: SK }),

@@ -66,3 +66,25 @@ describe('parseMajor', () => {
     expect(parseMajor('', 'usd')).toBeNull();
   });
 });
+
+describe('money as people read it (one currency table, Intl for the symbol and separators)', () => {
+  test('the examples of the issue', () => {
+    expect(fmt(1500, 'jpy')).toBe('¥1,500');
+    expect(fmt(2500, 'usd')).toBe('$25.00');
+    expect(fmt(12340, 'kwd')).toBe('KWD 12.340');
+  });
+  test('thousands separators and symbol placement follow the owner’s locale', () => {
+    expect(fmt(123456700, 'usd')).toBe('$1,234,567.00');
+    expect(fmt(1234567, 'jpy', 'ja-JP')).toBe('￥1,234,567');
+    expect(fmt(12345678, 'eur', 'fr-FR')).toBe('123 456,78 €');
+    expect(fmt(1234567, 'kwd', 'en-GB')).toBe('KWD 1,234.567');
+  });
+  test('the formatter takes the exponent from the generated table, not Intl’s own', () => {
+    // Intl alone would show ISK with 0 digits and round 10.50 to 11; the table says two decimals.
+    expect(fmt(1050, 'isk')).toBe('ISK 10.50');
+    for (const [cur, exp] of Object.entries(MINOR_UNIT_EXPONENTS)) {
+      const digits = fmt(10 ** exp * 1234 + (exp > 0 ? 1 : 0), cur).replace(/[^\d.]/g, '').split('.')[1] ?? '';
+      expect(digits.length, cur).toBe(exp);
+    }
+  });
+});

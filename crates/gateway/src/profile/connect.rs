@@ -284,6 +284,11 @@ impl Profile {
             Setting::PublishableKey(mode).set(m, Some(&tokens.stripe_publishable_key))?;
             Setting::ConnectServiceUsed(mode).set(m, Some(&service))?;
             Setting::ConnectedAt(mode).set(m, Some(&unix_now().to_string()))?;
+            // A mode reconnected after its connection ended starts afresh.
+            if Setting::ConnectState(mode).get(m)?.as_deref() != Some(CONNECTED) {
+                Setting::ConnectedSince(mode).set(m, None)?;
+            }
+            Setting::mark_connected_since(m, mode, unix_now())?;
             Setting::ConnectReason(mode).set(m, None)?;
             Setting::ConnectState(mode).set(m, Some(CONNECTED))?;
             if Setting::Method.get(m)?.is_none() {

@@ -79,6 +79,7 @@ impl Profile {
             }
             Setting::KeyKind(mode)
                 .set(m, Some(if restricted { "restricted" } else { "secret" }))?;
+            Setting::mark_connected_since(m, mode, super::unix_now())?;
             if Setting::Method.get(m)?.is_none() {
                 Setting::Method.set(m, Some(ConnectionMethod::Keys.as_str()))?;
             }

@@ -23,6 +23,7 @@
 //!   async runtime's workers.
 
 mod account;
+mod checklist;
 mod connect;
 mod error;
 pub mod feed;

@@ -33,6 +33,9 @@ pub enum Setting {
     ConnectedAt(Mode),
     /// The Connect service a mode's token came from (revoked through the same service).
     ConnectServiceUsed(Mode),
+    /// When a mode became connected, by API key or by Connect (unix seconds): the checklist
+    /// counts only orders created since (the history the first sync pulls proves nothing).
+    ConnectedSince(Mode),
 }
 
 impl Setting {
@@ -52,11 +55,12 @@ impl Setting {
             Setting::ConnectScope(m) => per_mode(m, "connect.scope"),
             Setting::ConnectedAt(m) => per_mode(m, "connect.connected_at"),
             Setting::ConnectServiceUsed(m) => per_mode(m, "connect.service_url"),
+            Setting::ConnectedSince(m) => per_mode(m, "connected_since"),
         }
     }
 
     /// Every per-mode setting of `mode` (forgotten together when a mode is disconnected).
-    pub fn of_mode(mode: Mode) -> [Setting; 8] {
+    pub fn of_mode(mode: Mode) -> [Setting; 9] {
         [
             Setting::PublishableKey(mode),
             Setting::KeyKind(mode),
@@ -66,7 +70,24 @@ impl Setting {
             Setting::ConnectScope(mode),
             Setting::ConnectedAt(mode),
             Setting::ConnectServiceUsed(mode),
+            Setting::ConnectedSince(mode),
         ]
+    }
+
+    /// Record now as the time `mode` became connected, unless it already is on record (a
+    /// key saved again, a token renewed: the mode did not become connected again).
+    pub fn mark_connected_since(m: &mut Mirror, mode: Mode, now: i64) -> Result<(), MirrorError> {
+        if Setting::ConnectedSince(mode).get(m)?.is_none() {
+            Setting::ConnectedSince(mode).set(m, Some(&now.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// When `mode` became connected, if on record.
+    pub fn connected_since(m: &Mirror, mode: Mode) -> Result<Option<i64>, MirrorError> {
+        Ok(Setting::ConnectedSince(mode)
+            .get(m)?
+            .and_then(|s| s.parse().ok()))
     }
 
     pub fn get(self, m: &Mirror) -> Result<Option<String>, MirrorError> {

@@ -5,6 +5,7 @@
 mod common;
 
 mod account_status;
+mod checklist;
 mod events_sync;
 mod events_sync_applied;
 mod keyring;

@@ -153,13 +153,18 @@ pub fn event_raw(conn: &Connection, id: &str) -> Result<Option<String>, MirrorEr
         .optional()?)
 }
 
+/// The most earlier paid orders [`ModeFacts::earlier_paid_orders`] counts.
+pub const EARLIER_PAID_BOUND: i64 = 1_000;
+
 /// Facts about the events that *arrived* (webhook, feed, events API): the ones synthesised
 /// from API responses (source `api`: a refund made in the app, an account fetch) say nothing
-/// about whether Stripe's events reach the app, so they are left out.
-fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
+/// about whether Stripe's events reach the app, so they are left out. `since` is when the
+/// mode was connected (see [`ModeFacts::connected_at`]).
+fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeFacts, MirrorError> {
     // Separate statements, each answered from an index: the first and last walk the
     // (livemode, received_at) index from one end and stop at the first arrived event; the
-    // count subtracts the synthesised events, counted from their own partial index.
+    // count subtracts the synthesised events, counted from their own partial index; the
+    // newest of each source is the end of its (livemode, source, received_at) range.
     let one = |sql: &str| {
         conn.query_row(sql, params![live(mode)], |r| r.get::<_, Option<i64>>(0))
             .optional()
@@ -176,26 +181,77 @@ fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
     let count = one("SELECT (SELECT count(*) FROM events WHERE livemode = ?1)
               - (SELECT count(*) FROM events WHERE livemode = ?1 AND source = 'api')")?
     .unwrap_or(0);
-    let first_paid = conn
-        .query_row(
-            "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL
-             ORDER BY paid_at, session_id LIMIT 1",
-            params![live(mode)],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    let newest_from = |source: Source| {
+        conn.query_row(
+            "SELECT max(received_at) FROM events WHERE livemode = ?1 AND source = ?2",
+            params![live(mode), source.as_str()],
+            |r| r.get::<_, Option<i64>>(0),
         )
-        .optional()?;
+    };
+    let connected_at = since.or(first);
+    // An order created at or after the line was paid after it too, so the walk along
+    // (livemode, paid_at) starts at the line and meets only the few orders created before it
+    // and paid after it: bounded for a store just connected with a long history and for one
+    // connected long ago alike.
+    // Ordered by the index alone (a tie-break column in the ORDER BY would sort the whole
+    // range), then the lowest session id among orders paid in that same second.
+    let first_paid_at = match connected_at {
+        None => None,
+        Some(from) => conn
+            .query_row(
+                "SELECT paid_at FROM orders INDEXED BY orders_paid
+                 WHERE livemode = ?1 AND paid_at >= ?2 AND created >= ?2
+                 ORDER BY paid_at LIMIT 1",
+                params![live(mode), from],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?,
+    };
+    let first_paid = match (first_paid_at, connected_at) {
+        (Some(at), Some(from)) => conn
+            .query_row(
+                "SELECT min(session_id) FROM orders INDEXED BY orders_paid
+                 WHERE livemode = ?1 AND paid_at = ?2 AND created >= ?3",
+                params![live(mode), at, from],
+                |r| r.get::<_, Option<String>>(0),
+            )?
+            .map(|session| (session, at)),
+        _ => None,
+    };
+    // Counted only while no newer order proves the mode, and up to a bound: the number is
+    // for a sentence ("the 3 paid orders from before that"), not for accounting.
+    let earlier: i64 = match (&first_paid, connected_at) {
+        (None, Some(from)) => conn.query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM orders INDEXED BY orders_page
+             WHERE livemode = ?1 AND created < ?2 AND paid_at IS NOT NULL LIMIT ?3)",
+            params![live(mode), from, EARLIER_PAID_BOUND],
+            |r| r.get(0),
+        )?,
+        _ => 0,
+    };
     Ok(ModeFacts {
         first_event_at: first,
+        connected_at,
         first_paid_order: first_paid,
+        earlier_paid_orders: earlier as u64,
         last_event_at: last,
+        last_webhook_at: newest_from(Source::Webhook)?,
+        last_feed_at: newest_from(Source::Feed)?,
+        last_polled_at: newest_from(Source::EventsApi)?,
         event_count: count as u64,
     })
 }
 
-pub fn checklist_facts(conn: &Connection) -> Result<ChecklistFacts, MirrorError> {
+/// The checklist's facts; `test_since` / `live_since` are when each mode was connected
+/// (None: not recorded, see [`ModeFacts::connected_at`]).
+pub fn checklist_facts(
+    conn: &Connection,
+    test_since: Option<i64>,
+    live_since: Option<i64>,
+) -> Result<ChecklistFacts, MirrorError> {
     Ok(ChecklistFacts {
-        test: mode_facts(conn, Mode::Test)?,
-        live: mode_facts(conn, Mode::Live)?,
+        test: mode_facts(conn, Mode::Test, test_since)?,
+        live: mode_facts(conn, Mode::Live, live_since)?,
         last_rejection: crate::log::rejections(conn, 1)?.into_iter().next(),
     })
 }

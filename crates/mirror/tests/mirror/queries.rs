@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use crate::common::{T0, all_orders, ingest_all};
 use fluxstore_mirror::{
     ApiCall, MAX_REJECTION_ROWS, Mirror, MirrorError, Mode, NewRejection, Order, OrderQuery,
-    OrderStatus, REJECTION_BUCKET_SECS, RejectionCode, RejectionTally,
+    OrderStatus, REJECTION_BUCKET_SECS, RejectionCode, RejectionTally, Source,
 };
 use fluxstore_samples::{ApiShape, Ctx, OrderSpec, Outcome, order_story, sample_store};
 use fluxstore_test_support::{MIRROR_FILE, assert_no_secret, temp_mirror};
@@ -362,6 +362,57 @@ fn the_dispute_queue_puts_needed_responses_first_by_due_date() {
 }
 
 #[test]
+fn a_paid_order_from_before_the_connection_proves_nothing() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let paid = |n: u64, t0: i64| {
+        order_story(
+            n,
+            Outcome::Paid,
+            "usd",
+            1000,
+            &Ctx::test(ApiShape::Basil),
+            t0,
+        )
+    };
+    // The first sync pulls last month's history through the events API.
+    for e in paid(1, T0) {
+        m.ingest(e.to_string().as_bytes(), Source::EventsApi)
+            .unwrap();
+    }
+    let connected = T0 + 86_400;
+    let f = m.checklist_facts_since(Some(connected), None).unwrap().test;
+    assert_eq!(f.first_paid_order, None, "history never ticks the step");
+    assert_eq!(f.earlier_paid_orders, 1);
+    assert!(f.last_polled_at.is_some());
+    assert_eq!((f.last_webhook_at, f.last_feed_at), (None, None));
+    // Nothing recorded (a store connected by an earlier build): the first arrival is the line.
+    let f = m.checklist_facts().unwrap().test;
+    assert_eq!(f.connected_at, f.first_event_at);
+    assert_eq!(f.first_paid_order, None);
+
+    // A new order after connecting, delivered by a webhook, ticks it.
+    for e in paid(2, connected + 600) {
+        m.ingest(e.to_string().as_bytes(), Source::Webhook).unwrap();
+    }
+    let f = m.checklist_facts_since(Some(connected), None).unwrap().test;
+    let (session, paid_at) = f.first_paid_order.expect("the new order counts");
+    assert_eq!(paid_at, connected + 660);
+    assert!(session.starts_with("cs_test_"), "{session}");
+    assert_eq!(
+        f.earlier_paid_orders, 0,
+        "counted only while nothing newer proves the mode"
+    );
+    assert!(f.last_webhook_at.is_some() && f.last_polled_at.is_some());
+    assert_eq!(
+        m.checklist_facts_since(None, Some(connected))
+            .unwrap()
+            .live
+            .first_paid_order,
+        None
+    );
+}
+
+#[test]
 fn facts_logs_and_settings() {
     let (_d, mut m) = temp_mirror().into_parts();
     assert_eq!(m.checklist_facts().unwrap(), Default::default());
@@ -376,10 +427,15 @@ fn facts_logs_and_settings() {
             T0,
         ),
     );
-    let f = m.checklist_facts().unwrap();
+    // Connected before the order was created: it proves the mode works.
+    let f = m.checklist_facts_since(Some(T0 - 60), None).unwrap();
     assert_eq!(f.test.event_count, 3);
     assert!(f.test.first_event_at.is_some() && f.test.last_event_at >= f.test.first_event_at);
     assert_eq!(f.test.first_paid_order.as_ref().unwrap().1, T0 + 60);
+    assert_eq!(f.test.connected_at, Some(T0 - 60));
+    assert_eq!(f.test.earlier_paid_orders, 0);
+    assert_eq!(f.test.last_webhook_at, f.test.last_event_at);
+    assert_eq!((f.test.last_feed_at, f.test.last_polled_at), (None, None));
     assert_eq!(f.live, Default::default());
 
     m.record_rejection(&NewRejection {

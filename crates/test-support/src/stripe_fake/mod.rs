@@ -325,6 +325,25 @@ impl StripeFake {
         self.shared.lock().requests.clone()
     }
 
+    /// Add an endpoint as the owner would in the Dashboard (the `secret` is made here, as
+    /// Stripe does); returns it with its secret. `status` is `enabled` or `disabled`.
+    pub fn add_webhook_endpoint(
+        &self,
+        url: &str,
+        enabled_events: &[&str],
+        status: &str,
+        livemode: bool,
+    ) -> Value {
+        let endpoint = serde_json::json!({
+            "id": new_id("we_"), "object": "webhook_endpoint", "url": url,
+            "enabled_events": enabled_events, "api_version": null, "application": null,
+            "description": null, "metadata": {}, "status": status, "livemode": livemode,
+            "created": now(), "secret": format!("whsec_{}{}", new_id(""), &new_id("")[..8]),
+        });
+        self.shared.lock().endpoints.push(endpoint.clone());
+        endpoint
+    }
+
     /// Webhook endpoints created through the API (including their `secret`).
     pub fn webhook_endpoints(&self) -> Vec<Value> {
         self.shared.lock().endpoints.clone()

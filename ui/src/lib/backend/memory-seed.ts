@@ -8,6 +8,7 @@
  */
 import type { SubscribedEventType } from '../webhook';
 import { REJECTION_BUCKET_SECS } from './generated/facts';
+import { accountStatus, SAMPLE_ACCOUNT, SAMPLE_SET_UP_AGO } from './memory-state';
 import type {
   AccountStatus,
   ApiCall,
@@ -283,8 +284,8 @@ export function sampleStore(now: number): StoreData {
     events,
     rejections,
     apiCalls,
-    // The sample events carry no account.updated: the status appears on the first Refresh.
-    accounts: [],
+    // The sample store's account is fully set up in both modes (its account.updated events).
+    accounts: (['test', 'live'] as const).map((mode) => accountStatus(now - SAMPLE_SET_UP_AGO, mode, SAMPLE_ACCOUNT, true)),
   };
 }
 

@@ -33,10 +33,11 @@ import {
   REASON_OWNER_DISCONNECTED,
   REASON_TOKEN_REJECTED,
   RELAY_URL,
+  SAMPLE_SECRETS,
   sampleConnection,
   type Connection,
 } from './memory-state';
-import { fail, orderDetail, orderRecord, readCommand } from './memory-views';
+import { checklistFacts, fail, orderDetail, orderRecord, readCommand } from './memory-views';
 import type {
   AccountStatus,
   BackendEvents,
@@ -46,13 +47,17 @@ import type {
   OrderDetail,
   RefundArgs,
   Source,
+  WebhookCheck,
   WebhookEndpointCreated,
 } from './types';
-import { SUBSCRIBED_EVENT_TYPES, type SubscribedEventType } from '../webhook';
+import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, WEBHOOK_PATH } from './generated/facts';
+import { SUBSCRIBED_EVENT_TYPES, WEBHOOK_EVENTS, type SubscribedEventType } from '../webhook';
 
 const STRIPE_OFFLINE = 'Stripe could not be reached. Check the internet connection and try again.';
 const SAMPLE_REFUSES =
   'The sample store is open. Close it (Payment Gateways → Leave the sample store) before connecting your own Stripe account.';
+const SAMPLE_HAS_NO_ENDPOINT =
+  'The sample store has no webhook endpoint at Stripe to check: its events arrive signed through its own relay.';
 const SAMPLE_TEST_ONLY =
   'The sample store acts in test mode only. Switch to test mode to try refunds and account status.';
 
@@ -95,6 +100,8 @@ export class MemoryShell implements Backend {
   private handlers = new Map<EventName, Set<Handler>>();
   /** URLs the shell would open in the system browser (the dev build also opens Stripe's pages). */
   readonly openedUrls: string[] = [];
+  /** The webhook endpoints created at Stripe for the owner's account. */
+  protected readonly endpoints: { id: string; url: string; mode: Mode; events: string[]; enabled: boolean }[] = [];
   protected seq = 0;
   protected signIn: PendingSignIn | null = null;
 
@@ -165,6 +172,15 @@ export class MemoryShell implements Backend {
       case 'open_url':
         this.openUrl(args.url as string);
         return null;
+      case 'open_dashboard':
+        return this.openDashboard(args.mode, args.id as string);
+      case 'checklist_facts':
+        return checklistFacts(this.cur.data, {
+          test: this.cur.conn.modes.test.connectedSince,
+          live: this.cur.conn.modes.live.connectedSince,
+        });
+      case 'check_webhook_endpoint':
+        return this.checkWebhook(args.mode);
     }
     return readCommand(this.cur.data, command, args);
   }
@@ -177,10 +193,14 @@ export class MemoryShell implements Backend {
     const live = modeConnection(conn.modes.live, 'live', data.accounts);
     let method = conn.method;
     if (this.sample) {
-      // The sample store is connected, in test mode, to its local Stripe stand-in.
+      // The sample store shows a store set up with keys in both modes; its test mode acts on
+      // the local Stripe stand-in, its keys and signing secret live in memory.
       method = 'keys';
-      test.connected = true;
-      test.via = 'keys';
+      for (const c of [test, live]) {
+        c.connected = true;
+        c.via = 'keys';
+        c.secrets = (['secret_key', 'webhook_secret'] as const).map((kind) => ({ kind, store: SAMPLE_SECRETS }));
+      }
     }
     return {
       method,
@@ -251,6 +271,7 @@ export class MemoryShell implements Backend {
     const id = v.mode === 'test' ? 'acct_1FluxTestStore' : 'acct_1FluxLiveStore';
     if (this.fetchAccount(this.own, v.mode, id, false)) s.accountId = id;
     s.apiKey = v.secretKind;
+    s.connectedSince ??= this.now();
     s.publishableKey = v.publishable;
     c.method ??= 'keys';
     return this.changed();
@@ -288,6 +309,7 @@ export class MemoryShell implements Backend {
     }
     const endpoint = `we_${mode === 'test' ? 'test_' : ''}${(++this.seq).toString().padStart(6, '0')}`;
     this.audit(this.own, 'POST', '/v1/webhook_endpoints', endpoint, 200, mode);
+    this.endpoints.push({ id: endpoint, url: parsed.href, mode, events: [...SUBSCRIBED_EVENT_TYPES], enabled: true });
     this.storeWebhookSecret(mode);
     this.changed();
     return { endpoint_id: endpoint, url: parsed.href, enabled_events: [...SUBSCRIBED_EVENT_TYPES], secret_stored: true };
@@ -400,10 +422,75 @@ export class MemoryShell implements Backend {
 
   private openSample(): void {
     const now = this.now();
-    this.sample = { conn: sampleConnection(), data: sampleStore(now), verified: new Map() };
+    this.sample = { conn: sampleConnection(now), data: sampleStore(now), verified: new Map() };
+  }
+
+  /**
+   * The endpoints Stripe holds for the owner's account (created here or, as a test control,
+   * "in the Dashboard"), judged as the gateway's `check_endpoints` judges them.
+   */
+  private checkWebhook(mode: Mode): WebhookCheck {
+    if (this.sample) fail('refused', SAMPLE_HAS_NO_ENDPOINT);
+    this.requireCredential(mode);
+    if (!this.online) {
+      this.audit(this.own, 'GET', '/v1/webhook_endpoints', null, null, mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    this.audit(this.own, 'GET', '/v1/webhook_endpoints', null, 200, mode);
+    const mine = this.endpoints.filter((e) => e.mode === mode).reverse();
+    const missing = (e: { events: string[] }) =>
+      e.events.includes('*') ? [] : WEBHOOK_EVENTS.map((w) => w.type as string).filter((t) => !e.events.includes(t));
+    const best =
+      mine
+        .filter((e) => new URL(e.url).pathname.replace(/\/+$/, '').endsWith(WEBHOOK_PATH))
+        .sort((x, y) => Number(!x.enabled) - Number(!y.enabled) || missing(x).length - missing(y).length)[0] ?? null;
+    const lacking = best ? missing(best) : [];
+    const message = !best
+      ? mine.length === 0
+        ? `Your ${mode} Stripe account has no webhook endpoint. Add one whose address ends in ${WEBHOOK_PATH} with the 12 events, or let FluxStore create it.`
+        : `None of the ${mine.length} webhook endpoints of your ${mode} Stripe account points at FluxStore (an address ending in ${WEBHOOK_PATH}). Add one with the 12 events.`
+      : !best.enabled
+        ? `The webhook endpoint ${best.url} is disabled in Stripe, so nothing is delivered. Enable it in the Stripe Dashboard (Developers → Webhooks).`
+        : lacking.length
+          ? `The webhook endpoint ${best.url} does not send ${lacking.join(', ')}. Add ${lacking.length === 1 ? 'this event' : 'these events'} to it in the Stripe Dashboard.`
+          : `Stripe sends all 12 events to ${best.url}, and the endpoint is enabled.`;
+    return {
+      mode,
+      ok: !!best && best.enabled && lacking.length === 0,
+      endpoint_id: best?.id ?? null,
+      url: best?.url ?? null,
+      disabled: !!best && !best.enabled,
+      missing_events: lacking,
+      endpoints: mine.length,
+      message,
+    };
+  }
+
+  /** The Dashboard page of a Stripe object, from the generated page table (the shell's rule). */
+  private openDashboard(mode: Mode, id: string): string {
+    const clean = (id ?? '').trim();
+    const page = DASHBOARD_PAGES.find(([prefix]) => clean.startsWith(prefix) && clean.length > prefix.length);
+    if (!page || !/^[A-Za-z0-9_]+$/.test(clean))
+      fail('invalid_input', `“${clean}” is not a Stripe id FluxStore can show in the Stripe Dashboard.`);
+    const url = `${DASHBOARD_ORIGIN}${mode === 'test' ? '/test' : ''}/${page[1]}/${clean}`;
+    this.openUrl(url);
+    return url;
   }
 
   private openUrl(url: string): void {
+    const allowed = ['dashboard.stripe.com', 'connect.stripe.com', new URL(connectService(this.own.conn).url).hostname];
+    let parsed: URL;
+    try {
+      parsed = new URL(url.trim());
+    } catch {
+      fail('refused', 'That is not a web address FluxStore can open.');
+    }
+    if (parsed.protocol !== 'https:') fail('refused', 'FluxStore only opens secure (https) web pages.');
+    if (!allowed.includes(parsed.hostname))
+      fail(
+        'refused',
+        `FluxStore opens only Stripe’s pages (${allowed.join(', ')}) from here, not ${parsed.hostname}. Open other sites from your browser yourself.`,
+      );
     this.openedUrls.push(url);
     if (typeof window !== 'undefined' && !navigator.webdriver) window.open(url, '_blank', 'noopener');
   }

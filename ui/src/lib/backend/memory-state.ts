@@ -42,6 +42,8 @@ export interface ModeSettings {
   connectReason: string | null;
   accountId: string | null;
   publishableKey: string | null;
+  /** When the mode became connected (the profile's `connected_since` setting). */
+  connectedSince: number | null;
 }
 
 export interface Connection {
@@ -61,6 +63,7 @@ export function emptyMode(): ModeSettings {
     connectReason: null,
     accountId: null,
     publishableKey: null,
+    connectedSince: null,
   };
 }
 
@@ -68,12 +71,25 @@ export function freshConnection(): Connection {
   return { method: null, modes: { test: emptyMode(), live: emptyMode() }, connectService: null, relayUrl: null };
 }
 
+/** Where the sample store's key and signing secret are kept (as the shell names it). */
+export const SAMPLE_SECRETS = 'Memory (sample store only)';
+/** How long ago the sample store was set up (before all its orders), as the shell's. */
+export const SAMPLE_SET_UP_AGO = 60 * 86_400;
+/** The sample store's Stripe account (the same id in both modes, as at Stripe). */
+export const SAMPLE_ACCOUNT = 'acct_1FluxSampleStore';
+
 /**
- * The sample store's own profile: no keyring and no settings of its own (its run-only test key
- * lives in memory), and its relay is running with a per-session signing secret.
+ * The sample store's own profile: set up with keys in both modes long ago, on its stand-in's
+ * account (no keyring: its run-only key and signing secret live in memory), and its relay is
+ * running with a per-session signing secret.
  */
-export function sampleConnection(): Connection {
-  return { ...freshConnection(), relayUrl: SAMPLE_RELAY_URL };
+export function sampleConnection(now: number): Connection {
+  const mode = (): ModeSettings => ({
+    ...emptyMode(),
+    accountId: SAMPLE_ACCOUNT,
+    connectedSince: now - SAMPLE_SET_UP_AGO,
+  });
+  return { ...freshConnection(), method: 'keys', modes: { test: mode(), live: mode() }, relayUrl: SAMPLE_RELAY_URL };
 }
 
 /**

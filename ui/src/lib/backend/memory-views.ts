@@ -6,22 +6,40 @@
 import type { BackendError } from './api';
 import { queryOrders } from './memory-query';
 import type { OrderRecord, StoreData } from './memory-seed';
-import type { ChecklistFacts, Mode, ModeFacts, OrderDetail, Rejection } from './types';
+import type { ChecklistFacts, Mode, ModeFacts, OrderDetail, Rejection, Source } from './types';
 
 export function fail(code: BackendError['code'], message: string): never {
   throw { code, message } satisfies BackendError;
 }
 
-export function checklistFacts(d: StoreData): ChecklistFacts {
+/**
+ * The mirror's checklist facts; `since` is when each mode was connected (the profile's
+ * setting): a paid order counts only when created at or after it, as in the mirror.
+ */
+export function checklistFacts(d: StoreData, since: Record<Mode, number | null>): ChecklistFacts {
   const facts = (mode: Mode): ModeFacts => {
-    const ev = d.events.filter((e) => e.mode === mode);
-    const paid = d.orders
-      .filter((o) => o.order.mode === mode && o.paidAt !== null)
-      .sort((x, y) => (x.paidAt as number) - (y.paidAt as number))[0];
+    // Events synthesised from API answers (source `api`) are not arrivals.
+    const ev = d.events.filter((e) => e.mode === mode && e.source !== 'api');
+    const newest = (source: Source) => {
+      const at = ev.filter((e) => e.source === source).map((e) => e.received_at);
+      return at.length ? Math.max(...at) : null;
+    };
+    const first = ev.length ? Math.min(...ev.map((e) => e.received_at)) : null;
+    const from = since[mode] ?? first;
+    const paidOrders = d.orders.filter((o) => o.order.mode === mode && o.paidAt !== null);
+    const paid = paidOrders
+      .filter((o) => from !== null && o.order.created >= from)
+      .sort((x, y) => (x.paidAt as number) - (y.paidAt as number) || (x.order.session_id < y.order.session_id ? -1 : 1))[0];
     return {
-      first_event_at: ev.length ? Math.min(...ev.map((e) => e.received_at)) : null,
+      first_event_at: first,
+      connected_at: from,
       first_paid_order: paid ? [paid.order.session_id, paid.paidAt as number] : null,
+      // Counted only while no newer order proves the mode, up to the mirror's bound.
+      earlier_paid_orders: paid || from === null ? 0 : Math.min(1000, paidOrders.filter((o) => o.order.created < from).length),
       last_event_at: ev.length ? Math.max(...ev.map((e) => e.received_at)) : null,
+      last_webhook_at: newest('webhook'),
+      last_feed_at: newest('feed'),
+      last_polled_at: newest('events_api'),
       event_count: ev.length,
     };
   };
@@ -46,8 +64,6 @@ export function orderDetail(d: StoreData, mode: Mode, session: string): OrderDet
 /** Plain reads that need nothing but the store's data; undefined for any other command. */
 export function readCommand(d: StoreData, command: string, args: Record<string, unknown> & { mode: Mode }): unknown {
   switch (command) {
-    case 'checklist_facts':
-      return checklistFacts(d);
     case 'list_orders':
       return queryOrders(d.orders, args.mode, args as never);
     case 'order_detail':

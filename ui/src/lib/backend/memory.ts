@@ -8,6 +8,7 @@
  * way the shell would tell it (an event stored and announced, a sign-in ending, a connection
  * change), never by a shortcut into the UI's state.
  */
+import { WEBHOOK_EVENTS } from '../webhook';
 import { denied, SERVICE_UNREACHABLE, STRIPE_DENIED_DESCRIPTION, TIMED_OUT, wrongMode } from './memory-connect';
 import type { OrderRecord } from './memory-seed';
 import { MemoryShell } from './memory-shell';
@@ -41,6 +42,9 @@ export class MemoryBackend extends MemoryShell {
     s.token = true;
     s.accountId = id;
     s.publishableKey = `pk_${sign.mode}_51FluxConnectPublishableKey`;
+    // A mode that becomes connected again starts counting afresh (the profile's rule).
+    if (s.connectState !== 'connected') s.connectedSince = null;
+    s.connectedSince ??= this.now();
     s.connectState = 'connected';
     s.connectReason = null;
     c.method ??= 'connect';
@@ -109,6 +113,16 @@ export class MemoryBackend extends MemoryShell {
    * order, then its `checkout.session.completed`. Without a way in (keys mode, no signing
    * secret) it is rejected exactly as the relay would: `no_signing_secret`.
    */
+  /**
+   * The owner adds a webhook endpoint in the Stripe Dashboard (by default with the 12 events,
+   * enabled); returns its id. Stripe then lists it to `check_webhook_endpoint`.
+   */
+  addWebhookEndpoint(mode: Mode, url: string, events: string[] = WEBHOOK_EVENTS.map((e) => e.type), enabled = true): string {
+    const id = `we_dash_${mode}_${this.endpoints.length + 1}`;
+    this.endpoints.push({ id, url, mode, events, enabled });
+    return id;
+  }
+
   simulatePayment(mode: Mode, amount = 999, currency = 'usd'): string | null {
     const source = this.route(mode);
     if (!source) {

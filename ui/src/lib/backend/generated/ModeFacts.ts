@@ -6,10 +6,35 @@ export type ModeFacts = {
  */
 first_event_at: number | null, 
 /**
- * (session id, time) of the first order that became paid in this mode.
+ * When the mode was connected, else (a store connected before that was recorded) when
+ * its first event arrived: a paid order proves the mode works only if created at or
+ * after it. Orders of the history the first sync pulls are older and never count.
+ */
+connected_at: number | null, 
+/**
+ * (session id, time paid) of the first order created at or after `connected_at` that
+ * became paid in this mode.
  */
 first_paid_order: [string, number] | null, 
 /**
+ * Paid orders created before `connected_at` (history: they prove nothing about today),
+ * counted while `first_paid_order` is None (0 once a newer order proves the mode) and up
+ * to 1,000 (`query::lists::EARLIER_PAID_BOUND`).
+ */
+earlier_paid_orders: number, 
+/**
  * received_at of the newest verified event in this mode.
  */
-last_event_at: number | null, event_count: number, };
+last_event_at: number | null, 
+/**
+ * received_at of the newest event Stripe delivered to the relay (a webhook).
+ */
+last_webhook_at: number | null, 
+/**
+ * received_at of the newest event the hub's feed announced.
+ */
+last_feed_at: number | null, 
+/**
+ * received_at of the newest event read by polling Stripe's events API.
+ */
+last_polled_at: number | null, event_count: number, };

@@ -16,6 +16,7 @@ import type { ListEventsArgs } from './ListEventsArgs';
 import type { ListOrdersArgs } from './ListOrdersArgs';
 import type { ModeArgs } from './ModeArgs';
 import type { OnlineChanged } from './OnlineChanged';
+import type { OpenDashboardArgs } from './OpenDashboardArgs';
 import type { OpenUrlArgs } from './OpenUrlArgs';
 import type { Order } from './Order';
 import type { OrderDetail } from './OrderDetail';
@@ -29,6 +30,7 @@ import type { SignInEnded } from './SignInEnded';
 import type { StoredEvent } from './StoredEvent';
 import type { Subscription } from './Subscription';
 import type { SyncProgress } from './SyncProgress';
+import type { WebhookCheck } from './WebhookCheck';
 import type { WebhookEndpointCreated } from './WebhookEndpointCreated';
 
 /** Command name → [argument (sent as `{ args }`), result]. `void`: no argument. */
@@ -44,6 +46,7 @@ export interface Commands {
   disconnect: [ModeArgs, ConnectionStatus];
   account_status: [AccountStatusArgs, AccountStatus | null];
   checklist_facts: [void, ChecklistFacts];
+  check_webhook_endpoint: [ModeArgs, WebhookCheck];
   list_orders: [ListOrdersArgs, Page<Order>];
   order_detail: [OrderDetailArgs, OrderDetail];
   refund_order: [RefundArgs, OrderDetail];
@@ -56,6 +59,7 @@ export interface Commands {
   open_sample_store: [void, ConnectionStatus];
   close_sample_store: [void, ConnectionStatus];
   open_url: [OpenUrlArgs, null];
+  open_dashboard: [OpenDashboardArgs, string];
 }
 
 export const COMMAND_NAMES = [
@@ -70,6 +74,7 @@ export const COMMAND_NAMES = [
   'disconnect',
   'account_status',
   'checklist_facts',
+  'check_webhook_endpoint',
   'list_orders',
   'order_detail',
   'refund_order',
@@ -82,6 +87,7 @@ export const COMMAND_NAMES = [
   'open_sample_store',
   'close_sample_store',
   'open_url',
+  'open_dashboard',
 ] as const;
 
 /** Shell → UI events and their payloads. */

@@ -56,7 +56,7 @@ export const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; 
     fix: "Check that each signing secret is saved under its own mode: the test endpoint’s secret under Test, the live endpoint’s under Live. If you did not send it, someone may be forging live events with your test secret.",
   },
   no_signing_secret: {
-    reason: "No signing secret is saved, so deliveries cannot be verified and the gateway will not process payments.",
+    reason: "No signing secret is saved, so Stripe’s deliveries cannot be verified and are refused; until one is, orders arrive only when FluxStore reads Stripe’s events.",
     fix: "Paste the webhook signing secret (whsec_…) in the onboarding checklist or under Payment Gateways.",
   },
   signature_header_missing: {
@@ -138,3 +138,23 @@ export const ORDER_STATUSES = [
   "dispute_won",
   "dispute_lost",
 ] as const satisfies readonly OrderStatus[];
+
+/** The path Stripe posts webhooks to on the relay. */
+export const WEBHOOK_PATH = "/api/webhooks/stripe";
+
+/** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */
+export const DASHBOARD_ORIGIN = "https://dashboard.stripe.com";
+
+/** Stripe id prefix → the Dashboard page of that kind of object. */
+export const DASHBOARD_PAGES: ReadonlyArray<readonly [string, string]> = [
+  ["pi_", "payments"],
+  ["ch_", "payments"],
+  ["py_", "payments"],
+  ["re_", "refunds"],
+  ["dp_", "disputes"],
+  ["du_", "disputes"],
+  ["sub_", "subscriptions"],
+  ["cus_", "customers"],
+  ["in_", "invoices"],
+  ["we_", "webhooks"],
+];

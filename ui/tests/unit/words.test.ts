@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'vitest';
+import type { ChecklistFacts, ConnectionStatus, ModeConnection, ModeFacts } from '../../src/lib/backend/types';
+import { arrivalPromise, pendingAdvice, relayNote } from '../../src/lib/words';
+
+const facts = (over: Partial<ModeFacts> = {}): ChecklistFacts => {
+  const none: ModeFacts = {
+    first_event_at: null,
+    connected_at: null,
+    first_paid_order: null,
+    earlier_paid_orders: 0,
+    last_event_at: null,
+    last_webhook_at: null,
+    last_feed_at: null,
+    last_polled_at: null,
+    event_count: 0,
+  };
+  return { test: { ...none, ...over }, live: { ...none, ...over }, last_rejection: null };
+};
+const mode = (m: 'test' | 'live', via: 'keys' | 'connect' | null): ModeConnection => ({
+  mode: m,
+  connected: via !== null,
+  via,
+  account_id: null,
+  publishable_key: null,
+  secrets: [],
+  account: null,
+  disconnected_reason: null,
+});
+const conn = (method: 'keys' | 'connect' | null, via: 'keys' | 'connect' | null, listening = false): ConnectionStatus => ({
+  method,
+  test: mode('test', via),
+  live: mode('live', via),
+  connect_service: { url: 'https://api.fluxstore.net', source: 'default' },
+  relay: { listening, local_url: listening ? 'http://127.0.0.1:8787/api/webhooks/stripe' : null, public_url: null },
+  sample_store: false,
+  online: true,
+});
+
+describe('words that match the code', () => {
+  test('“within seconds” only where a webhook delivers; a poll promises about 2 minutes', () => {
+    expect(arrivalPromise(conn('keys', 'keys'), facts({ last_webhook_at: 5 }), 'live')).toMatch(/within seconds/);
+    for (const [c, f] of [
+      [conn('connect', 'connect'), facts({ last_polled_at: 5 })],
+      [conn('keys', 'keys'), facts({ last_polled_at: 5 })],
+    ] as const) {
+      const text = arrivalPromise(c, f, 'live');
+      expect(text).not.toMatch(/seconds/);
+      expect(text).toMatch(/within about 2 minutes/);
+    }
+  });
+  test('a pending Connect order never blames the webhook', () => {
+    const connect = pendingAdvice(conn('connect', 'connect'), facts({ last_polled_at: 5 }), 'test');
+    expect(connect).not.toMatch(/webhook/i);
+    expect(connect).toMatch(/reads Stripe’s events every 2 minutes/);
+    expect(pendingAdvice(conn('keys', 'keys'), facts({ last_webhook_at: 5 }), 'test')).toMatch(/webhook is most likely not reaching FluxStore/);
+    expect(pendingAdvice(conn('keys', 'keys'), facts(), 'test')).toMatch(/No webhook delivery has reached FluxStore in test mode yet/);
+  });
+  test('“Relay stopped” only for a mode connected with keys, and it never says payments stop', () => {
+    expect(relayNote(conn('connect', 'connect'), 'test')).toEqual({ bad: false, text: 'The relay is off; Stripe Connect does not need it.' });
+    expect(relayNote(conn('connect', null), 'live').bad).toBe(false);
+    expect(relayNote(conn('keys', null), 'live')).toEqual({ bad: false, text: 'The relay starts once live keys and a signing secret are saved.' });
+    const stopped = relayNote(conn('keys', 'keys'), 'test');
+    expect(stopped.bad).toBe(true);
+    expect(stopped.text).not.toMatch(/will not process payments/);
+    expect(relayNote(conn('keys', 'keys', true), 'test').text).toMatch(/^Relay receiving at http:\/\/127\.0\.0\.1:8787/);
+  });
+});
+
+describe('no promise the code does not keep (a lint over the UI and the README)', () => {
+  test('the retired sentences are gone', async () => {
+    const { readFileSync, readdirSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.(svelte|ts)$/.test(name)) files.push(p);
+      }
+    };
+    walk(join(__dirname, '../../src'));
+    files.push(join(__dirname, '../../../README.md'));
+    const retired = [
+      /this app then pulls what it receives/,
+      /will show up here within seconds/,
+      /gateway will not process payments/,
+      /Relay stopped[^\n]*will not process payments/,
+    ];
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const r of retired) expect(text, `${f} says ${r}`).not.toMatch(r);
+    }
+  });
+});

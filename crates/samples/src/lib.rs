@@ -12,6 +12,7 @@
 mod billing;
 pub mod ids;
 mod objects;
+pub mod shop;
 mod store;
 mod stories;
 

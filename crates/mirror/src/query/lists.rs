@@ -176,11 +176,16 @@ fn mode_facts(conn: &Connection, mode: Mode) -> Result<ModeFacts, MirrorError> {
     let count = one("SELECT (SELECT count(*) FROM events WHERE livemode = ?1)
               - (SELECT count(*) FROM events WHERE livemode = ?1 AND source = 'api')")?
     .unwrap_or(0);
+    // Only the owner's orders count (a payment of another shop on the account does not).
+    let (cond, extra) = crate::marker::condition(crate::marker::load(conn)?.as_ref());
+    let args = std::iter::once(rusqlite::types::Value::Integer(live(mode))).chain(extra);
     let first_paid = conn
         .query_row(
-            "SELECT session_id, paid_at FROM orders WHERE livemode = ?1 AND paid_at IS NOT NULL
-             ORDER BY paid_at, session_id LIMIT 1",
-            params![live(mode)],
+            &format!(
+                "SELECT o.session_id, o.paid_at FROM orders o WHERE o.livemode = ? AND o.paid_at IS NOT NULL{cond}
+                 ORDER BY o.paid_at, o.session_id LIMIT 1"
+            ),
+            rusqlite::params_from_iter(args),
             |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
         )
         .optional()?;

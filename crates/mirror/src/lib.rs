@@ -50,7 +50,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
 pub use facts::RejectionCode;
-pub use marker::SETTING_KEY as ORDER_MARKER_SETTING;
+pub use marker::{SETTING_KEY as ORDER_MARKER_SETTING, validate as validate_order_marker};
 pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;

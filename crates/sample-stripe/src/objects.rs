@@ -37,7 +37,9 @@ pub fn checkout_session(id: &str, pi: &str, s: &PaymentSpec) -> Value {
         "amount_total": s.amount, "amount_subtotal": s.amount, "currency": s.currency,
         "customer": null, "customer_email": null,
         "customer_details": {"email": s.email, "name": "Sam Buyer", "phone": null, "address": null, "tax_exempt": "none", "tax_ids": []},
-        "client_reference_id": null, "metadata": {}, "created": s.created,
+        "client_reference_id": format!("order-{}", &id[id.len().saturating_sub(8)..]),
+        "metadata": fluxstore_samples::shop::checkout_metadata(id, &format!("order-{}", &id[id.len().saturating_sub(8)..]), s.amount, &s.currency),
+        "created": s.created,
         "expires_at": s.created + 86_400, "livemode": s.livemode, "ui_mode": "hosted_page",
         "url": null, "invoice": null
     })

@@ -9,5 +9,6 @@ mod events_sync;
 mod events_sync_applied;
 mod keyring;
 mod no_secret_leaks;
+mod orders;
 mod profile;
 mod stripe_api;

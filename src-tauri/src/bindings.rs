@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use fluxstore_mirror::facts::{
-    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS,
-    WebhookEvent,
+    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, ORDER_SESSION_WAIT_SECS,
+    RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WebhookEvent,
 };
 use ts_rs::TS;
 
@@ -47,7 +47,8 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
         AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
-        SignInEnded,
+        SignInEnded, LineItem, MetadataField, OrderMarker, OrderMarkerArgs, OtherActivity,
+        LookupReport, StripeSays, OrderFacts, DisputeFact, RefundFact, Healed,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -138,6 +139,9 @@ fn facts_ts() -> String {
         out.push_str(&format!("  {},\n", lit(s.as_str())));
     }
     out.push_str("] as const satisfies readonly OrderStatus[];\n");
+    out.push_str(&format!(
+        "\n/** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */\nexport const ORDER_SESSION_WAIT_SECS = {ORDER_SESSION_WAIT_SECS};\n"
+    ));
     out
 }
 

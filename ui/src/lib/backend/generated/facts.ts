@@ -129,3 +129,6 @@ export const ORDER_STATUSES = [
   "dispute_won",
   "dispute_lost",
 ] as const satisfies readonly OrderStatus[];
+
+/** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */
+export const ORDER_SESSION_WAIT_SECS = 86400;

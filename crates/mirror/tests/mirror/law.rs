@@ -159,7 +159,7 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             &ctx,
             crate::common::T0,
         ));
-        // The first invoice's own payment events: a provisional order until the invoice
+        // The first invoice's own payment events: other activity until the invoice
         // that names them arrives, then no order at all.
         let sub = fluxstore_samples::SubscriptionSpec::new(n, "usd", 900, *live);
         let pay = fluxstore_samples::OrderSpec {

@@ -1,5 +1,5 @@
 //! Projection tests on real SQLite files: every outcome in every API shape, out-of-order
-//! arrival, duplicates, provisional keys, subscriptions and invoices in both shapes.
+//! arrival, duplicates, payments waiting for their session, subscriptions and invoices in both shapes.
 
 use crate::common::{self, T0, ingest, ingest_all, of_type, only_order};
 use fluxstore_mirror::{AppliedEvent, IngestOutcome, Mode, OrderStatus, Source};

@@ -84,7 +84,7 @@ pub fn basket(session_id: &str, total: i64, currency: &str) -> Vec<BasketLine> {
     // Some baskets add a few add-ons worth about a fifth of the total.
     let quantity = 2 + (r >> 8) as i64 % 2;
     let unit = (total / 5 / quantity) / s * s;
-    if (r >> 16) % 3 != 0 || unit <= 0 {
+    if !(r >> 16).is_multiple_of(3) || unit <= 0 {
         return vec![main(total)];
     }
     let (addon, addon_tag) = ADDONS[((r >> 24) % ADDONS.len() as u64) as usize];

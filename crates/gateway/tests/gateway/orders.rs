@@ -58,19 +58,20 @@ async fn a_foreign_payment_synced_from_the_events_api_is_no_order_and_is_refused
     let (pi, ch) = foreign_payment(&w, now() - 2 * 86_400);
     sync(&w).await;
 
-    let m = w.mirror.lock().unwrap();
-    let orders = m.orders(Mode::Test, &OrderQuery::default()).unwrap().items;
-    assert_eq!(orders.len(), 1, "{orders:?}");
-    assert_eq!(orders[0].session_id, order.session_id);
-    assert!(
-        orders
-            .iter()
-            .all(|o| o.customer_email.as_deref() != Some("pos.customer@example.net"))
-    );
-    let facts = m.checklist_facts().unwrap();
-    assert_eq!(facts.test.first_paid_order.unwrap().0, order.session_id);
-    assert_eq!(m.other_activity(Mode::Test).unwrap().count, 1);
-    drop(m);
+    {
+        let m = w.mirror.lock().unwrap();
+        let orders = m.orders(Mode::Test, &OrderQuery::default()).unwrap().items;
+        assert_eq!(orders.len(), 1, "{orders:?}");
+        assert_eq!(orders[0].session_id, order.session_id);
+        assert!(
+            orders
+                .iter()
+                .all(|o| o.customer_email.as_deref() != Some("pos.customer@example.net"))
+        );
+        let facts = m.checklist_facts().unwrap();
+        assert_eq!(facts.test.first_paid_order.unwrap().0, order.session_id);
+        assert_eq!(m.other_activity(Mode::Test).unwrap().count, 1);
+    }
 
     let before = w.fake.requests().len();
     let client = w.client(TEST_SECRET_KEY);

@@ -82,7 +82,7 @@ pub struct OtherRow {
 /// What a group of objects projects to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
-    Order(OrderRow),
+    Order(Box<OrderRow>),
     Other(OtherRow),
 }
 
@@ -330,7 +330,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
                 .min()
         })
         .unwrap_or(snaps[0].created);
-    Some(Projection::Order(OrderRow {
+    Some(Projection::Order(Box::new(OrderRow {
         payment_intent_id: owned(pi_id),
         charge_id: owned(charge_id),
         subscription_id: session
@@ -359,7 +359,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         updated: snaps.iter().map(|s| s.created).max().unwrap_or(created),
         paid_at,
         key,
-    }))
+    })))
 }
 
 /// Re-derive the order (and its disputes) that the objects in `seeds` belong to. `fresh`
@@ -386,7 +386,7 @@ pub fn rederive(
     }
     let projection = fold(&g, snaps, &disputes);
     let (order, other) = match projection {
-        Some(Projection::Order(r)) => (Some(r), None),
+        Some(Projection::Order(r)) => (Some(*r), None),
         Some(Projection::Other(o)) => (None, Some(o)),
         None => (None, None),
     };

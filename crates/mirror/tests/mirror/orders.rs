@@ -187,7 +187,7 @@ fn line_items_are_kept_for_offline_review() {
         let key = only_order(&m, Mode::Test).session_id;
         assert_eq!(
             m.orders_without_line_items(Mode::Test, 10).unwrap(),
-            [key.clone()]
+            std::slice::from_ref(&key)
         );
         let items = vec![LineItem {
             id: "li_1".into(),

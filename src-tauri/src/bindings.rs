@@ -10,7 +10,8 @@ use std::path::Path;
 
 use fluxstore_mirror::facts::{
     DASHBOARD_ORIGIN, DASHBOARD_PAGES, EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS,
-    RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookEvent,
+    ORDER_SESSION_WAIT_SECS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH,
+    WebhookEvent,
 };
 use ts_rs::TS;
 
@@ -47,7 +48,9 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
         AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
-        SignInEnded, WebhookCheck, OpenDashboardArgs,
+        SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
+        OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,
+        RefundFact, Healed,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -155,6 +158,9 @@ fn facts_ts() -> String {
         out.push_str(&format!("  [{}, {}],\n", lit(prefix), lit(page)));
     }
     out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */\nexport const ORDER_SESSION_WAIT_SECS = {ORDER_SESSION_WAIT_SECS};\n"
+    ));
     out
 }
 

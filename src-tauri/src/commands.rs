@@ -90,6 +90,11 @@ ipc! {
     list_orders(ListOrdersArgs) -> Page<Order>;
     order_detail(OrderDetailArgs) -> OrderDetail;
     refund_order(RefundArgs) -> OrderDetail;
+    fetch_line_items(OrderDetailArgs) -> OrderDetail;
+    lookup_order(OrderDetailArgs) -> LookupReport;
+    other_activity(ModeArgs) -> OtherActivity;
+    order_marker() -> Option<OrderMarker>;
+    set_order_marker(OrderMarkerArgs) -> Option<OrderMarker>;
     list_disputes(ModeArgs) -> Vec<Dispute>;
     list_subscriptions(ModeArgs) -> Vec<Subscription>;
     list_invoices(ModeArgs) -> Vec<Invoice>;

@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod notify;
 pub mod options;
+pub mod orders;
 pub mod sample;
 pub mod sample_stripe;
 pub mod state;

@@ -45,3 +45,21 @@ test('the sample store is a store set up in test and live: its checklist shows 7
   assert.match(receiving, /Webhook deliveries from Stripe reach the relay and are verified/);
   await screenshot(app, 'sample-checklist');
 });
+
+test('a sample order shows what was bought: line items fetched from Stripe, the checkout metadata, buyer and card', async () => {
+  await go(app, '#/orders', 'Orders');
+  const row = await app.$('tr[data-session^="cs_test_"] [data-status="paid"]');
+  await row.waitForExist({ timeout: 20000 });
+  const session = await row.parentElement().parentElement().getAttribute('data-session');
+  await go(app, `#/orders/${session}`, session);
+  // Never fetched before: opened online, the line items come from the sample store's Stripe.
+  const items = await app.$('[data-testid="line-items"]');
+  await items.waitForExist({ timeout: 20000 });
+  assert.match(await items.getText(), /Rank|Crate|Coins|Pet|Island|Unban/);
+  const meta = await app.$('[data-testid="metadata"]').getText();
+  assert.match(meta, /Player/);
+  assert.match(meta, /Server/);
+  assert.match(await app.$('[data-testid="buyer"]').getText(), /visa .* 4242/);
+  await app.execute(() => document.querySelector('[data-testid="purchase"]')?.scrollIntoView());
+  await screenshot(app, 'sample-order-detail');
+});

@@ -10,7 +10,7 @@ use clap::Args;
 use fluxstore_mirror::Mode;
 use fluxstore_mirror::facts::event_types;
 use fluxstore_relay::{SigningSecrets, sign_header, signature::unix_now};
-use fluxstore_samples::{TEST_EVENT_TYPES, test_event};
+use fluxstore_samples::{TEST_EVENT_TYPES, test_events};
 
 use crate::read::ModeArg;
 
@@ -52,59 +52,61 @@ pub fn run(args: SendTestArgs) -> Result<ExitCode> {
         );
     };
     let now = unix_now();
-    let Some(event) = test_event(&args.event_type, args.live, now) else {
+    let Some(events) = test_events(&args.event_type, args.live, now) else {
         bail!(
             "unknown event type {:?}; choose one of: {}",
             args.event_type,
             TEST_EVENT_TYPES.join(", ")
         );
     };
-    let body = serde_json::to_vec(&event).context("could not encode the event")?;
-    let header = sign_header(&body, &secret, now);
-    let id = event["id"].as_str().unwrap_or("?").to_string();
-    let object = event["data"]["object"]["id"]
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
-    println!(
-        "Sending {} {} ({} mode, object {object}, {} bytes) to {}",
-        args.event_type,
-        id,
-        if args.live { "live" } else { "test" },
-        body.len(),
-        args.url
-    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let (status, answer) = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .context("could not build the HTTP client")?;
-        let resp = client
-            .post(&args.url)
-            .header("content-type", "application/json; charset=utf-8")
-            .header("user-agent", "fluxstore-send-test-event")
-            .header("Stripe-Signature", header)
-            .body(body)
-            .send()
-            .await
-            .with_context(|| format!("could not reach {}", args.url))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        anyhow::Ok((status, text))
-    })?;
-    println!("HTTP {status}");
-    println!("{}", answer.trim());
-    if status.is_success() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!(
-            "The relay did not accept the event (HTTP {}).",
-            status.as_u16()
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("could not build the HTTP client")?;
+    // A refund or a dispute is about an order: its checkout goes first, as Stripe sent it
+    // when the customer paid, so the store knows the order the event is about.
+    for event in events {
+        let event_type = event["type"].as_str().unwrap_or("?").to_string();
+        let body = serde_json::to_vec(&event).context("could not encode the event")?;
+        let header = sign_header(&body, &secret, now);
+        let id = event["id"].as_str().unwrap_or("?").to_string();
+        let object = event["data"]["object"]["id"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        println!(
+            "Sending {event_type} {id} ({} mode, object {object}, {} bytes) to {}",
+            if args.live { "live" } else { "test" },
+            body.len(),
+            args.url
         );
-        Ok(ExitCode::FAILURE)
+        let (status, answer) = runtime.block_on(async {
+            let resp = client
+                .post(&args.url)
+                .header("content-type", "application/json; charset=utf-8")
+                .header("user-agent", "fluxstore-send-test-event")
+                .header("Stripe-Signature", header)
+                .body(body)
+                .send()
+                .await
+                .with_context(|| format!("could not reach {}", args.url))?;
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            anyhow::Ok((status, text))
+        })?;
+        println!("HTTP {status}");
+        println!("{}", answer.trim());
+        if !status.is_success() {
+            eprintln!(
+                "The relay did not accept the event (HTTP {}).",
+                status.as_u16()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -58,10 +58,12 @@ pub enum GatewayError {
     #[error("Stripe's answer could not be read ({0}).")]
     UnexpectedResponse(String),
     #[error(
-        "FluxStore only looks at payments that belong to a FluxStore order, and {id} is not one of them."
+        "FluxStore only looks at payments that belong to a FluxStore order, and {id} is not one of them: it may be a payment made outside your FluxStore checkout (another shop, a point of sale or an API charge). Open it in your Stripe Dashboard instead."
     )]
     NotAFluxStoreObject { id: String },
-    #[error("{0} is not a payment, charge or dispute id (they start with pi_, ch_, dp_ or du_).")]
+    #[error(
+        "{0} is not an order, payment, charge or dispute id (they start with cs_, pi_, ch_, dp_ or du_)."
+    )]
     BadId(String),
     #[error(
         "No API key is stored for the {mode} mode of store \"{account}\". Enter your {mode} mode keys or connect with Stripe first."

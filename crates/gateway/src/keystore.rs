@@ -8,7 +8,10 @@
 //! - Only the *presence* of a secret is ever written to the mirror (see [`record_presence`]).
 //!
 //! The `keyring` crate's calls block (D-Bus on Linux); call them from blocking contexts or
-//! `spawn_blocking`, never while holding an async runtime thread for long.
+//! `spawn_blocking`, never while holding an async runtime thread for long. They run one at a
+//! time per process ([`one_at_a_time`]): each call opens its own Secret Service session, and
+//! GNOME Keyring answers overlapping sessions of one process unreliably (a spurious "locked
+//! collection", or "the session wrapping the secret does not exist").
 
 use fluxstore_mirror::{Mirror, MirrorError, Mode};
 
@@ -158,6 +161,14 @@ pub fn backend_name() -> Option<&'static str> {
     }
 }
 
+/// The process's turn at the keyring: held for one call (see the module docs). A call that
+/// panicked leaves nothing half-done to protect, so a poisoned lock is taken as free.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Read/write/replace/delete secrets in the OS keyring.
 #[derive(Debug, Clone)]
 pub struct SecretStore {
@@ -188,19 +199,24 @@ impl SecretStore {
     }
 
     fn entry(&self, slot: &SecretSlot) -> Result<keyring::Entry, KeyringError> {
+        let _turn = one_at_a_time();
         keyring::Entry::new(&self.service, &slot.user()).map_err(|e| self.map(slot, e))
     }
 
     /// Write or replace the secret in `slot`.
     pub fn put(&self, slot: &SecretSlot, secret: &Secret) -> Result<(), KeyringError> {
-        self.entry(slot)?
+        let entry = self.entry(slot)?;
+        let _turn = one_at_a_time();
+        entry
             .set_password(secret.expose())
             .map_err(|e| self.map(slot, e))
     }
 
     /// The secret in `slot`, or None when there is none.
     pub fn get(&self, slot: &SecretSlot) -> Result<Option<Secret>, KeyringError> {
-        match self.entry(slot)?.get_password() {
+        let entry = self.entry(slot)?;
+        let _turn = one_at_a_time();
+        match entry.get_password() {
             Ok(v) => Ok(Some(Secret::new(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(self.map(slot, e)),
@@ -213,7 +229,9 @@ impl SecretStore {
 
     /// Delete the secret in `slot`; Ok(false) when there was none.
     pub fn delete(&self, slot: &SecretSlot) -> Result<bool, KeyringError> {
-        match self.entry(slot)?.delete_credential() {
+        let entry = self.entry(slot)?;
+        let _turn = one_at_a_time();
+        match entry.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(self.map(slot, e)),

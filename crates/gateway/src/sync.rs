@@ -294,6 +294,39 @@ impl StripeClient {
         }
     }
 
+    /// Fetch and ingest every event of the synced types created after `since` (a look-up
+    /// healing one order), leaving the watermark alone: the walk covers only part of the
+    /// history, so it proves nothing about what came before `since`. Returns how many events
+    /// were stored for the first time.
+    pub async fn ingest_events_since(
+        &self,
+        since: i64,
+        opts: &SyncOptions,
+        cancel: &CancelToken,
+    ) -> Result<u64, GatewayError> {
+        let base = EventsQuery {
+            types: opts.types.clone(),
+            limit: opts.page_size,
+            ..EventsQuery::default()
+        };
+        let mut progress = SyncProgress::default();
+        let mut hooks = Hooks {
+            progress: &mut |_| {},
+            applied: &mut |_| {},
+        };
+        self.walk_back_with(
+            &base,
+            Some(since),
+            opts,
+            &mut progress,
+            &mut hooks,
+            cancel,
+            false,
+        )
+        .await?;
+        Ok(progress.applied)
+    }
+
     /// Walk back from the newest event (to `since` when given). The watermark is set to the
     /// newest event only once the whole walk is stored. Ok(false) when `max_pages` stopped it.
     async fn walk_back(
@@ -304,6 +337,21 @@ impl StripeClient {
         progress: &mut SyncProgress,
         hooks: &mut Hooks<'_>,
         cancel: &CancelToken,
+    ) -> Result<bool, GatewayError> {
+        self.walk_back_with(base, since, opts, progress, hooks, cancel, true)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn walk_back_with(
+        &self,
+        base: &EventsQuery,
+        since: Option<i64>,
+        opts: &SyncOptions,
+        progress: &mut SyncProgress,
+        hooks: &mut Hooks<'_>,
+        cancel: &CancelToken,
+        set_watermark: bool,
     ) -> Result<bool, GatewayError> {
         let mut newest: Option<Watermark> = None;
         let mut after: Option<String> = None;
@@ -333,7 +381,7 @@ impl StripeClient {
                 break;
             }
         }
-        if let Some(w) = newest {
+        if let Some(w) = newest.filter(|_| set_watermark) {
             self.store_watermark(&w)?;
         }
         Ok(true)

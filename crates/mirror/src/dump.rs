@@ -10,20 +10,32 @@ use rusqlite::types::ValueRef;
 
 use crate::MirrorError;
 
-const TABLES: [(&str, &str); 6] = [
-    ("orders", "SELECT session_id, payment_intent_id, charge_id, subscription_id, status, amount, amount_refunded,
-        currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account, created,
-        updated, paid_at FROM orders ORDER BY session_id"),
-    ("order_links", "SELECT object_id, order_key FROM order_links ORDER BY object_id"),
-    ("disputes", "SELECT * FROM disputes ORDER BY id"),
-    ("subscriptions", "SELECT * FROM subscriptions ORDER BY id"),
-    ("invoices", "SELECT * FROM invoices ORDER BY id"),
-    ("accounts", "SELECT * FROM accounts ORDER BY account_id, livemode"),
+/// Each projection table and its canonical order. Columns are every column the table has
+/// but the internal row id of `orders`; an older schema's dump simply has fewer.
+const TABLES: [(&str, &str); 7] = [
+    ("orders", "session_id"),
+    ("other_payments", "key"),
+    ("order_links", "object_id"),
+    ("disputes", "id"),
+    ("subscriptions", "id"),
+    ("invoices", "id"),
+    ("accounts", "account_id, livemode"),
 ];
+
+fn columns(conn: &Connection, table: &str) -> Result<Vec<String>, MirrorError> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
+    let cols = stmt
+        .query_map([table], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cols
+        .into_iter()
+        .filter(|c| !(table == "orders" && c == "id"))
+        .collect())
+}
 
 pub fn dump(conn: &Connection) -> Result<String, MirrorError> {
     let mut out = String::new();
-    for (name, sql) in TABLES {
+    for (name, order_by) in TABLES {
         out.push_str(&format!("== {name}\n"));
         let exists: bool = conn.query_row(
             "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
@@ -33,7 +45,11 @@ pub fn dump(conn: &Connection) -> Result<String, MirrorError> {
         if !exists {
             continue;
         }
-        let mut stmt = conn.prepare(sql)?;
+        let sql = format!(
+            "SELECT {} FROM {name} ORDER BY {order_by}",
+            columns(conn, name)?.join(", ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
         let n = stmt.column_count();
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {

@@ -30,6 +30,10 @@ pub enum MirrorError {
     /// A page cursor that this mirror did not hand out (or that was altered).
     #[error("the page cursor is not valid; start again from the first page")]
     InvalidCursor,
+    /// An order marker the owner typed that cannot match anything Stripe stores (the text
+    /// says what to change).
+    #[error("{0}")]
+    InvalidMarker(String),
     #[error("mirror database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("the mirror database file could not be created: {0}")]
@@ -42,7 +46,10 @@ impl MirrorError {
     pub fn is_storage_unavailable(&self) -> bool {
         !matches!(
             self,
-            MirrorError::Malformed(_) | MirrorError::InvalidCursor | MirrorError::SecretRefused
+            MirrorError::Malformed(_)
+                | MirrorError::InvalidCursor
+                | MirrorError::SecretRefused
+                | MirrorError::InvalidMarker(_)
         )
     }
 }

@@ -327,6 +327,18 @@ pub fn dashboard_url(mode: crate::Mode, id: &str) -> Option<String> {
 /// Subscription statuses that will try to renew, so a disconnect from Stripe breaks them (R14).
 pub const RENEWING_SUBSCRIPTION_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
 
+/// How long a payment seen without its Checkout Session waits, hidden, for the session
+/// (Stripe does not deliver in order, and a delivery retried after downtime can lag by
+/// hours). After this it counts only as "other activity on this account". 24 hours.
+pub const ORDER_SESSION_WAIT_SECS: i64 = 24 * 60 * 60;
+
+/// The longest `metadata` key Stripe accepts (an [`crate::OrderMarker`] key).
+pub const METADATA_KEY_MAX_CHARS: usize = 40;
+/// The longest `metadata` value Stripe accepts.
+pub const METADATA_VALUE_MAX_CHARS: usize = 500;
+/// The longest `client_reference_id` Stripe accepts.
+pub const CLIENT_REFERENCE_ID_MAX_CHARS: usize = 200;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,7 +65,7 @@ pub fn ingest_one(
             .map(|r| (r.id.clone(), r.kind))
             .collect();
         if !seeds.is_empty() {
-            order::rederive(conn, &seeds, ev)?;
+            order::rederive(conn, &seeds, Some(ev))?;
         }
         match own.kind {
             Kind::Subscription => billing::rederive_subscription(conn, &own.id, ev)?,

@@ -36,6 +36,7 @@ pub mod facts;
 mod fields;
 mod ingest;
 mod log;
+mod marker;
 mod private;
 mod project;
 mod query;
@@ -50,6 +51,7 @@ pub use account::{AccountRequirements, AccountStatus};
 pub use error::MirrorError;
 pub use facts::RejectionCode;
 pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
+pub use marker::{SETTING_KEY as ORDER_MARKER_SETTING, validate as validate_order_marker};
 pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
@@ -180,7 +182,8 @@ impl Mirror {
         query::orders::order_detail(&self.conn, mode, id)
     }
 
-    /// The order a PaymentIntent or Charge id belongs to (privacy guard, refunds).
+    /// The order a PaymentIntent or Charge id (or any other id of the order) belongs to
+    /// (privacy guard, refunds). None for a payment that is not one of the owner's orders.
     pub fn order_for_payment(&self, id: &str) -> Result<Option<Order>, MirrorError> {
         query::orders::order_for_payment(&self.conn, id)
     }
@@ -189,6 +192,52 @@ impl Mirror {
     /// key), oldest first, each with its status as the stored events say now.
     pub fn order_refunds(&self, order_key: &str) -> Result<Vec<Refund>, MirrorError> {
         query::orders::order_refunds(&self.conn, order_key)
+    }
+
+    /// Payments of `mode` that are not orders: how many count as other activity now, and
+    /// how many still wait for their Checkout Session. Counts only, never who or what.
+    pub fn other_activity(&self, mode: Mode) -> Result<OtherActivity, MirrorError> {
+        query::orders::other_activity(&self.conn, mode, ingest::now_unix())
+    }
+
+    /// The owner's order marker, if set.
+    pub fn order_marker(&self) -> Result<Option<OrderMarker>, MirrorError> {
+        marker::load(&self.conn)
+    }
+
+    /// Set (Some) or clear (None) the order marker; returns it as stored (trimmed). A
+    /// marker Stripe could not match is refused with words that say what to change.
+    pub fn set_order_marker(
+        &mut self,
+        m: Option<&OrderMarker>,
+    ) -> Result<Option<OrderMarker>, MirrorError> {
+        marker::store(&self.conn, m)
+    }
+
+    /// Keep the line items fetched from Stripe for an order's session (replacing any kept).
+    pub fn store_line_items(
+        &mut self,
+        session_id: &str,
+        items: &[LineItem],
+    ) -> Result<(), MirrorError> {
+        let tx = self.conn.transaction()?;
+        query::orders::store_line_items(&tx, session_id, items, ingest::now_unix())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The kept line items of an order's session; None when never fetched.
+    pub fn line_items(&self, session_id: &str) -> Result<Option<Vec<LineItem>>, MirrorError> {
+        query::orders::line_items(&self.conn, session_id)
+    }
+
+    /// Orders of `mode` whose line items were never fetched, newest first, at most `limit`.
+    pub fn orders_without_line_items(
+        &self,
+        mode: Mode,
+        limit: u32,
+    ) -> Result<Vec<String>, MirrorError> {
+        query::orders::orders_without_line_items(&self.conn, mode, limit)
     }
 
     /// The dispute queue: disputes needing a response first, then those under review, each

@@ -5,7 +5,10 @@
 //! Version 1 holds the events and their projections, version 2 adds the owner's audit log
 //! of API calls and the settings table, version 3 drops an index and narrows a trigger to
 //! write fewer pages per event, version 4 adds the account status projection and derives it
-//! from the account events already stored, version 5 aggregates rejections per hour and code.
+//! from the account events already stored, version 5 aggregates rejections per hour and code,
+//! version 6 indexes events by source, and version 7 makes an order a Checkout Session
+//! (payments without one become counted "other activity"), keeps what an order says about
+//! its buyer and card, and the line items fetched from Stripe.
 
 use std::time::Duration;
 
@@ -251,8 +254,49 @@ const V6: &str = r#"
 CREATE INDEX events_source ON events(livemode, source, received_at);
 "#;
 
+/// Version 7: an order is a Checkout Session. Payments without one were provisional orders
+/// under their PaymentIntent or Charge id; they move to `other_payments` (no customer data,
+/// no links), re-derived from the stored events by [`rederive_orders`]. Orders gain the
+/// buyer's country, the session's metadata and the card's brand, last 4 and risk level
+/// (also filled by the re-derivation). Line items are not in any event: they are fetched
+/// from Stripe once and kept in a table of their own, outside the projections.
+const V7: &str = r#"
+ALTER TABLE orders ADD COLUMN customer_country TEXT;
+ALTER TABLE orders ADD COLUMN metadata TEXT;
+ALTER TABLE orders ADD COLUMN card_brand TEXT;
+ALTER TABLE orders ADD COLUMN card_last4 TEXT;
+ALTER TABLE orders ADD COLUMN risk_level TEXT;
+
+-- Payment groups without a Checkout Session: counted as other activity, never shown.
+CREATE TABLE other_payments (
+    key      TEXT PRIMARY KEY,
+    livemode INTEGER NOT NULL,
+    created  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX other_payments_mode ON other_payments(livemode, created);
+
+-- What was bought: GET /v1/checkout/sessions/{id}/line_items, fetched once per order.
+CREATE TABLE line_item_fetches (
+    session_id TEXT PRIMARY KEY,
+    fetched_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE line_items (
+    session_id      TEXT NOT NULL REFERENCES line_item_fetches(session_id) ON DELETE CASCADE,
+    position        INTEGER NOT NULL,
+    id              TEXT NOT NULL,
+    description     TEXT,
+    quantity        INTEGER,
+    amount_subtotal INTEGER NOT NULL,
+    amount_total    INTEGER NOT NULL,
+    currency        TEXT NOT NULL,
+    price_id        TEXT,
+    product_id      TEXT,
+    PRIMARY KEY (session_id, position)
+) WITHOUT ROWID;
+"#;
+
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 6;
+pub const LATEST_VERSION: usize = 7;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -262,7 +306,13 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V4, backfill_accounts),
         M::up_with_hook(V5, cap_rejections),
         M::up(V6),
+        M::up_with_hook(V7, rederive_orders),
     ])
+}
+
+/// Version 5's data step, in the migration's transaction.
+fn rederive_orders(tx: &Transaction<'_>) -> HookResult {
+    crate::project::order::rederive_all(tx).map_err(|e| HookError::Hook(e.to_string()))
 }
 
 /// Version 4's data step, in the migration's transaction.

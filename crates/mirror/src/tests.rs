@@ -19,6 +19,53 @@ fn story_bytes(n: u64, outcome: Outcome) -> Vec<Vec<u8>> {
     .collect()
 }
 
+/// Fill a database at an earlier schema version with what a build of that version stored
+/// for `raws`: the events, their references and the projection rows (the columns every
+/// version has). The rows come from this build's fold of the same events, which for
+/// Checkout orders is what earlier builds wrote; version 5's own changes are tested apart.
+fn populate_as_earlier_build(path: &std::path::Path, raws: &[Vec<u8>]) {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh_path = dir.path().join("fresh.sqlite");
+    {
+        let mut fresh = Mirror::open(&fresh_path).unwrap();
+        for raw in raws {
+            fresh.ingest(raw, Source::Webhook).unwrap();
+        }
+    }
+    let conn = Connection::open(path).unwrap();
+    conn.execute(
+        "ATTACH DATABASE ?1 AS fresh",
+        [fresh_path.to_str().unwrap()],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "INSERT INTO main.events SELECT * FROM fresh.events;
+         INSERT INTO main.event_refs SELECT * FROM fresh.event_refs;
+         INSERT INTO main.orders(session_id, payment_intent_id, charge_id, subscription_id, status, amount,
+            amount_refunded, currency, customer_email, customer_name, client_reference_id, failure_message,
+            livemode, account, created, updated, paid_at)
+         SELECT session_id, payment_intent_id, charge_id, subscription_id, status, amount, amount_refunded,
+            currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account,
+            created, updated, paid_at FROM fresh.orders;
+         INSERT INTO main.order_links SELECT * FROM fresh.order_links;
+         INSERT INTO main.disputes SELECT * FROM fresh.disputes;
+         INSERT INTO main.subscriptions SELECT * FROM fresh.subscriptions;
+         INSERT INTO main.invoices SELECT * FROM fresh.invoices;",
+    )
+    .unwrap();
+    conn.execute("DETACH DATABASE fresh", []).unwrap();
+}
+
+/// The projections a mirror of this build makes of `raws`.
+fn fresh_dump(raws: &[Vec<u8>]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fresh = Mirror::open(&dir.path().join("fresh.sqlite")).unwrap();
+    for raw in raws {
+        fresh.ingest(raw, Source::Webhook).unwrap();
+    }
+    fresh.dump_projections().unwrap()
+}
+
 #[test]
 fn migrates_from_empty_to_latest() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,10 +104,8 @@ fn migrates_a_populated_version_1_database() {
         let mut conn = Connection::open(&path).unwrap();
         schema::configure_writer(&conn).unwrap();
         schema::migrations().to_version(&mut conn, 1).unwrap();
-        let mut m = Mirror { conn };
-        for raw in story_bytes(1, Outcome::Refunded) {
-            m.ingest(&raw, Source::Webhook).unwrap();
-        }
+        populate_as_earlier_build(&path, &story_bytes(1, Outcome::Refunded));
+        let m = Mirror { conn };
         // Version 1 wrote a row per refusal.
         m.conn
             .execute(
@@ -84,8 +129,12 @@ fn migrates_a_populated_version_1_database() {
     let mut m = Mirror::open(&path).unwrap();
     assert_eq!(
         m.dump_projections().unwrap(),
-        before,
-        "projections preserved"
+        fresh_dump(&story_bytes(1, Outcome::Refunded)),
+        "projections re-derived as a fresh mirror makes them"
+    );
+    assert!(
+        before.contains("order-1"),
+        "the version 1 file held the order"
     );
     let page = m.orders(Mode::Test, &OrderQuery::default()).unwrap();
     assert_eq!(page.items.len(), 1);
@@ -342,20 +391,20 @@ fn v2_timelines(conn: &Connection) -> Vec<Timeline> {
 fn migrates_a_populated_version_2_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.sqlite");
+    let raws: Vec<Vec<u8>> = [
+        (1, Outcome::Refunded),
+        (2, Outcome::DisputeWon),
+        (3, Outcome::Paid),
+    ]
+    .into_iter()
+    .flat_map(|(n, outcome)| story_bytes(n, outcome))
+    .collect();
     let (before, timelines) = {
         let mut conn = Connection::open(&path).unwrap();
         schema::configure_writer(&conn).unwrap();
         schema::migrations().to_version(&mut conn, 2).unwrap();
+        populate_as_earlier_build(&path, &raws);
         let mut m = Mirror { conn };
-        for (n, outcome) in [
-            (1, Outcome::Refunded),
-            (2, Outcome::DisputeWon),
-            (3, Outcome::Paid),
-        ] {
-            for raw in story_bytes(n, outcome) {
-                m.ingest(&raw, Source::Webhook).unwrap();
-            }
-        }
         m.set_setting("mode", Some("test")).unwrap();
         (m.dump_projections().unwrap(), v2_timelines(&m.conn))
     };
@@ -364,8 +413,12 @@ fn migrates_a_populated_version_2_database() {
     let mut m = Mirror::open(&path).unwrap();
     assert_eq!(
         m.dump_projections().unwrap(),
-        before,
-        "projections preserved"
+        fresh_dump(&raws),
+        "projections re-derived as a fresh mirror makes them"
+    );
+    assert!(
+        before.contains("order-3"),
+        "the version 2 file held the orders"
     );
     assert_eq!(m.setting("mode").unwrap().as_deref(), Some("test"));
     let index: i64 = m
@@ -458,10 +511,8 @@ fn migrates_a_populated_version_3_database() {
         let mut conn = Connection::open(&path).unwrap();
         schema::configure_writer(&conn).unwrap();
         schema::migrations().to_version(&mut conn, 3).unwrap();
-        let mut m = Mirror { conn };
-        for raw in &orders {
-            m.ingest(raw, Source::Webhook).unwrap();
-        }
+        populate_as_earlier_build(&path, &orders);
+        let m = Mirror { conn };
         // What a version 3 build stored for account events: the event, no index, no row.
         for raw in accounts.iter().chain([&deauthorized]) {
             let ev = Event::parse(raw.as_bytes()).unwrap();
@@ -491,12 +542,7 @@ fn migrates_a_populated_version_3_database() {
         fresh.dump_projections().unwrap()
     };
     assert_eq!(m.dump_projections().unwrap(), expected);
-    assert!(
-        m.dump_projections()
-            .unwrap()
-            .starts_with(before.trim_end_matches("== accounts\n")),
-        "the other projections are preserved"
-    );
+
     let test = m.account_status(Mode::Test, "acct_1").unwrap().unwrap();
     assert!(test.is_ready(), "the newest test-mode event wins: {test:?}");
     assert_eq!(test.checked_at, 1_700_000_060);
@@ -623,4 +669,76 @@ fn the_mirror_folder_and_files_are_the_owners_alone() {
     std::fs::set_permissions(&chosen, std::fs::Permissions::from_mode(0o755)).unwrap();
     crate::create_private_dir(&chosen).unwrap();
     assert_eq!(mode(&chosen), 0o755);
+}
+
+/// Version 5: a payment that a version 4 build showed as a provisional order (keyed by its
+/// PaymentIntent, no Checkout Session) becomes counted other activity with no customer data
+/// and no link, while Checkout orders stay orders and gain their buyer's country and card.
+#[test]
+fn migrates_a_populated_version_4_database_and_retires_provisional_orders() {
+    let checkout = story_bytes(1, Outcome::Paid);
+    // Another payment on the account: its PaymentIntent and charge, no session.
+    let foreign: Vec<Vec<u8>> = story_bytes(2, Outcome::Paid)
+        .into_iter()
+        .filter(|raw| !String::from_utf8_lossy(raw).contains("\"checkout.session\""))
+        .collect();
+    assert!(!foreign.is_empty());
+    let all: Vec<Vec<u8>> = checkout.iter().chain(&foreign).cloned().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    let pi = {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 4).unwrap();
+        populate_as_earlier_build(&path, &checkout);
+        // What version 4 made of the foreign payment: its events and a provisional order
+        // with the buyer's address, linked for refunds.
+        let spec = fluxstore_samples::OrderSpec::new(2, "usd", 1999, false);
+        for raw in &foreign {
+            let ev = Event::parse(raw).unwrap();
+            conn.execute(
+                "INSERT INTO events(id, type, created, livemode, account, api_version, source, received_at, raw)
+                 VALUES (?1, ?2, ?3, 0, NULL, ?4, 'events_api', ?3, ?5)",
+                rusqlite::params![ev.id, ev.event_type, ev.created, ev.api_version, ev.raw],
+            )
+            .unwrap();
+            for r in crate::event::refs(&ev.json) {
+                conn.execute(
+                    "INSERT OR IGNORE INTO event_refs(object_id, event_id, kind, is_self) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![r.id, ev.id, r.kind.as_str(), r.is_self],
+                )
+                .unwrap();
+            }
+        }
+        conn.execute(
+            "INSERT INTO orders(session_id, payment_intent_id, charge_id, status, amount, amount_refunded, currency,
+                customer_email, customer_name, livemode, created, updated, paid_at)
+             VALUES (?1, ?1, ?2, 'paid', 1999, 0, 'usd', ?3, 'Other Buyer', 0, 1700000000, 1700000000, 1700000000)",
+            rusqlite::params![spec.payment_intent, spec.charge, spec.email],
+        )
+        .unwrap();
+        for id in [&spec.payment_intent, &spec.charge] {
+            conn.execute(
+                "INSERT INTO order_links(object_id, order_key) VALUES (?1, ?2)",
+                rusqlite::params![id, spec.payment_intent],
+            )
+            .unwrap();
+        }
+        spec.payment_intent
+    };
+    let m = Mirror::open(&path).unwrap();
+    assert_eq!(m.dump_projections().unwrap(), fresh_dump(&all));
+    let orders = m.orders(Mode::Test, &OrderQuery::default()).unwrap().items;
+    assert_eq!(orders.len(), 1, "only the Checkout order: {orders:?}");
+    assert!(orders[0].session_id.starts_with("cs_"));
+    assert_eq!(orders[0].customer_country.as_deref(), Some("US"));
+    assert_eq!(orders[0].card_last4.as_deref(), Some("4242"));
+    assert!(m.order_for_payment(&pi).unwrap().is_none(), "no link left");
+    let other = m.other_activity(Mode::Test).unwrap();
+    assert_eq!((other.count, other.waiting), (1, 0), "{other:?}");
+    let dump = m.dump_projections().unwrap();
+    assert!(
+        !dump.contains("Other Buyer"),
+        "no customer data kept: {dump}"
+    );
 }

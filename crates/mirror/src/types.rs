@@ -163,12 +163,13 @@ closed_enum! {
     }
 }
 
+/// A FluxStore order: a Checkout Session of the store (narrowed by the owner's
+/// [`OrderMarker`] when one is set). Payments without a session are never orders (see
+/// [`OtherActivity`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Order {
-    /// The order's key: its Checkout Session id (`cs_…`). A payment seen before its
-    /// session is keyed provisionally by its PaymentIntent id (`pi_…`, or `ch_…` for a
-    /// bare charge) until the session event arrives; then the row is re-keyed.
+    /// The order's key: its Checkout Session id (`cs_…`).
     pub session_id: String,
     pub payment_intent_id: Option<String>,
     pub charge_id: Option<String>,
@@ -182,7 +183,15 @@ pub struct Order {
     pub currency: Option<String>,
     pub customer_email: Option<String>,
     pub customer_name: Option<String>,
+    /// ISO country of the buyer's address (session, else the card's billing address).
+    pub customer_country: Option<String>,
     pub client_reference_id: Option<String>,
+    /// The card of the successful charge (`payment_method_details.card`), when events carry it.
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    /// Stripe Radar's `outcome.risk_level` of the charge (`normal`, `elevated`, `highest`,
+    /// `not_assessed`, `unknown`; an open set).
+    pub risk_level: Option<String>,
     pub failure_message: Option<String>,
     pub mode: Mode,
     pub account: Option<String>,
@@ -233,6 +242,12 @@ pub struct TimelineEntry {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OrderDetail {
     pub order: Order,
+    /// The session's `metadata`, as the store's checkout wrote it (e.g. player, server,
+    /// package), sorted by key.
+    pub metadata: Vec<MetadataField>,
+    /// What was bought, as Stripe's `GET /v1/checkout/sessions/{id}/line_items` answered;
+    /// None until it has been fetched once (it is not in any event).
+    pub line_items: Option<Vec<LineItem>>,
     pub timeline: Vec<TimelineEntry>,
     pub disputes: Vec<Dispute>,
 }
@@ -262,6 +277,63 @@ impl Refund {
     pub fn is_void(&self) -> bool {
         crate::project::refund::is_void(&self.status)
     }
+}
+
+/// One `metadata` entry of a Checkout Session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MetadataField {
+    pub key: String,
+    pub value: String,
+}
+
+/// One line of a Checkout Session (Stripe's `item` object, the fields the app shows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LineItem {
+    /// Stripe's `li_…` id.
+    pub id: String,
+    pub description: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub quantity: Option<i64>,
+    /// Minor units, before discounts and taxes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub amount_subtotal: i64,
+    /// Minor units, after discounts and taxes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub amount_total: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub product_id: Option<String>,
+}
+
+/// The owner's narrowing of "a FluxStore order": only Checkout Sessions that FluxStore's
+/// checkout marked this way count. None (the default) counts every Checkout Session of the
+/// account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OrderMarker {
+    /// The session's `metadata[key]` equals `value`.
+    Metadata { key: String, value: String },
+    /// The session's `client_reference_id` starts with `prefix`.
+    ClientReferencePrefix { prefix: String },
+}
+
+/// Payments on the account that are not FluxStore orders: counted, never shown. A payment
+/// seen without its Checkout Session waits [`crate::facts::ORDER_SESSION_WAIT_SECS`] for it
+/// (an order's `payment_intent.succeeded` may arrive before `checkout.session.completed`)
+/// and counts here only after that.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OtherActivity {
+    /// Payments without a FluxStore checkout, older than the wait, plus Checkout Sessions
+    /// the owner's marker leaves out.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub count: u64,
+    /// Payments still waiting for their Checkout Session (hidden).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub waiting: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Learning objects from events: the ledger answers refunds and `GET`s only for objects it
-//! knows, and it knows those it created. `Ledger::learn` teaches it the charges and
-//! PaymentIntents that already-rendered events describe (e.g. a sample store generated
+//! knows, and it knows those it created. `Ledger::learn` teaches it the charges,
+//! PaymentIntents, Checkout Sessions, refunds and disputes that already-rendered events describe (e.g. a sample store generated
 //! elsewhere), so the API can act on them as Stripe would.
 //!
 //! Invariants: an object the ledger already knew before the call is left as it is (its state
@@ -16,11 +16,18 @@ use serde_json::Value;
 
 use crate::Ledger;
 
-/// Object kinds the ledger learns: what the refund route and `GET` need.
-const LEARNED: [&str; 2] = ["charge", "payment_intent"];
+/// Object kinds the ledger learns: what the refund route, `GET`s and the lists of a
+/// session's line items and a charge's refunds and disputes need.
+const LEARNED: [&str; 5] = [
+    "charge",
+    "payment_intent",
+    "checkout.session",
+    "refund",
+    "dispute",
+];
 
 impl Ledger {
-    /// Know the charges and PaymentIntents `events` carry in `data.object`.
+    /// Know the objects of the [`LEARNED`] kinds `events` carry in `data.object`.
     ///
     /// A PaymentIntent rendered at an API version without `latest_charge` (it lists `charges`
     /// instead) gets `latest_charge` from that list, or from the newest learned charge that

@@ -54,6 +54,15 @@ impl Ledger {
         self.objects.get(id)
     }
 
+    /// Ids of every known object of `what` (e.g. `refund`).
+    pub fn object_ids_of(&self, what: &str) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter(|(_, o)| o["object"] == what)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Put an object in place (a new one, or the next state of a known one).
     pub fn put_object(&mut self, object: Value) {
         let id = object["id"].as_str().unwrap_or_default().to_owned();

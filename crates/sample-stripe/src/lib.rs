@@ -13,6 +13,7 @@ mod events;
 mod idempotency;
 mod learn;
 mod ledger;
+mod lists;
 pub mod objects;
 mod params;
 mod standin;

@@ -36,8 +36,12 @@ pub fn checkout_session(id: &str, pi: &str, s: &PaymentSpec) -> Value {
         "payment_status": "paid", "payment_intent": pi, "subscription": null,
         "amount_total": s.amount, "amount_subtotal": s.amount, "currency": s.currency,
         "customer": null, "customer_email": null,
-        "customer_details": {"email": s.email, "name": "Sam Buyer", "phone": null, "address": null, "tax_exempt": "none", "tax_ids": []},
-        "client_reference_id": null, "metadata": {}, "created": s.created,
+        "customer_details": {"email": s.email, "name": "Sam Buyer", "phone": null,
+            "address": {"city": "Portland", "country": "US", "line1": "1 Main St", "line2": null, "postal_code": "97201", "state": "OR"},
+            "tax_exempt": "none", "tax_ids": []},
+        "client_reference_id": format!("order-{}", &id[id.len().saturating_sub(8)..]),
+        "metadata": fluxstore_samples::shop::checkout_metadata(id, &format!("order-{}", &id[id.len().saturating_sub(8)..]), s.amount, &s.currency),
+        "created": s.created,
         "expires_at": s.created + 86_400, "livemode": s.livemode, "ui_mode": "hosted_page",
         "url": null, "invoice": null
     })
@@ -62,7 +66,9 @@ pub fn charge(id: &str, pi: &str, s: &PaymentSpec) -> Value {
         "balance_transaction": format!("txn_{}", &id[3..]),
         "outcome": {"type": "authorized", "network_status": "approved_by_network", "reason": null, "risk_level": "normal", "seller_message": "Payment complete."},
         "failure_code": null, "failure_message": null, "receipt_url": null,
-        "billing_details": {"email": s.email, "name": "Sam Buyer"},
+        "billing_details": {"email": s.email, "name": "Sam Buyer",
+            "address": {"city": "Portland", "country": "US", "line1": "1 Main St", "line2": null, "postal_code": "97201", "state": "OR"}},
+        "payment_method_details": {"type": "card", "card": {"brand": "visa", "last4": "4242", "country": "US", "exp_month": 12, "exp_year": 2030, "funding": "credit"}},
         "customer": null, "metadata": {}, "created": s.created, "livemode": s.livemode
     })
 }

@@ -2,7 +2,8 @@
 //! port, for the sample store's own session.
 //!
 //! It answers what the sample store uses — `GET /v1/account`, `GET /v1/charges/{id}`,
-//! `GET /v1/payment_intents/{id}`, `POST /v1/refunds` and `GET /v1/events` — as Stripe does,
+//! `GET /v1/payment_intents/{id}`, `GET /v1/disputes/{id}`, `POST /v1/refunds`,
+//! `GET /v1/events`, a session's line items and the lists of refunds and disputes — as Stripe does,
 //! and every other URL with Stripe's 404. It knows the objects it was taught
 //! ([`SampleStripe::learn`]) or created ([`SampleStripe::seed_payment`]).
 //!
@@ -229,6 +230,12 @@ fn route(
         }
         ("POST", ["v1", "refunds"]) => account.ledger.create_refund(LIVEMODE, p),
         ("GET", ["v1", "events"]) => account.ledger.list_events(LIVEMODE, p),
+        ("GET", ["v1", "checkout", "sessions", id, "line_items"]) => {
+            account.ledger.list_line_items(id, LIVEMODE, p)
+        }
+        ("GET", ["v1", "refunds"]) => account.ledger.list_children("refund", LIVEMODE, p),
+        ("GET", ["v1", "disputes"]) => account.ledger.list_children("dispute", LIVEMODE, p),
+        ("GET", ["v1", "disputes", id]) => account.ledger.retrieve(id, "dispute", LIVEMODE, p),
         _ => Err(wire::unrecognized(method, path)),
     }
 }

@@ -12,6 +12,7 @@
 mod billing;
 pub mod ids;
 mod objects;
+pub mod shop;
 mod store;
 mod stories;
 
@@ -22,7 +23,7 @@ pub use billing::{SubscriptionSpec, invoice, subscription};
 pub use objects::{
     FAILED_CARD_ERROR, OrderSpec, charge, checkout_session, dispute, payment_intent, refund,
 };
-pub use store::{TEST_EVENT_TYPES, sample_store, test_event};
+pub use store::{TEST_EVENT_TYPES, sample_store, test_event, test_events};
 pub use stories::{Outcome, SubOutcome, order_story, subscription_story};
 
 /// The API version a payload is rendered in.

@@ -122,7 +122,7 @@ pub fn checkout_session(
         "invoice": null,
         "livemode": ctx.livemode,
         "locale": "auto",
-        "metadata": {"fluxstore_order": format!("order-{}", o.n)},
+        "metadata": crate::shop::checkout_metadata(&o.session, &format!("order-{}", o.n), o.amount, &o.currency),
         "mode": "payment",
         "payment_intent": o.payment_intent,
         "payment_method_types": ["card"],

@@ -24,6 +24,14 @@ pub const TEST_EVENT_TYPES: [&str; 13] = {
 /// for a type outside [`TEST_EVENT_TYPES`]. Ids derive from `now`, so two calls at
 /// different times describe different orders.
 pub fn test_event(event_type: &str, livemode: bool, now: i64) -> Option<Value> {
+    test_events(event_type, livemode, now)?.pop()
+}
+
+/// What `fluxstore send-test-event` delivers for `event_type`: the event of
+/// [`test_event`], preceded by its order's `checkout.session.completed` when the event
+/// belongs to an order that has one (a refund or a dispute is about an order the store
+/// already knows; alone, its payment would be another shop's activity, not an order).
+pub fn test_events(event_type: &str, livemode: bool, now: i64) -> Option<Vec<Value>> {
     if !TEST_EVENT_TYPES.contains(&event_type) {
         return None;
     }
@@ -51,16 +59,28 @@ pub fn test_event(event_type: &str, livemode: bool, now: i64) -> Option<Value> {
         }
         _ => order_story(n, Outcome::Paid, "usd", 2500, &ctx, t0),
     };
-    let found = story.into_iter().find(|e| e["type"] == event_type)?;
-    let data = &found["data"];
-    let prev = data.get("previous_attributes").cloned();
-    Some(envelope_with(
-        event_type,
-        data["object"].clone(),
-        prev,
-        now,
-        &ctx,
-    ))
+    let rewrap = |found: &Value| {
+        let data = &found["data"];
+        let prev = data.get("previous_attributes").cloned();
+        envelope_with(
+            found["type"].as_str().unwrap_or(event_type),
+            data["object"].clone(),
+            prev,
+            now,
+            &ctx,
+        )
+    };
+    let found = story.iter().find(|e| e["type"] == event_type)?;
+    let mut events = Vec::new();
+    if event_type != event_types::CHECKOUT_SESSION_COMPLETED
+        && let Some(session) = story
+            .iter()
+            .find(|e| e["type"] == event_types::CHECKOUT_SESSION_COMPLETED)
+    {
+        events.push(rewrap(session));
+    }
+    events.push(rewrap(found));
+    Some(events)
 }
 
 /// How long before `now` a story must start so that all its events lie in the past.

@@ -5,9 +5,13 @@
 //! mirror crate behind its `ts` feature); only the shell's own shapes are declared here.
 pub mod shell;
 
+pub use fluxstore_gateway::{
+    DisputeFact, Healed, LookupReport, OrderFacts, RefundFact, StripeSays,
+};
 pub use fluxstore_mirror::facts::RejectionCode;
 pub use fluxstore_mirror::{
-    ApiCall, AppliedEvent, ChecklistFacts, Dispute, Invoice, Mode, ModeFacts, Order, OrderDetail,
-    OrderStatus, Page, Rejection, Source, StoredEvent, Subscription, TimelineEntry,
+    ApiCall, AppliedEvent, ChecklistFacts, Dispute, Invoice, LineItem, MetadataField, Mode,
+    ModeFacts, Order, OrderDetail, OrderMarker, OrderStatus, OtherActivity, Page, Rejection,
+    Source, StoredEvent, Subscription, TimelineEntry,
 };
 pub use shell::*;

@@ -155,6 +155,12 @@ pub struct OrderDetailArgs {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct OrderMarkerArgs {
+    /// null: every Checkout Session of the account is a FluxStore order.
+    pub marker: Option<fluxstore_mirror::OrderMarker>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct RefundArgs {
     pub mode: Mode,
     pub session_id: String,

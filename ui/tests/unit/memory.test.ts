@@ -257,3 +257,25 @@ describe('disconnect and the sample store', () => {
   });
 
 });
+
+describe('what counts as an order', () => {
+  test('the marker narrows orders, counts the rest as other activity, and refuses what Stripe could not match', async () => {
+    const b = sample();
+    const all = (await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>;
+    const before = await b.call('other_activity', { mode: 'test' });
+    expect(before).toEqual({ count: 2, waiting: 1 });
+    const bad = await rejection(b.call('set_order_marker', { marker: { kind: 'metadata', key: ' ', value: 'x' } }));
+    expect(bad.code).toBe('invalid_input');
+    expect(bad.message).toMatch(/metadata key/);
+    const kept = all.items[0];
+    const set = await b.call('set_order_marker', { marker: { kind: 'client_reference_prefix', prefix: ` ${kept.client_reference_id} ` } });
+    expect(set).toEqual({ kind: 'client_reference_prefix', prefix: kept.client_reference_id });
+    const narrowed = (await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>;
+    expect(narrowed.items.map((o) => o.session_id)).toEqual([kept.session_id]);
+    expect((await b.call('other_activity', { mode: 'test' })).count).toBe(2 + all.items.length - 1);
+    const other = all.items[1];
+    expect((await rejection(b.call('lookup_order', { mode: 'test', session_id: other.session_id }))).code).toBe('not_found');
+    await b.call('set_order_marker', { marker: null });
+    expect(((await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>).items.length).toBe(all.items.length);
+  });
+});

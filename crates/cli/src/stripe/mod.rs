@@ -12,6 +12,7 @@ mod audit;
 mod connect;
 mod input;
 mod keys;
+mod lookup;
 mod refund;
 mod sync;
 #[cfg(test)]
@@ -77,6 +78,28 @@ pub enum StripeCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Look a FluxStore order up on Stripe's side (its payment, refunds, disputes) next to
+    /// the mirror, and heal the mirror from Stripe's events when they differ.
+    Lookup {
+        /// The order: its cs_… id, or its pi_… or ch_… id.
+        order: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Which Checkout Sessions are FluxStore orders: show the marker, or set or clear it.
+    OrderMarker {
+        /// Only sessions whose metadata KEY equals VALUE (KEY=VALUE).
+        #[arg(long, value_name = "KEY=VALUE")]
+        metadata: Option<String>,
+        /// Only sessions whose client_reference_id starts with PREFIX.
+        #[arg(long, value_name = "PREFIX")]
+        client_reference_prefix: Option<String>,
+        /// Remove the marker: every Checkout Session is an order.
+        #[arg(long)]
+        clear: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// The Stripe webhook endpoint.
     Webhook {
         #[command(subcommand)]
@@ -137,6 +160,8 @@ pub async fn execute(
         | StripeCommand::Account(c)
         | StripeCommand::Sync(c)
         | StripeCommand::Refund { common: c, .. }
+        | StripeCommand::Lookup { common: c, .. }
+        | StripeCommand::OrderMarker { common: c, .. }
         | StripeCommand::Webhook {
             cmd: WebhookCommand::Create { common: c, .. },
         }
@@ -158,6 +183,13 @@ pub async fn execute(
             reason,
             common,
         } => refund::run(&common, payment, amount, reason.as_deref()).await,
+        StripeCommand::Lookup { order, common } => lookup::run(&common, order).await,
+        StripeCommand::OrderMarker {
+            metadata,
+            client_reference_prefix,
+            clear,
+            common,
+        } => lookup::marker(&common, metadata, client_reference_prefix, clear).await,
         StripeCommand::Webhook {
             cmd: WebhookCommand::Create { url, common },
         } => webhook::create(&common, &url).await,

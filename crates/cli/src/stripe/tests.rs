@@ -442,3 +442,66 @@ async fn a_deauthorized_connect_token_is_refused_like_in_the_app() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn lookup_heals_a_missed_refund_and_the_order_marker_narrows_orders() {
+    let env = Env::new().await;
+    let p = env.fake.seed_payment(&PaymentSpec {
+        amount: 2500,
+        currency: "usd".into(),
+        email: "player@example.com".into(),
+        livemode: false,
+        created: now() - 60,
+    });
+    let sync = exec(
+        StripeCommand::Sync(env.common(Some(TEST_SECRET_KEY), true)),
+        "",
+    )
+    .await;
+    assert_eq!(sync.code, 0, "{sync:?}");
+    env.fake.refund_in_dashboard(&p.charge_id, None).unwrap();
+    let lookup = |order: &str| StripeCommand::Lookup {
+        order: order.to_owned(),
+        common: env.common(Some(TEST_SECRET_KEY), false),
+    };
+    let out = exec(lookup(&p.payment_intent_id), "").await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Stripe has refunded 25.00 USD of this order; this app knew of 0.00 USD."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("healed: "), "{}", out.stdout);
+    let again = exec(lookup(&p.session_id), "").await;
+    assert!(
+        again.stdout.contains("Stripe and the mirror agree."),
+        "{again:?}"
+    );
+
+    // A marker the order does not carry: it is no longer an order, so no look-up.
+    let marker = |metadata: Option<&str>, clear| StripeCommand::OrderMarker {
+        metadata: metadata.map(str::to_owned),
+        client_reference_prefix: None,
+        clear,
+        common: env.common(None, false),
+    };
+    let out = exec(marker(Some("store_id=other"), false), "").await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("metadata store_id is \"other\""),
+        "{out:?}"
+    );
+    let out = exec(lookup(&p.session_id), "").await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("not in this mode's mirror"),
+        "{out:?}"
+    );
+    let out = exec(marker(Some("no-equals-sign"), false), "").await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("KEY=VALUE"), "{out:?}");
+    let out = exec(marker(None, true), "").await;
+    assert!(out.stdout.contains("no marker set"), "{out:?}");
+    assert_no_secret(env.dir.path(), &[TEST_SECRET_KEY, &TEST_SECRET_KEY[8..]]);
+}

@@ -37,6 +37,8 @@ pub trait FeedObserver: Send + Sync + 'static {
     fn reachable(&self, _online: bool) {}
     /// A mode's connection ended (deauthorized, token revoked).
     fn connection_changed(&self, _mode: Mode) {}
+    /// Line items of `count` orders were fetched and kept after a run.
+    fn line_items_fetched(&self, _mode: Mode, _count: u32) {}
 }
 
 /// An observer that reports nothing.
@@ -69,6 +71,19 @@ impl Profile {
             Ok(report) => {
                 if self.apply_deauthorization(mode).await? {
                     observer.connection_changed(mode);
+                } else {
+                    // What new orders bought, kept for offline review. Best effort: an order
+                    // whose items could not be fetched now is tried on the next run.
+                    match client
+                        .fetch_missing_line_items(crate::orders::LINE_ITEMS_PER_RUN)
+                        .await
+                    {
+                        Ok(n) if n > 0 => observer.line_items_fetched(mode, n),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::info!(mode = mode.as_str(), code = e.code(), error = %e, "line items not fetched this run");
+                        }
+                    }
                 }
                 Ok(report)
             }

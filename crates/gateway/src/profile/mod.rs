@@ -28,6 +28,7 @@ mod connect;
 mod error;
 pub mod feed;
 mod keys;
+mod orders;
 mod refund;
 pub mod settings;
 mod status;

@@ -10,6 +10,7 @@ mod events_sync;
 mod events_sync_applied;
 mod keyring;
 mod no_secret_leaks;
+mod orders;
 mod profile;
 mod refund_truth;
 mod stripe_api;

@@ -1,11 +1,16 @@
 //! The order projection: one row per purchase, keyed by its Checkout Session.
 //!
-//! # Key
-//! The session id when any event of the group reveals the session; until then the
-//! smallest PaymentIntent id, else the smallest Charge id (a *provisional* key, so a paid
-//! payment shows at once even when `checkout.session.completed` is late). When the session
-//! arrives, the provisional row is replaced by the session-keyed row. A group that holds
-//! an invoice but no session is a subscription renewal, not an order: no row.
+//! # What is an order
+//! A FluxStore order is a Checkout Session: a group whose events reveal a session is an
+//! order, keyed by the session id. A group that holds an invoice but no session is a
+//! subscription renewal, not an order: no row. A group of payments only (a PaymentIntent
+//! or Charge with no session: a point of sale, another shop, an API charge, or an order
+//! whose `checkout.session.completed` has not arrived yet) is *other activity*: one row in
+//! `other_payments` keyed by its smallest PaymentIntent id, else its smallest Charge id,
+//! holding no customer data, no link and no dispute. When the session arrives, that row
+//! is replaced by the order. How long such a payment waits for its session before it is
+//! counted is a read-time rule (`facts::ORDER_SESSION_WAIT_SECS`), as is the owner's
+//! marker (`OrderMarker`): neither changes a row, so the rows stay a function of the events.
 //!
 //! # Status precedence (first rule that applies wins)
 //! 1. A dispute folded to `lost` → `dispute_lost`.
@@ -50,13 +55,34 @@ pub struct OrderRow {
     pub currency: Option<String>,
     pub customer_email: Option<String>,
     pub customer_name: Option<String>,
+    pub customer_country: Option<String>,
     pub client_reference_id: Option<String>,
+    /// The session's `metadata` object as JSON text (keys sorted), or None.
+    pub metadata: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub risk_level: Option<String>,
     pub failure_message: Option<String>,
     pub livemode: bool,
     pub account: Option<String>,
     pub created: i64,
     pub updated: i64,
     pub paid_at: Option<i64>,
+}
+
+/// A payment group with no Checkout Session (see the module docs): no customer data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRow {
+    pub key: String,
+    pub livemode: bool,
+    pub created: i64,
+}
+
+/// What a group of objects projects to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    Order(Box<OrderRow>),
+    Other(OtherRow),
 }
 
 /// Newest snapshot per object of `kind`, by object id.
@@ -124,8 +150,9 @@ fn failure(s: &Snap<'_>) -> Option<String> {
     }
 }
 
-/// The order key of a group, or None when the group is not an order (see module docs).
-fn key_of(g: &Group<'_>) -> Option<String> {
+/// The key of a group and whether it is an order, or None when it projects to nothing
+/// (see module docs).
+fn key_of(g: &Group<'_>) -> Option<(String, bool)> {
     let first = |k: Kind| {
         g.objects
             .iter()
@@ -133,18 +160,34 @@ fn key_of(g: &Group<'_>) -> Option<String> {
             .map(|(id, _)| id.clone())
     };
     if let Some(s) = first(Kind::Session) {
-        return Some(s);
+        return Some((s, true));
     }
     if first(Kind::Invoice).is_some() {
         return None;
     }
-    first(Kind::PaymentIntent).or_else(|| first(Kind::Charge))
+    first(Kind::PaymentIntent)
+        .or_else(|| first(Kind::Charge))
+        .map(|k| (k, false))
 }
 
-pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Option<OrderRow> {
-    let key = key_of(g)?;
+pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Option<Projection> {
+    let (key, is_order) = key_of(g)?;
     if snaps.is_empty() {
         return None;
+    }
+    if !is_order {
+        // Only what a count needs: when the payment happened, in which mode.
+        let created = snaps
+            .iter()
+            .filter(|s| matches!(s.kind, Kind::PaymentIntent | Kind::Charge))
+            .filter_map(|s| i64_at(&s.obj, &["created"]))
+            .min()
+            .unwrap_or(snaps[0].created);
+        return Some(Projection::Other(OtherRow {
+            key,
+            livemode: snaps.iter().any(|s| s.livemode),
+            created,
+        }));
     }
     let sessions = newest(snaps, Kind::Session);
     let pis = newest(snaps, Kind::PaymentIntent);
@@ -184,6 +227,28 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         .or_else(|| pi.and_then(|p| str_at(&p.obj, &["receipt_email"])));
     let name = sv(&["customer_details", "name"])
         .or_else(|| any_charge.and_then(|c| str_at(&c.obj, &["billing_details", "name"])));
+    let country = sv(&["customer_details", "address", "country"]).or_else(|| {
+        any_charge.and_then(|c| str_at(&c.obj, &["billing_details", "address", "country"]))
+    });
+    let card = |field: &str| {
+        any_charge.and_then(|c| str_at(&c.obj, &["payment_method_details", "card", field]))
+    };
+    let metadata = session
+        .and_then(|s| at(&s.obj, &["metadata"]))
+        .and_then(|m| m.as_object())
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            // Keys sorted, values as text: one spelling per metadata, whatever the order
+            // Stripe sent them in.
+            let sorted: BTreeMap<&str, String> = m
+                .iter()
+                .map(|(k, v)| {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    (k.as_str(), text)
+                })
+                .collect();
+            serde_json::to_string(&sorted).unwrap_or_default()
+        });
     let pi_id = session
         .and_then(|s| id_at(&s.obj, &["payment_intent"]))
         .or_else(|| pi.map(|p| p.object_id.as_str()))
@@ -248,7 +313,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
                 .min()
         })
         .unwrap_or(snaps[0].created);
-    Some(OrderRow {
+    Some(Projection::Order(Box::new(OrderRow {
         payment_intent_id: owned(pi_id),
         charge_id: owned(charge_id),
         subscription_id: session
@@ -260,7 +325,12 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         currency: currency.map(str::to_ascii_lowercase),
         customer_email: owned(email),
         customer_name: owned(name),
+        customer_country: owned(country),
         client_reference_id: owned(sv(&["client_reference_id"])),
+        metadata,
+        card_brand: owned(card("brand")),
+        card_last4: owned(card("last4")),
+        risk_level: owned(any_charge.and_then(|c| str_at(&c.obj, &["outcome", "risk_level"]))),
         failure_message: if status == OrderStatus::Failed {
             last_failure
         } else {
@@ -272,16 +342,17 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         updated: snaps.iter().map(|s| s.created).max().unwrap_or(created),
         paid_at,
         key,
-    })
+    })))
 }
 
-/// Re-derive the order (and its disputes) that the objects in `seeds` belong to.
+/// Re-derive the order (and its disputes) that the objects in `seeds` belong to. `fresh`
+/// is the event being ingested (None when re-deriving stored events, as a migration does).
 pub fn rederive(
     conn: &Connection,
     seeds: &[(String, Kind)],
-    fresh: &Event,
+    fresh: Option<&Event>,
 ) -> Result<(), MirrorError> {
-    let g = order_group(conn, seeds, Some(fresh))?;
+    let g = order_group(conn, seeds, fresh)?;
     if g.objects.is_empty() {
         return Ok(());
     }
@@ -296,16 +367,27 @@ pub fn rederive(
             disputes.push(d);
         }
     }
-    let row = fold(&g, snaps, &disputes);
-    let key = row.as_ref().map(|r| r.key.clone());
-    // Rows under keys this group has outgrown (a provisional key, a merged group).
+    let projection = fold(&g, snaps, &disputes);
+    let (order, other) = match projection {
+        Some(Projection::Order(r)) => (Some(*r), None),
+        Some(Projection::Other(o)) => (None, Some(o)),
+        None => (None, None),
+    };
+    let order_key = order.as_ref().map(|r| r.key.clone());
+    let other_key = other.as_ref().map(|o| o.key.clone());
+    // Rows under keys this group has outgrown (a payment whose session arrived, a merged
+    // group).
     let mut del_order = conn.prepare_cached("DELETE FROM orders WHERE session_id = ?1")?;
+    let mut del_other = conn.prepare_cached("DELETE FROM other_payments WHERE key = ?1")?;
     for id in g.objects.keys() {
-        if Some(id) != key.as_ref() {
+        if Some(id) != order_key.as_ref() {
             del_order.execute(params![id])?;
         }
+        if Some(id) != other_key.as_ref() {
+            del_other.execute(params![id])?;
+        }
     }
-    if let Some(r) = &row {
+    if let Some(r) = &order {
         write(conn, r)?;
         // A link that already points at this key is left alone: rewriting an unchanged
         // row would still dirty its page and cost a WAL frame.
@@ -318,16 +400,53 @@ pub fn rederive(
             link.execute(params![id, r.key])?;
         }
     } else {
+        // Not an order: nothing links to it, so no lookup, refund or search reaches it.
         let mut del_link = conn.prepare_cached("DELETE FROM order_links WHERE object_id = ?1")?;
         for id in g.objects.keys() {
             del_link.execute(params![id])?;
         }
-        if let Some(k) = &key {
-            del_order.execute(params![k])?;
+    }
+    if let Some(o) = &other {
+        conn.prepare_cached(
+            "INSERT INTO other_payments(key, livemode, created) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET livemode = excluded.livemode, created = excluded.created
+             WHERE livemode IS NOT excluded.livemode OR created IS NOT excluded.created",
+        )?
+        .execute(params![o.key, o.livemode, o.created])?;
+        // Its disputes are someone else's business: not in the queue.
+        let mut del_dispute = conn.prepare_cached("DELETE FROM disputes WHERE id = ?1")?;
+        for d in &disputes {
+            del_dispute.execute(params![d.id])?;
+        }
+    } else {
+        for d in &disputes {
+            dispute::write(conn, d, order_key.as_deref())?;
         }
     }
-    for d in &disputes {
-        dispute::write(conn, d, key.as_deref())?;
+    Ok(())
+}
+
+/// Re-derive every order group from the stored events (a migration's data step).
+pub fn rederive_all(conn: &Connection) -> Result<(), MirrorError> {
+    let seeds = conn
+        .prepare(
+            "SELECT DISTINCT object_id, kind FROM event_refs WHERE is_self = 1
+             AND kind IN ('checkout.session', 'payment_intent', 'charge', 'refund', 'dispute', 'invoice')
+             ORDER BY object_id",
+        )?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut done = std::collections::BTreeSet::new();
+    for (id, kind) in seeds {
+        if done.contains(&id) {
+            continue;
+        }
+        let Some(kind) = Kind::from_object(&kind) else {
+            continue;
+        };
+        let g = order_group(conn, &[(id.clone(), kind)], None)?;
+        done.extend(g.objects.keys().cloned());
+        rederive(conn, &[(id, kind)], None)?;
     }
     Ok(())
 }
@@ -336,15 +455,17 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO orders(session_id, payment_intent_id, charge_id, subscription_id, status, amount, amount_refunded,
             currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account, created,
-            updated, paid_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            updated, paid_at, customer_country, metadata, card_brand, card_last4, risk_level)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
          ON CONFLICT(session_id) DO UPDATE SET payment_intent_id = excluded.payment_intent_id,
             charge_id = excluded.charge_id, subscription_id = excluded.subscription_id, status = excluded.status,
             amount = excluded.amount, amount_refunded = excluded.amount_refunded, currency = excluded.currency,
             customer_email = excluded.customer_email, customer_name = excluded.customer_name,
             client_reference_id = excluded.client_reference_id, failure_message = excluded.failure_message,
             livemode = excluded.livemode, account = excluded.account, created = excluded.created,
-            updated = excluded.updated, paid_at = excluded.paid_at",
+            updated = excluded.updated, paid_at = excluded.paid_at, customer_country = excluded.customer_country,
+            metadata = excluded.metadata, card_brand = excluded.card_brand, card_last4 = excluded.card_last4,
+            risk_level = excluded.risk_level",
     )?;
     stmt.execute(params![
         r.key,
@@ -363,7 +484,12 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
         r.account,
         r.created,
         r.updated,
-        r.paid_at
+        r.paid_at,
+        r.customer_country,
+        r.metadata,
+        r.card_brand,
+        r.card_last4,
+        r.risk_level
     ])?;
     Ok(())
 }

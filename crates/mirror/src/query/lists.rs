@@ -1,5 +1,6 @@
 //! Disputes, subscriptions, invoices, events and the checklist facts.
 
+use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
@@ -189,6 +190,11 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
         )
     };
     let connected_at = since.or(first);
+    // Only the owner's orders count (a payment of another shop on the account does not).
+    let (cond, extra) = crate::marker::condition(crate::marker::load(conn)?.as_ref());
+    let args = |head: Vec<Sql>, tail: Vec<Sql>| {
+        rusqlite::params_from_iter(head.into_iter().chain(extra.iter().cloned()).chain(tail))
+    };
     // An order created at or after the line was paid after it too, so the walk along
     // (livemode, paid_at) starts at the line and meets only the few orders created before it
     // and paid after it: bounded for a store just connected with a long history and for one
@@ -199,10 +205,15 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
         None => None,
         Some(from) => conn
             .query_row(
-                "SELECT paid_at FROM orders INDEXED BY orders_paid
-                 WHERE livemode = ?1 AND paid_at >= ?2 AND created >= ?2
-                 ORDER BY paid_at LIMIT 1",
-                params![live(mode), from],
+                &format!(
+                    "SELECT o.paid_at FROM orders AS o INDEXED BY orders_paid
+                     WHERE o.livemode = ? AND o.paid_at >= ? AND o.created >= ?{cond}
+                     ORDER BY o.paid_at LIMIT 1"
+                ),
+                args(
+                    vec![live(mode).into(), from.into(), from.into()],
+                    Vec::new(),
+                ),
                 |r| r.get::<_, i64>(0),
             )
             .optional()?,
@@ -210,9 +221,11 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
     let first_paid = match (first_paid_at, connected_at) {
         (Some(at), Some(from)) => conn
             .query_row(
-                "SELECT min(session_id) FROM orders INDEXED BY orders_paid
-                 WHERE livemode = ?1 AND paid_at = ?2 AND created >= ?3",
-                params![live(mode), at, from],
+                &format!(
+                    "SELECT min(o.session_id) FROM orders AS o INDEXED BY orders_paid
+                     WHERE o.livemode = ? AND o.paid_at = ? AND o.created >= ?{cond}"
+                ),
+                args(vec![live(mode).into(), at.into(), from.into()], Vec::new()),
                 |r| r.get::<_, Option<String>>(0),
             )?
             .map(|session| (session, at)),
@@ -222,9 +235,14 @@ fn mode_facts(conn: &Connection, mode: Mode, since: Option<i64>) -> Result<ModeF
     // for a sentence ("the 3 paid orders from before that"), not for accounting.
     let earlier: i64 = match (&first_paid, connected_at) {
         (None, Some(from)) => conn.query_row(
-            "SELECT count(*) FROM (SELECT 1 FROM orders INDEXED BY orders_page
-             WHERE livemode = ?1 AND created < ?2 AND paid_at IS NOT NULL LIMIT ?3)",
-            params![live(mode), from, EARLIER_PAID_BOUND],
+            &format!(
+                "SELECT count(*) FROM (SELECT 1 FROM orders AS o INDEXED BY orders_page
+                 WHERE o.livemode = ? AND o.created < ? AND o.paid_at IS NOT NULL{cond} LIMIT ?)"
+            ),
+            args(
+                vec![live(mode).into(), from.into()],
+                vec![EARLIER_PAID_BOUND.into()],
+            ),
             |r| r.get(0),
         )?,
         _ => 0,

@@ -4,21 +4,24 @@
 //! last row's pair, hex-encoded so callers treat it as opaque. Indexes `orders_page`,
 //! `orders_status` and `orders_currency` serve each page without sorting the table; id
 //! search goes through `order_links` (prefix range on the primary key), e-mail search
-//! through the trigram index `orders_email_fts`.
+//! through the trigram index `orders_email_fts`. Every read of an order applies the
+//! owner's order marker (`crate::marker`).
 
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use crate::event::Kind;
+use crate::facts::ORDER_SESSION_WAIT_SECS;
+use crate::marker;
 use crate::project::group::order_group;
 use crate::{
-    Dispute, MAX_PAGE, MirrorError, Mode, Order, OrderDetail, OrderQuery, OrderStatus, Page,
-    Refund, Source, TimelineEntry,
+    Dispute, LineItem, MAX_PAGE, MetadataField, MirrorError, Mode, Order, OrderDetail, OrderQuery,
+    OrderStatus, OtherActivity, Page, Refund, Source, TimelineEntry,
 };
 
 pub const COLS: &str = "o.session_id, o.payment_intent_id, o.charge_id, o.subscription_id, o.status, o.amount,
     o.amount_refunded, o.currency, o.customer_email, o.customer_name, o.client_reference_id, o.failure_message,
-    o.livemode, o.account, o.created, o.updated";
+    o.livemode, o.account, o.created, o.updated, o.customer_country, o.card_brand, o.card_last4, o.risk_level";
 
 pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     Ok(Order {
@@ -38,6 +41,10 @@ pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         account: r.get(13)?,
         created: r.get(14)?,
         updated: r.get(15)?,
+        customer_country: r.get(16)?,
+        card_brand: r.get(17)?,
+        card_last4: r.get(18)?,
+        risk_level: r.get(19)?,
     })
 }
 
@@ -167,6 +174,9 @@ pub fn orders(conn: &Connection, mode: Mode, q: &OrderQuery) -> Result<Page<Orde
             args.extend(extra);
         }
     }
+    let (cond, extra) = marker::condition(marker::load(conn)?.as_ref());
+    sql.push_str(&cond);
+    args.extend(extra);
     if !q.statuses.is_empty() {
         sql.push_str(&format!(
             " AND o.status IN ({})",
@@ -219,11 +229,161 @@ fn key_for(conn: &Connection, id: &str) -> Result<Option<String>, MirrorError> {
     Ok(stmt.query_row(params![id], |r| r.get(0)).optional()?)
 }
 
+/// The order under `key`, if it is one of the owner's orders (the marker applies).
 fn order_by_key(conn: &Connection, key: &str) -> Result<Option<Order>, MirrorError> {
+    let (cond, extra) = marker::condition(marker::load(conn)?.as_ref());
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLS} FROM orders o WHERE o.session_id = ?1"
+        "SELECT {COLS} FROM orders o WHERE o.session_id = ?{cond}"
     ))?;
-    Ok(stmt.query_row(params![key], order_from_row).optional()?)
+    let args = std::iter::once(Sql::Text(key.to_owned())).chain(extra);
+    Ok(stmt
+        .query_row(params_from_iter(args), order_from_row)
+        .optional()?)
+}
+
+/// Payments of `mode` that are not the owner's orders, as of `now` (see [`OtherActivity`]).
+pub fn other_activity(
+    conn: &Connection,
+    mode: Mode,
+    now: i64,
+) -> Result<OtherActivity, MirrorError> {
+    let live = i64::from(mode.is_live());
+    let cutoff = now - ORDER_SESSION_WAIT_SECS;
+    let (waiting, old): (i64, i64) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE created > ?2), count(*) FILTER (WHERE created <= ?2)
+         FROM other_payments WHERE livemode = ?1",
+        params![live, cutoff],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let unmarked: i64 = match marker::load(conn)? {
+        None => 0,
+        Some(m) => {
+            let (cond, extra) = marker::condition(Some(&m));
+            // The marker's condition, negated: sessions the owner's marker leaves out.
+            let cond = cond.trim_start_matches(" AND ");
+            let args = std::iter::once(Sql::Integer(live)).chain(extra);
+            conn.query_row(
+                &format!("SELECT count(*) FROM orders o WHERE o.livemode = ? AND NOT coalesce(({cond}), 0)"),
+                params_from_iter(args),
+                |r| r.get(0),
+            )?
+        }
+    };
+    Ok(OtherActivity {
+        count: (old + unmarked) as u64,
+        waiting: waiting as u64,
+    })
+}
+
+/// The stored line items of an order's session; None when they were never fetched.
+pub fn line_items(
+    conn: &Connection,
+    session_id: &str,
+) -> Result<Option<Vec<LineItem>>, MirrorError> {
+    let fetched: Option<i64> = conn
+        .prepare_cached("SELECT fetched_at FROM line_item_fetches WHERE session_id = ?1")?
+        .query_row(params![session_id], |r| r.get(0))
+        .optional()?;
+    if fetched.is_none() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, description, quantity, amount_subtotal, amount_total, currency, price_id, product_id
+         FROM line_items WHERE session_id = ?1 ORDER BY position",
+    )?;
+    let items = stmt
+        .query_map(params![session_id], |r| {
+            Ok(LineItem {
+                id: r.get(0)?,
+                description: r.get(1)?,
+                quantity: r.get(2)?,
+                amount_subtotal: r.get(3)?,
+                amount_total: r.get(4)?,
+                currency: r.get(5)?,
+                price_id: r.get(6)?,
+                product_id: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(items))
+}
+
+/// Keep the line items fetched for an order's session (replacing any kept before).
+pub fn store_line_items(
+    conn: &Connection,
+    session_id: &str,
+    items: &[LineItem],
+    fetched_at: i64,
+) -> Result<(), MirrorError> {
+    conn.execute(
+        "DELETE FROM line_item_fetches WHERE session_id = ?1",
+        params![session_id],
+    )?;
+    conn.execute(
+        "DELETE FROM line_items WHERE session_id = ?1",
+        params![session_id],
+    )?;
+    conn.execute(
+        "INSERT INTO line_item_fetches(session_id, fetched_at) VALUES (?1, ?2)",
+        params![session_id, fetched_at],
+    )?;
+    let mut ins = conn.prepare_cached(
+        "INSERT INTO line_items(session_id, position, id, description, quantity, amount_subtotal, amount_total,
+            currency, price_id, product_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (i, it) in items.iter().enumerate() {
+        ins.execute(params![
+            session_id,
+            i as i64,
+            it.id,
+            it.description,
+            it.quantity,
+            it.amount_subtotal,
+            it.amount_total,
+            it.currency.to_ascii_lowercase(),
+            it.price_id,
+            it.product_id
+        ])?;
+    }
+    Ok(())
+}
+
+/// Orders of `mode` (newest first) whose line items were never fetched, at most `limit`.
+pub fn orders_without_line_items(
+    conn: &Connection,
+    mode: Mode,
+    limit: u32,
+) -> Result<Vec<String>, MirrorError> {
+    let (cond, extra) = marker::condition(marker::load(conn)?.as_ref());
+    let sql = format!(
+        "SELECT o.session_id FROM orders o WHERE o.livemode = ?{cond}
+         AND NOT EXISTS (SELECT 1 FROM line_item_fetches f WHERE f.session_id = o.session_id)
+         ORDER BY o.created DESC, o.session_id DESC LIMIT ?"
+    );
+    let args = std::iter::once(Sql::Integer(i64::from(mode.is_live())))
+        .chain(extra)
+        .chain(std::iter::once(Sql::Integer(i64::from(limit))));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let ids = stmt
+        .query_map(params_from_iter(args), |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+fn metadata_fields(conn: &Connection, key: &str) -> Result<Vec<MetadataField>, MirrorError> {
+    let raw: Option<String> = conn
+        .prepare_cached("SELECT metadata FROM orders WHERE session_id = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?
+        .flatten();
+    // Written by the fold as a JSON object of strings, keys sorted.
+    let map: std::collections::BTreeMap<String, String> = raw
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default();
+    Ok(map
+        .into_iter()
+        .map(|(key, value)| MetadataField { key, value })
+        .collect())
 }
 
 pub fn order_for_payment(conn: &Connection, id: &str) -> Result<Option<Order>, MirrorError> {
@@ -276,6 +436,8 @@ pub fn order_detail(
         .query_map(params![key], super::lists::dispute_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(Some(OrderDetail {
+        metadata: metadata_fields(conn, &key)?,
+        line_items: line_items(conn, &key)?,
         order,
         timeline,
         disputes,

@@ -1,7 +1,9 @@
 //! THE LAW: every permutation and every duplication of a set of related events yields an
 //! identical mirror (the canonical dump of all projection tables), whether events arrive
 //! one by one or in group-commit batches of any size. Orders, subscriptions and invoices,
-//! and account statuses (several `account.updated` of one account, ties in `created` common).
+//! and account statuses (several `account.updated` of one account, ties in `created` common),
+//! and payments of other shops on the account (no Checkout Session: other activity, never
+//! an order).
 
 use fluxstore_mirror::{Event, Source};
 use fluxstore_samples::ids::splitmix;
@@ -97,6 +99,33 @@ fn account_events(updates: &[AccountUpdate]) -> Vec<Value> {
         .collect()
 }
 
+/// The events of a purchase made outside the store's checkout: the story's events without
+/// its Checkout Session (a point of sale, another shop, an API charge).
+fn foreign_events(stories: &[Story]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, s) in stories.iter().enumerate() {
+        let ctx = Ctx {
+            livemode: s.live,
+            shape: ApiShape::ALL[s.shape],
+            account: None,
+        };
+        let (cur, amount) = CURRENCIES[s.currency];
+        out.extend(
+            order_story(
+                300 + i as u64,
+                Outcome::ALL[s.outcome],
+                cur,
+                amount,
+                &ctx,
+                crate::common::T0 + 60 * s.t0_step,
+            )
+            .into_iter()
+            .filter(|e| e["data"]["object"]["object"] != "checkout.session"),
+        );
+    }
+    out
+}
+
 fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, s) in stories.iter().enumerate() {
@@ -135,7 +164,7 @@ fn events_of(stories: &[Story], subs: &[(usize, usize, bool)]) -> Vec<Value> {
             &ctx,
             crate::common::T0,
         ));
-        // The first invoice's own payment events: a provisional order until the invoice
+        // The first invoice's own payment events: other activity until the invoice
         // that names them arrives, then no order at all.
         let sub = fluxstore_samples::SubscriptionSpec::new(n, "usd", 900, *live);
         let pay = fluxstore_samples::OrderSpec {
@@ -230,6 +259,7 @@ proptest! {
     #[test]
     fn every_permutation_and_duplication_yields_the_same_mirror(
         stories in prop::collection::vec(story(), 1..4),
+        foreign in prop::collection::vec(story(), 0..3),
         subs in prop::collection::vec((0..3usize, 0..4usize, any::<bool>()), 0..3),
         accounts in prop::collection::vec(account_update(), 0..7),
         seed in any::<u64>(),
@@ -237,6 +267,7 @@ proptest! {
         max_batch in 1u64..10,
     ) {
         let mut events = events_of(&stories, &subs);
+        events.extend(foreign_events(&foreign));
         events.extend(account_events(&accounts));
         let expected = natural_dump(&events);
         prop_assert!(expected.lines().count() > 5, "the dump holds rows: {}", expected);

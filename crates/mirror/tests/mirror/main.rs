@@ -4,5 +4,6 @@ mod common;
 
 mod accounts;
 mod law;
+mod orders;
 mod projection;
 mod queries;

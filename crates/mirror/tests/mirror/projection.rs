@@ -1,5 +1,5 @@
 //! Projection tests on real SQLite files: every outcome in every API shape, out-of-order
-//! arrival, duplicates, provisional keys, subscriptions and invoices in both shapes.
+//! arrival, duplicates, payments waiting for their session, subscriptions and invoices in both shapes.
 
 use crate::common::{self, T0, ingest, ingest_all, of_type, only_order};
 use fluxstore_mirror::{AppliedEvent, IngestOutcome, Mode, OrderStatus, Source};
@@ -145,7 +145,7 @@ fn payment_events_before_their_session_end_in_the_right_state() {
 }
 
 #[test]
-fn a_payment_is_keyed_by_its_payment_intent_until_the_session_arrives() {
+fn a_payment_waits_hidden_until_its_session_arrives() {
     let (_d, mut m) = temp_mirror().into_parts();
     let events = order_story(
         31,
@@ -157,17 +157,31 @@ fn a_payment_is_keyed_by_its_payment_intent_until_the_session_arrives() {
     );
     let spec = OrderSpec::new(31, "usd", 1999, false);
     ingest(&mut m, of_type(&events, "payment_intent.succeeded"));
+    assert!(
+        common::all_orders(&m, Mode::Test).is_empty(),
+        "not an order yet"
+    );
+    assert!(
+        m.order_for_payment(&spec.payment_intent).unwrap().is_none(),
+        "not refundable, not looked up"
+    );
+    // T0 lies far in the past: the wait for the session is over, so it counts as other
+    // activity (a count only) until the session shows it was an order after all.
+    let other = m.other_activity(Mode::Test).unwrap();
+    assert_eq!((other.count, other.waiting), (1, 0));
+    ingest(&mut m, of_type(&events, "checkout.session.completed"));
     let o = only_order(&m, Mode::Test);
-    assert_eq!(o.session_id, spec.payment_intent, "provisional key");
+    assert_eq!(
+        o.session_id, spec.session,
+        "an order once its session arrives"
+    );
     assert_eq!(o.status, OrderStatus::Paid);
     assert_eq!(
         o.charge_id.as_deref(),
         Some(spec.charge.as_str()),
         "from latest_charge"
     );
-    ingest(&mut m, of_type(&events, "checkout.session.completed"));
-    let o = only_order(&m, Mode::Test);
-    assert_eq!(o.session_id, spec.session, "re-keyed by the session");
+    assert_eq!(m.other_activity(Mode::Test).unwrap(), Default::default());
     assert_eq!(o.customer_email.as_deref(), Some(spec.email.as_str()));
     assert_eq!(
         m.order_for_payment(&spec.payment_intent)
@@ -199,13 +213,11 @@ fn a_dispute_before_its_charge_links_once_the_charge_arrives() {
     );
     let spec = OrderSpec::new(41, "usd", 1999, false);
     ingest(&mut m, of_type(&events, "charge.dispute.created"));
-    let d = &m.disputes(Mode::Test).unwrap()[0];
-    assert_eq!(
-        d.order_session_id.as_deref(),
-        Some(spec.payment_intent.as_str()),
-        "provisional order"
+    assert!(
+        m.disputes(Mode::Test).unwrap().is_empty(),
+        "a dispute of a payment not known as an order is not in the queue"
     );
-    assert_eq!(only_order(&m, Mode::Test).status, OrderStatus::Disputed);
+    assert!(common::all_orders(&m, Mode::Test).is_empty());
     ingest_all(&mut m, &events);
     let d = &m.disputes(Mode::Test).unwrap()[0];
     assert_eq!(d.order_session_id.as_deref(), Some(spec.session.as_str()));
@@ -461,10 +473,11 @@ fn the_payment_of_a_subscription_invoice_is_not_an_order() {
         &mut m,
         &fluxstore_samples::envelope("payment_intent.succeeded", pi, T0, &ctx),
     );
+    assert!(common::all_orders(&m, Mode::Test).is_empty());
     assert_eq!(
-        common::all_orders(&m, Mode::Test).len(),
+        m.other_activity(Mode::Test).unwrap().count,
         1,
-        "provisional until the invoice shows"
+        "other activity until the invoice shows"
     );
     let inv = fluxstore_samples::invoice(&s, 0, true, (T0, T0 + 1), T0, &ctx);
     ingest(
@@ -472,6 +485,7 @@ fn the_payment_of_a_subscription_invoice_is_not_an_order() {
         &fluxstore_samples::envelope("invoice.paid", inv, T0 + 1, &ctx),
     );
     assert!(common::all_orders(&m, Mode::Test).is_empty());
+    assert_eq!(m.other_activity(Mode::Test).unwrap().count, 0, "a renewal");
 }
 
 #[test]

@@ -207,7 +207,7 @@ async fn anything_else_gets_stripes_errors() {
     let key = secrecy::ExposeSecret::expose_secret(s.secret_key()).to_owned();
     for (method, path) in [
         (reqwest::Method::POST, "/v1/webhook_endpoints"),
-        (reqwest::Method::GET, "/v1/disputes/du_123"),
+        (reqwest::Method::GET, "/v1/payouts"),
         (reqwest::Method::GET, "/v1/customers"),
         (reqwest::Method::DELETE, "/v1/account"),
     ] {

@@ -262,6 +262,28 @@ impl StripeFake {
         )
     }
 
+    /// Refund `amount` of a charge (None: what remains) outside the app, as the owner would
+    /// in Stripe's Dashboard: the refund, the charge's new state and their events are in the
+    /// account, and nothing is delivered. Returns the refund.
+    pub fn refund_in_dashboard(&self, charge_id: &str, amount: Option<i64>) -> Option<Value> {
+        let mut s = self.shared.lock();
+        let live = s.ledger.object(charge_id)?["livemode"].as_bool()?;
+        let query = match amount {
+            Some(a) => format!("charge={charge_id}&amount={a}"),
+            None => format!("charge={charge_id}"),
+        };
+        let params = Params::parse(&query).ok()?;
+        s.ledger.create_refund(live, &params).ok()?;
+        let refund = s
+            .ledger
+            .object_ids_of("refund")
+            .into_iter()
+            .filter_map(|id| s.ledger.object(&id).cloned())
+            .filter(|r| r["charge"] == charge_id)
+            .max_by_key(|r| (r["created"].as_i64(), r["id"].as_str().map(str::to_owned)))?;
+        Some(refund)
+    }
+
     /// Add an arbitrary event to the events list (e.g. one older than the retention window).
     pub fn push_event(&self, kind: &str, object: &Value, created: i64, livemode: bool) -> Value {
         self.shared

@@ -131,6 +131,18 @@ fn route(
             require(key, &acct, "rak_event_read")?;
             state.ledger.list_events(live, p)
         }
+        ("GET", ["v1", "checkout", "sessions", id, "line_items"]) => {
+            require(key, &acct, "rak_checkout_session_read")?;
+            state.ledger.list_line_items(id, live, p)
+        }
+        ("GET", ["v1", "refunds"]) => {
+            require(key, &acct, "rak_refund_read")?;
+            state.ledger.list_children("refund", live, p)
+        }
+        ("GET", ["v1", "disputes"]) => {
+            require(key, &acct, "rak_dispute_read")?;
+            state.ledger.list_children("dispute", live, p)
+        }
         _ => Err(wire::unrecognized(method, path)),
     }
 }

@@ -14,8 +14,11 @@ import type {
   ApiCall,
   Dispute,
   Invoice,
+  LineItem,
+  MetadataField,
   Mode,
   Order,
+  OrderMarker,
   OrderStatus,
   Rejection,
   RejectionCode,
@@ -30,6 +33,18 @@ export interface OrderRecord {
   timeline: TimelineEntry[];
   /** When the order first turned paid (for the checklist's "first paid order"). */
   paidAt: number | null;
+  /** The session's metadata, sorted by key (as the mirror keeps it). */
+  metadata: MetadataField[];
+  /** The line items kept in the mirror: null until fetched from Stripe. */
+  lineItems: LineItem[] | null;
+  /** What Stripe holds for this order (the outside world the shell asks). */
+  stripe: { lineItems: LineItem[]; amountRefunded: number };
+}
+
+/** A payment on the account without a FluxStore checkout: only its mode and time are known. */
+export interface OtherPayment {
+  mode: Mode;
+  created: number;
 }
 
 export interface StoreData {
@@ -42,10 +57,48 @@ export interface StoreData {
   apiCalls: ApiCall[];
   /** The mirror's account statuses (from fetches and `account.updated` events). */
   accounts: AccountStatus[];
+  /** Payments that are not orders (the mirror's `other_payments`). */
+  otherPayments: OtherPayment[];
+  /** The owner's order marker (a mirror setting). */
+  marker: OrderMarker | null;
 }
 
 export function emptyStore(): StoreData {
-  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [] };
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [], otherPayments: [], marker: null };
+}
+
+/** What a game-server store sells, who buys it and where it is delivered. */
+const PACKAGES = ['VIP Rank (30 days)', 'MVP+ Rank (lifetime)', 'Legend Rank', 'Mythic Crate Key x5', '10,000 Coins', 'Baby Dragon Pet', 'Island Upgrade: Tier 3'];
+const ADDONS = ['Vote Crate Key', '500 Coins', 'Name Tag Colour'];
+const PLAYERS = ['xX_Steve_Xx', 'CreeperSlayer99', 'DiamondDigger', 'BlazeRunner', 'EnderQueen', 'RedstoneRay', 'PixelPanda', 'NetherNomad'];
+const SERVERS = ['Survival EU #1', 'Skyblock', 'Factions US', 'Prison (Season 7)', 'Creative'];
+
+/** A basket adding up to `amount`: a package, sometimes with two or three add-ons. */
+export function basket(session: string, amount: number, currency: string, i: number): LineItem[] {
+  const step = currency === 'kwd' ? 10 : 1;
+  const item = (n: number, description: string, quantity: number, total: number): LineItem => ({
+    id: `li_${session.slice(-10)}${n}`,
+    description,
+    quantity,
+    amount_subtotal: total,
+    amount_total: total,
+    currency,
+    price_id: `price_${description.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}_${currency}`,
+    product_id: `prod_${description.replace(/[^A-Za-z0-9]/g, '').slice(0, 14)}`,
+  });
+  const qty = 2 + (i % 2);
+  const unit = Math.floor(amount / 5 / qty / step) * step;
+  if (i % 3 !== 0 || unit <= 0) return [item(0, PACKAGES[i % PACKAGES.length], 1, amount)];
+  return [item(0, PACKAGES[i % PACKAGES.length], 1, amount - unit * qty), item(1, ADDONS[i % ADDONS.length], qty, unit * qty)];
+}
+
+export function checkoutMetadata(i: number, items: LineItem[]): MetadataField[] {
+  return [
+    { key: 'fluxstore_order', value: `order-${1000 + i}` },
+    { key: 'package', value: items[0]?.description ?? '' },
+    { key: 'player', value: PLAYERS[i % PLAYERS.length] },
+    { key: 'server', value: SERVERS[(i * 3) % SERVERS.length] },
+  ];
 }
 
 const DAY = 86_400;
@@ -62,6 +115,9 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The buyers' countries, one per customer below. */
+const COUNTRIES = ['BR', 'JP', 'KW', 'DE', 'FR', 'GB', 'IN', 'SE', 'IT', 'JP'];
 
 const CUSTOMERS: [string, string][] = [
   ['Ana Silva', 'ana.silva@example.com'],
@@ -112,6 +168,7 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
     else if (roll < 0.24) status = 'refunded';
     else if (roll < 0.28) status = 'partially_refunded';
     const session = makeId('cs', mode, r);
+    const items = basket(session, amount, currency.toLowerCase(), i);
     const pi = makeId('pi', mode, r);
     const ch = status === 'pending' || status === 'failed' ? null : makeId('ch', mode, r);
     const src: Source = mode === 'live' ? 'feed' : 'webhook';
@@ -147,7 +204,11 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
         currency: currency.toLowerCase(),
         customer_email: email,
         customer_name: name,
-        client_reference_id: `player-${1000 + i}`,
+        customer_country: COUNTRIES[i % CUSTOMERS.length],
+        client_reference_id: `order-${1000 + i}`,
+        card_brand: ch ? (i % 4 === 1 ? 'mastercard' : 'visa') : null,
+        card_last4: ch ? (i % 4 === 1 ? '4444' : '4242') : null,
+        risk_level: ch ? (i % 11 === 5 ? 'elevated' : 'normal') : null,
         failure_message: failure,
         mode,
         account: null,
@@ -156,6 +217,10 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
       },
       timeline,
       paidAt,
+      metadata: checkoutMetadata(i, items),
+      // Kept for the orders opened online before; the rest are fetched when opened.
+      lineItems: i % 2 === 0 ? items : null,
+      stripe: { lineItems: items, amountRefunded: refunded },
     });
   }
   return out;
@@ -286,6 +351,13 @@ export function sampleStore(now: number): StoreData {
     apiCalls,
     // The sample store's account is fully set up in both modes (its account.updated events).
     accounts: (['test', 'live'] as const).map((mode) => accountStatus(now - SAMPLE_SET_UP_AGO, mode, SAMPLE_ACCOUNT, true)),
+    // Another shop's payments on the same account: counted, never shown.
+    otherPayments: [
+      { mode: 'test', created: now - 3 * DAY },
+      { mode: 'test', created: now - 9 * DAY },
+      { mode: 'test', created: now - HOUR },
+    ],
+    marker: null,
   };
 }
 

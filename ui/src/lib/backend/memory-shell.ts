@@ -37,14 +37,18 @@ import {
   sampleConnection,
   type Connection,
 } from './memory-state';
+import { differences, validateMarker } from './memory-orders';
 import { checklistFacts, fail, orderDetail, orderRecord, readCommand } from './memory-views';
 import type {
   AccountStatus,
   BackendEvents,
   ConnectionMethod,
   ConnectionStatus,
+  LookupReport,
   Mode,
   OrderDetail,
+  OrderFacts,
+  OrderMarker,
   RefundArgs,
   Source,
   WebhookCheck,
@@ -163,6 +167,13 @@ export class MemoryShell implements Backend {
         return this.accountStatus(args.mode, args.refresh as boolean);
       case 'refund_order':
         return this.refund(args as unknown as RefundArgs);
+      case 'fetch_line_items':
+        return this.fetchLineItems(args.mode, args.session_id as string);
+      case 'lookup_order':
+        return this.lookupOrder(args.mode, args.session_id as string);
+      case 'set_order_marker':
+        this.cur.data.marker = args.marker ? validateMarker(args.marker as OrderMarker) : null;
+        return this.cur.data.marker;
       case 'open_sample_store':
         this.openSample();
         return this.changed();
@@ -182,7 +193,7 @@ export class MemoryShell implements Backend {
       case 'check_webhook_endpoint':
         return this.checkWebhook(args.mode);
     }
-    return readCommand(this.cur.data, command, args);
+    return readCommand(this.cur.data, command, args, this.now());
   }
 
   // ---- connection ----
@@ -411,11 +422,83 @@ export class MemoryShell implements Backend {
     }
     const amount = a.amount ?? remaining;
     o.amount_refunded += amount;
+    rec.stripe.amountRefunded = o.amount_refunded;
     o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
     o.updated = this.now();
     this.audit(this.cur, 'POST', '/v1/refunds', o.payment_intent_id, 200, a.mode);
     this.applyEvent(rec, 'charge.refunded', 'api');
     return orderDetail(this.cur.data, a.mode, a.session_id);
+  }
+
+  /** `GET /v1/checkout/sessions/{id}/line_items`, kept in the mirror. */
+  private fetchLineItems(mode: Mode, session: string): OrderDetail {
+    if (this.sample && mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    const rec = orderRecord(this.cur.data, mode, session);
+    this.requireCredential(mode);
+    const path = `/v1/checkout/sessions/${rec.order.session_id}/line_items`;
+    if (!this.online) {
+      this.audit(this.cur, 'GET', path, rec.order.session_id, null, mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    this.audit(this.cur, 'GET', path, rec.order.session_id, 200, mode);
+    rec.lineItems = structuredClone(rec.stripe.lineItems);
+    return orderDetail(this.cur.data, mode, rec.order.session_id);
+  }
+
+  /** "Look it up on Stripe's side", healing the mirror from the events it missed. */
+  private lookupOrder(mode: Mode, session: string): LookupReport {
+    if (this.sample && mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    const rec = orderRecord(this.cur.data, mode, session);
+    const o = rec.order;
+    this.requireCredential(mode);
+    if (!o.payment_intent_id && !o.charge_id)
+      fail('invalid_input', 'This order has no payment at Stripe yet, so there is nothing to look up. It changes once the buyer pays.');
+    const first = o.payment_intent_id ? `/v1/payment_intents/${o.payment_intent_id}` : `/v1/charges/${o.charge_id}`;
+    if (!this.online) {
+      this.audit(this.cur, 'GET', first, o.payment_intent_id ?? o.charge_id, null, mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    if (o.payment_intent_id) this.audit(this.cur, 'GET', `/v1/payment_intents/${o.payment_intent_id}`, o.payment_intent_id, 200, mode);
+    if (o.charge_id) {
+      this.audit(this.cur, 'GET', `/v1/charges/${o.charge_id}`, o.charge_id, 200, mode);
+      this.audit(this.cur, 'GET', '/v1/refunds', o.charge_id, 200, mode);
+      this.audit(this.cur, 'GET', '/v1/disputes', o.charge_id, 200, mode);
+    }
+    const paid = o.status !== 'pending' && o.status !== 'failed';
+    const disputes = this.cur.data.disputes
+      .filter((d) => d.mode === mode && d.order_session_id === o.session_id)
+      .map((d) => ({ id: d.id, status: d.status }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    const mirror: OrderFacts = { paid, amount_refunded: o.amount_refunded, disputes };
+    const stripe: OrderFacts = { paid, amount_refunded: rec.stripe.amountRefunded, disputes };
+    const diff = differences(stripe, mirror, o.currency);
+    let healed: LookupReport['healed'] = null;
+    if (diff.length) {
+      this.audit(this.cur, 'GET', '/v1/events', null, 200, mode);
+      o.amount_refunded = rec.stripe.amountRefunded;
+      o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
+      o.updated = this.now();
+      this.applyEvent(rec, 'charge.refunded', 'events_api');
+      const after: OrderFacts = { ...mirror, amount_refunded: o.amount_refunded };
+      healed = { events_applied: 1, mirror: after, differences: differences(stripe, after, o.currency) };
+    }
+    return {
+      session_id: o.session_id,
+      stripe: {
+        payment_intent_id: o.payment_intent_id,
+        payment_intent_status: o.payment_intent_id ? (paid ? 'succeeded' : 'requires_payment_method') : null,
+        charge_id: o.charge_id,
+        charge_status: o.charge_id ? (paid ? 'succeeded' : 'failed') : null,
+        refunds:
+          rec.stripe.amountRefunded > 0
+            ? [{ id: `re_${o.session_id.slice(-12)}`, amount: rec.stripe.amountRefunded, status: 'succeeded', created: o.updated }]
+            : [],
+        facts: stripe,
+      },
+      mirror,
+      differences: diff,
+      healed,
+    };
   }
 
   // ---- helpers ----

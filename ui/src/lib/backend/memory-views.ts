@@ -4,6 +4,7 @@
  * Invariant: every read names its mode and returns only that mode's rows.
  */
 import type { BackendError } from './api';
+import { otherActivity, ownOrders } from './memory-orders';
 import { queryOrders } from './memory-query';
 import type { OrderRecord, StoreData } from './memory-seed';
 import type { ChecklistFacts, Mode, ModeFacts, OrderDetail, Rejection, Source } from './types';
@@ -26,7 +27,7 @@ export function checklistFacts(d: StoreData, since: Record<Mode, number | null>)
     };
     const first = ev.length ? Math.min(...ev.map((e) => e.received_at)) : null;
     const from = since[mode] ?? first;
-    const paidOrders = d.orders.filter((o) => o.order.mode === mode && o.paidAt !== null);
+    const paidOrders = ownOrders(d).filter((o) => o.order.mode === mode && o.paidAt !== null);
     const paid = paidOrders
       .filter((o) => from !== null && o.order.created >= from)
       .sort((x, y) => (x.paidAt as number) - (y.paidAt as number) || (x.order.session_id < y.order.session_id ? -1 : 1))[0];
@@ -47,7 +48,11 @@ export function checklistFacts(d: StoreData, since: Record<Mode, number | null>)
 }
 
 export function orderRecord(d: StoreData, mode: Mode, session: string): OrderRecord {
-  const rec = d.orders.find((o) => o.order.mode === mode && o.order.session_id === session);
+  const id = session.trim();
+  // By its session or any of its Stripe ids, as the mirror finds it; never one the marker leaves out.
+  const rec = ownOrders(d).find(
+    (o) => o.order.mode === mode && [o.order.session_id, o.order.payment_intent_id, o.order.charge_id].includes(id),
+  );
   if (!rec) fail('not_found', `The order ${session} is not in this mode's mirror. Check the test/live switch.`);
   return rec;
 }
@@ -56,16 +61,22 @@ export function orderDetail(d: StoreData, mode: Mode, session: string): OrderDet
   const rec = orderRecord(d, mode, session);
   return {
     order: rec.order,
+    metadata: rec.metadata,
+    line_items: rec.lineItems,
     timeline: [...rec.timeline].sort((x, y) => x.created - y.created),
     disputes: d.disputes.filter((x) => x.mode === mode && x.order_session_id === session),
   };
 }
 
 /** Plain reads that need nothing but the store's data; undefined for any other command. */
-export function readCommand(d: StoreData, command: string, args: Record<string, unknown> & { mode: Mode }): unknown {
+export function readCommand(d: StoreData, command: string, args: Record<string, unknown> & { mode: Mode }, now = 0): unknown {
   switch (command) {
     case 'list_orders':
-      return queryOrders(d.orders, args.mode, args as never);
+      return queryOrders(ownOrders(d), args.mode, args as never);
+    case 'other_activity':
+      return otherActivity(d, args.mode, now);
+    case 'order_marker':
+      return d.marker;
     case 'order_detail':
       return orderDetail(d, args.mode, args.session_id as string);
     case 'list_disputes':

@@ -143,7 +143,11 @@ export class MemoryBackend extends MemoryShell {
         currency,
         customer_email: 'owner@example.com',
         customer_name: 'Store owner',
+        customer_country: null,
         client_reference_id: null,
+        card_brand: null,
+        card_last4: null,
+        risk_level: null,
         failure_message: null,
         mode,
         account: this.cur.conn.modes[mode].accountId,
@@ -152,6 +156,9 @@ export class MemoryBackend extends MemoryShell {
       },
       timeline: [],
       paidAt: now,
+      metadata: [],
+      lineItems: null,
+      stripe: { lineItems: [], amountRefunded: 0 },
     };
     this.cur.data.orders.push(rec);
     this.applyEvent(rec, 'checkout.session.completed', source);
@@ -159,6 +166,15 @@ export class MemoryBackend extends MemoryShell {
   }
 
   /** A customer subscribed: its `customer.subscription.created` reaches the mirror. */
+  /**
+   * The owner refunds an order in Stripe's Dashboard and the event never reaches this app:
+   * Stripe's side moves on, the mirror does not (until a look-up or a sync heals it).
+   */
+  refundInDashboard(mode: Mode, session: string, amount: number): void {
+    const rec = this.cur.data.orders.find((o) => o.order.mode === mode && o.order.session_id === session);
+    if (rec) rec.stripe.amountRefunded = Math.min((rec.order.amount ?? 0), rec.stripe.amountRefunded + amount);
+  }
+
   simulateSubscription(mode: Mode, status = 'active'): string | null {
     const source = this.route(mode);
     if (!source) {

@@ -2,17 +2,33 @@
 import type { Mode } from "./Mode";
 import type { OrderStatus } from "./OrderStatus";
 
+/**
+ * A FluxStore order: a Checkout Session of the store (narrowed by the owner's
+ * [`OrderMarker`] when one is set). Payments without a session are never orders (see
+ * [`OtherActivity`]).
+ */
 export type Order = { 
 /**
- * The order's key: its Checkout Session id (`cs_…`). A payment seen before its
- * session is keyed provisionally by its PaymentIntent id (`pi_…`, or `ch_…` for a
- * bare charge) until the session event arrives; then the row is re-keyed.
+ * The order's key: its Checkout Session id (`cs_…`).
  */
 session_id: string, payment_intent_id: string | null, charge_id: string | null, subscription_id: string | null, status: OrderStatus, 
 /**
  * Minor units.
  */
-amount: number | null, amount_refunded: number, currency: string | null, customer_email: string | null, customer_name: string | null, client_reference_id: string | null, failure_message: string | null, mode: Mode, account: string | null, created: number, 
+amount: number | null, amount_refunded: number, currency: string | null, customer_email: string | null, customer_name: string | null, 
+/**
+ * ISO country of the buyer's address (session, else the card's billing address).
+ */
+customer_country: string | null, client_reference_id: string | null, 
+/**
+ * The card of the successful charge (`payment_method_details.card`), when events carry it.
+ */
+card_brand: string | null, card_last4: string | null, 
+/**
+ * Stripe Radar's `outcome.risk_level` of the charge (`normal`, `elevated`, `highest`,
+ * `not_assessed`, `unknown`; an open set).
+ */
+risk_level: string | null, failure_message: string | null, mode: Mode, account: string | null, created: number, 
 /**
  * `created` of the newest event folded into this row.
  */

@@ -14,6 +14,7 @@ import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
 import type { ListOrdersArgs } from './ListOrdersArgs';
+import type { LookupReport } from './LookupReport';
 import type { ModeArgs } from './ModeArgs';
 import type { OnlineChanged } from './OnlineChanged';
 import type { OpenDashboardArgs } from './OpenDashboardArgs';
@@ -21,6 +22,9 @@ import type { OpenUrlArgs } from './OpenUrlArgs';
 import type { Order } from './Order';
 import type { OrderDetail } from './OrderDetail';
 import type { OrderDetailArgs } from './OrderDetailArgs';
+import type { OrderMarker } from './OrderMarker';
+import type { OrderMarkerArgs } from './OrderMarkerArgs';
+import type { OtherActivity } from './OtherActivity';
 import type { Page } from './Page';
 import type { RefundArgs } from './RefundArgs';
 import type { Rejection } from './Rejection';
@@ -50,6 +54,11 @@ export interface Commands {
   list_orders: [ListOrdersArgs, Page<Order>];
   order_detail: [OrderDetailArgs, OrderDetail];
   refund_order: [RefundArgs, OrderDetail];
+  fetch_line_items: [OrderDetailArgs, OrderDetail];
+  lookup_order: [OrderDetailArgs, LookupReport];
+  other_activity: [ModeArgs, OtherActivity];
+  order_marker: [void, OrderMarker | null];
+  set_order_marker: [OrderMarkerArgs, OrderMarker | null];
   list_disputes: [ModeArgs, Array<Dispute>];
   list_subscriptions: [ModeArgs, Array<Subscription>];
   list_invoices: [ModeArgs, Array<Invoice>];
@@ -78,6 +87,11 @@ export const COMMAND_NAMES = [
   'list_orders',
   'order_detail',
   'refund_order',
+  'fetch_line_items',
+  'lookup_order',
+  'other_activity',
+  'order_marker',
+  'set_order_marker',
   'list_disputes',
   'list_subscriptions',
   'list_invoices',

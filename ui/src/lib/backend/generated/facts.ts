@@ -158,3 +158,6 @@ export const DASHBOARD_PAGES: ReadonlyArray<readonly [string, string]> = [
   ["in_", "invoices"],
   ["we_", "webhooks"],
 ];
+
+/** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */
+export const ORDER_SESSION_WAIT_SECS = 86400;

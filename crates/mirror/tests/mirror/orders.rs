@@ -1,0 +1,213 @@
+//! What counts as an order (a Checkout Session, narrowed by the owner's marker), what an
+//! order says about its buyer and card, and the line items kept for offline review.
+
+use fluxstore_mirror::{LineItem, Mode, OrderMarker, OrderQuery};
+use fluxstore_samples::{ApiShape, Ctx, OrderSpec, Outcome, order_story};
+use fluxstore_test_support::temp_mirror;
+
+use crate::common::{T0, all_orders, ingest_all, only_order};
+
+fn without_session(events: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    events
+        .into_iter()
+        .filter(|e| e["data"]["object"]["object"] != "checkout.session")
+        .collect()
+}
+
+#[test]
+fn a_foreign_payment_is_never_an_order_and_is_only_counted() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let ctx = Ctx::test(ApiShape::Basil);
+    ingest_all(
+        &mut m,
+        &order_story(1, Outcome::Paid, "usd", 2500, &ctx, T0),
+    );
+    let foreign = without_session(order_story(2, Outcome::DisputeOpen, "eur", 900, &ctx, T0));
+    ingest_all(&mut m, &foreign);
+    let spec = OrderSpec::new(2, "eur", 900, false);
+    let order = only_order(&m, Mode::Test);
+    assert!(order.session_id.starts_with("cs_test_"));
+    for id in [&spec.payment_intent, &spec.charge, &spec.dispute] {
+        assert!(m.order_for_payment(id).unwrap().is_none(), "{id}");
+        assert!(m.order_detail(Mode::Test, id).unwrap().is_none(), "{id}");
+    }
+    assert!(
+        m.disputes(Mode::Test).unwrap().is_empty(),
+        "its dispute is not queued"
+    );
+    let found = m
+        .orders(
+            Mode::Test,
+            &OrderQuery {
+                search: Some(spec.email.clone()),
+                ..OrderQuery::default()
+            },
+        )
+        .unwrap();
+    assert!(found.items.is_empty(), "its buyer cannot be searched for");
+    assert_eq!(m.other_activity(Mode::Test).unwrap().count, 1);
+    assert_eq!(
+        m.other_activity(Mode::Live).unwrap().count,
+        0,
+        "modes apart"
+    );
+    // Both payments predate the connection, so neither proves the set-up; and only the
+    // order counts among the paid history the checklist names, never the foreign payment.
+    let facts = m.checklist_facts().unwrap().test;
+    assert_eq!(facts.first_paid_order, None);
+    assert_eq!(facts.earlier_paid_orders, 1);
+    let dump = m.dump_projections().unwrap();
+    assert!(
+        !dump.contains(&spec.email),
+        "no customer data of it kept: {dump}"
+    );
+}
+
+#[test]
+fn a_recent_payment_waits_hidden_for_its_session() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let now = fluxstore_test_support::now();
+    let ctx = Ctx::test(ApiShape::Legacy2024);
+    let events = order_story(3, Outcome::Paid, "usd", 2500, &ctx, now - 60);
+    ingest_all(&mut m, &without_session(events.clone()));
+    assert!(all_orders(&m, Mode::Test).is_empty());
+    let other = m.other_activity(Mode::Test).unwrap();
+    assert_eq!(
+        (other.count, other.waiting),
+        (0, 1),
+        "waiting, not yet counted"
+    );
+    ingest_all(&mut m, &events);
+    assert_eq!(only_order(&m, Mode::Test).amount, Some(2500));
+    assert_eq!(m.other_activity(Mode::Test).unwrap(), Default::default());
+}
+
+#[test]
+fn an_order_carries_its_metadata_buyer_country_and_card() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let events = order_story(
+        4,
+        Outcome::Paid,
+        "usd",
+        2500,
+        &Ctx::test(ApiShape::Basil),
+        T0,
+    );
+    ingest_all(&mut m, &events);
+    let o = only_order(&m, Mode::Test);
+    assert_eq!(o.customer_country.as_deref(), Some("US"));
+    assert_eq!(o.card_brand.as_deref(), Some("visa"));
+    assert_eq!(o.card_last4.as_deref(), Some("4242"));
+    assert_eq!(o.risk_level.as_deref(), Some("normal"));
+    let d = m.order_detail(Mode::Test, &o.session_id).unwrap().unwrap();
+    let keys: Vec<&str> = d.metadata.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(keys, ["fluxstore_order", "package", "player", "server"]);
+    assert_eq!(d.metadata[0].value, "order-4");
+    assert_eq!(d.line_items, None, "never fetched");
+}
+
+#[test]
+fn the_owners_marker_narrows_orders_and_leaves_the_rest_counted() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let ctx = Ctx::test(ApiShape::Basil);
+    ingest_all(
+        &mut m,
+        &order_story(5, Outcome::Paid, "usd", 2500, &ctx, T0),
+    );
+    ingest_all(
+        &mut m,
+        &order_story(6, Outcome::Paid, "usd", 2500, &ctx, T0),
+    );
+    assert_eq!(all_orders(&m, Mode::Test).len(), 2);
+    let marker = OrderMarker::Metadata {
+        key: " fluxstore_order ".into(),
+        value: "order-5".into(),
+    };
+    let stored = m.set_order_marker(Some(&marker)).unwrap().unwrap();
+    assert_eq!(
+        stored,
+        OrderMarker::Metadata {
+            key: "fluxstore_order".into(),
+            value: "order-5".into()
+        }
+    );
+    assert_eq!(m.order_marker().unwrap(), Some(stored));
+    let o = only_order(&m, Mode::Test);
+    assert_eq!(o.client_reference_id.as_deref(), Some("order-5"));
+    let other = OrderSpec::new(6, "usd", 2500, false);
+    assert!(
+        m.order_for_payment(&other.payment_intent)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(m.other_activity(Mode::Test).unwrap().count, 1);
+
+    m.set_order_marker(Some(&OrderMarker::ClientReferencePrefix {
+        prefix: "order-".into(),
+    }))
+    .unwrap();
+    assert_eq!(all_orders(&m, Mode::Test).len(), 2);
+    m.set_order_marker(Some(&OrderMarker::ClientReferencePrefix {
+        prefix: "fs_".into(),
+    }))
+    .unwrap();
+    assert!(all_orders(&m, Mode::Test).is_empty());
+    assert_eq!(m.other_activity(Mode::Test).unwrap().count, 2);
+    assert!(m.checklist_facts().unwrap().test.first_paid_order.is_none());
+    let bad = m
+        .set_order_marker(Some(&OrderMarker::Metadata {
+            key: String::new(),
+            value: "x".into(),
+        }))
+        .unwrap_err();
+    assert!(bad.to_string().contains("metadata key"), "{bad}");
+    m.set_order_marker(None).unwrap();
+    assert_eq!(all_orders(&m, Mode::Test).len(), 2);
+}
+
+#[test]
+fn line_items_are_kept_for_offline_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mirror.sqlite");
+    let events = order_story(
+        7,
+        Outcome::Paid,
+        "jpy",
+        3500,
+        &Ctx::test(ApiShape::Basil),
+        T0,
+    );
+    let session = {
+        let mut m = fluxstore_mirror::Mirror::open(&path).unwrap();
+        ingest_all(&mut m, &events);
+        let key = only_order(&m, Mode::Test).session_id;
+        assert_eq!(
+            m.orders_without_line_items(Mode::Test, 10).unwrap(),
+            std::slice::from_ref(&key)
+        );
+        let items = vec![LineItem {
+            id: "li_1".into(),
+            description: Some("VIP Rank (30 days)".into()),
+            quantity: Some(1),
+            amount_subtotal: 3500,
+            amount_total: 3500,
+            currency: "JPY".into(),
+            price_id: Some("price_1".into()),
+            product_id: Some("prod_1".into()),
+        }];
+        m.store_line_items(&key, &items).unwrap();
+        m.store_line_items(&key, &items).unwrap();
+        assert!(
+            m.orders_without_line_items(Mode::Test, 10)
+                .unwrap()
+                .is_empty()
+        );
+        key
+    };
+    let m = fluxstore_mirror::Mirror::open_read_only(&path).unwrap();
+    let d = m.order_detail(Mode::Test, &session).unwrap().unwrap();
+    let items = d.line_items.expect("kept");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].currency, "jpy");
+    assert_eq!(items[0].description.as_deref(), Some("VIP Rank (30 days)"));
+}

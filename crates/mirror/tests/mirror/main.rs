@@ -3,6 +3,7 @@
 mod common;
 
 mod accounts;
+mod fuzz;
 mod law;
 mod projection;
 mod queries;

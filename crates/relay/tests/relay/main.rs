@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod durability;
+mod fuzz;
 mod intake;
 mod secrets;
 mod signature;

@@ -1,0 +1,24 @@
+//! The property-fuzzing configuration every suite's `fuzz` module shares.
+//!
+//! Invariant: the normal test run tries `default_cases` cases per property (a few thousand,
+//! seconds in all); `PROPTEST_CASES=N` (what `scripts/fuzz --cases N` sets) overrides it for
+//! a campaign. A failure proptest finds is saved beside the test's source file as
+//! `<file>.proptest-regressions`; committed, it replays first in every later run.
+
+use proptest::test_runner::{Config, FileFailurePersistence};
+
+/// Cases per property in the normal test run, unless `PROPTEST_CASES` says otherwise.
+pub const DEFAULT_CASES: u32 = 2_000;
+
+/// The configuration of a fuzz property: `default_cases` cases (or `PROPTEST_CASES`), and
+/// failures persisted beside the source file.
+pub fn config(default_cases: u32) -> Config {
+    let mut config = Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = default_cases;
+    }
+    config.failure_persistence = Some(Box::new(FileFailurePersistence::WithSource(
+        "proptest-regressions",
+    )));
+    config
+}

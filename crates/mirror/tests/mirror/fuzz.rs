@@ -141,7 +141,10 @@ proptest! {
         prop_assert_eq!(&ev.account, &e.account);
         prop_assert_eq!(&ev.api_version, &e.api_version);
         prop_assert_eq!(&ev.raw, &text);
-        prop_assert_eq!(&ev.json, &v);
+        // Compared with serde_json's own reading of the text: without its `float_roundtrip`
+        // feature a float may come back one ULP off, which is why the raw text is what is stored.
+        let reread: Value = serde_json::from_str(&text).expect("json");
+        prop_assert_eq!(&ev.json, &reread);
     }
 
     /// Removing a required field, or giving it a value of another type, is refused.

@@ -254,9 +254,15 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event_and_stores_nothing_forge
         for id in &stored {
             *count.entry(id.as_str()).or_default() += 1;
         }
-        let losses = acked.iter().filter(|id| !count.contains_key(id.as_str())).count();
+        let losses = acked
+            .iter()
+            .filter(|id| !count.contains_key(id.as_str()))
+            .count();
         let duplicates = count.values().filter(|c| **c > 1).count();
-        let forged_stored = stored.iter().filter(|id| id.starts_with("evt_forged_")).count();
+        let forged_stored = stored
+            .iter()
+            .filter(|id| id.starts_with("evt_forged_"))
+            .count();
         totals.rounds += 1;
         totals.sent += attempted - first;
         totals.acknowledged += acked.len();
@@ -429,7 +435,10 @@ async fn sigkill_during_an_events_sync_then_the_next_sync_completes_it() {
             "once"
         );
         let stored: HashSet<String> = stored.into_iter().collect();
-        assert_eq!(stored, expected, "round {round}: the mirror holds the fake's events");
+        assert_eq!(
+            stored, expected,
+            "round {round}: the mirror holds the fake's events"
+        );
         // What the first run stored stays; the second adds exactly the rest.
         assert_eq!(
             report["progress"]["applied"].as_u64(),
@@ -494,7 +503,11 @@ async fn sigkill_during_a_refund_neither_loses_nor_doubles_it() {
             .expect("query")
             .expect("order")
             .amount_refunded;
-        assert_eq!(at_stripe(&fake), REFUND, "round {round}: one refund at Stripe");
+        assert_eq!(
+            at_stripe(&fake),
+            REFUND,
+            "round {round}: one refund at Stripe"
+        );
         assert_eq!(in_mirror, REFUND, "round {round}: the mirror shows it");
     }
     spans.sort_unstable();

@@ -30,7 +30,10 @@ fn secret_text() -> impl Strategy<Value = String> {
 
 /// Plausible Unix times, including far past and far future.
 fn timestamp() -> impl Strategy<Value = i64> {
-    prop_oneof![1_500_000_000i64..2_100_000_000, 0i64..=999_999_999_999_999_999]
+    prop_oneof![
+        1_500_000_000i64..2_100_000_000,
+        0i64..=999_999_999_999_999_999
+    ]
 }
 
 /// Header text that looks like Stripe's often enough to get past the first checks.

@@ -6,4 +6,5 @@ mod fuzz;
 mod intake;
 mod secrets;
 mod signature;
+mod slow_clients;
 mod support;

@@ -7,6 +7,7 @@ mod common;
 mod account_status;
 mod events_sync;
 mod events_sync_applied;
+mod fuzz;
 mod keyring;
 mod no_secret_leaks;
 mod profile;

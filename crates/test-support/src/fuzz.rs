@@ -13,10 +13,20 @@ pub const DEFAULT_CASES: u32 = 2_000;
 /// The configuration of a fuzz property: `default_cases` cases (or `PROPTEST_CASES`), and
 /// failures persisted beside the source file.
 pub fn config(default_cases: u32) -> Config {
+    config_scaled(default_cases, 1)
+}
+
+/// [`config`] for a property whose cases are costly (each opens a database, say): under
+/// `PROPTEST_CASES=N` it runs N / `share` cases (at least one).
+pub fn config_scaled(default_cases: u32, share: u32) -> Config {
     let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = default_cases;
-    }
+    config.cases = match std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+    {
+        Some(n) => (n / share.max(1)).max(1),
+        None => default_cases,
+    };
     config.failure_persistence = Some(Box::new(FileFailurePersistence::WithSource(
         "proptest-regressions",
     )));

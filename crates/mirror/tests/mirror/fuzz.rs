@@ -4,7 +4,7 @@
 //! `fuzz.proptest-regressions` beside this file.
 
 use fluxstore_mirror::{Event, MirrorError, Source};
-use fluxstore_test_support::fuzz::{DEFAULT_CASES, config};
+use fluxstore_test_support::fuzz::{DEFAULT_CASES, config, config_scaled};
 use fluxstore_test_support::temp_mirror;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -184,8 +184,8 @@ proptest! {
 }
 
 proptest! {
-    // Each case opens a real SQLite file: fewer cases in the normal run.
-    #![proptest_config(config(DEFAULT_CASES / 10))]
+    // Each case opens a real SQLite file: a tenth of the cases, in a campaign too.
+    #![proptest_config(config_scaled(DEFAULT_CASES / 10, 10))]
 
     /// What the parser accepts, the mirror stores once: the first ingest applies, a second
     /// is a duplicate, and the stored raw text is the bytes received.

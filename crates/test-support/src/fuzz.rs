@@ -19,16 +19,18 @@ pub fn config(default_cases: u32) -> Config {
 /// [`config`] for a property whose cases are costly (each opens a database, say): under
 /// `PROPTEST_CASES=N` it runs N / `share` cases (at least one).
 pub fn config_scaled(default_cases: u32, share: u32) -> Config {
-    let mut config = Config::default();
-    config.cases = match std::env::var("PROPTEST_CASES")
+    let cases = match std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.trim().parse::<u32>().ok())
     {
         Some(n) => (n / share.max(1)).max(1),
         None => default_cases,
     };
-    config.failure_persistence = Some(Box::new(FileFailurePersistence::WithSource(
-        "proptest-regressions",
-    )));
-    config
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
 }

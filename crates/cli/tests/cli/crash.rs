@@ -104,7 +104,7 @@ fn forged(n: usize, secret: &SigningSecret, wrong: &SigningSecret) -> (Vec<u8>, 
     let mut v: Value = serde_json::from_slice(&body(n)).expect("json");
     v["id"] = Value::from(format!("evt_forged_{n:08}"));
     let raw = serde_json::to_vec(&v).expect("json");
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let header = sign_header(&raw, wrong, now());
         (raw, header)
     } else {

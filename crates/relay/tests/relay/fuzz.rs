@@ -254,3 +254,80 @@ proptest! {
         }
     }
 }
+
+/// Send `request` on a fresh connection, close the sending half (so an incomplete request
+/// ends now rather than at the header timeout), and read the status (0: closed unanswered).
+fn exchange(addr: std::net::SocketAddr, request: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("hang guard");
+    // The relay may answer and close before reading everything: a failed write is fine.
+    let _ = stream.write_all(request);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    crate::support::parse_response(&answer).0
+}
+
+/// A request as any program on the network can send it: arbitrary bytes, or a POST to the
+/// webhook path with arbitrary headers (a `Stripe-Signature` among them) and body.
+fn hostile_request() -> impl Strategy<Value = Vec<u8>> {
+    let post = (
+        prop::collection::vec("[A-Za-z-]{1,16}: [ -~]{0,40}", 0..5),
+        prop_oneof![header_like(), any::<String>().prop_map(|s| s.replace(['\r', '\n'], ""))],
+        prop::collection::vec(any::<u8>(), 0..600),
+        0usize..700,
+    )
+        .prop_map(|(headers, signature, body, declared)| {
+            let mut r = format!(
+                "POST /api/webhooks/stripe HTTP/1.1\r\nHost: relay\r\nStripe-Signature: {signature}\r\nContent-Length: {declared}\r\n"
+            );
+            for h in headers {
+                r.push_str(&h);
+                r.push_str("\r\n");
+            }
+            r.push_str("\r\n");
+            let mut bytes = r.into_bytes();
+            bytes.extend_from_slice(&body);
+            bytes
+        });
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..1024),
+        "[A-Z]{1,7} /[ -~]{0,40} HTTP/1\\.[01]\r\n([A-Za-z-]{1,12}: [ -~]{0,20}\r\n){0,4}\r\n"
+            .prop_map(String::into_bytes),
+        post,
+    ]
+}
+
+/// Any request a stranger can send over TCP gets an answer other than 2xx (or none), and
+/// stores nothing; the relay still answers afterwards. Each case is a real connection to a
+/// relay on 127.0.0.1: a thousandth of a campaign's cases.
+#[test]
+fn no_request_without_the_secret_is_acknowledged_or_stored() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let relay = runtime.block_on(crate::support::TestRelay::start());
+    let addr = relay.addr;
+    let config = proptest::test_runner::Config {
+        // Where failures are kept (the proptest! macro says this itself).
+        source_file: Some(file!()),
+        ..fluxstore_test_support::fuzz::config_scaled(200, 1_000)
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    runner
+        .run(&hostile_request(), |request| {
+            let status = exchange(addr, &request);
+            prop_assert!(!(200..300).contains(&status), "answered {}", status);
+            Ok(())
+        })
+        .expect("no stranger's request is acknowledged");
+    assert!(relay.events().is_empty(), "nothing was stored");
+    let health = exchange(addr, b"GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n");
+    assert_eq!(health, 200, "the relay still answers");
+    drop(relay);
+}

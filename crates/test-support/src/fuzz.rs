@@ -28,6 +28,9 @@ pub fn config_scaled(default_cases: u32, share: u32) -> Config {
     };
     Config {
         cases,
+        // Properties skip some generated inputs (`prop_assume!`); a long campaign skips
+        // proportionally more than proptest's fixed allowance of 1,024.
+        max_global_rejects: cases.max(1_024),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
         ))),

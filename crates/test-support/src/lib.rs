@@ -1,10 +1,12 @@
 //! What the test suites share: local fakes of what lives outside this machine (Stripe's API,
 //! Stripe's Connect endpoints) as small HTTP servers on 127.0.0.1 that speak the documented
 //! wire format, and the helpers every suite uses (the no-secret scan of a data directory,
-//! bounded waiting, the clock, a mirror in a temporary directory).
+//! bounded waiting, the clock, a mirror in a temporary directory, the fuzz properties'
+//! configuration).
 
 mod clock;
 pub mod connect_fake;
+pub mod fuzz;
 pub mod no_secret;
 pub mod stripe_fake;
 mod temp_mirror;

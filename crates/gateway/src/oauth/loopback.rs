@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
@@ -131,39 +131,36 @@ async fn serve_connection(
             // An empty or idle speculative connection, or a reset: nothing to answer.
             Ok(Ok(None)) | Err(_) => return,
         };
-    let mut parts = head.split(' ');
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path != callback_path {
-        let _ = write_response(&mut stream, "404 Not Found", "text/plain", "Not found").await;
-        return;
-    }
-    if method != "GET" {
-        let _ = write_response(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            "Method not allowed",
-        )
-        .await;
-        return;
-    }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    if !state_matches(&params, &expected_state) {
-        // Another page on this computer (or a stale tab) answering with a state that is not
-        // this sign-in's must not end the owner's sign-in: refuse it and keep waiting for the
-        // real answer, the timeout or a cancel.
-        let _ = write_response(
-            &mut stream,
-            "400 Bad Request",
-            "text/plain",
-            "This answer does not belong to the sign-in in progress, so it was ignored.",
-        )
-        .await;
-        return;
-    }
+    let params = match route(&head, &callback_path, &expected_state) {
+        Route::NotFound => {
+            let _ = write_response(&mut stream, "404 Not Found", "text/plain", "Not found").await;
+            return;
+        }
+        Route::MethodNotAllowed => {
+            let _ = write_response(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                "Method not allowed",
+            )
+            .await;
+            return;
+        }
+        Route::WrongState => {
+            // Another page on this computer (or a stale tab) answering with a state that is
+            // not this sign-in's must not end the owner's sign-in: refuse it and keep waiting
+            // for the real answer, the timeout or a cancel.
+            let _ = write_response(
+                &mut stream,
+                "400 Bad Request",
+                "text/plain",
+                "This answer does not belong to the sign-in in progress, so it was ignored.",
+            )
+            .await;
+            return;
+        }
+        Route::Callback(params) => params,
+    };
     let result = interpret(&params, &expected_state);
     let (reply_tx, reply_rx) = oneshot::channel();
     let (written_tx, written_rx) = oneshot::channel();
@@ -178,6 +175,39 @@ async fn serve_connection(
     let write = write_response(&mut stream, "200 OK", "text/html; charset=utf-8", &html);
     let _ = tokio::time::timeout(limits.read, write).await;
     let _ = written_tx.send(());
+}
+
+/// What a request line asks of the listener.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    NotFound,
+    MethodNotAllowed,
+    /// The callback path, with another sign-in's state or none.
+    WrongState,
+    /// This sign-in's callback, with its query parameters.
+    Callback(HashMap<String, String>),
+}
+
+/// Read a request line (`GET /callback?… HTTP/1.1`): only a GET of the callback path that
+/// carries this sign-in's `state` is its callback.
+fn route(line: &str, callback_path: &str, expected_state: &str) -> Route {
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != callback_path {
+        return Route::NotFound;
+    }
+    if method != "GET" {
+        return Route::MethodNotAllowed;
+    }
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    if state_matches(&params, expected_state) {
+        Route::Callback(params)
+    } else {
+        Route::WrongState
+    }
 }
 
 /// Whether the callback carries this sign-in's `state` (compared in constant time).
@@ -221,7 +251,10 @@ struct TooLarge;
 
 /// Read up to the end of the request head; `None` for a connection closed before a request
 /// line. Returns the request line only.
-async fn read_head(stream: &mut TcpStream, cap: usize) -> Result<Option<String>, TooLarge> {
+async fn read_head(
+    stream: &mut (impl AsyncRead + Unpin),
+    cap: usize,
+) -> Result<Option<String>, TooLarge> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -330,5 +363,129 @@ mod tests {
         let html = render(&Page::Failure("<script>x</script>".into()));
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
+    }
+}
+
+/// Property fuzzing of what the listener reads from any local process: the request head and
+/// its request line. `scripts/fuzz --cases N` runs these with N cases each; failures are kept
+/// in `loopback.proptest-regressions` beside this file.
+#[cfg(test)]
+mod fuzz {
+    use fluxstore_test_support::fuzz::{DEFAULT_CASES, config};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PATH: &str = "/callback";
+    const STATE: &str = "Zq3vT8pL0wXe5Rk2Yb7Nc1Hs9Jd4Mf6A";
+    const CAP: usize = 8 * 1024;
+
+    fn read(bytes: &[u8]) -> (Result<Option<String>, TooLarge>, usize) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let mut reader = bytes;
+        let result = runtime.block_on(read_head(&mut reader, CAP));
+        (result, bytes.len() - reader.len())
+    }
+
+    fn callback_line(method: &str, path: &str, params: &[(String, String)]) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params {
+            query.append_pair(k, v);
+        }
+        format!("{method} {path}?{} HTTP/1.1", query.finish())
+    }
+
+    proptest! {
+        #![proptest_config(config(DEFAULT_CASES))]
+
+        /// Any bytes: a request line, nothing, or "too large"; never more read than the cap
+        /// and one chunk; without a head's end, "too large" exactly when over the cap.
+        #[test]
+        fn any_bytes_give_a_line_nothing_or_too_large(
+            bytes in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..(3 * CAP)),
+                "[ -~\r\n]{0,200}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let (result, consumed) = read(&bytes);
+            prop_assert!(consumed <= CAP + 1024);
+            let ends = bytes.windows(4).any(|w| w == b"\r\n\r\n");
+            match result {
+                Ok(Some(line)) => {
+                    prop_assert!(ends);
+                    prop_assert!(!line.contains("\r\n"));
+                    prop_assert!(bytes.starts_with(line.as_bytes()));
+                }
+                Ok(None) => prop_assert!(ends || bytes.len() <= CAP),
+                Err(TooLarge) => prop_assert!(bytes.len() > CAP),
+            }
+            if !ends {
+                prop_assert_eq!(bytes.len() > CAP, matches!(read(&bytes).0, Err(TooLarge)));
+            }
+        }
+
+        /// A browser's head under the cap gives its request line back.
+        #[test]
+        fn a_head_under_the_cap_gives_its_line(
+            line in "[!-~]{1,10} [!-~]{1,200} HTTP/1\\.1",
+            headers in prop::collection::vec("[A-Za-z-]{1,20}: [ -~]{0,60}", 0..10),
+        ) {
+            let head = format!("{line}\r\n{}\r\n", headers.iter().map(|h| format!("{h}\r\n")).collect::<String>());
+            let (result, _) = read(head.as_bytes());
+            prop_assert_eq!(result.ok().flatten(), Some(line));
+        }
+
+        /// Any request line is routed without a panic; only a GET of the callback path with
+        /// this sign-in's state is its callback.
+        #[test]
+        fn only_the_matching_state_is_a_callback(line in prop_oneof![
+            any::<String>(),
+            "(GET|POST|HEAD) /[a-z?=&%0-9A-F]{0,40} HTTP/1\\.1",
+        ]) {
+            if let Route::Callback(params) = route(&line, PATH, STATE) {
+                prop_assert_eq!(params.get("state").map(String::as_str), Some(STATE));
+                prop_assert!(line.starts_with("GET /callback?"));
+            }
+        }
+
+        /// A callback with any code (any characters, encoded as a browser would) and this
+        /// state hands back exactly that code; with another state, path or method, it does
+        /// not end the sign-in.
+        #[test]
+        fn a_callback_round_trips_and_others_do_not_end_the_sign_in(
+            code in any::<String>(),
+            extra in prop::collection::vec(("[a-z_]{1,12}", any::<String>()), 0..3),
+            other_state in any::<String>(),
+            other_path in "/[a-z]{0,12}",
+            other_method in "[A-Z]{1,7}",
+        ) {
+            prop_assume!(!code.is_empty() && other_state != STATE);
+            let mut params: Vec<(String, String)> = extra
+                .into_iter()
+                .filter(|(k, _)| k != "state" && k != "code" && k != "error")
+                .collect();
+            params.push(("code".to_owned(), code.clone()));
+            let mut ours = params.clone();
+            ours.push(("state".to_owned(), STATE.to_owned()));
+            match route(&callback_line("GET", PATH, &ours), PATH, STATE) {
+                Route::Callback(p) => {
+                    let got = interpret(&p, STATE).expect("a code");
+                    prop_assert_eq!(got.expose(), code.as_str());
+                }
+                other => prop_assert!(false, "not a callback: {:?}", other),
+            }
+            let mut theirs = params.clone();
+            theirs.push(("state".to_owned(), other_state));
+            prop_assert_eq!(route(&callback_line("GET", PATH, &theirs), PATH, STATE), Route::WrongState);
+            prop_assert_eq!(route(&callback_line("GET", PATH, &params), PATH, STATE), Route::WrongState);
+            if other_path != PATH {
+                prop_assert_eq!(route(&callback_line("GET", &other_path, &ours), PATH, STATE), Route::NotFound);
+            }
+            if other_method != "GET" {
+                prop_assert_eq!(route(&callback_line(&other_method, PATH, &ours), PATH, STATE), Route::MethodNotAllowed);
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ mod account_status;
 mod checklist;
 mod events_sync;
 mod events_sync_applied;
+mod fuzz;
 mod keyring;
 mod no_secret_leaks;
 mod orders;

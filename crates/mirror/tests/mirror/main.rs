@@ -3,6 +3,7 @@
 mod common;
 
 mod accounts;
+mod fuzz;
 mod law;
 mod orders;
 mod projection;

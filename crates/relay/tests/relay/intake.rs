@@ -237,8 +237,22 @@ async fn shutdown_finishes_the_request_in_flight() {
     assert_eq!(relay.events().len(), 1, "the in-flight event was committed");
 }
 
+/// B connects to a relay whose one slot A holds, and waits for B's answer (status, time).
+fn connect_b(addr: std::net::SocketAddr) -> std::thread::JoinHandle<(u16, std::time::Instant)> {
+    std::thread::spawn(move || {
+        let mut b = TcpStream::connect(addr).expect("connect b");
+        b.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("guard");
+        b.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write b");
+        let mut answer = Vec::new();
+        let _ = b.read_to_end(&mut answer);
+        (parse_response(&answer).0, std::time::Instant::now())
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_the_limit_wait_their_turn() {
+async fn an_idle_connection_at_the_limit_makes_room_for_a_new_one() {
     let relay = TestRelay::start_with(|c| c.max_connections = 1).await;
     let addr = relay.addr;
     // A holds the only connection slot (a kept-alive connection after one request).
@@ -251,30 +265,58 @@ async fn connections_beyond_the_limit_wait_their_turn() {
     let n = a.read(&mut buf).expect("a answered");
     assert_eq!(parse_response(&buf[..n]).0, 200);
 
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = done.clone();
-    let b = std::thread::spawn(move || {
-        let mut b = TcpStream::connect(addr).expect("connect b");
-        b.set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("guard");
-        b.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .expect("write b");
-        let mut answer = Vec::new();
-        let _ = b.read_to_end(&mut answer);
-        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-        parse_response(&answer).0
-    });
-    // However long B waits, it is not served while A holds the slot.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !done.load(std::sync::atomic::Ordering::SeqCst),
-        "B waits for a free slot"
-    );
-    drop(a);
-    let status = tokio::task::spawn_blocking(move || b.join().expect("b"))
+    // B is served at once: idle A is closed to make room (an idle client cannot hold the
+    // relay), and the limit still holds: A is gone.
+    let (status, _) = tokio::task::spawn_blocking(move || connect_b(addr).join().expect("b"))
         .await
         .expect("join");
-    assert_eq!(status, 200, "B is served once A is gone");
+    assert_eq!(status, 200, "B is served");
+    let closed = tokio::task::spawn_blocking(move || matches!(a.read(&mut buf), Ok(0) | Err(_)))
+        .await
+        .expect("join");
+    assert!(closed, "A was closed to make room");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_young_request_at_the_limit_is_not_cut_off_a_stalled_one_is() {
+    let relay = TestRelay::start_with(|c| c.max_connections = 1).await;
+    let addr = relay.addr;
+    // A's request is in progress: its head passed, its body is still coming.
+    let mut a = TcpStream::connect(addr).expect("connect a");
+    a.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("guard");
+    let head = format!(
+        "POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nStripe-Signature: t={},v1={}\r\nContent-Length: 1000\r\n\r\n{{",
+        crate::support::now(),
+        "0".repeat(64)
+    );
+    a.write_all(head.as_bytes()).expect("write a");
+    let a_started = std::time::Instant::now();
+    // Until its head is read, A counts as idle; give the relay a moment to read it.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b = connect_b(addr);
+    // A young request keeps its slot: B waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!b.is_finished(), "B waits while A's request is young");
+    // Once A has stalled for a second, B gets A's slot.
+    let (status, served_at) = tokio::task::spawn_blocking(move || b.join().expect("b"))
+        .await
+        .expect("join");
+    assert_eq!(status, 200, "B is served once A has stalled");
+    let waited = served_at - a_started;
+    assert!(waited >= Duration::from_millis(900), "not before A stalled");
+    // Well before A's own body timeout (30 s) would have freed the slot.
+    assert!(waited < Duration::from_secs(15), "B waited {waited:?}");
+    let closed = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 64];
+        matches!(a.read(&mut buf), Ok(0) | Err(_))
+    })
+    .await
+    .expect("join");
+    assert!(
+        closed,
+        "A was closed, unanswered (no 2xx: the sender retries)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

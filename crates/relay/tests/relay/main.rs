@@ -3,7 +3,9 @@
 mod bad_input;
 mod durability;
 mod flood;
+mod fuzz;
 mod intake;
 mod secrets;
 mod signature;
+mod slow_clients;
 mod support;

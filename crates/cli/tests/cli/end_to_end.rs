@@ -20,6 +20,16 @@ fn rejections_with(db: &std::path::Path, code: &str) -> Value {
     last
 }
 
+/// The event ids a `send-test-event` run printed ("Sending TYPE evt_… (…)"), in order.
+fn sent_ids(out: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("Sending "))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn serve_send_test_event_then_orders_shows_it() {
     let dir = tempfile::tempdir().expect("dir");
@@ -51,6 +61,7 @@ fn serve_send_test_event_then_orders_shows_it() {
     assert!(sent.status.success(), "{}", text(&sent));
     let out = String::from_utf8_lossy(&sent.stdout).to_string();
     assert!(out.contains("HTTP 200"), "{out}");
+    let first_sent = sent.clone();
     let session = out
         .split("object ")
         .nth(1)
@@ -102,6 +113,9 @@ fn serve_send_test_event_then_orders_shows_it() {
         "charge.dispute.created",
     ]);
     assert!(sent.status.success(), "{}", text(&sent));
+    // A dispute is about an order: its checkout is delivered first, then the dispute.
+    let dispute_sent = sent_ids(&sent);
+    assert_eq!(dispute_sent.len(), 2, "{}", text(&sent));
     let disputes = run(&["disputes", "--db", db.to_str().expect("utf8"), "--json"]);
     let disputes: Value = serde_json::from_slice(&disputes.stdout).expect("json");
     let dispute = &disputes.as_array().expect("array")[0];
@@ -143,7 +157,20 @@ fn serve_send_test_event_then_orders_shows_it() {
 
     let events = run(&["events", "--db", db.to_str().expect("utf8"), "--json"]);
     let events: Value = serde_json::from_slice(&events.stdout).expect("json");
-    assert_eq!(events.as_array().map(Vec::len), Some(2));
+    // Every delivered event once (the dispute's checkout is the first one when both runs
+    // fell in the same second: its ids derive from the time), and the refused one not at all.
+    let stored: std::collections::BTreeSet<String> = events
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    let delivered: std::collections::BTreeSet<String> = sent_ids(&first_sent)
+        .into_iter()
+        .chain(dispute_sent)
+        .collect();
+    assert_eq!(stored, delivered);
+    assert_eq!(events.as_array().map(Vec::len), Some(delivered.len()));
 
     let (clean, stdout, _) = server.terminate();
     assert!(clean, "SIGTERM stops the relay cleanly");

@@ -48,6 +48,18 @@ test('test keys are checked against the Stripe fake and kept in the keyring', as
 });
 
 test('the signing secret starts the relay on 127.0.0.1', async () => {
+  // What the owner does in the Stripe Dashboard: an endpoint at the address Stripe reaches
+  // (a tunnel to the relay), sending every event. The app reads it back with the key.
+  if (apiBase) {
+    const form = new URLSearchParams({ url: 'https://store-tunnel.example.com/api/webhooks/stripe' });
+    form.append('enabled_events[]', '*');
+    const made = await fetch(`${apiBase}/v1/webhook_endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    assert.equal(made.status, 200, await made.text());
+  }
   const setup = await app.$('[data-testid="webhook-setup"]');
   await setup.waitForExist({ timeout: 10000 });
   await setup.$('input[id^="whsec-"]').setValue(whsec);
@@ -92,9 +104,14 @@ test('a delivery signed with another secret is explained on the Gateways page', 
   const event = checkoutCompleted({ session: `${session}x`, paymentIntent: 'pi_notours', amount: 100, currency: 'usd', email: 'x@example.com' });
   const res = await deliver(relayUrl, event, 'whsec_notthisendpoint000000000000000');
   assert.equal(res.status, 400);
-  await go(app, '#/gateways', 'Payment Gateways');
+  // The relay counts a refusal at once and writes the tally with its next batch, at most
+  // half a second later; the page reads it when opened.
   const list = await app.$('[data-testid="rejections"]');
-  await list.waitForExist({ timeout: 10000 });
+  await app.waitUntil(async () => {
+    await go(app, '#/orders', 'Orders');
+    await go(app, '#/gateways', 'Payment Gateways');
+    return list.isExisting();
+  }, { timeout: 15000, interval: 500, timeoutMsg: 'the refused delivery is not shown on Payment Gateways' });
   assert.match(await list.getText(), /signature/i);
   await screenshot(app, 'gateways');
 });

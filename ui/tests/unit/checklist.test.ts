@@ -253,4 +253,25 @@ describe('checklist derivation', () => {
     expect(r.s.webhook).toBe('done');
     expect(r.d.webhook).toMatch(/^Signing secret saved in the keyring\. Stripe sends all 12 events/);
   });
+
+  test('key mode: verified deliveries without a listed endpoint (stripe listen) are done, the check still shown', () => {
+    const c = conn({ method: 'keys', test: keyed('test', true) });
+    const none: WebhookCheck = {
+      mode: 'test',
+      ok: false,
+      endpoint_id: null,
+      url: null,
+      disabled: false,
+      missing_events: [],
+      endpoints: 0,
+      message: 'Stripe lists no webhook endpoint for this account.',
+    };
+    const f = noFacts();
+    expect(states(c, f, null, { test: none }).s.webhook).toBe('todo');
+    f.test.last_webhook_at = 100;
+    f.test.last_event_at = 100;
+    const r = states(c, f, null, { test: none });
+    expect(r.s.webhook).toBe('done');
+    expect(r.d.webhook).toMatch(/verified deliveries arrive .*stripe listen.* Stripe lists no webhook endpoint/);
+  });
 });

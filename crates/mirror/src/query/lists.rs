@@ -34,21 +34,43 @@ fn live(mode: Mode) -> i64 {
     i64::from(mode.is_live())
 }
 
+/// With the owner's marker set, a dispute stays in the queue only when its order is one the
+/// marker counts (a dispute of another shop's checkout is not the owner's to answer here).
+fn marker_filter(conn: &Connection) -> Result<(String, Vec<Sql>), MirrorError> {
+    Ok(match crate::marker::load(conn)? {
+        None => (String::new(), Vec::new()),
+        Some(marker) => {
+            let (cond, args) = crate::marker::condition(Some(&marker));
+            (
+                format!(
+                    " AND EXISTS (SELECT 1 FROM orders o WHERE o.session_id = d.order_key{cond})"
+                ),
+                args,
+            )
+        }
+    })
+}
+
 pub fn disputes(conn: &Connection, mode: Mode, limit: u32) -> Result<Vec<Dispute>, MirrorError> {
+    let (cond, extra) = marker_filter(conn)?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {DISPUTE_COLS} FROM disputes d WHERE d.livemode = ?1
-         ORDER BY d.queue_rank, d.queue_sort, d.id LIMIT ?2"
+        "SELECT {DISPUTE_COLS} FROM disputes d WHERE d.livemode = ?{cond}
+         ORDER BY d.queue_rank, d.queue_sort, d.id LIMIT ?"
     ))?;
+    let args = std::iter::once(Sql::Integer(live(mode)))
+        .chain(extra)
+        .chain(std::iter::once(Sql::Integer(i64::from(limit))));
     let rows = stmt
-        .query_map(params![live(mode), limit], dispute_from_row)?
+        .query_map(rusqlite::params_from_iter(args), dispute_from_row)?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
 pub fn disputes_needing_response(conn: &Connection, mode: Mode) -> Result<u64, MirrorError> {
+    let (cond, extra) = marker_filter(conn)?;
     let n: i64 = conn.query_row(
-        "SELECT count(*) FROM disputes WHERE livemode = ?1 AND queue_rank = 0",
-        params![live(mode)],
+        &format!("SELECT count(*) FROM disputes d WHERE d.livemode = ? AND d.queue_rank = 0{cond}"),
+        rusqlite::params_from_iter(std::iter::once(Sql::Integer(live(mode))).chain(extra)),
         |r| r.get(0),
     )?;
     Ok(n as u64)

@@ -211,3 +211,33 @@ fn line_items_are_kept_for_offline_review() {
     assert_eq!(items[0].currency, "jpy");
     assert_eq!(items[0].description.as_deref(), Some("VIP Rank (30 days)"));
 }
+
+#[test]
+fn the_dispute_queue_keeps_only_disputes_of_orders_the_marker_counts() {
+    let (_d, mut m) = temp_mirror().into_parts();
+    let ctx = Ctx::test(ApiShape::Basil);
+    for n in [7, 8] {
+        ingest_all(
+            &mut m,
+            &order_story(n, Outcome::DisputeOpen, "usd", 2500, &ctx, T0),
+        );
+    }
+    assert_eq!(m.disputes(Mode::Test).unwrap().len(), 2);
+    let needing = m.disputes_needing_response(Mode::Test).unwrap();
+    m.set_order_marker(Some(&OrderMarker::Metadata {
+        key: "fluxstore_order".into(),
+        value: "order-7".into(),
+    }))
+    .unwrap();
+    let queue = m.disputes(Mode::Test).unwrap();
+    let ours = OrderSpec::new(7, "usd", 2500, false);
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0].id, ours.dispute);
+    assert_eq!(
+        m.disputes_needing_response(Mode::Test).unwrap(),
+        needing - 1,
+        "the count the UI shows follows the queue"
+    );
+    m.set_order_marker(None).unwrap();
+    assert_eq!(m.disputes(Mode::Test).unwrap().len(), 2);
+}

@@ -80,7 +80,10 @@ export function readCommand(d: StoreData, command: string, args: Record<string, 
     case 'order_detail':
       return orderDetail(d, args.mode, args.session_id as string);
     case 'list_disputes':
-      return d.disputes.filter((x) => x.mode === args.mode);
+      // With a marker set, only disputes of orders it counts stay in the queue (as the mirror).
+      return d.disputes.filter(
+        (x) => x.mode === args.mode && (d.marker === null || ownOrders(d).some((o) => o.order.session_id === x.order_session_id)),
+      );
     case 'list_subscriptions':
       return d.subscriptions.filter((s) => s.mode === args.mode);
     case 'list_invoices':

@@ -92,16 +92,7 @@ impl StripeClient {
                 .get("api_version")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            enabled_events: v
-                .get("enabled_events")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            enabled_events: enabled_events(&v),
             secret_entry: by_endpoint.user(),
         })
     }
@@ -143,16 +134,7 @@ impl StripeClient {
                     id: text("id"),
                     url: text("url"),
                     status: text("status"),
-                    enabled_events: e
-                        .get("enabled_events")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    enabled_events: enabled_events(e),
                 });
             }
             let more = page.get("has_more").and_then(Value::as_bool) == Some(true);
@@ -262,6 +244,20 @@ pub fn check_endpoints(
         }
     };
     check
+}
+
+/// A webhook endpoint object's `enabled_events` (empty when absent).
+fn enabled_events(endpoint: &Value) -> Vec<String> {
+    endpoint
+        .get("enabled_events")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod idempotency;
 mod learn;
 mod ledger;
 mod lists;
+pub use lists::page as list_page;
 pub mod objects;
 mod params;
 mod standin;

@@ -25,8 +25,10 @@ fn limit(p: &Params) -> Result<usize, ApiError> {
     Ok(limit as usize)
 }
 
-/// One page of `items` (already in list order) for the cursor parameters in `p`.
-fn page(items: &[Value], p: &Params, what: &str, url: &str) -> Result<Reply, ApiError> {
+/// One page of `items` (already in list order) for the cursor parameters in `p`, as Stripe's
+/// list object: `limit` 1..=100 (default 10), `starting_after` xor `ending_before` naming an
+/// item (`what` names its kind in the 404), `has_more`.
+pub fn page(items: &[Value], p: &Params, what: &str, url: &str) -> Result<Reply, ApiError> {
     let n = limit(p)?;
     if p.str("starting_after").is_some() && p.str("ending_before").is_some() {
         return Err(ApiError::invalid(

@@ -151,19 +151,6 @@ fn route(
 /// the signing secret is returned only at creation, so no listed endpoint carries it.
 fn list_webhook_endpoints(state: &State, key: &FakeKey, p: &Params) -> Result<Reply, ApiError> {
     p.only(&["limit", "starting_after", "ending_before", "expand"])?;
-    let limit = p.int("limit")?.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid(
-            "Invalid limit: must be between 1 and 100",
-            "limit",
-        ));
-    }
-    if p.str("starting_after").is_some() && p.str("ending_before").is_some() {
-        return Err(ApiError::invalid(
-            "You may only specify one of these parameters: ending_before, starting_after.",
-            "ending_before",
-        ));
-    }
     let mut all: Vec<serde_json::Value> = state
         .endpoints
         .iter()
@@ -176,33 +163,7 @@ fn list_webhook_endpoints(state: &State, key: &FakeKey, p: &Params) -> Result<Re
             o.remove("secret");
         }
     }
-    let position = |id: &str, param: &str| {
-        all.iter()
-            .position(|e| e["id"] == id)
-            .ok_or_else(|| ApiError::missing(id, "webhook_endpoint", param))
-    };
-    let (from, to) = match (p.str("starting_after"), p.str("ending_before")) {
-        (Some(id), _) => {
-            let at = position(id, "starting_after")? + 1;
-            (at, (at + limit as usize).min(all.len()))
-        }
-        (_, Some(id)) => {
-            let at = position(id, "ending_before")?;
-            (at.saturating_sub(limit as usize), at)
-        }
-        _ => (0, (limit as usize).min(all.len())),
-    };
-    let has_more = if p.str("ending_before").is_some() {
-        from > 0
-    } else {
-        to < all.len()
-    };
-    ok(json!({
-        "object": "list",
-        "url": "/v1/webhook_endpoints",
-        "has_more": has_more,
-        "data": all[from..to].to_vec(),
-    }))
+    fluxstore_sample_stripe::list_page(&all, p, "webhook_endpoint", "/v1/webhook_endpoints")
 }
 
 fn create_webhook_endpoint(

@@ -75,6 +75,32 @@ impl Mirror {
         Ok(Mirror { conn })
     }
 
+    /// What [`Mirror::open`] will have to do to the database at `path` before it can be
+    /// used: Some when the upgrade re-derives every order from the stored events (a few
+    /// seconds on a large store), with the real number of events to re-read; None for a
+    /// new file, a mirror already up to date, or one whose upgrade is quick. Reads only.
+    pub fn pending_update(path: &Path) -> Result<Option<PendingUpdate>, MirrorError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(0);
+        if !schema::rederives_from(version) {
+            return Ok(None);
+        }
+        let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        Ok((events > 0).then_some(PendingUpdate {
+            from_version: version as u32,
+            to_version: schema::LATEST_VERSION as u32,
+            events: events as u64,
+        }))
+    }
+
     /// A connection that only reads (the desktop UI while the relay writes). The database
     /// must exist at the current schema version.
     pub fn open_read_only(path: &Path) -> Result<Mirror, MirrorError> {

@@ -742,3 +742,57 @@ fn migrates_a_populated_version_4_database_and_retires_provisional_orders() {
         "no customer data kept: {dump}"
     );
 }
+
+/// Version 8: the orders a version 7 build stored gain their Stripe Customer id, re-derived
+/// from their events; `pending_update` says beforehand that the upgrade re-reads the events
+/// (with their real number) and nothing once it is done.
+#[test]
+fn migrates_a_populated_version_7_database_and_names_each_orders_customer() {
+    let raws: Vec<Vec<u8>> = [Outcome::Paid, Outcome::RefundRetried, Outcome::DisputeOpen]
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, o)| story_bytes(i as u64 + 1, o))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.sqlite");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        schema::configure_writer(&conn).unwrap();
+        schema::migrations().to_version(&mut conn, 7).unwrap();
+        populate_as_earlier_build(&path, &raws);
+    }
+    let pending = Mirror::pending_update(&path).unwrap().expect("an upgrade that re-derives");
+    assert_eq!(
+        pending,
+        PendingUpdate {
+            from_version: 7,
+            to_version: SCHEMA_VERSION as u32,
+            events: raws.len() as u64
+        }
+    );
+    let m = Mirror::open(&path).unwrap();
+    assert_eq!(m.dump_projections().unwrap(), fresh_dump(&raws));
+    let orders = m.orders(Mode::Test, &OrderQuery::default()).unwrap().items;
+    assert_eq!(orders.len(), 3);
+    for o in &orders {
+        let cus = o.customer_id.as_deref().unwrap_or_default();
+        assert!(cus.starts_with("cus_"), "{o:?}");
+    }
+    drop(m);
+    assert_eq!(Mirror::pending_update(&path).unwrap(), None, "up to date");
+    let fresh = dir.path().join("new.sqlite");
+    assert_eq!(Mirror::pending_update(&fresh).unwrap(), None, "no file yet");
+    drop(Mirror::open(&fresh).unwrap());
+    assert_eq!(Mirror::pending_update(&fresh).unwrap(), None, "an empty mirror");
+}
+
+/// An upgrade from before version 7 re-derives once (version 8's step), and a mirror that
+/// has no version 7 or 8 step ahead of it is not announced as a long upgrade.
+#[test]
+fn only_upgrades_that_re_derive_orders_are_announced() {
+    assert!(schema::rederives_from(1));
+    assert!(schema::rederives_from(6));
+    assert!(schema::rederives_from(7));
+    assert!(!schema::rederives_from(0), "a new file has nothing to re-derive");
+    assert!(!schema::rederives_from(SCHEMA_VERSION));
+}

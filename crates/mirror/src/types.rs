@@ -185,6 +185,9 @@ pub struct Order {
     pub customer_name: Option<String>,
     /// ISO country of the buyer's address (session, else the card's billing address).
     pub customer_country: Option<String>,
+    /// The buyer's Stripe Customer (`cus_…`) when the checkout created or reused one (the
+    /// session's `customer`, else the PaymentIntent's or the Charge's): the Dashboard link.
+    pub customer_id: Option<String>,
     pub client_reference_id: Option<String>,
     /// The card of the successful charge (`payment_method_details.card`), when events carry it.
     pub card_brand: Option<String>,
@@ -249,6 +252,9 @@ pub struct OrderDetail {
     /// None until it has been fetched once (it is not in any event).
     pub line_items: Option<Vec<LineItem>>,
     pub timeline: Vec<TimelineEntry>,
+    /// Every refund of the order, oldest first, each with its status as the events say now
+    /// (a failed or canceled refund is listed and counts in no refunded amount).
+    pub refunds: Vec<Refund>,
     pub disputes: Vec<Dispute>,
 }
 
@@ -277,6 +283,19 @@ impl Refund {
     pub fn is_void(&self) -> bool {
         crate::project::refund::is_void(&self.status)
     }
+}
+
+/// An upgrade of the mirror that re-reads every stored event (see
+/// [`crate::Mirror::pending_update`]): the app says it is updating the order history
+/// instead of looking frozen. No percentage: the upgrade runs as one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PendingUpdate {
+    pub from_version: u32,
+    pub to_version: u32,
+    /// Stored events the upgrade re-reads.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub events: u64,
 }
 
 /// One `metadata` entry of a Checkout Session.

@@ -56,6 +56,8 @@ pub struct OrderRow {
     pub customer_email: Option<String>,
     pub customer_name: Option<String>,
     pub customer_country: Option<String>,
+    /// The Stripe Customer (`cus_…`) of the session, else of the PaymentIntent or Charge.
+    pub customer_id: Option<String>,
     pub client_reference_id: Option<String>,
     /// The session's `metadata` object as JSON text (keys sorted), or None.
     pub metadata: Option<String>,
@@ -230,6 +232,10 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
     let country = sv(&["customer_details", "address", "country"]).or_else(|| {
         any_charge.and_then(|c| str_at(&c.obj, &["billing_details", "address", "country"]))
     });
+    let customer_id = session
+        .and_then(|s| id_at(&s.obj, &["customer"]))
+        .or_else(|| pi.and_then(|p| id_at(&p.obj, &["customer"])))
+        .or_else(|| any_charge.and_then(|c| id_at(&c.obj, &["customer"])));
     let card = |field: &str| {
         any_charge.and_then(|c| str_at(&c.obj, &["payment_method_details", "card", field]))
     };
@@ -326,6 +332,7 @@ pub fn fold(g: &Group<'_>, snaps: &[Snap<'_>], disputes: &[DisputeRow]) -> Optio
         customer_email: owned(email),
         customer_name: owned(name),
         customer_country: owned(country),
+        customer_id: owned(customer_id),
         client_reference_id: owned(sv(&["client_reference_id"])),
         metadata,
         card_brand: owned(card("brand")),
@@ -455,8 +462,8 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO orders(session_id, payment_intent_id, charge_id, subscription_id, status, amount, amount_refunded,
             currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account, created,
-            updated, paid_at, customer_country, metadata, card_brand, card_last4, risk_level)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+            updated, paid_at, customer_country, metadata, card_brand, card_last4, risk_level, customer_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
          ON CONFLICT(session_id) DO UPDATE SET payment_intent_id = excluded.payment_intent_id,
             charge_id = excluded.charge_id, subscription_id = excluded.subscription_id, status = excluded.status,
             amount = excluded.amount, amount_refunded = excluded.amount_refunded, currency = excluded.currency,
@@ -465,7 +472,7 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
             livemode = excluded.livemode, account = excluded.account, created = excluded.created,
             updated = excluded.updated, paid_at = excluded.paid_at, customer_country = excluded.customer_country,
             metadata = excluded.metadata, card_brand = excluded.card_brand, card_last4 = excluded.card_last4,
-            risk_level = excluded.risk_level",
+            risk_level = excluded.risk_level, customer_id = excluded.customer_id",
     )?;
     stmt.execute(params![
         r.key,
@@ -489,7 +496,8 @@ fn write(conn: &Connection, r: &OrderRow) -> Result<(), MirrorError> {
         r.metadata,
         r.card_brand,
         r.card_last4,
-        r.risk_level
+        r.risk_level,
+        r.customer_id
     ])?;
     Ok(())
 }

@@ -21,7 +21,7 @@ use crate::{
 
 pub const COLS: &str = "o.session_id, o.payment_intent_id, o.charge_id, o.subscription_id, o.status, o.amount,
     o.amount_refunded, o.currency, o.customer_email, o.customer_name, o.client_reference_id, o.failure_message,
-    o.livemode, o.account, o.created, o.updated, o.customer_country, o.card_brand, o.card_last4, o.risk_level";
+    o.livemode, o.account, o.created, o.updated, o.customer_country, o.card_brand, o.card_last4, o.risk_level, o.customer_id";
 
 pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     Ok(Order {
@@ -45,6 +45,7 @@ pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         card_brand: r.get(17)?,
         card_last4: r.get(18)?,
         risk_level: r.get(19)?,
+        customer_id: r.get(20)?,
     })
 }
 
@@ -411,6 +412,7 @@ pub fn order_detail(
     // The order's events: the same walk over `event_refs` that derived the order, from
     // its key (any order part seeds it; the walk finds the rest), in `(created, id)` order.
     let group = order_group(conn, &[(key.clone(), Kind::Session)], None)?;
+    let refunds = crate::project::refund::refunds(&group.snaps);
     let mut stmt = conn.prepare_cached("SELECT source, received_at FROM events WHERE id = ?1")?;
     let timeline = group
         .snaps
@@ -440,6 +442,7 @@ pub fn order_detail(
         line_items: line_items(conn, &key)?,
         order,
         timeline,
+        refunds,
         disputes,
     }))
 }

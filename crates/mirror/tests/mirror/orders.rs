@@ -241,3 +241,59 @@ fn the_dispute_queue_keeps_only_disputes_of_orders_the_marker_counts() {
     m.set_order_marker(None).unwrap();
     assert_eq!(m.disputes(Mode::Test).unwrap().len(), 2);
 }
+
+#[test]
+fn an_order_detail_lists_each_refund_with_its_status_and_names_the_customer() {
+    for shape in ApiShape::ALL {
+        let ctx = Ctx::test(shape);
+        let (_d, mut m) = temp_mirror().into_parts();
+        // A full refund that failed, then a second one that succeeded; arriving backwards.
+        let events = order_story(7, Outcome::RefundRetried, "usd", 2000, &ctx, T0);
+        ingest_all(&mut m, events.iter().rev());
+        let spec = OrderSpec::new(7, "usd", 2000, false);
+        let o = only_order(&m, Mode::Test);
+        assert_eq!(o.customer_id.as_deref(), Some(spec.customer.as_str()), "{shape:?}");
+        let d = m.order_detail(Mode::Test, &o.session_id).unwrap().unwrap();
+        let seen: Vec<(&str, &str, i64)> = d
+            .refunds
+            .iter()
+            .map(|r| (r.id.as_str(), r.status.as_str(), r.amount))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (spec.refund_id(0).as_str(), "failed", 2000),
+                (spec.refund_id(1).as_str(), "succeeded", 2000)
+            ],
+            "{shape:?}"
+        );
+        assert_eq!(
+            d.refunds[0].failure_reason.as_deref(),
+            Some("expired_or_canceled_card")
+        );
+        assert!(d.refunds[0].created <= d.refunds[1].created, "oldest first");
+        // The detail's refunds are the order's refunds, whichever id opened it.
+        assert_eq!(d.refunds, m.order_refunds(&o.session_id).unwrap());
+        let by_refund = m
+            .order_detail(Mode::Test, &spec.refund_id(1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_refund.refunds, d.refunds);
+    }
+}
+
+#[test]
+fn an_order_without_refunds_lists_none_and_a_foreign_payment_has_no_customer_kept() {
+    let ctx = Ctx::test(ApiShape::Basil);
+    let (_d, mut m) = temp_mirror().into_parts();
+    ingest_all(&mut m, &order_story(8, Outcome::Paid, "eur", 900, &ctx, T0));
+    let foreign = without_session(order_story(9, Outcome::Refunded, "eur", 900, &ctx, T0));
+    ingest_all(&mut m, &foreign);
+    let o = only_order(&m, Mode::Test);
+    let d = m.order_detail(Mode::Test, &o.session_id).unwrap().unwrap();
+    assert!(d.refunds.is_empty());
+    let other = OrderSpec::new(9, "eur", 900, false);
+    let dump = m.dump_projections().unwrap();
+    assert!(!dump.contains(&other.customer), "{dump}");
+    assert!(dump.contains(&OrderSpec::new(8, "eur", 900, false).customer));
+}

@@ -272,6 +272,9 @@ pub struct Refund {
     /// Stripe's refund status: `pending`, `requires_action`, `succeeded`, `failed`,
     /// `canceled` (an open set: a newer status is kept as Stripe spells it).
     pub status: String,
+    /// Why the refund was made, as Stripe has it: `requested_by_customer`, `duplicate`,
+    /// `fraudulent`, `expired_uncaptured_charge` (an open set), or None when not given.
+    pub reason: Option<String>,
     /// Stripe's `failure_reason` of a failed or canceled refund.
     pub failure_reason: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]

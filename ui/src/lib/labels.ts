@@ -1,6 +1,6 @@
 /**
  * Words and colour tones for statuses: the mirror's closed order statuses, and the open
- * status strings Stripe sends for disputes, subscriptions and invoices.
+ * status strings Stripe sends for disputes, refunds, subscriptions and invoices.
  *
  * Invariant: the set of order statuses is the generated `OrderStatus` union (a word and a
  * tone for each, checked by the compiler); the lists of statuses come from the mirror's facts.
@@ -44,6 +44,9 @@ const STRIPE_LABELS: Record<string, string> = {
   draft: 'Draft',
   void: 'Void',
   uncollectible: 'Uncollectible',
+  // Refunds (`pending` and `failed` read as the order statuses of the same name).
+  succeeded: 'Succeeded',
+  requires_action: 'Requires action',
 };
 
 const STRIPE_TONES: Record<string, Tone> = {
@@ -60,6 +63,8 @@ const STRIPE_TONES: Record<string, Tone> = {
   under_review: 'warn',
   warning_under_review: 'warn',
   incomplete: 'warn',
+  succeeded: 'ok',
+  requires_action: 'warn',
 };
 
 /** A table's own entry only (never an inherited `constructor` or `toString`). */

@@ -117,6 +117,14 @@ test('order detail: timeline, partial refund with confirmation, refund disabled 
   await page.locator('[data-status="partially_refunded"]').waitFor();
   assert.equal(await page.getByTestId('refunded').textContent(), '$1.00');
   await page.locator('[data-testid="timeline"] li', { hasText: 'charge.refunded' }).waitFor();
+  // The refund is listed with its amount, status, reason and its Dashboard page.
+  const refund = page.locator('[data-testid="refunds"] tbody tr');
+  assert.equal(await refund.count(), 1);
+  assert.match(await refund.textContent(), /\$1\.00\s*Succeeded\s*duplicate/);
+  const re = await refund.getAttribute('data-refund-id');
+  assert.match(re, /^re_/);
+  await refund.locator(`button[data-dashboard-id="${re}"]`).click();
+  await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), `https://dashboard.stripe.com/test/refunds/${re}`);
   await screenshot(page, 'order-detail');
 
   // Offline: refund is disabled and says why; the rest still reads.
@@ -131,7 +139,7 @@ test('order detail: timeline, partial refund with confirmation, refund disabled 
   assert.deepEqual(problems, []);
 });
 
-test('Stripe links: an order opens its payment in the Dashboard of its mode; disputes offer “Submit evidence”', async () => {
+test('Stripe links: an order opens its payment and customer in the Dashboard of its mode; disputes offer “Submit evidence”', async () => {
   const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
   const opened = () => page.evaluate(() => window.__fluxstoreMemory.openedUrls);
   for (const mode of ['Test', 'Live']) {
@@ -152,6 +160,12 @@ test('Stripe links: an order opens its payment in the Dashboard of its mode; dis
     await link.click();
     const want = `https://dashboard.stripe.com/${mode === 'Test' ? 'test/' : ''}payments/${pi}`;
     await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), want);
+    // The buyer's Stripe Customer opens on the customers page of the same mode.
+    const customer = page.getByTestId('customer').locator('button[data-dashboard-id^="cus_"]');
+    const cus = await customer.getAttribute('data-dashboard-id');
+    await customer.click();
+    const wantCustomer = `https://dashboard.stripe.com/${mode === 'Test' ? 'test/' : ''}customers/${cus}`;
+    await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), wantCustomer);
     await page.getByRole('link', { name: '← All orders' }).click();
     await page.getByLabel('Status').selectOption('');
   }

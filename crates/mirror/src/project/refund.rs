@@ -87,6 +87,7 @@ pub fn refunds(snaps: &[Snap<'_>]) -> Vec<Refund> {
                 amount: f.amount(),
                 currency: str_at(o, &["currency"]).map(str::to_ascii_lowercase),
                 status: status_of(f.win).to_owned(),
+                reason: str_at(o, &["reason"]).map(str::to_owned),
                 failure_reason: str_at(o, &["failure_reason"])
                     .filter(|_| f.is_void())
                     .map(str::to_owned),

@@ -272,6 +272,8 @@ fn an_order_detail_lists_each_refund_with_its_status_and_names_the_customer() {
             Some("expired_or_canceled_card")
         );
         assert!(d.refunds[0].created <= d.refunds[1].created, "oldest first");
+        assert_eq!(d.refunds[1].reason.as_deref(), Some("requested_by_customer"));
+        assert_eq!(d.refunds[1].failure_reason, None);
         // The detail's refunds are the order's refunds, whichever id opened it.
         assert_eq!(d.refunds, m.order_refunds(&o.session_id).unwrap());
         let by_refund = m

@@ -20,6 +20,7 @@ import type {
   Order,
   OrderMarker,
   OrderStatus,
+  Refund,
   Rejection,
   RejectionCode,
   Source,
@@ -35,6 +36,8 @@ export interface OrderRecord {
   paidAt: number | null;
   /** The session's metadata, sorted by key (as the mirror keeps it). */
   metadata: MetadataField[];
+  /** The order's refunds as the mirror folds them, oldest first. */
+  refunds: Refund[];
   /** The line items kept in the mirror: null until fetched from Stripe. */
   lineItems: LineItem[] | null;
   /** What Stripe holds for this order (the outside world the shell asks). */
@@ -148,6 +151,31 @@ function makeId(prefix: string, mode: Mode, r: () => number): string {
   return `${prefix}_${mode === 'test' ? 'test_' : ''}${body}${idCounter.toString(36)}`;
 }
 
+/** A refund of an order, as the mirror lists it; its id follows from the order's session. */
+export function refundOf(
+  session: string,
+  k: number,
+  pi: string | null,
+  ch: string | null,
+  amount: number,
+  currency: string | null,
+  status: string,
+  created: number,
+  reason: string | null = 'requested_by_customer',
+): Refund {
+  return {
+    id: `re_${session.slice(3)}${k}`,
+    charge_id: ch,
+    payment_intent_id: pi,
+    amount,
+    currency,
+    status,
+    reason,
+    failure_reason: null,
+    created,
+  };
+}
+
 function entry(type: SubscribedEventType, created: number, source: Source, r: () => number): TimelineEntry {
   return { event_id: `evt_${Math.floor(r() * 36 ** 10).toString(36)}`, event_type: type, created, source, received_at: created + 1 };
 }
@@ -188,9 +216,11 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
       if (status === 'paid') failure = null;
     }
     let refunded = 0;
+    const refunds: Refund[] = [];
     if (status === 'refunded' || status === 'partially_refunded') {
       refunded = status === 'refunded' ? amount : Math.round(amount / 2 / 10) * 10 || amount - 1;
       timeline.push(entry('charge.refunded', created + 3 * HOUR, 'api', r));
+      refunds.push(refundOf(session, 0, pi, ch, refunded, currency.toLowerCase(), 'succeeded', created + 3 * HOUR));
     }
     out.push({
       order: {
@@ -205,6 +235,7 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
         customer_email: email,
         customer_name: name,
         customer_country: COUNTRIES[i % CUSTOMERS.length],
+        customer_id: `cus_${session.slice(3)}`,
         client_reference_id: `order-${1000 + i}`,
         card_brand: ch ? (i % 4 === 1 ? 'mastercard' : 'visa') : null,
         card_last4: ch ? (i % 4 === 1 ? '4444' : '4242') : null,
@@ -217,6 +248,7 @@ function seedOrders(mode: Mode, count: number, now: number, r: () => number): Or
       },
       timeline,
       paidAt,
+      refunds,
       metadata: checkoutMetadata(i, items),
       // Kept for the orders opened online before; the rest are fetched when opened.
       lineItems: i % 2 === 0 ? items : null,

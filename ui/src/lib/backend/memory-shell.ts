@@ -21,7 +21,7 @@ import {
   type Failure,
 } from './memory-connect';
 import { isBackendError, validateKeys, validateWebhookSecret } from './memory-keys';
-import { call, emptyStore, sampleStore, type OrderRecord, type StoreData } from './memory-seed';
+import { call, emptyStore, refundOf, sampleStore, type OrderRecord, type StoreData } from './memory-seed';
 import {
   accountFor,
   accountStatus,
@@ -421,6 +421,7 @@ export class MemoryShell implements Backend {
       fail('stripe_error', `Stripe refused the request: This PaymentIntent (${o.payment_intent_id}) does not have a successful charge to refund.`);
     }
     const amount = a.amount ?? remaining;
+    rec.refunds.push(refundOf(o.session_id, rec.refunds.length, o.payment_intent_id, o.charge_id, amount, o.currency, 'succeeded', this.now(), a.reason));
     o.amount_refunded += amount;
     rec.stripe.amountRefunded = o.amount_refunded;
     o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
@@ -475,6 +476,10 @@ export class MemoryShell implements Backend {
     let healed: LookupReport['healed'] = null;
     if (diff.length) {
       this.audit(this.cur, 'GET', '/v1/events', null, 200, mode);
+      if (rec.stripe.amountRefunded > o.amount_refunded)
+        rec.refunds.push(
+          refundOf(o.session_id, rec.refunds.length, o.payment_intent_id, o.charge_id, rec.stripe.amountRefunded - o.amount_refunded, o.currency, 'succeeded', this.now()),
+        );
       o.amount_refunded = rec.stripe.amountRefunded;
       o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
       o.updated = this.now();

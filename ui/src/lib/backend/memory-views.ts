@@ -64,6 +64,7 @@ export function orderDetail(d: StoreData, mode: Mode, session: string): OrderDet
     metadata: rec.metadata,
     line_items: rec.lineItems,
     timeline: [...rec.timeline].sort((x, y) => x.created - y.created),
+    refunds: [...rec.refunds].sort((x, y) => x.created - y.created || (x.id < y.id ? -1 : 1)),
     disputes: d.disputes.filter((x) => x.mode === mode && x.order_session_id === session),
   };
 }

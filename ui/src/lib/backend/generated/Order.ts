@@ -19,7 +19,12 @@ amount: number | null, amount_refunded: number, currency: string | null, custome
 /**
  * ISO country of the buyer's address (session, else the card's billing address).
  */
-customer_country: string | null, client_reference_id: string | null, 
+customer_country: string | null, 
+/**
+ * The buyer's Stripe Customer (`cus_…`) when the checkout created or reused one (the
+ * session's `customer`, else the PaymentIntent's or the Charge's): the Dashboard link.
+ */
+customer_id: string | null, client_reference_id: string | null, 
 /**
  * The card of the successful charge (`payment_method_details.card`), when events carry it.
  */

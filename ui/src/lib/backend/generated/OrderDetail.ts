@@ -3,6 +3,7 @@ import type { Dispute } from "./Dispute";
 import type { LineItem } from "./LineItem";
 import type { MetadataField } from "./MetadataField";
 import type { Order } from "./Order";
+import type { Refund } from "./Refund";
 import type { TimelineEntry } from "./TimelineEntry";
 
 export type OrderDetail = { order: Order, 
@@ -15,4 +16,9 @@ metadata: Array<MetadataField>,
  * What was bought, as Stripe's `GET /v1/checkout/sessions/{id}/line_items` answered;
  * None until it has been fetched once (it is not in any event).
  */
-line_items: Array<LineItem> | null, timeline: Array<TimelineEntry>, disputes: Array<Dispute>, };
+line_items: Array<LineItem> | null, timeline: Array<TimelineEntry>, 
+/**
+ * Every refund of the order, oldest first, each with its status as the events say now
+ * (a failed or canceled refund is listed and counts in no refunded amount).
+ */
+refunds: Array<Refund>, disputes: Array<Dispute>, };

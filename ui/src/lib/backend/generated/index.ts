@@ -41,6 +41,7 @@ export type * from './OrderStatus';
 export type * from './OtherActivity';
 export type * from './Page';
 export type * from './ProfileStatus';
+export type * from './Refund';
 export type * from './RefundArgs';
 export type * from './RefundFact';
 export type * from './RefundReason';

@@ -4,6 +4,7 @@
 //! `allow-<command>` in a capability file (least privilege). The list must equal the `ipc!`
 //! table in src/commands.rs; a unit test (`build_rs_lists_every_command`) checks that.
 const COMMANDS: &[&str] = &[
+    "startup_status",
     "connection_status",
     "choose_method",
     "save_keys",

@@ -7,11 +7,19 @@ use std::sync::Arc;
 
 use tauri::State;
 
+use crate::boot::Boot;
 use crate::dto::*;
 use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
 
-type App<'a> = State<'a, Arc<AppState>>;
+type App<'a> = State<'a, Boot>;
+
+/// The one command answered before the store is open: whether the mirror is being upgraded,
+/// so the window can say so while every other command waits for the store.
+#[tauri::command]
+pub async fn startup_status(boot: App<'_>) -> IpcResult<StartupStatus> {
+    Ok(boot.startup_status())
+}
 
 /// Declares the commands: `name(ArgsType) -> ResultType;` (empty parentheses: no argument).
 /// Each command calls the `AppState` method of the same name.
@@ -21,7 +29,7 @@ macro_rules! ipc {
 
         /// The Tauri handler for every command.
         pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$( $name ),*]
+            tauri::generate_handler![startup_status, $( $name ),*]
         }
 
         /// Run a command by name with its JSON arguments, as the window's invoke would: the
@@ -33,6 +41,8 @@ macro_rules! ipc {
             args: serde_json::Value,
         ) -> IpcResult<serde_json::Value> {
             match name {
+                // An `AppState` is an open store: nothing is being upgraded any more.
+                "startup_status" => to_json(StartupStatus::default()),
                 $( stringify!($name) => ipc!(@dispatch state, $name, args, ( $($arg)? )), )*
                 _ => Err(IpcError::new(ErrorCode::InvalidInput, format!("There is no command named {name}."))),
             }
@@ -40,21 +50,24 @@ macro_rules! ipc {
 
         /// (command, TypeScript argument type, TypeScript result type), in declaration order.
         pub fn table() -> Vec<(&'static str, String, String)> {
-            vec![$( (stringify!($name), ipc!(@ts $($arg)?), <$ret as ts_rs::TS>::name()) ),*]
+            vec![
+                ("startup_status", ipc!(@ts), <StartupStatus as ts_rs::TS>::name()),
+                $( (stringify!($name), ipc!(@ts $($arg)?), <$ret as ts_rs::TS>::name()) ),*
+            ]
         }
     };
     (@command $name:ident () -> $ret:ty) => {
         #[tauri::command]
         #[tracing::instrument(name = "ipc", level = "debug", fields(command = stringify!($name)), skip_all)]
-        pub async fn $name(state: App<'_>) -> IpcResult<$ret> {
-            state.$name().await
+        pub async fn $name(boot: App<'_>) -> IpcResult<$ret> {
+            boot.ready_state().await?.$name().await
         }
     };
     (@command $name:ident ($arg:ty) -> $ret:ty) => {
         #[tauri::command]
         #[tracing::instrument(name = "ipc", level = "debug", fields(command = stringify!($name)), skip_all)]
-        pub async fn $name(state: App<'_>, args: $arg) -> IpcResult<$ret> {
-            state.$name(args).await
+        pub async fn $name(boot: App<'_>, args: $arg) -> IpcResult<$ret> {
+            boot.ready_state().await?.$name(args).await
         }
     };
     (@dispatch $state:ident, $name:ident, $args:ident, ()) => {{

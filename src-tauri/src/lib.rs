@@ -4,6 +4,7 @@
 //! [`state::AppState`], and maps the error to `{code, message}`. Business rules live in the
 //! crates. Command bodies are plain async methods so tests drive them without a window.
 pub mod bindings;
+pub mod boot;
 pub mod commands;
 pub mod connect;
 pub mod connection;
@@ -23,9 +24,9 @@ use std::sync::Arc;
 
 use tauri::Manager;
 
+use crate::boot::Boot;
 use crate::notify::TauriNotify;
 use crate::options::Options;
-use crate::state::AppState;
 
 /// Build and run the app until its last window closes.
 pub fn run() {
@@ -62,18 +63,21 @@ pub fn run() {
                     None
                 }
             };
-            let state = tauri::async_runtime::block_on(AppState::open(&data_dir, notify, keyring))
-                .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
+            let sample_store = options.sample_store;
+            // Opens at once when the mirror is up to date; while an upgrade re-derives the
+            // orders the window says so, and the commands wait for the store.
+            let boot = Boot::open(&data_dir, notify, keyring, move |state| async move {
+                if sample_store {
+                    state.open_sample_store().await?;
+                }
+                tauri::async_runtime::spawn(async move {
+                    state.start_feed().await;
+                });
+                Ok(())
+            })
+            .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
             tracing::info!(data_dir = %data_dir.display(), "FluxStore Desktop started");
-            if options.sample_store {
-                tauri::async_runtime::block_on(state.open_sample_store())
-                    .map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
-            }
-            let feed_state = state.clone();
-            tauri::async_runtime::spawn(async move {
-                feed_state.start_feed().await;
-            });
-            app.manage(state);
+            app.manage(boot);
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -81,7 +85,7 @@ pub fn run() {
         .expect("the FluxStore window could not start");
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event
-            && let Some(state) = handle.try_state::<Arc<AppState>>()
+            && let Some(state) = handle.try_state::<Boot>().and_then(|b| b.state_now())
         {
             // Let in-flight deliveries commit before the process ends.
             tauri::async_runtime::block_on(state.shutdown());

@@ -9,3 +9,4 @@ mod fresh_store;
 mod keyring;
 mod relay_events;
 mod sample_store;
+mod upgrade;

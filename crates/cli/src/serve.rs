@@ -78,6 +78,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         fluxstore_mirror::create_private_dir(parent)
             .with_context(|| format!("could not create the folder {}", parent.display()))?;
     }
+    paths::announce_upgrade(&db);
     let config = RelayConfig {
         listen: args.listen,
         secrets: secrets.clone(),

@@ -761,7 +761,9 @@ fn migrates_a_populated_version_7_database_and_names_each_orders_customer() {
         schema::migrations().to_version(&mut conn, 7).unwrap();
         populate_as_earlier_build(&path, &raws);
     }
-    let pending = Mirror::pending_update(&path).unwrap().expect("an upgrade that re-derives");
+    let pending = Mirror::pending_update(&path)
+        .unwrap()
+        .expect("an upgrade that re-derives");
     assert_eq!(
         pending,
         PendingUpdate {
@@ -783,7 +785,11 @@ fn migrates_a_populated_version_7_database_and_names_each_orders_customer() {
     let fresh = dir.path().join("new.sqlite");
     assert_eq!(Mirror::pending_update(&fresh).unwrap(), None, "no file yet");
     drop(Mirror::open(&fresh).unwrap());
-    assert_eq!(Mirror::pending_update(&fresh).unwrap(), None, "an empty mirror");
+    assert_eq!(
+        Mirror::pending_update(&fresh).unwrap(),
+        None,
+        "an empty mirror"
+    );
 }
 
 /// An upgrade from before version 7 re-derives once (version 8's step), and a mirror that
@@ -793,6 +799,9 @@ fn only_upgrades_that_re_derive_orders_are_announced() {
     assert!(schema::rederives_from(1));
     assert!(schema::rederives_from(6));
     assert!(schema::rederives_from(7));
-    assert!(!schema::rederives_from(0), "a new file has nothing to re-derive");
+    assert!(
+        !schema::rederives_from(0),
+        "a new file has nothing to re-derive"
+    );
     assert!(!schema::rederives_from(SCHEMA_VERSION));
 }

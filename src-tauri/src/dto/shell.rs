@@ -148,6 +148,15 @@ pub struct ListOrdersArgs {
     pub limit: u32,
 }
 
+/// What the window shows while the owner's store opens (`startup_status`, answered at once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct StartupStatus {
+    /// The mirror's upgrade under way (it re-reads every stored event once to re-derive the
+    /// orders): the window says "Updating your order history…" until the store is open.
+    /// None once it is open, or when nothing needed updating.
+    pub updating: Option<fluxstore_mirror::PendingUpdate>,
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct OrderDetailArgs {
     pub mode: Mode,

@@ -10,7 +10,7 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, Mode, SyncProgress, WebhookCheck } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, Mode, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -52,6 +52,8 @@ export class AppState {
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
+  /** The mirror's upgrade running while the app starts (the commands wait for it), else null. */
+  updating = $state<PendingUpdate | null>(null);
   /** Unix seconds, ticking each minute so relative times and urgencies stay right. */
   now = $state(Math.floor(Date.now() / 1000));
 
@@ -87,7 +89,14 @@ export class AppState {
     await this.backend.on('sync_progress', (p) => {
       this.sync = p.done && !p.gap ? null : p;
     });
+    try {
+      this.updating = (await this.backend.call('startup_status')).updating;
+    } catch {
+      // An older shell without the command: nothing to say while it opens.
+    }
+    // Answers once the store is open (after the upgrade, when one runs).
     await this.reload();
+    this.updating = null;
   }
 
   async reload(): Promise<void> {

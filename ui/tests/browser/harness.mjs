@@ -83,7 +83,7 @@ export async function openApp(context, baseUrl, { state = 'fresh', hash = '' } =
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
     });
   });
-  const query = state === 'sample' ? '?backend=memory&state=sample' : '?backend=memory';
+  const query = state === 'fresh' ? '?backend=memory' : `?backend=memory&state=${state}`;
   await page.goto(`${baseUrl}${query}${hash}`);
   await page.locator('main h1').first().waitFor();
   return { page, problems };

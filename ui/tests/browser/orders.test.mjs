@@ -1,6 +1,7 @@
 // Orders in real Chromium with the sample store: table, amounts in zero- and three-decimal
 // currencies, filters, search, keyset paging, the mode switch, detail with timeline, refund
-// (partial with confirmation) and refund disabled while offline.
+// (partial with confirmation), the refunds listed with their Dashboard links, refund disabled while
+// offline, and the first start while the mirror's upgrade rebuilds the order history.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openApp, screenshot, simulate, startBrowser, startServer } from './harness.mjs';
@@ -177,5 +178,19 @@ test('Stripe links: an order opens its payment and customer in the Dashboard of 
   await submit.click();
   await page.waitForFunction((w) => window.__fluxstoreMemory.openedUrls.includes(w), `https://dashboard.stripe.com/test/disputes/${dp}`);
   assert.ok((await opened()).every((u) => u.startsWith('https://dashboard.stripe.com/')));
+  assert.deepEqual(problems, []);
+});
+
+test('first start after an upgrade: the window says the order history is being updated, then shows the store', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'upgrading' });
+  const updating = page.getByTestId('updating');
+  await updating.waitFor();
+  assert.match(await updating.textContent(), /Updating your order history…/);
+  assert.match(await updating.textContent(), /48,210 events stored on this computer/);
+  assert.doesNotMatch(await updating.textContent(), /%/, 'no made-up percentage');
+  await screenshot(page, 'updating-order-history');
+  await simulate(page, 'finishUpgrade');
+  await page.getByRole('heading', { name: /Get started|Set up/ }).first().waitFor();
+  assert.equal(await page.getByTestId('updating').count(), 0);
   assert.deepEqual(problems, []);
 });

@@ -254,6 +254,7 @@ fn open_mirror(db: &Option<PathBuf>) -> Result<Mirror, ProfileError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = fluxstore_mirror::create_private_dir(dir);
     }
+    crate::paths::announce_upgrade(&path);
     Ok(Mirror::open(&path)?)
 }
 

@@ -159,3 +159,50 @@ fn disputes_events_and_rejections_print() {
     let rejections = run(&["rejections", "--db", &db]);
     assert!(String::from_utf8_lossy(&rejections.stdout).contains("No rejected deliveries"));
 }
+
+/// A mirror a version 7 build left: the first command that opens it for writing says in one
+/// line on stderr that it rebuilds the order history (with the real number of events), and
+/// the next one says nothing; the JSON on stdout stays clean.
+#[test]
+fn an_upgrade_that_rebuilds_the_orders_is_announced_once() {
+    let (dir, db) = store();
+    let events: i64 = {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute_batch("ALTER TABLE orders DROP COLUMN customer_id; PRAGMA user_version = 7;")
+            .expect("as version 7 left it");
+        conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .expect("count")
+    };
+    let first = run(&["order-marker", "--db", &db, "--json"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("Updating the order history"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains(&format!("the {events} stored events")),
+        "{}",
+        lines[0]
+    );
+    let marker: Value = serde_json::from_slice(&first.stdout).expect("json on stdout");
+    assert!(marker.is_null());
+    let again = run(&["order-marker", "--db", &db, "--json"]);
+    assert!(
+        !String::from_utf8_lossy(&again.stderr).contains("Updating the order history"),
+        "{}",
+        text(&again)
+    );
+    let orders = run(&["orders", "--db", &db, "--json", "--limit", "500"]);
+    let orders: Value = serde_json::from_slice(&orders.stdout).expect("json");
+    let orders = orders.as_array().expect("array");
+    assert!(!orders.is_empty());
+    assert!(
+        orders.iter().all(|o| o["customer_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("cus_"))),
+        "every sample order names its customer"
+    );
+    drop(dir);
+}

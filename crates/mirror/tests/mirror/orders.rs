@@ -252,7 +252,11 @@ fn an_order_detail_lists_each_refund_with_its_status_and_names_the_customer() {
         ingest_all(&mut m, events.iter().rev());
         let spec = OrderSpec::new(7, "usd", 2000, false);
         let o = only_order(&m, Mode::Test);
-        assert_eq!(o.customer_id.as_deref(), Some(spec.customer.as_str()), "{shape:?}");
+        assert_eq!(
+            o.customer_id.as_deref(),
+            Some(spec.customer.as_str()),
+            "{shape:?}"
+        );
         let d = m.order_detail(Mode::Test, &o.session_id).unwrap().unwrap();
         let seen: Vec<(&str, &str, i64)> = d
             .refunds
@@ -272,7 +276,10 @@ fn an_order_detail_lists_each_refund_with_its_status_and_names_the_customer() {
             Some("expired_or_canceled_card")
         );
         assert!(d.refunds[0].created <= d.refunds[1].created, "oldest first");
-        assert_eq!(d.refunds[1].reason.as_deref(), Some("requested_by_customer"));
+        assert_eq!(
+            d.refunds[1].reason.as_deref(),
+            Some("requested_by_customer")
+        );
         assert_eq!(d.refunds[1].failure_reason, None);
         // The detail's refunds are the order's refunds, whichever id opened it.
         assert_eq!(d.refunds, m.order_refunds(&o.session_id).unwrap());

@@ -49,6 +49,7 @@ import type {
   OrderDetail,
   OrderFacts,
   OrderMarker,
+  PendingUpdate,
   RefundArgs,
   Source,
   WebhookCheck,
@@ -86,6 +87,12 @@ export interface MemoryOptions {
   now?: () => number;
   /** Start with the sample store open (as after "Explore with a sample store"). */
   sample?: boolean;
+  /**
+   * Start while the mirror's upgrade re-derives the orders (as a new version's first start on
+   * a large store): `startup_status` says so and every other command waits, as in the shell,
+   * until `finishUpgrade()`.
+   */
+  upgrading?: PendingUpdate;
 }
 
 type Handler = (payload: unknown) => void;
@@ -109,9 +116,18 @@ export class MemoryShell implements Backend {
   protected seq = 0;
   protected signIn: PendingSignIn | null = null;
 
+  /** The upgrade under way at start, and what ends it. */
+  protected upgrading: PendingUpdate | null = null;
+  protected upgraded: Promise<void> = Promise.resolve();
+  protected endUpgrade: () => void = () => {};
+
   constructor(opts: MemoryOptions = {}) {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     if (opts.sample) this.openSample();
+    if (opts.upgrading) {
+      this.upgrading = opts.upgrading;
+      this.upgraded = new Promise((resolve) => (this.endUpgrade = resolve));
+    }
   }
 
   protected get cur(): Store {
@@ -124,6 +140,9 @@ export class MemoryShell implements Backend {
     command: C,
     ...args: ArgsOf<C> extends void ? [] : [ArgsOf<C>]
   ): Promise<ResultOf<C>> {
+    if (command === 'startup_status') return structuredClone({ updating: this.upgrading }) as ResultOf<C>;
+    // Every other command waits for the store to open, as the shell's do.
+    await this.upgraded;
     // A structured clone keeps callers from mutating the backend's state by accident,
     // exactly as JSON over IPC would.
     const result = this.dispatch(command, args[0] as never);

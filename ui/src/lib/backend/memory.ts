@@ -19,6 +19,12 @@ import type { BackendEvents, Mode, RejectionCode } from './types';
 export type { MemoryOptions } from './memory-shell';
 
 export class MemoryBackend extends MemoryShell {
+  /** The mirror's upgrade at start is done: the store opens and waiting commands answer. */
+  finishUpgrade(): void {
+    this.upgrading = null;
+    this.endUpgrade();
+  }
+
   /** Go offline or online, as the shell reports it. */
   setOnline(online: boolean): void {
     this.online = online;

@@ -31,6 +31,7 @@ import type { Rejection } from './Rejection';
 import type { SaveKeysArgs } from './SaveKeysArgs';
 import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
 import type { SignInEnded } from './SignInEnded';
+import type { StartupStatus } from './StartupStatus';
 import type { StoredEvent } from './StoredEvent';
 import type { Subscription } from './Subscription';
 import type { SyncProgress } from './SyncProgress';
@@ -39,6 +40,7 @@ import type { WebhookEndpointCreated } from './WebhookEndpointCreated';
 
 /** Command name → [argument (sent as `{ args }`), result]. `void`: no argument. */
 export interface Commands {
+  startup_status: [void, StartupStatus];
   connection_status: [void, ConnectionStatus];
   choose_method: [ChooseMethodArgs, ConnectionStatus];
   save_keys: [SaveKeysArgs, ConnectionStatus];
@@ -72,6 +74,7 @@ export interface Commands {
 }
 
 export const COMMAND_NAMES = [
+  'startup_status',
   'connection_status',
   'choose_method',
   'save_keys',

@@ -46,6 +46,8 @@ struct OrderOut {
     currency: Option<String>,
     customer_email: Option<String>,
     customer_name: Option<String>,
+    /// The buyer's Stripe Customer (`cus_…`), when the checkout has one.
+    customer_id: Option<String>,
     client_reference_id: Option<String>,
     failure_message: Option<String>,
     livemode: bool,
@@ -65,6 +67,7 @@ impl From<Order> for OrderOut {
             currency: o.currency,
             customer_email: o.customer_email,
             customer_name: o.customer_name,
+            customer_id: o.customer_id,
             client_reference_id: o.client_reference_id,
             failure_message: o.failure_message,
             livemode: o.mode.is_live(),

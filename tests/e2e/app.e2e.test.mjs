@@ -1,11 +1,14 @@
 // FluxStore Desktop end to end, through its real window: keys, a signed payment arriving at
-// the app's relay, a refund, a rejected delivery explained, and an offline restart.
+// the app's relay, a refund listed with its Dashboard link, links into Stripe for both modes
+// and a refused address, a payment that is not a FluxStore order, a rejected delivery
+// explained, and an offline restart.
 //
 // Run by scripts/e2e (which builds the app, starts Xvfb, a private D-Bus session with an
 // unlocked gnome-keyring, and the local Stripe fake). Needs FLUXSTORE_STRIPE_API_BASE and
 // FLUXSTORE_E2E_SECRET_KEY (a key the fake accepts) from that script.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { urlRecorder } from './connect-stack.mjs';
 import {
   checkoutCompleted, deliver, freshDataDir, go, openApp, screenshot, startDriver,
 } from './harness.mjs';
@@ -21,16 +24,37 @@ const checkout = process.env.FLUXSTORE_E2E_CHECKOUT_EVENT
 const session = checkout.data.object.id;
 
 const dataDir = freshDataDir();
+// The system browser: records each address the app asks it to open.
+const recorder = urlRecorder();
 let driver, app, relayUrl;
 
 before(async () => {
-  driver = await startDriver(apiBase ? { FLUXSTORE_STRIPE_API_BASE: apiBase } : {});
+  driver = await startDriver({ ...(apiBase ? { FLUXSTORE_STRIPE_API_BASE: apiBase } : {}), ...recorder.env });
   app = await openApp(driver, dataDir);
 });
 after(async () => {
   await app?.deleteSession().catch(() => {});
   await driver?.stop();
+  recorder.remove();
 });
+
+/** A command of the real shell, called as the window calls it: `{ ok }` or `{ err }`. */
+function invoke(command, args) {
+  return app.executeAsync((c, a, done) => {
+    window.__TAURI_INTERNALS__.invoke(c, a === null ? {} : { args: a }).then(
+      (ok) => done({ ok: ok ?? null }),
+      (err) => done({ err }),
+    );
+  }, command, args);
+}
+
+/** Wait until the system browser was asked to open `url`. */
+async function openedInBrowser(url) {
+  await app.waitUntil(async () => recorder.opened().includes(url), {
+    timeout: 15000,
+    timeoutMsg: `the browser was not asked to open ${url}; it was asked for ${JSON.stringify(recorder.opened())}`,
+  });
+}
 
 test('a fresh app opens on the checklist', async () => {
   assert.equal(await app.$('main h1').getText(), 'Get started');
@@ -97,7 +121,65 @@ test('the order can be refunded from its page', async () => {
   await screenshot(app, 'refund-confirm');
   await confirm.click();
   await app.$('[data-status="refunded"]').waitForExist({ timeout: 20000 });
+  // The refund is listed with its status and opens on its Dashboard page (test mode).
+  const listed = await app.$('[data-testid="refunds"] tbody tr');
+  await listed.waitForExist({ timeout: 20000 });
+  assert.match(await listed.getText(), /25\.00[\s\S]*Succeeded/);
+  const re = await listed.getAttribute('data-refund-id');
+  assert.match(re, /^re_/);
   await screenshot(app, 'order-refunded');
+  await listed.$(`button[data-dashboard-id="${re}"]`).click();
+  await openedInBrowser(`https://dashboard.stripe.com/test/refunds/${re}`);
+});
+
+test('links open the Dashboard page of their mode, and any other address is refused', async () => {
+  const pi = checkout.data.object.payment_intent;
+  await go(app, `#/orders/${session}`, session);
+  const payment = await app.$(`[data-testid="payment-ids"] button[data-dashboard-id="${pi}"]`);
+  await payment.waitForExist({ timeout: 10000 });
+  await payment.click();
+  await openedInBrowser(`https://dashboard.stripe.com/test/payments/${pi}`);
+  // The same rule in live mode: no /test in the address.
+  const live = await invoke('open_dashboard', { mode: 'live', id: 'cus_E2eLiveCustomer' });
+  assert.deepEqual(live, { ok: 'https://dashboard.stripe.com/customers/cus_E2eLiveCustomer' });
+  await openedInBrowser('https://dashboard.stripe.com/customers/cus_E2eLiveCustomer');
+  const before = recorder.opened().length;
+  const refused = await invoke('open_url', { url: 'https://dashboard.stripe.com.evil.example/pay' });
+  assert.equal(refused.err?.code, 'refused', JSON.stringify(refused));
+  assert.match(refused.err.message, /dashboard\.stripe\.com/);
+  assert.equal(recorder.opened().length, before, 'nothing was opened');
+});
+
+test('a payment that is not a FluxStore order is no order, only counted, and is refused', async () => {
+  // Another shop's payment on the account: a PaymentIntent with no Checkout Session, older
+  // than the wait for a session.
+  const t = Math.floor(Date.now() / 1000);
+  const pi = `pi_e2eforeign${t}`;
+  const event = {
+    id: `evt_e2eforeign${t}`, object: 'event', api_version: '2026-07-29.dahlia', created: t - 3 * 86400,
+    livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'payment_intent.succeeded',
+    data: { object: {
+      id: pi, object: 'payment_intent', amount: 4200, amount_received: 4200, currency: 'usd', created: t - 3 * 86400,
+      customer: null, latest_charge: null, livemode: false, metadata: {}, receipt_email: 'pos@example.com', status: 'succeeded',
+    } },
+  };
+  const res = await deliver(relayUrl, event, whsec);
+  assert.equal(res.status, 200, res.body);
+  await go(app, '#/orders', 'Orders');
+  // Read from the page each time: the note re-renders as events arrive.
+  const text = (selector) => app.execute((q) => document.querySelector(q)?.textContent ?? '', selector);
+  await app.waitUntil(async () => /1 payment not made through your FluxStore checkout/.test(await text('[data-testid="other-activity"]')), {
+    timeout: 15000,
+    timeoutMsg: 'the payment is not counted as other activity',
+  });
+  assert.doesNotMatch(await text('main'), /pos@example\.com|42\.00/);
+  const refund = await invoke('refund_order', { mode: 'test', session_id: pi, amount: null, reason: null });
+  assert.equal(refund.err?.code, 'not_found', JSON.stringify(refund));
+  const lookup = await invoke('lookup_order', { mode: 'test', session_id: pi });
+  assert.equal(lookup.err?.code, 'not_found', JSON.stringify(lookup));
+  // No call to Stripe was made for it: the activity log names no request about it.
+  const calls = await invoke('list_api_calls', { limit: 500 });
+  assert.ok(calls.ok.every((c) => c.object_id !== pi && !c.path.includes(pi)), JSON.stringify(calls.ok));
 });
 
 test('a delivery signed with another secret is explained on the Gateways page', async () => {

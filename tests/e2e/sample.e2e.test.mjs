@@ -63,3 +63,22 @@ test('a sample order shows what was bought: line items fetched from Stripe, the 
   await app.execute(() => document.querySelector('[data-testid="purchase"]')?.scrollIntoView());
   await screenshot(app, 'sample-order-detail');
 });
+
+test('a refunded sample order lists its refund with its status and Dashboard link, and links its customer', async () => {
+  await go(app, '#/orders', 'Orders');
+  await app.$('#o-status').selectByAttribute('value', 'refunded');
+  const row = await app.$('tr[data-session^="cs_test_"] [data-status="refunded"]');
+  await row.waitForExist({ timeout: 20000 });
+  const session = await row.parentElement().parentElement().getAttribute('data-session');
+  await go(app, `#/orders/${session}`, session);
+  const refunds = await app.$('[data-testid="refunds"]');
+  await refunds.waitForExist({ timeout: 10000 });
+  assert.match(await refunds.getText(), /Succeeded/);
+  const re = await refunds.$('button[data-dashboard-id^="re_"]');
+  await re.waitForExist({ timeout: 10000 });
+  // The buyer's Stripe Customer, from the checkout's events, links to the Dashboard.
+  const customer = await app.$('[data-testid="customer"] button[data-dashboard-id^="cus_"]');
+  await customer.waitForExist({ timeout: 10000 });
+  await app.execute(() => document.querySelector('[data-testid="refunds"]')?.scrollIntoView());
+  await screenshot(app, 'sample-order-refunds');
+});

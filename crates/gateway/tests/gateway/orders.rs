@@ -235,3 +235,49 @@ async fn the_look_up_reports_and_heals_a_missed_refund() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn the_look_up_heals_the_rest_refunded_in_the_dashboard_after_a_refund_from_the_app() {
+    // Both refunds fall in the same second: the charge's two `charge.refunded` snapshots are
+    // ordered by nothing but their random event ids, and the larger total must win.
+    let w = World::new().await;
+    let p = w.paid_order(2500);
+    let client = w.client(TEST_SECRET_KEY);
+    client
+        .refund(&RefundRequest {
+            payment: p.payment_intent_id.clone(),
+            amount: Some(1000),
+            reason: None,
+        })
+        .await
+        .unwrap();
+    // The rest refunded in the Dashboard; no webhook arrives.
+    w.fake.refund_in_dashboard(&p.charge_id, None).unwrap();
+    let report = client
+        .lookup_order(&p.session_id, &CancelToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.mirror.amount_refunded,
+            report.stripe.facts.amount_refunded
+        ),
+        (1000, 2500),
+        "{:?}",
+        report.differences
+    );
+    let healed = report.healed.expect("healed");
+    assert!(healed.differences.is_empty(), "{:?}", healed.differences);
+    let m = w.mirror.lock().unwrap();
+    let o = m.order_for_payment(&p.charge_id).unwrap().unwrap();
+    assert_eq!((o.amount_refunded, o.status), (2500, OrderStatus::Refunded));
+    // The Dashboard's refund object itself comes in no subscribed event: the order lists the
+    // app's refund, and its refunded total is Stripe's (the detail says the two differ).
+    let listed: Vec<(String, i64)> = m
+        .order_refunds(&o.session_id)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.status, r.amount))
+        .collect();
+    assert_eq!(listed, [("succeeded".to_owned(), 1000)]);
+}

@@ -7,7 +7,8 @@
 //! order the events arrived in; otherwise the newest snapshot in `(created, id)` order wins.
 //!
 //! # The refunded amount
-//! A charge's `amount_refunded` is Stripe's total at the time of that snapshot; a refund
+//! A charge's `amount_refunded` is Stripe's total at the time of that snapshot (of several in
+//! the same second, the one with the largest total); a refund
 //! that fails later is no longer in it (its money goes back to the charge). So per charge
 //! the newest snapshot counts, less every refund it still counted that has failed since
 //! (created no later than the snapshot, voided in the same second or after it), plus the live
@@ -103,9 +104,18 @@ pub fn refunds(snaps: &[Snap<'_>]) -> Vec<Refund> {
 /// newest snapshot saying `refunded: true` with nothing of it failed since.
 pub fn refunded(snaps: &[Snap<'_>]) -> (i64, bool) {
     let refunds = fold_all(snaps);
+    // Per charge, its newest snapshot. Several snapshots in one second (a refund from the
+    // app, then the rest in the Dashboard) have no order but their random event ids, and
+    // between failures a charge's refunded total only grows (a failure in that second is
+    // subtracted below), so within the newest second the largest total is the newest.
+    let refunded_of = |c: &Snap<'_>| i64_at(&c.obj, &["amount_refunded"]).unwrap_or(0);
     let mut newest: BTreeMap<&str, &Snap<'_>> = BTreeMap::new();
     for c in snaps.iter().filter(|s| s.kind == Kind::Charge) {
-        newest.insert(c.object_id.as_str(), c); // snaps are in order: the last one wins
+        let entry = newest.entry(c.object_id.as_str()).or_insert(c);
+        // Snaps come in (created, id) order: a later second always wins.
+        if (c.created, refunded_of(c)) >= (entry.created, refunded_of(entry)) {
+            *entry = c;
+        }
     }
     let mut from_charges = 0;
     let mut fully = false;

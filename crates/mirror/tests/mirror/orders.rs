@@ -306,3 +306,49 @@ fn an_order_without_refunds_lists_none_and_a_foreign_payment_has_no_customer_kep
     assert!(!dump.contains(&other.customer), "{dump}");
     assert!(dump.contains(&OrderSpec::new(8, "eur", 900, false).customer));
 }
+
+/// Two refunds in the same second (one from the app, the rest in the Dashboard): the charge's
+/// two `charge.refunded` snapshots have no order but their random event ids, and whichever id
+/// sorts last, the larger total counts, in any arrival order.
+#[test]
+fn of_two_charge_snapshots_in_one_second_the_larger_refunded_total_counts() {
+    let ctx = Ctx::test(ApiShape::Basil);
+    let spec = OrderSpec::new(21, "usd", 2500, false);
+    let t = T0 + 600;
+    let snapshot = |id: &str, refunded: i64| {
+        let c = fluxstore_samples::charge(
+            &spec,
+            &spec.charge,
+            "succeeded",
+            refunded,
+            refunded == 2500,
+            T0,
+            &ctx,
+        );
+        let mut e = fluxstore_samples::envelope("charge.refunded", c, t, &ctx);
+        e["id"] = serde_json::json!(id);
+        e
+    };
+    for (first, second) in [("evt_a", "evt_z"), ("evt_z", "evt_a")] {
+        // `first` carries the smaller total: with ("evt_z", …) it sorts last.
+        let events = [
+            order_story(21, Outcome::Paid, "usd", 2500, &ctx, T0),
+            vec![snapshot(first, 1000), snapshot(second, 2500)],
+        ]
+        .concat();
+        for reversed in [false, true] {
+            let (_d, mut m) = temp_mirror().into_parts();
+            if reversed {
+                ingest_all(&mut m, events.iter().rev());
+            } else {
+                ingest_all(&mut m, &events);
+            }
+            let o = only_order(&m, Mode::Test);
+            assert_eq!(
+                (o.amount_refunded, o.status),
+                (2500, fluxstore_mirror::OrderStatus::Refunded),
+                "{first} {second} reversed={reversed}"
+            );
+        }
+    }
+}

@@ -495,10 +495,8 @@ export class MemoryShell implements Backend {
     let healed: LookupReport['healed'] = null;
     if (diff.length) {
       this.audit(this.cur, 'GET', '/v1/events', null, 200, mode);
-      if (rec.stripe.amountRefunded > o.amount_refunded)
-        rec.refunds.push(
-          refundOf(o.session_id, rec.refunds.length, o.payment_intent_id, o.charge_id, rec.stripe.amountRefunded - o.amount_refunded, o.currency, 'succeeded', this.now()),
-        );
+      // As in the shell: the charge's events bring the refunded total; the Dashboard's refund
+      // object itself comes in no event the heal fetches, so it is not listed.
       o.amount_refunded = rec.stripe.amountRefunded;
       o.status = o.amount_refunded >= (o.amount ?? 0) ? 'refunded' : 'partially_refunded';
       o.updated = this.now();

@@ -234,7 +234,7 @@ test('the other views render', async () => {
   }
 });
 
-test('restarted offline, the app still shows the orders', async () => {
+test('restarted offline, the app still shows the orders, what was bought and the refunds', async () => {
   await app.deleteSession();
   app = null;
   await driver.stop();
@@ -248,4 +248,12 @@ test('restarted offline, the app still shows the orders', async () => {
   // The start-up sync fails to reach Stripe, and the window says so.
   await app.$('[data-testid="online"].off').waitForExist({ timeout: 20000 });
   await screenshot(app, 'orders-offline');
+  // Opened online once, the order still shows what was bought and its checkout metadata,
+  // and its refunds.
+  await go(app, `#/orders/${session}`, session);
+  const items = await app.$('[data-testid="line-items"]');
+  await items.waitForExist({ timeout: 10000 });
+  assert.ok((await app.$$('[data-testid="line-items"] tbody tr')).length > 0);
+  assert.match(await app.$('[data-testid="metadata"]').getText(), /\S/);
+  await app.$('[data-testid="refunds"] tbody tr').waitForExist({ timeout: 10000 });
 });

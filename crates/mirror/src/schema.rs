@@ -8,7 +8,9 @@
 //! from the account events already stored, version 5 aggregates rejections per hour and code,
 //! version 6 indexes events by source, and version 7 makes an order a Checkout Session
 //! (payments without one become counted "other activity"), keeps what an order says about
-//! its buyer and card, and the line items fetched from Stripe.
+//! its buyer and card, and the line items fetched from Stripe. Version 9 keeps the
+//! dispute's evidence facts (`has_evidence`, `submission_count`, `past_due`) and the owner's
+//! evidence drafts with their attachments.
 
 use std::time::Duration;
 
@@ -295,8 +297,44 @@ CREATE TABLE line_items (
 ) WITHOUT ROWID;
 "#;
 
-/// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 7;
+/// Version 9: what Stripe says of a dispute's evidence (re-derived from the stored dispute
+/// events by [`rederive_orders`], which folds disputes with their orders), and the owner's
+/// evidence drafts. A draft is the owner's own work, not a projection: it is never derived
+/// from events and never deleted by a re-derivation. `fields` is a JSON object of Stripe's
+/// evidence field names to the text the owner typed (an empty text clears a pre-filled
+/// value); `revision` moves on with every change and keys the submission's idempotency.
+const V9: &str = r#"
+ALTER TABLE disputes ADD COLUMN has_evidence INTEGER;
+ALTER TABLE disputes ADD COLUMN submission_count INTEGER;
+ALTER TABLE disputes ADD COLUMN past_due INTEGER;
+
+CREATE TABLE dispute_drafts (
+    dispute_id TEXT PRIMARY KEY,
+    fields     TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- A file attached to a draft: copied into the app's data folder when attached, so the
+-- draft never depends on where the owner's original was. `stripe_file_id` is set once the
+-- Files API accepted the copy; a retried submission does not upload it again.
+CREATE TABLE dispute_draft_files (
+    dispute_id     TEXT NOT NULL REFERENCES dispute_drafts(dispute_id) ON DELETE CASCADE,
+    field          TEXT NOT NULL,
+    file_name      TEXT NOT NULL,
+    stored_path    TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    mime           TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    stripe_file_id TEXT,
+    PRIMARY KEY (dispute_id, field)
+) WITHOUT ROWID;
+"#;
+
+/// The newest schema version this build knows. (Version 8 belongs to another change that
+/// lands beside this one; until it does, this build's version 9 migration is its eighth.)
+pub const LATEST_VERSION: usize = 8;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -307,10 +345,11 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V5, cap_rejections),
         M::up(V6),
         M::up_with_hook(V7, rederive_orders),
+        M::up_with_hook(V9, rederive_orders),
     ])
 }
 
-/// Version 5's data step, in the migration's transaction.
+/// Version 7's and 9's data step, in the migration's transaction.
 fn rederive_orders(tx: &Transaction<'_>) -> HookResult {
     crate::project::order::rederive_all(tx).map_err(|e| HookError::Hook(e.to_string()))
 }

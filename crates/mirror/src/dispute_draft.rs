@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::{
+    utc_text as utc,
     DISPUTE_TEXTS, EVIDENCE_FIELDS, EvidenceKind, ReasonGuidance, accepts_evidence,
     evidence_field, reason_guidance,
 };
@@ -398,17 +399,6 @@ fn other_orders(
     Ok(rows)
 }
 
-fn utc(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
-}
 
 fn outcome(status: OrderStatus) -> &'static str {
     match status {

@@ -347,6 +347,19 @@ pub fn reason_guidance(code: &str) -> ReasonGuidance {
         .unwrap_or(GENERAL_GUIDANCE)
 }
 
+/// `2026-05-01 14:03 UTC`: a time as evidence and the owner's terminal show it.
+pub fn utc_text(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// True while Stripe takes evidence for a dispute in `status` (warning inquiries included).
 pub fn accepts_evidence(status: &str) -> bool {
     crate::project::dispute::needs_response(status)

@@ -303,11 +303,9 @@ CREATE TABLE line_items (
 /// from events and never deleted by a re-derivation. `fields` is a JSON object of Stripe's
 /// evidence field names to the text the owner typed (an empty text clears a pre-filled
 /// value); `revision` moves on with every change and keys the submission's idempotency.
+/// The dispute columns are added by the hook ([`dispute_evidence_columns`]), because version
+/// 7's re-derivation writes dispute rows with today's projection code and needs them too.
 const V9: &str = r#"
-ALTER TABLE disputes ADD COLUMN has_evidence INTEGER;
-ALTER TABLE disputes ADD COLUMN submission_count INTEGER;
-ALTER TABLE disputes ADD COLUMN past_due INTEGER;
-
 CREATE TABLE dispute_drafts (
     dispute_id TEXT PRIMARY KEY,
     fields     TEXT NOT NULL,
@@ -345,13 +343,38 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V5, cap_rejections),
         M::up(V6),
         M::up_with_hook(V7, rederive_orders),
-        M::up_with_hook(V9, rederive_orders),
+        M::up_with_hook(V9, rederive_with_dispute_evidence),
     ])
 }
 
-/// Version 7's and 9's data step, in the migration's transaction.
+/// Version 7's data step, in the migration's transaction. The re-derivation writes rows
+/// with this build's projection code, so the dispute columns of version 9 come first.
 fn rederive_orders(tx: &Transaction<'_>) -> HookResult {
+    dispute_evidence_columns(tx)?;
     crate::project::order::rederive_all(tx).map_err(|e| HookError::Hook(e.to_string()))
+}
+
+/// Version 9's data step: the dispute evidence columns (unless version 7's step added them),
+/// then every order and dispute re-derived so the columns hold what the stored events say.
+fn rederive_with_dispute_evidence(tx: &Transaction<'_>) -> HookResult {
+    rederive_orders(tx)
+}
+
+/// Add `has_evidence`, `submission_count` and `past_due` to `disputes` once.
+fn dispute_evidence_columns(tx: &Transaction<'_>) -> HookResult {
+    let has: bool = tx.query_row(
+        "SELECT count(*) FROM pragma_table_info('disputes') WHERE name = 'has_evidence'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        tx.execute_batch(
+            "ALTER TABLE disputes ADD COLUMN has_evidence INTEGER;
+             ALTER TABLE disputes ADD COLUMN submission_count INTEGER;
+             ALTER TABLE disputes ADD COLUMN past_due INTEGER;",
+        )?;
+    }
+    Ok(())
 }
 
 /// Version 4's data step, in the migration's transaction.

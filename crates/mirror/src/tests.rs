@@ -48,7 +48,8 @@ fn populate_as_earlier_build(path: &std::path::Path, raws: &[Vec<u8>]) {
             currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account,
             created, updated, paid_at FROM fresh.orders;
          INSERT INTO main.order_links SELECT * FROM fresh.order_links;
-         INSERT INTO main.disputes SELECT * FROM fresh.disputes;
+         INSERT INTO main.disputes SELECT id, charge_id, payment_intent_id, order_key, status, reason, amount,
+            currency, due_by, needs_response, queue_rank, queue_sort, livemode, created, updated FROM fresh.disputes;
          INSERT INTO main.subscriptions SELECT * FROM fresh.subscriptions;
          INSERT INTO main.invoices SELECT * FROM fresh.invoices;",
     )

@@ -46,6 +46,7 @@ pub fn handle(
     query: &str,
     headers: &HeaderMap,
     body: &Bytes,
+    upload: Option<&super::disputes::Upload>,
 ) -> Reply {
     let header = |n: &str| wire::header(headers, n);
     let raw = wire::raw_params(method, query, body);
@@ -80,7 +81,7 @@ pub fn handle(
     {
         return reply;
     }
-    let reply = route(state, &key, method, path, &params).unwrap_or_else(Reply::from);
+    let reply = route(state, &key, method, path, &params, upload).unwrap_or_else(Reply::from);
     if let Some(k) = &idem {
         state.idempotency.after(&key.key, k, path, &params, &reply);
     }
@@ -93,6 +94,7 @@ fn route(
     method: &Method,
     path: &str,
     p: &Params,
+    upload: Option<&super::disputes::Upload>,
 ) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let acct = state.account.id.clone();
@@ -114,6 +116,14 @@ fn route(
         ("GET", ["v1", "disputes", id]) => {
             require(key, &acct, "rak_dispute_read")?;
             state.ledger.retrieve(id, "dispute", live, p)
+        }
+        ("POST", ["v1", "disputes", id]) => {
+            require(key, &acct, "rak_dispute_write")?;
+            super::disputes::update_dispute(state, key, id, p)
+        }
+        ("POST", ["v1", "files"]) => {
+            require(key, &acct, "rak_file_write")?;
+            super::disputes::create_file(state, key, p, upload)
         }
         ("POST", ["v1", "refunds"]) => {
             require(key, &acct, "rak_refund_write")?;

@@ -97,7 +97,9 @@ pub fn copy_evidence_file(
         .unwrap_or("evidence")
         .to_owned();
     let meta = std::fs::metadata(src).map_err(|e| {
-        GatewayError::invalid(format!("The file {name} could not be read ({e}). Pick it again."))
+        GatewayError::invalid(format!(
+            "The file {name} could not be read ({e}). Pick it again."
+        ))
     })?;
     if !meta.is_file() {
         return Err(GatewayError::invalid(format!(
@@ -112,7 +114,9 @@ pub fn copy_evidence_file(
         )));
     }
     let bytes = std::fs::read(src).map_err(|e| {
-        GatewayError::invalid(format!("The file {name} could not be read ({e}). Pick it again."))
+        GatewayError::invalid(format!(
+            "The file {name} could not be read ({e}). Pick it again."
+        ))
     })?;
     let mime = evidence_file_mime(&bytes).ok_or_else(|| {
         GatewayError::invalid(format!(
@@ -174,7 +178,6 @@ fn dispute_lock(id: &str) -> Arc<tokio::sync::Mutex<()>> {
         .or_default()
         .clone()
 }
-
 
 impl StripeClient {
     /// Send the draft of dispute `id`: upload its files, then `POST /v1/disputes/{id}` with
@@ -271,8 +274,8 @@ impl StripeClient {
             "request": {"id": null, "idempotency_key": key},
             "data": {"object": answer},
         });
-        let raw =
-            serde_json::to_vec(&event).map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
+        let raw = serde_json::to_vec(&event)
+            .map_err(|e| GatewayError::UnexpectedResponse(e.to_string()))?;
         let recorded = self.lock_mirror().ingest(&raw, Source::Api)?;
         let details = &answer["evidence_details"];
         Ok(SubmitOutcome {
@@ -329,9 +332,7 @@ impl StripeClient {
 /// Stripe's refusals of a dispute update, said for the owner.
 fn in_owner_words(e: GatewayError, id: &str) -> GatewayError {
     match e {
-        GatewayError::InvalidRequest {
-            message, param, ..
-        } => {
+        GatewayError::InvalidRequest { message, param, .. } => {
             let text = match param.as_deref() {
                 Some(p) if p.starts_with("evidence[") => {
                     let field = p.trim_start_matches("evidence[").trim_end_matches(']');

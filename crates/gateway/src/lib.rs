@@ -24,8 +24,8 @@ pub mod webhook;
 
 pub use account::AccountRefresh;
 pub use api::{AccountStatus, Requirements};
-pub use dispute::SubmitOutcome;
 pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
+pub use dispute::SubmitOutcome;
 pub use error::GatewayError;
 pub use fluxstore_mirror::AppliedEvent;
 pub use keys::{ApiKey, KeyError, ManualKeys, PublishableKey, WebhookSecret};

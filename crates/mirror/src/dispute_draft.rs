@@ -14,9 +14,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::{
-    utc_text as utc,
-    DISPUTE_TEXTS, EVIDENCE_FIELDS, EvidenceKind, ReasonGuidance, accepts_evidence,
-    evidence_field, reason_guidance,
+    DISPUTE_TEXTS, EVIDENCE_FIELDS, EvidenceKind, ReasonGuidance, accepts_evidence, evidence_field,
+    reason_guidance, utc_text as utc,
 };
 use crate::query::lists::{DISPUTE_COLS, dispute_from_row};
 use crate::{Dispute, MirrorError, Mode, Order, OrderDetail, OrderStatus};
@@ -322,7 +321,12 @@ pub fn workbench(
         None => None,
     };
     let other_orders = match order.as_ref().and_then(|o| o.order.customer_email.clone()) {
-        Some(email) => other_orders(conn, mode, &email, &order.as_ref().unwrap().order.session_id)?,
+        Some(email) => other_orders(
+            conn,
+            mode,
+            &email,
+            &order.as_ref().unwrap().order.session_id,
+        )?,
         None => Vec::new(),
     };
     let draft = draft(conn, id)?;
@@ -399,7 +403,6 @@ fn other_orders(
     Ok(rows)
 }
 
-
 fn outcome(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Paid => "paid, not disputed",
@@ -422,7 +425,8 @@ fn prefill(
     let mut out = BTreeMap::new();
     let mut texts = BTreeMap::new();
     for t in DISPUTE_TEXTS {
-        if let Some(v) = crate::log::setting(conn, t.setting_key())?.filter(|v| !v.trim().is_empty())
+        if let Some(v) =
+            crate::log::setting(conn, t.setting_key())?.filter(|v| !v.trim().is_empty())
         {
             texts.insert(t.evidence_field(), v);
         }
@@ -479,7 +483,11 @@ fn prefill(
     if product.is_empty()
         && let (Some(a), Some(c)) = (o.amount, o.currency.as_deref())
     {
-        product.push(format!("Order {} of {}", o.session_id, crate::money::format(a, c)));
+        product.push(format!(
+            "Order {} of {}",
+            o.session_id,
+            crate::money::format(a, c)
+        ));
     }
     for m in &d.metadata {
         product.push(format!("{}: {}", m.key, m.value));
@@ -487,7 +495,10 @@ fn prefill(
     if !product.is_empty() {
         out.insert(
             "product_description",
-            (product.join("\n"), "the order's items and details".to_owned()),
+            (
+                product.join("\n"),
+                "the order's items and details".to_owned(),
+            ),
         );
     }
     // Delivery and use: the owner's delivery explanation, then the purchase facts.
@@ -495,7 +506,11 @@ fn prefill(
     if let Some(v) = texts.get("access_activity_log") {
         log.push(v.clone());
     }
-    log.push(format!("Purchased {} (order {}).", utc(bought_at), o.session_id));
+    log.push(format!(
+        "Purchased {} (order {}).",
+        utc(bought_at),
+        o.session_id
+    ));
     for m in &d.metadata {
         log.push(format!("{}: {}", m.key, m.value));
     }

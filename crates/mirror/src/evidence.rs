@@ -50,8 +50,14 @@ pub const EVIDENCE_FIELDS: [EvidenceField; 18] = [
     text("customer_purchase_ip", "Customer's IP address at purchase"),
     text("billing_address", "Billing address"),
     text("service_date", "Date of purchase or delivery"),
-    text("access_activity_log", "Proof of use (delivery and activity)"),
-    text("refund_policy_disclosure", "How the refund policy was shown"),
+    text(
+        "access_activity_log",
+        "Proof of use (delivery and activity)",
+    ),
+    text(
+        "refund_policy_disclosure",
+        "How the refund policy was shown",
+    ),
     text(
         "refund_refusal_explanation",
         "Why the customer is not owed a refund",
@@ -288,11 +294,7 @@ pub const REASONS: [ReasonGuidance; 14] = [
         code: "customer_initiated",
         words: "The customer asked their bank to reverse the payment",
         advice: "Explain the purchase and its delivery, and attach the receipt and any messages with the customer.",
-        key_fields: &[
-            "product_description",
-            "receipt",
-            "customer_communication",
-        ],
+        key_fields: &["product_description", "receipt", "customer_communication"],
     },
     ReasonGuidance {
         code: "bank_cannot_process",

@@ -213,7 +213,8 @@ fn show_text(b: &DisputeWorkbench) -> String {
             Some(false) => "no",
             None => "unknown",
         },
-        b.submission_count.map_or("unknown".to_owned(), |n| n.to_string())
+        b.submission_count
+            .map_or("unknown".to_owned(), |n| n.to_string())
     ));
     if let Some(o) = &b.order {
         out.push_str(&format!("order: {}\n", o.order.session_id));
@@ -221,7 +222,10 @@ fn show_text(b: &DisputeWorkbench) -> String {
     out.push_str(&format!("what helps: {}\n\n", b.guidance.advice));
     for v in &b.values {
         let mark = if v.prefilled {
-            format!(" (pre-filled from {})", v.source.as_deref().unwrap_or("the mirror"))
+            format!(
+                " (pre-filled from {})",
+                v.source.as_deref().unwrap_or("the mirror")
+            )
         } else {
             String::new()
         };
@@ -234,7 +238,10 @@ fn show_text(b: &DisputeWorkbench) -> String {
             }
         }
     }
-    for f in EVIDENCE_FIELDS.iter().filter(|f| f.kind == EvidenceKind::File) {
+    for f in EVIDENCE_FIELDS
+        .iter()
+        .filter(|f| f.kind == EvidenceKind::File)
+    {
         match b.files.iter().find(|x| x.field == f.name) {
             Some(x) => out.push_str(&format!(
                 "{}: {} ({}, {} bytes){}\n",
@@ -253,4 +260,3 @@ fn show_text(b: &DisputeWorkbench) -> String {
     }
     out
 }
-

@@ -11,10 +11,20 @@ use crate::dispute::{SubmitOutcome, copy_evidence_file, save_draft};
 /// One change to a draft as the owner gives it: a text, or a file to attach by path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DraftEdit {
-    Text { field: String, value: String },
-    Reset { field: String },
-    File { field: String, path: std::path::PathBuf },
-    RemoveFile { field: String },
+    Text {
+        field: String,
+        value: String,
+    },
+    Reset {
+        field: String,
+    },
+    File {
+        field: String,
+        path: std::path::PathBuf,
+    },
+    RemoveFile {
+        field: String,
+    },
 }
 
 impl Profile {

@@ -109,7 +109,13 @@ pub fn update_dispute(
     id: &str,
     p: &Params,
 ) -> Result<Reply, ApiError> {
-    p.only(&["evidence", "submit", "metadata", "expand", "intended_submission_method"])?;
+    p.only(&[
+        "evidence",
+        "submit",
+        "metadata",
+        "expand",
+        "intended_submission_method",
+    ])?;
     let mut dispute = state
         .ledger
         .object(id)
@@ -133,7 +139,11 @@ pub fn update_dispute(
                 .iter()
                 .any(|(live, f)| *live == key.livemode && f["id"] == value.as_str());
             if !known {
-                return Err(ApiError::missing(value, "file", &format!("evidence[{field}]")));
+                return Err(ApiError::missing(
+                    value,
+                    "file",
+                    &format!("evidence[{field}]"),
+                ));
             }
         } else {
             text_chars += value.chars().count();
@@ -150,13 +160,21 @@ pub fn update_dispute(
     let status = dispute["status"].as_str().unwrap_or("").to_owned();
     if !accepts_evidence(&status) {
         let message = if dispute["evidence_details"]["submission_count"].as_i64() > Some(0) {
-            format!("This dispute's evidence has already been submitted (status {status}); it can no longer be updated.")
+            format!(
+                "This dispute's evidence has already been submitted (status {status}); it can no longer be updated."
+            )
         } else {
             format!("This dispute can no longer be updated (status {status}).")
         };
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", message));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            message,
+        ));
     }
-    let due_by = dispute["evidence_details"]["due_by"].as_i64().unwrap_or(i64::MAX);
+    let due_by = dispute["evidence_details"]["due_by"]
+        .as_i64()
+        .unwrap_or(i64::MAX);
     if due_by <= now() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -168,7 +186,11 @@ pub fn update_dispute(
         dispute["evidence"] = json!({});
     }
     for (field, value) in &evidence {
-        dispute["evidence"][field] = if value.is_empty() { Value::Null } else { json!(value) };
+        dispute["evidence"][field] = if value.is_empty() {
+            Value::Null
+        } else {
+            json!(value)
+        };
     }
     if let Some(m) = p.hashes.get("metadata") {
         dispute["metadata"] = json!(m);
@@ -180,7 +202,9 @@ pub fn update_dispute(
         } else {
             "under_review"
         });
-        let n = dispute["evidence_details"]["submission_count"].as_i64().unwrap_or(0);
+        let n = dispute["evidence_details"]["submission_count"]
+            .as_i64()
+            .unwrap_or(0);
         dispute["evidence_details"]["submission_count"] = json!(n + 1);
     }
     let livemode = key.livemode;

@@ -210,44 +210,45 @@ impl StripeFake {
             requests: Vec::new(),
         })));
         let for_router = shared.clone();
-        let router = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let shared = for_router.clone();
-                async move {
-                    let multipart = headers
-                        .get("content-type")
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|v| v.starts_with("multipart/form-data"));
-                    let (body, upload) = if multipart {
-                        match disputes::read_multipart(&headers, body).await {
-                            Ok((raw, upload)) => (Bytes::from(raw), upload),
-                            Err(e) => {
-                                return fluxstore_sample_stripe::wire::Reply::from(e)
-                                    .into_response();
+        let router = axum::Router::new()
+            .fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let shared = for_router.clone();
+                    async move {
+                        let multipart = headers
+                            .get("content-type")
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|v| v.starts_with("multipart/form-data"));
+                        let (body, upload) = if multipart {
+                            match disputes::read_multipart(&headers, body).await {
+                                Ok((raw, upload)) => (Bytes::from(raw), upload),
+                                Err(e) => {
+                                    return fluxstore_sample_stripe::wire::Reply::from(e)
+                                        .into_response();
+                                }
                             }
-                        }
-                    } else {
-                        (body, None)
-                    };
-                    let reply = {
-                        let mut s = shared.lock();
-                        routes::handle(
-                            &mut s,
-                            &method,
-                            uri.path(),
-                            uri.query().unwrap_or(""),
-                            &headers,
-                            &body,
-                            upload.as_ref(),
-                        )
-                    };
-                    reply.into_response()
-                }
-            },
-        )
-        // Room for a file over Stripe's 5 MB evidence limit, so the fake can refuse it as
-        // Stripe does instead of failing to read it.
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024));
+                        } else {
+                            (body, None)
+                        };
+                        let reply = {
+                            let mut s = shared.lock();
+                            routes::handle(
+                                &mut s,
+                                &method,
+                                uri.path(),
+                                uri.query().unwrap_or(""),
+                                &headers,
+                                &body,
+                                upload.as_ref(),
+                            )
+                        };
+                        reply.into_response()
+                    }
+                },
+            )
+            // Room for a file over Stripe's 5 MB evidence limit, so the fake can refuse it as
+            // Stripe does instead of failing to read it.
+            .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024));
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(server::serve(listener, router, shared.clone(), stop_rx));
         Ok(StripeFake { addr, shared, stop })
@@ -326,7 +327,12 @@ impl StripeFake {
 
     /// Files uploaded through the Files API, oldest first.
     pub fn files(&self) -> Vec<Value> {
-        self.shared.lock().files.iter().map(|(_, f)| f.clone()).collect()
+        self.shared
+            .lock()
+            .files
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect()
     }
 
     /// Change a dispute as Stripe would on its own (e.g. close it or move its due date);
@@ -335,10 +341,17 @@ impl StripeFake {
         let mut s = self.shared.lock();
         let mut d = s.ledger.object(id)?.clone();
         change(&mut d);
-        let closed = matches!(d["status"].as_str(), Some("won" | "lost" | "warning_closed"));
+        let closed = matches!(
+            d["status"].as_str(),
+            Some("won" | "lost" | "warning_closed")
+        );
         let live = d["livemode"].as_bool().unwrap_or(false);
         s.ledger.put_object(d.clone());
-        let kind = if closed { "charge.dispute.closed" } else { "charge.dispute.updated" };
+        let kind = if closed {
+            "charge.dispute.closed"
+        } else {
+            "charge.dispute.updated"
+        };
         Some(s.ledger.push_event(kind, &d, now(), live))
     }
 

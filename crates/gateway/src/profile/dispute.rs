@@ -80,7 +80,7 @@ impl Profile {
         submit: bool,
     ) -> Result<SubmitOutcome, ProfileError> {
         let key = id.trim().to_owned();
-        let found = self.read(move |m| Ok(m.dispute(&key)?)).await?;
+        let found = self.read(move |m| m.dispute(&key)).await?;
         let (dispute, _) = found.ok_or_else(|| {
             ProfileError::Gateway(GatewayError::NotAFluxStoreObject { id: id.to_owned() })
         })?;

@@ -186,6 +186,14 @@ impl DisputeText {
             _ => None,
         }
     }
+    /// The name the settings show, in the owner's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            DisputeText::RefundPolicy => "Refund policy",
+            DisputeText::Terms => "Terms of sale and cancellation",
+            DisputeText::Delivery => "How the store delivers",
+        }
+    }
     /// The evidence field this text pre-fills.
     pub fn evidence_field(self) -> &'static str {
         match self {

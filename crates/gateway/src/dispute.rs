@@ -262,8 +262,19 @@ impl StripeClient {
                 "Stripe's answer names another dispute".to_owned(),
             ));
         }
+        // Snapshots of one second are ordered by their ids: Stripe's count of submissions,
+        // then the draft's revision, then the flag, so a submission made in the same second
+        // as a staging wins over it.
+        let after = answer["evidence_details"]["submission_count"]
+            .as_i64()
+            .unwrap_or(0);
         let event = json!({
-            "id": format!("evt_fluxstore_api_{id}_{}", &key[key.len() - 12..]),
+            "id": format!(
+                "evt_fluxstore_api_{id}_{after:06}_{:010}_{}_{}",
+                bench.draft_revision.unwrap_or(0),
+                u8::from(submit),
+                &key[key.len() - 12..]
+            ),
             "object": "event",
             "type": "charge.dispute.updated",
             "api_version": STRIPE_VERSION,

@@ -175,6 +175,7 @@ fn facts_ts() -> String {
 fn evidence_ts() -> String {
     use fluxstore_mirror::evidence::{
         DISPUTE_TEXTS, EVIDENCE_FIELDS, EVIDENCE_FILE_MAX_BYTES, EVIDENCE_FILE_TYPES,
+        EVIDENCE_LONG_TEXT_FIELDS, EVIDENCE_LONG_TEXT_MAX_CHARS, EVIDENCE_SHORT_TEXT_MAX_CHARS,
         EVIDENCE_TEXT_MAX_CHARS, GENERAL_GUIDANCE, REASONS,
     };
     let list = |items: &[&str]| items.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ");
@@ -213,6 +214,10 @@ fn evidence_ts() -> String {
     out.push_str("];\n");
     out.push_str(&format!(
         "\n/** Stripe's limit on all text evidence of one dispute together (characters). */\nexport const EVIDENCE_TEXT_MAX_CHARS = {EVIDENCE_TEXT_MAX_CHARS};\n"
+    ));
+    out.push_str(&format!(
+        "\n/** Stripe's free-text evidence fields (up to EVIDENCE_LONG_TEXT_MAX_CHARS each); every other field takes up to EVIDENCE_SHORT_TEXT_MAX_CHARS. */\nexport const EVIDENCE_LONG_TEXT_FIELDS: readonly string[] = [{}];\nexport const EVIDENCE_LONG_TEXT_MAX_CHARS = {EVIDENCE_LONG_TEXT_MAX_CHARS};\nexport const EVIDENCE_SHORT_TEXT_MAX_CHARS = {EVIDENCE_SHORT_TEXT_MAX_CHARS};\n",
+        list(&EVIDENCE_LONG_TEXT_FIELDS)
     ));
     out.push_str("\n/** The owner's reusable evidence texts (kept in settings) and the field each pre-fills. */\nexport const DISPUTE_TEXTS: ReadonlyArray<{ text: DisputeText; label: string; field: string }> = [\n");
     for t in DISPUTE_TEXTS {

@@ -235,6 +235,13 @@ pub fn save(
         match c {
             DraftChange::Text { field, value } => {
                 check_field(field, EvidenceKind::Text)?;
+                let max = crate::evidence::evidence_max_chars(field);
+                let n = value.chars().count();
+                if n > max {
+                    return Err(refuse(format!(
+                        "\"{field}\" is {n} characters long; Stripe takes at most {max} in that field. Shorten it."
+                    )));
+                }
                 fields.insert(field.clone(), value.clone());
             }
             DraftChange::Reset { field } => {

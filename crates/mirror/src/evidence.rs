@@ -135,6 +135,31 @@ pub const EVIDENCE_FILE_TYPES: [(&str, &[&str]); 3] = [
 /// Stripe's limit on all text evidence of one dispute together, in characters.
 pub const EVIDENCE_TEXT_MAX_CHARS: usize = 150_000;
 
+/// Stripe's free-text evidence fields, each up to [`EVIDENCE_LONG_TEXT_MAX_CHARS`]; every
+/// other evidence field (a short text, or a file's id) is up to
+/// [`EVIDENCE_SHORT_TEXT_MAX_CHARS`] (the `maxLength`s of Stripe's API spec).
+pub const EVIDENCE_LONG_TEXT_FIELDS: [&str; 8] = [
+    "access_activity_log",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "duplicate_charge_explanation",
+    "product_description",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "uncategorized_text",
+];
+pub const EVIDENCE_LONG_TEXT_MAX_CHARS: usize = 20_000;
+pub const EVIDENCE_SHORT_TEXT_MAX_CHARS: usize = 5_000;
+
+/// The most characters Stripe takes in evidence field `name`.
+pub fn evidence_max_chars(name: &str) -> usize {
+    if EVIDENCE_LONG_TEXT_FIELDS.contains(&name) {
+        EVIDENCE_LONG_TEXT_MAX_CHARS
+    } else {
+        EVIDENCE_SHORT_TEXT_MAX_CHARS
+    }
+}
+
 /// The MIME type of an evidence file, from its content's signature (not its name); None
 /// when it is not a PDF, JPEG or PNG.
 pub fn evidence_file_mime(head: &[u8]) -> Option<&'static str> {

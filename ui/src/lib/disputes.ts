@@ -2,7 +2,14 @@
  * Dispute facts for the views, read from the generated facts (declared once in Rust): a
  * reason in the owner's words, and the evidence form's fields.
  */
-import { EVIDENCE_FIELDS, GENERAL_GUIDANCE, REASON_GUIDANCE } from './backend/generated/facts';
+import {
+  EVIDENCE_FIELDS,
+  EVIDENCE_LONG_TEXT_FIELDS,
+  EVIDENCE_LONG_TEXT_MAX_CHARS,
+  EVIDENCE_SHORT_TEXT_MAX_CHARS,
+  GENERAL_GUIDANCE,
+  REASON_GUIDANCE,
+} from './backend/generated/facts';
 import type { EvidenceField, ReasonGuidance } from './backend/types';
 
 /** The guidance for Stripe's reason code (a reason this build does not know gets the general one). */
@@ -21,3 +28,8 @@ export function evidenceField(name: string): EvidenceField | undefined {
 
 export const TEXT_FIELDS = EVIDENCE_FIELDS.filter((f) => f.kind === 'text');
 export const FILE_FIELDS = EVIDENCE_FIELDS.filter((f) => f.kind === 'file');
+
+/** The most characters Stripe takes in evidence field `name`. */
+export function maxChars(name: string): number {
+  return EVIDENCE_LONG_TEXT_FIELDS.includes(name) ? EVIDENCE_LONG_TEXT_MAX_CHARS : EVIDENCE_SHORT_TEXT_MAX_CHARS;
+}

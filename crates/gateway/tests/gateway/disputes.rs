@@ -307,3 +307,131 @@ async fn stripes_refusals_reach_the_owner_in_words() {
     );
     let _ = Source::Api;
 }
+
+/// The fake's wire format for the Files API and dispute updates, as Stripe's API spec has it:
+/// `submit` defaults to true, each evidence field has its `maxLength`, a file field names an
+/// uploaded file (400 `resource_missing` otherwise), unknown fields and bad files are
+/// `invalid_request_error`s naming their `param`.
+#[tokio::test]
+async fn the_fakes_files_and_dispute_updates_follow_stripes_spec() {
+    let w = World::new().await;
+    let (id, _) = disputed_order(&w);
+    let http = reqwest::Client::new();
+    let base = w.fake.base_url();
+    let upload = |bytes: Vec<u8>, name: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("purpose", "dispute_evidence")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+        http.post(format!("{base}/v1/files"))
+            .bearer_auth(TEST_SECRET_KEY)
+            .multipart(form)
+            .send()
+    };
+    let error = |v: &serde_json::Value| {
+        (
+            v["error"]["type"].as_str().unwrap_or("").to_owned(),
+            v["error"]["param"].as_str().unwrap_or("").to_owned(),
+            v["error"]["message"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+
+    // A file: Stripe's file object.
+    let r = upload(PDF.to_vec(), "receipt.pdf").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let file: serde_json::Value = r.json().await.unwrap();
+    for key in [
+        "id",
+        "object",
+        "created",
+        "expires_at",
+        "filename",
+        "links",
+        "purpose",
+        "size",
+        "title",
+        "type",
+        "url",
+    ] {
+        assert!(file.get(key).is_some(), "{key} in {file}");
+    }
+    assert_eq!(file["object"], json!("file"));
+    assert_eq!(file["type"], json!("pdf"));
+    assert_eq!(file["size"], json!(PDF.len()));
+    // Too large, or not a PDF/JPEG/PNG: refused, naming `file`.
+    let mut big = PDF.to_vec();
+    big.resize(5 * 1024 * 1024 + 1, b' ');
+    for (bytes, name) in [(big, "big.pdf"), (b"MZ\x90\0".to_vec(), "x.exe")] {
+        let r = upload(bytes, name).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let (kind, param, _) = error(&r.json().await.unwrap());
+        assert_eq!(
+            (kind.as_str(), param.as_str()),
+            ("invalid_request_error", "file")
+        );
+    }
+
+    let update = |pairs: Vec<(String, String)>| {
+        http.post(format!("{base}/v1/disputes/{id}"))
+            .bearer_auth(TEST_SECRET_KEY)
+            .form(&pairs)
+            .send()
+    };
+    let field = |f: &str, v: &str| (format!("evidence[{f}]"), v.to_owned());
+    // An unknown evidence field.
+    let r = update(vec![field("favourite_colour", "blue")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        error(&r.json().await.unwrap()),
+        (
+            "invalid_request_error".to_owned(),
+            "evidence[favourite_colour]".to_owned(),
+            "Received unknown parameter: evidence[favourite_colour]".to_owned()
+        )
+    );
+    // Longer than the field's maxLength (5000 for a name, 20000 for a free text).
+    let r = update(vec![field("customer_name", &"a".repeat(5_001))])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(error(&r.json().await.unwrap()).1, "evidence[customer_name]");
+    let r = update(vec![
+        field("uncategorized_text", &"a".repeat(20_000)),
+        ("submit".into(), "false".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // A file field naming no uploaded file.
+    let r = update(vec![field("receipt", "file_nope")]).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], json!("resource_missing"));
+    assert_eq!(
+        error(&body).2,
+        "No such file upload: 'file_nope'".to_owned()
+    );
+    // Without `submit`, Stripe submits.
+    let r = update(vec![field("receipt", file["id"].as_str().unwrap())])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let d: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(d["status"], json!("under_review"));
+    assert_eq!(d["evidence_details"]["submission_count"], json!(1));
+    assert_eq!(d["evidence"]["receipt"], file["id"]);
+    // Now closed to evidence.
+    let r = update(vec![field("uncategorized_text", "more")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        error(&r.json().await.unwrap())
+            .2
+            .contains("already been submitted")
+    );
+}

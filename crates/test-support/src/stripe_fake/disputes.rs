@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, Multipart};
 use axum::http::{HeaderMap, Request, StatusCode};
 use fluxstore_mirror::evidence::{
     EVIDENCE_FILE_MAX_BYTES, EVIDENCE_TEXT_MAX_CHARS, EvidenceKind, accepts_evidence,
-    evidence_field, evidence_file_mime, is_stripe_evidence_field,
+    evidence_field, evidence_file_mime, evidence_max_chars, is_stripe_evidence_field,
 };
 use fluxstore_sample_stripe::wire::{Reply, ok};
 use serde_json::{Value, json};
@@ -28,10 +28,21 @@ pub async fn read_multipart(
     headers: &HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(String, Option<Upload>), ApiError> {
+    use tower::{Layer, ServiceExt};
     let mut req = Request::new(axum::body::Body::from(body));
     *req.headers_mut() = headers.clone();
     let bad = || ApiError::invalid("Invalid request: the multipart body could not be read.", "");
-    let mut form = Multipart::from_request(req, &()).await.map_err(|_| bad())?;
+    // The body is read again here, under the router's own limit (not axum's 2 MB default),
+    // so a file over Stripe's 5 MB is refused as Stripe refuses it.
+    let read = axum::extract::DefaultBodyLimit::max(super::BODY_LIMIT).layer(tower::service_fn(
+        |req: Request<axum::body::Body>| async move {
+            Ok::<_, std::convert::Infallible>(Multipart::from_request(req, &()).await)
+        },
+    ));
+    let mut form = match read.oneshot(req).await {
+        Ok(form) => form.map_err(|_| bad())?,
+        Err(never) => match never {},
+    };
     let mut pairs = Vec::new();
     let mut upload = None;
     while let Some(field) = form.next_field().await.map_err(|_| bad())? {
@@ -122,13 +133,22 @@ pub fn update_dispute(
         .filter(|d| d["object"] == "dispute" && d["livemode"] == key.livemode)
         .cloned()
         .ok_or_else(|| ApiError::missing(id, "dispute", "dispute"))?;
-    let submit = p.bool("submit")?.unwrap_or(false);
+    // Stripe's spec: `submit` defaults to true (evidence is submitted unless it says false).
+    let submit = p.bool("submit")?.unwrap_or(true);
     let evidence = p.hashes.get("evidence").cloned().unwrap_or_default();
     let mut text_chars = 0;
     for (field, value) in &evidence {
         if !is_stripe_evidence_field(field) {
             return Err(ApiError::invalid(
                 format!("Received unknown parameter: evidence[{field}]"),
+                &format!("evidence[{field}]"),
+            ));
+        }
+        let max = evidence_max_chars(field);
+        let n = value.chars().count();
+        if n > max {
+            return Err(ApiError::invalid(
+                format!("Invalid string: {n} characters; must be at most {max} characters"),
                 &format!("evidence[{field}]"),
             ));
         }
@@ -139,11 +159,15 @@ pub fn update_dispute(
                 .iter()
                 .any(|(live, f)| *live == key.livemode && f["id"] == value.as_str());
             if !known {
-                return Err(ApiError::missing(
-                    value,
-                    "file",
-                    &format!("evidence[{field}]"),
-                ));
+                // A parameter naming a missing object: 400 with `resource_missing`, as Stripe
+                // answers (404 is for the object in the path).
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    format!("No such file upload: '{value}'"),
+                )
+                .param(&format!("evidence[{field}]"))
+                .code("resource_missing"));
             }
         } else {
             text_chars += value.chars().count();

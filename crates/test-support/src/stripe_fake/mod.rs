@@ -145,6 +145,10 @@ pub enum Fault {
     CannedAfterProcessing(Value),
 }
 
+/// The largest request body the fake reads: room for a file over Stripe's 5 MB evidence
+/// limit, so the fake refuses it as Stripe does instead of failing to read it.
+pub(crate) const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// One request as the fake saw it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -248,7 +252,7 @@ impl StripeFake {
             )
             // Room for a file over Stripe's 5 MB evidence limit, so the fake can refuse it as
             // Stripe does instead of failing to read it.
-            .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024));
+            .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(server::serve(listener, router, shared.clone(), stop_rx));
         Ok(StripeFake { addr, shared, stop })

@@ -7,6 +7,7 @@
  * Invariant: the evidence fields, file rules, reusable texts and reason guidance come from the
  * generated facts (declared once in Rust); the texts of pre-filled values follow the mirror's.
  */
+import { maxChars } from '../disputes';
 import { minorUnitExponent } from '../money';
 import {
   DISPUTE_TEXTS,
@@ -197,6 +198,9 @@ function save(d: StoreData, id: string, now: number, change: (draft: MemoryDraft
 export function saveText(d: StoreData, mode: Mode, id: string, field: string, value: string | null, now: number): void {
   const x = dispute(d, mode, id);
   checkField(field, 'text');
+  const n = value === null ? 0 : [...value].length;
+  if (n > maxChars(field))
+    fail('invalid_input', `"${field}" is ${n} characters long; Stripe takes at most ${maxChars(field)} in that field. Shorten it.`);
   save(d, x.id, now, (draft) => {
     if (value === null) delete draft.fields[field];
     else draft.fields[field] = value;

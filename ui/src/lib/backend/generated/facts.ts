@@ -197,6 +197,11 @@ export const EVIDENCE_FILE_TYPES: ReadonlyArray<readonly [string, readonly strin
 /** Stripe's limit on all text evidence of one dispute together (characters). */
 export const EVIDENCE_TEXT_MAX_CHARS = 150000;
 
+/** Stripe's free-text evidence fields (up to EVIDENCE_LONG_TEXT_MAX_CHARS each); every other field takes up to EVIDENCE_SHORT_TEXT_MAX_CHARS. */
+export const EVIDENCE_LONG_TEXT_FIELDS: readonly string[] = ["access_activity_log", "cancellation_policy_disclosure", "cancellation_rebuttal", "duplicate_charge_explanation", "product_description", "refund_policy_disclosure", "refund_refusal_explanation", "uncategorized_text"];
+export const EVIDENCE_LONG_TEXT_MAX_CHARS = 20000;
+export const EVIDENCE_SHORT_TEXT_MAX_CHARS = 5000;
+
 /** The owner's reusable evidence texts (kept in settings) and the field each pre-fills. */
 export const DISPUTE_TEXTS: ReadonlyArray<{ text: DisputeText; label: string; field: string }> = [
   { text: "refund_policy", label: "Refund policy", field: "refund_policy_disclosure" },

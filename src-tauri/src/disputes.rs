@@ -84,6 +84,12 @@ impl AppState {
         &self,
         args: EvidenceFileArgs,
     ) -> IpcResult<DisputeWorkbench> {
+        // Only a dispute of the mode shown gets a file: asked before the dialog opens.
+        self.dispute_workbench(DisputeArgs {
+            mode: args.mode,
+            dispute_id: args.dispute_id.clone(),
+        })
+        .await?;
         let label = evidence_field(args.field.trim())
             .map_or_else(|| args.field.clone(), |f| f.label.to_owned());
         let notify = self.notify.clone();

@@ -10,7 +10,6 @@
 //! tests need around them: fixed known keys in both modes, restricted keys, injected faults,
 //! recorded requests, webhook endpoints and signed deliveries, disputes.
 
-mod disputes;
 mod objects;
 mod routes;
 mod server;
@@ -224,7 +223,11 @@ impl StripeFake {
                             .and_then(|v| v.to_str().ok())
                             .is_some_and(|v| v.starts_with("multipart/form-data"));
                         let (body, upload) = if multipart {
-                            match disputes::read_multipart(&headers, body).await {
+                            match fluxstore_sample_stripe::disputes::read_multipart(
+                                &headers, body, BODY_LIMIT,
+                            )
+                            .await
+                            {
                                 Ok((raw, upload)) => (Bytes::from(raw), upload),
                                 Err(e) => {
                                     return fluxstore_sample_stripe::wire::Reply::from(e)

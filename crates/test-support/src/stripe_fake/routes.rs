@@ -8,6 +8,7 @@
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
+use fluxstore_sample_stripe::disputes;
 use fluxstore_sample_stripe::wire::{self, Reply, masked, ok, valid_version};
 use serde_json::json;
 
@@ -46,7 +47,7 @@ pub fn handle(
     query: &str,
     headers: &HeaderMap,
     body: &Bytes,
-    upload: Option<&super::disputes::Upload>,
+    upload: Option<&disputes::Upload>,
 ) -> Reply {
     let header = |n: &str| wire::header(headers, n);
     let raw = wire::raw_params(method, query, body);
@@ -94,7 +95,7 @@ fn route(
     method: &Method,
     path: &str,
     p: &Params,
-    upload: Option<&super::disputes::Upload>,
+    upload: Option<&disputes::Upload>,
 ) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let acct = state.account.id.clone();
@@ -119,11 +120,11 @@ fn route(
         }
         ("POST", ["v1", "disputes", id]) => {
             require(key, &acct, "rak_dispute_write")?;
-            super::disputes::update_dispute(state, key, id, p)
+            disputes::update_dispute(&mut state.ledger, &state.files, key.livemode, id, p)
         }
         ("POST", ["v1", "files"]) => {
             require(key, &acct, "rak_file_write")?;
-            super::disputes::create_file(state, key, p, upload)
+            disputes::create_file(&mut state.files, key.livemode, p, upload)
         }
         ("POST", ["v1", "refunds"]) => {
             require(key, &acct, "rak_refund_write")?;

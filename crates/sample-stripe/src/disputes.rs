@@ -3,6 +3,9 @@
 //! Stripe documents them: the purpose's file types (PDF, JPEG, PNG, read from the content)
 //! and size limit (5 MB), Stripe's evidence field names, file fields naming an uploaded
 //! file, the shared text limit, and only a dispute that still takes evidence is updated.
+//!
+//! Shared by the sample store's stand-in and the tests' Stripe fake: one implementation of
+//! the wire format, checked against Stripe's API spec.
 
 use axum::extract::{FromRequest, Multipart};
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -10,10 +13,13 @@ use fluxstore_mirror::evidence::{
     EVIDENCE_FILE_MAX_BYTES, EVIDENCE_TEXT_MAX_CHARS, EvidenceKind, accepts_evidence,
     evidence_field, evidence_file_mime, evidence_max_chars, is_stripe_evidence_field,
 };
-use fluxstore_sample_stripe::wire::{Reply, ok};
 use serde_json::{Value, json};
 
-use super::{ApiError, FakeKey, Params, State, new_id, now};
+use crate::wire::{Reply, ok};
+use crate::{ApiError, Ledger, Params, new_id, now};
+
+/// Files the Files API accepted: (livemode, file object).
+pub type Files = Vec<(bool, Value)>;
 
 /// The file part of a multipart upload.
 #[derive(Debug, Clone)]
@@ -27,6 +33,7 @@ pub struct Upload {
 pub async fn read_multipart(
     headers: &HeaderMap,
     body: axum::body::Bytes,
+    limit: usize,
 ) -> Result<(String, Option<Upload>), ApiError> {
     use tower::{Layer, ServiceExt};
     let mut req = Request::new(axum::body::Body::from(body));
@@ -34,7 +41,7 @@ pub async fn read_multipart(
     let bad = || ApiError::invalid("Invalid request: the multipart body could not be read.", "");
     // The body is read again here, under the router's own limit (not axum's 2 MB default),
     // so a file over Stripe's 5 MB is refused as Stripe refuses it.
-    let read = axum::extract::DefaultBodyLimit::max(super::BODY_LIMIT).layer(tower::service_fn(
+    let read = axum::extract::DefaultBodyLimit::max(limit).layer(tower::service_fn(
         |req: Request<axum::body::Body>| async move {
             Ok::<_, std::convert::Infallible>(Multipart::from_request(req, &()).await)
         },
@@ -62,8 +69,8 @@ pub async fn read_multipart(
 
 /// `POST /v1/files`.
 pub fn create_file(
-    state: &mut State,
-    key: &FakeKey,
+    files: &mut Files,
+    livemode: bool,
     p: &Params,
     upload: Option<&Upload>,
 ) -> Result<Reply, ApiError> {
@@ -109,14 +116,15 @@ pub fn create_file(
         "purpose": "dispute_evidence", "size": size, "title": null, "type": kind,
         "url": format!("https://files.stripe.com/v1/files/{id}/contents"),
     });
-    state.files.push((key.livemode, file.clone()));
+    files.push((livemode, file.clone()));
     ok(file)
 }
 
 /// `POST /v1/disputes/{id}`.
 pub fn update_dispute(
-    state: &mut State,
-    key: &FakeKey,
+    ledger: &mut Ledger,
+    files: &Files,
+    livemode: bool,
     id: &str,
     p: &Params,
 ) -> Result<Reply, ApiError> {
@@ -127,10 +135,9 @@ pub fn update_dispute(
         "expand",
         "intended_submission_method",
     ])?;
-    let mut dispute = state
-        .ledger
+    let mut dispute = ledger
         .object(id)
-        .filter(|d| d["object"] == "dispute" && d["livemode"] == key.livemode)
+        .filter(|d| d["object"] == "dispute" && d["livemode"] == livemode)
         .cloned()
         .ok_or_else(|| ApiError::missing(id, "dispute", "dispute"))?;
     // Stripe's spec: `submit` defaults to true (evidence is submitted unless it says false).
@@ -154,10 +161,9 @@ pub fn update_dispute(
         }
         let is_file = evidence_field(field).is_some_and(|f| f.kind == EvidenceKind::File);
         if is_file && !value.is_empty() {
-            let known = state
-                .files
+            let known = files
                 .iter()
-                .any(|(live, f)| *live == key.livemode && f["id"] == value.as_str());
+                .any(|(live, f)| *live == livemode && f["id"] == value.as_str());
             if !known {
                 // A parameter naming a missing object: 400 with `resource_missing`, as Stripe
                 // answers (404 is for the object in the path).
@@ -231,10 +237,7 @@ pub fn update_dispute(
             .unwrap_or(0);
         dispute["evidence_details"]["submission_count"] = json!(n + 1);
     }
-    let livemode = key.livemode;
-    state.ledger.put_object(dispute.clone());
-    state
-        .ledger
-        .push_event("charge.dispute.updated", &dispute, now(), livemode);
+    ledger.put_object(dispute.clone());
+    ledger.push_event("charge.dispute.updated", &dispute, now(), livemode);
     ok(dispute)
 }

@@ -221,7 +221,7 @@ impl StripeClient {
         let texts = bench.text_evidence();
         if texts.is_empty() && bench.files.is_empty() {
             return Err(GatewayError::invalid(format!(
-                "The evidence for dispute {id} is empty. Fill in at least one field (fluxstore dispute draft {id} --set FIELD=TEXT) before sending it."
+                "The evidence for dispute {id} is empty: nothing was sent. Fill in at least one field or attach a document, then send it again."
             )));
         }
 

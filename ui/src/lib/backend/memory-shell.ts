@@ -472,6 +472,8 @@ export class MemoryShell implements Backend {
     const bench = workbench(d, mode, id, this.now());
     const x = bench.dispute;
     if (this.sample && mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    // The profile finds the mode's credential first, then the gateway judges the dispute.
+    this.requireCredential(mode);
     if (!bench.accepts_evidence) {
       const why =
         x.due_by !== null && (x.due_by <= this.now() || bench.past_due === true)
@@ -484,9 +486,8 @@ export class MemoryShell implements Backend {
     if (bench.values.every((v) => !v.value.trim()) && bench.files.length === 0)
       fail(
         'invalid_input',
-        `The evidence for dispute ${x.id} is empty. Fill in at least one field (fluxstore dispute draft ${x.id} --set FIELD=TEXT) before sending it.`,
+        `The evidence for dispute ${x.id} is empty: nothing was sent. Fill in at least one field or attach a document, then send it again.`,
       );
-    this.requireCredential(mode);
     const draft = d.drafts[x.id];
     for (const f of draft?.files ?? []) {
       if (f.stripe_file_id) continue;

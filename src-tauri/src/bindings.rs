@@ -50,7 +50,9 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
         SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
         OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,
-        RefundFact, Healed, StartupStatus,
+        RefundFact, Healed, StartupStatus, DisputeArgs, DraftTextArgs, EvidenceFileArgs, SubmitEvidenceArgs,
+        DisputeTextValue, DisputeTextArgs, DisputeWorkbench, EvidenceValue, DraftFile, DisputeText,
+        EvidenceField, EvidenceKind, ReasonGuidance,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -95,9 +97,12 @@ fn events_ts(name: &str, doc: &str, events: &[WebhookEvent]) -> String {
 fn facts_ts() -> String {
     let mut out = String::from(FACTS_HEADER);
     out.push_str(&format!(
-        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\n",
+        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\nimport type {{ {e} }} from './{e}';\nimport type {{ {g} }} from './{g}';\nimport type {{ {t} }} from './{t}';\n",
         o = OrderStatus::ident(),
         r = RejectionCode::ident(),
+        e = EvidenceField::ident(),
+        g = ReasonGuidance::ident(),
+        t = DisputeText::ident(),
     ));
     out.push_str(&events_ts(
         "WEBHOOK_EVENTS",
@@ -158,8 +163,80 @@ fn facts_ts() -> String {
         out.push_str(&format!("  [{}, {}],\n", lit(prefix), lit(page)));
     }
     out.push_str("];\n");
+    out.push_str(&evidence_ts());
     out.push_str(&format!(
         "\n/** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */\nexport const ORDER_SESSION_WAIT_SECS = {ORDER_SESSION_WAIT_SECS};\n"
+    ));
+    out
+}
+
+/// The dispute evidence facts: the form's fields, the Files API's rules, the reusable texts
+/// and the plain-words guidance per reason (the mirror's `evidence` module).
+fn evidence_ts() -> String {
+    use fluxstore_mirror::evidence::{
+        DISPUTE_TEXTS, EVIDENCE_FIELDS, EVIDENCE_FILE_MAX_BYTES, EVIDENCE_FILE_TYPES,
+        EVIDENCE_LONG_TEXT_FIELDS, EVIDENCE_LONG_TEXT_MAX_CHARS, EVIDENCE_SHORT_TEXT_MAX_CHARS,
+        EVIDENCE_TEXT_MAX_CHARS, GENERAL_GUIDANCE, REASONS,
+    };
+    let list = |items: &[&str]| items.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ");
+    let guidance = |g: &ReasonGuidance| {
+        format!(
+            "{{ code: {}, words: {}, advice: {}, key_fields: [{}] }}",
+            lit(g.code),
+            lit(g.words),
+            lit(g.advice),
+            list(g.key_fields)
+        )
+    };
+    let mut out = String::from(
+        "\n/** The dispute evidence form: Stripe's evidence fields that fit digital goods, in the form's order. */\nexport const EVIDENCE_FIELDS: readonly EvidenceField[] = [\n",
+    );
+    for f in EVIDENCE_FIELDS {
+        let kind = match f.kind {
+            EvidenceKind::Text => "text",
+            EvidenceKind::File => "file",
+        };
+        out.push_str(&format!(
+            "  {{ name: {}, kind: {}, label: {} }},\n",
+            lit(f.name),
+            lit(kind),
+            lit(f.label)
+        ));
+    }
+    out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** Largest evidence file Stripe's Files API takes (bytes). */\nexport const EVIDENCE_FILE_MAX_BYTES = {EVIDENCE_FILE_MAX_BYTES};\n"
+    ));
+    out.push_str("\n/** Evidence file types Stripe takes: [MIME type, file extensions]. */\nexport const EVIDENCE_FILE_TYPES: ReadonlyArray<readonly [string, readonly string[]]> = [\n");
+    for (mime, ext) in EVIDENCE_FILE_TYPES {
+        out.push_str(&format!("  [{}, [{}]],\n", lit(mime), list(ext)));
+    }
+    out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** Stripe's limit on all text evidence of one dispute together (characters). */\nexport const EVIDENCE_TEXT_MAX_CHARS = {EVIDENCE_TEXT_MAX_CHARS};\n"
+    ));
+    out.push_str(&format!(
+        "\n/** Stripe's free-text evidence fields (up to EVIDENCE_LONG_TEXT_MAX_CHARS each); every other field takes up to EVIDENCE_SHORT_TEXT_MAX_CHARS. */\nexport const EVIDENCE_LONG_TEXT_FIELDS: readonly string[] = [{}];\nexport const EVIDENCE_LONG_TEXT_MAX_CHARS = {EVIDENCE_LONG_TEXT_MAX_CHARS};\nexport const EVIDENCE_SHORT_TEXT_MAX_CHARS = {EVIDENCE_SHORT_TEXT_MAX_CHARS};\n",
+        list(&EVIDENCE_LONG_TEXT_FIELDS)
+    ));
+    out.push_str("\n/** The owner's reusable evidence texts (kept in settings) and the field each pre-fills. */\nexport const DISPUTE_TEXTS: ReadonlyArray<{ text: DisputeText; label: string; field: string }> = [\n");
+    for t in DISPUTE_TEXTS {
+        let text = serde_json::to_value(t).unwrap_or_default();
+        out.push_str(&format!(
+            "  {{ text: {text}, label: {}, field: {} }},\n",
+            lit(t.label()),
+            lit(t.evidence_field())
+        ));
+    }
+    out.push_str("];\n");
+    out.push_str("\n/** Stripe's dispute reasons in plain words, with what helps to answer each. */\nexport const REASON_GUIDANCE: readonly ReasonGuidance[] = [\n");
+    for g in &REASONS {
+        out.push_str(&format!("  {},\n", guidance(g)));
+    }
+    out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** The guidance for a reason this build does not know. */\nexport const GENERAL_GUIDANCE: ReasonGuidance = {};\n",
+        guidance(&GENERAL_GUIDANCE)
     ));
     out
 }

@@ -109,6 +109,13 @@ ipc! {
     order_marker() -> Option<OrderMarker>;
     set_order_marker(OrderMarkerArgs) -> Option<OrderMarker>;
     list_disputes(ModeArgs) -> Vec<Dispute>;
+    dispute_workbench(DisputeArgs) -> DisputeWorkbench;
+    save_dispute_draft(DraftTextArgs) -> DisputeWorkbench;
+    attach_evidence_file(EvidenceFileArgs) -> DisputeWorkbench;
+    remove_evidence_file(EvidenceFileArgs) -> DisputeWorkbench;
+    submit_dispute_evidence(SubmitEvidenceArgs) -> DisputeWorkbench;
+    dispute_texts() -> Vec<DisputeTextValue>;
+    set_dispute_text(DisputeTextArgs) -> Vec<DisputeTextValue>;
     list_subscriptions(ModeArgs) -> Vec<Subscription>;
     list_invoices(ModeArgs) -> Vec<Invoice>;
     list_events(ListEventsArgs) -> Vec<StoredEvent>;

@@ -8,6 +8,7 @@ pub mod boot;
 pub mod commands;
 pub mod connect;
 pub mod connection;
+pub mod disputes;
 pub mod dto;
 pub mod error;
 pub mod notify;
@@ -49,6 +50,9 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        // The evidence file picker: opened by the shell's attach_evidence_file only; the
+        // webview is granted none of the plugin's own commands.
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             let data_dir = match &options.data_dir {

@@ -1,6 +1,7 @@
 //! The shell's events to the UI, behind a small trait so command bodies run without a window.
 //!
-//! The same trait opens the system browser, the one other window-side effect.
+//! The same trait opens the system browser and the OS file dialog, the other window-side
+//! effects.
 //!
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
@@ -22,6 +23,14 @@ pub trait Notify: Send + Sync + 'static {
     fn sign_in_ended(&self, ended: &SignInEnded);
     /// Open a checked https URL in the system browser.
     fn open_in_browser(&self, url: &str) -> Result<(), String>;
+    /// Ask the owner for one file with the OS file dialog (blocking: call it off the async
+    /// runtime). `Ok(None)`: the owner closed the dialog without picking one.
+    fn pick_file(
+        &self,
+        title: &str,
+        filter: &str,
+        extensions: &[&str],
+    ) -> Result<Option<std::path::PathBuf>, String>;
 }
 
 /// Emits to every window of the app.
@@ -58,5 +67,24 @@ impl Notify for TauriNotify {
             .opener()
             .open_url(url, None::<&str>)
             .map_err(|e| e.to_string())
+    }
+    fn pick_file(
+        &self,
+        title: &str,
+        filter: &str,
+        extensions: &[&str],
+    ) -> Result<Option<std::path::PathBuf>, String> {
+        use tauri_plugin_dialog::DialogExt;
+        let picked = self
+            .0
+            .dialog()
+            .file()
+            .set_title(title)
+            .add_filter(filter, extensions)
+            .blocking_pick_file();
+        match picked {
+            None => Ok(None),
+            Some(path) => path.into_path().map(Some).map_err(|e| e.to_string()),
+        }
     }
 }

@@ -335,3 +335,70 @@ async fn links_open_the_dashboard_page_of_the_mode_and_other_hosts_are_refused()
     );
     state.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_dispute_takes_evidence_through_the_stand_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = Recorder::new();
+    let state = AppState::open(dir.path(), rec.clone(), None).await.unwrap();
+    state.open_sample_store().await.unwrap();
+    let open: Vec<Dispute> = state
+        .list_disputes(ModeArgs { mode: Mode::Test })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.needs_response)
+        .collect();
+    let mut tried = 0;
+    for d in open {
+        let target = DisputeArgs {
+            mode: Mode::Test,
+            dispute_id: d.id.clone(),
+        };
+        let bench = state.dispute_workbench(target.clone()).await.unwrap();
+        if !bench.accepts_evidence {
+            continue;
+        }
+        tried += 1;
+        // A document from the file dialog, copied into the sample store's own folder.
+        let pdf = dir.path().join("receipt.pdf");
+        std::fs::write(&pdf, b"%PDF-1.4\n%%EOF\n").unwrap();
+        rec.picks.lock().unwrap().push(pdf);
+        let b = state
+            .attach_evidence_file(EvidenceFileArgs {
+                mode: Mode::Test,
+                dispute_id: d.id.clone(),
+                field: "receipt".into(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            std::path::Path::new(&b.files[0].stored_path)
+                .starts_with(dir.path().join("sample-store").join("evidence"))
+        );
+        // Saved at Stripe's stand-in without submitting, then submitted.
+        let staged = state
+            .submit_dispute_evidence(SubmitEvidenceArgs {
+                mode: Mode::Test,
+                dispute_id: d.id.clone(),
+                submit: false,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {}", d.id, e.message));
+        assert_eq!(staged.has_evidence, Some(true));
+        assert!(staged.accepts_evidence);
+        let submitted = state
+            .submit_dispute_evidence(SubmitEvidenceArgs {
+                mode: Mode::Test,
+                dispute_id: d.id.clone(),
+                submit: true,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{}: {}", d.id, e.message));
+        assert_eq!(submitted.submission_count, Some(1));
+        assert!(submitted.dispute.status.ends_with("under_review"));
+        assert!(!submitted.accepts_evidence);
+    }
+    assert!(tried >= 1, "a sample dispute still takes evidence");
+    state.shutdown().await;
+}

@@ -5,6 +5,7 @@ mod support;
 
 mod connect_flow;
 mod contract;
+mod disputes;
 mod fresh_store;
 mod keyring;
 mod relay_events;

@@ -29,6 +29,10 @@ pub const STRIPE_VERSION: &str = "2026-07-29.dahlia";
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 
+/// Stripe's Files API lives on a host of its own; an API base set for tests or the sample
+/// store serves both.
+pub const DEFAULT_FILES_BASE: &str = "https://files.stripe.com";
+
 /// Environment variable that overrides the API base URL (the sample store and tests point
 /// it at a local fake).
 pub const API_BASE_ENV: &str = "FLUXSTORE_STRIPE_API_BASE";
@@ -86,6 +90,17 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
+    /// Where files are uploaded: Stripe's Files API host with Stripe's API base, else the
+    /// configured base (`--api-base` serves both).
+    pub fn files_base(&self) -> url::Url {
+        let default = url::Url::parse(DEFAULT_API_BASE).expect("constant URL parses");
+        if self.api_base == default {
+            url::Url::parse(DEFAULT_FILES_BASE).expect("constant URL parses")
+        } else {
+            self.api_base.clone()
+        }
+    }
+
     /// Defaults with the base URL taken from `api_base`, else [`API_BASE_ENV`], else Stripe.
     pub fn from_env(api_base: Option<&str>) -> Result<ClientConfig, GatewayError> {
         let mut cfg = ClientConfig::default();
@@ -123,6 +138,17 @@ pub(crate) struct Call {
     pub idempotency_key: Option<String>,
     /// The object the call is about, for the audit row (else the response's `id`).
     pub object_id: Option<String>,
+    /// A file sent as `multipart/form-data` to the Files API (the `body` pairs travel as
+    /// text parts beside it).
+    pub upload: Option<Upload>,
+}
+
+/// One file of a multipart upload.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    pub file_name: String,
+    pub mime: String,
+    pub bytes: Arc<Vec<u8>>,
 }
 
 impl Call {
@@ -134,6 +160,7 @@ impl Call {
             body: Form::new(),
             idempotency_key: None,
             object_id: None,
+            upload: None,
         }
     }
     pub fn post(path: impl Into<String>, body: Form, idempotency_key: Option<String>) -> Call {
@@ -145,6 +172,19 @@ impl Call {
             body,
             idempotency_key: Some(key),
             object_id: None,
+            upload: None,
+        }
+    }
+    /// A multipart POST of `upload` to the Files API.
+    pub fn upload(
+        path: impl Into<String>,
+        body: Form,
+        upload: Upload,
+        idempotency_key: String,
+    ) -> Call {
+        Call {
+            upload: Some(upload),
+            ..Call::post(path, body, Some(idempotency_key))
         }
     }
     pub fn object(mut self, id: &str) -> Call {
@@ -250,7 +290,12 @@ impl StripeClient {
     }
 
     async fn attempt(&self, call: &Call) -> Attempt {
-        let mut url = match self.cfg.api_base.join(call.path.trim_start_matches('/')) {
+        let base = if call.upload.is_some() {
+            self.cfg.files_base()
+        } else {
+            self.cfg.api_base.clone()
+        };
+        let mut url = match base.join(call.path.trim_start_matches('/')) {
             Ok(u) => u,
             Err(_) => {
                 return Attempt::Response {
@@ -275,9 +320,25 @@ impl StripeClient {
             if let Some(k) = &call.idempotency_key {
                 req = req.header("Idempotency-Key", k);
             }
-            req = req
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(call.body.encode());
+            req = match &call.upload {
+                None => req
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(call.body.encode()),
+                Some(up) => {
+                    // Built per attempt: a multipart body is consumed by sending it.
+                    let mut form = reqwest::multipart::Form::new();
+                    for (k, v) in call.body.pairs() {
+                        form = form.text(k.clone(), v.clone());
+                    }
+                    let part = reqwest::multipart::Part::bytes(up.bytes.as_ref().clone())
+                        .file_name(up.file_name.clone())
+                        .mime_str(&up.mime)
+                        .unwrap_or_else(|_| {
+                            reqwest::multipart::Part::bytes(up.bytes.as_ref().clone())
+                        });
+                    req.multipart(form.part("file", part))
+                }
+            };
         }
         let resp = match req.send().await {
             Ok(r) => r,

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod api;
 pub mod client;
+pub mod dispute;
 pub mod error;
 pub mod events;
 pub mod form;
@@ -24,6 +25,7 @@ pub mod webhook;
 pub use account::AccountRefresh;
 pub use api::{AccountStatus, Requirements};
 pub use client::{ClientConfig, Credential, STRIPE_VERSION, StripeClient};
+pub use dispute::SubmitOutcome;
 pub use error::GatewayError;
 pub use fluxstore_mirror::AppliedEvent;
 pub use keys::{ApiKey, KeyError, ManualKeys, PublishableKey, WebhookSecret};

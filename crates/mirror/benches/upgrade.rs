@@ -1,5 +1,5 @@
 //! How long the first open of this version takes on a mirror a version 7 build left: the
-//! upgrade to version 8 re-derives every order from the stored events, in one transaction.
+//! upgrade to the latest version (8 and 9 re-derive) re-derives every order from the stored events, in one transaction.
 //!
 //! Run (from the workspace root):
 //!

@@ -34,6 +34,10 @@ pub enum MirrorError {
     /// says what to change).
     #[error("{0}")]
     InvalidMarker(String),
+    /// A change to the owner's own records (an evidence draft) that cannot be kept as asked;
+    /// the text says what to change.
+    #[error("{0}")]
+    Invalid(String),
     #[error("mirror database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("the mirror database file could not be created: {0}")]
@@ -50,6 +54,7 @@ impl MirrorError {
                 | MirrorError::InvalidCursor
                 | MirrorError::SecretRefused
                 | MirrorError::InvalidMarker(_)
+                | MirrorError::Invalid(_)
         )
     }
 }

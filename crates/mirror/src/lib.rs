@@ -29,14 +29,17 @@
 
 mod account;
 mod closed;
+mod dispute_draft;
 mod dump;
 mod error;
 mod event;
+pub mod evidence;
 pub mod facts;
 mod fields;
 mod ingest;
 mod log;
 mod marker;
+pub mod money;
 mod private;
 mod project;
 mod query;
@@ -48,6 +51,10 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use account::{AccountRequirements, AccountStatus};
+pub use dispute_draft::{
+    DisputeDraft, DisputeWorkbench, DraftChange, DraftFile, Evidence as DisputeEvidence,
+    EvidenceValue,
+};
 pub use error::MirrorError;
 pub use facts::RejectionCode;
 pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
@@ -274,6 +281,56 @@ impl Mirror {
     }
 
     /// The number of disputes of `mode` that need a response.
+    /// A dispute by id (any mode) with what Stripe last said of its evidence.
+    pub fn dispute(&self, id: &str) -> Result<Option<(Dispute, DisputeEvidence)>, MirrorError> {
+        dispute_draft::dispute(&self.conn, id)
+    }
+
+    /// The owner's evidence draft of a dispute, if one was saved.
+    pub fn dispute_draft(&self, id: &str) -> Result<Option<DisputeDraft>, MirrorError> {
+        dispute_draft::draft(&self.conn, id)
+    }
+
+    /// Apply `changes` to a dispute's draft in one transaction (see [`DraftChange`]). Returns
+    /// the draft as stored and the attachments the changes replaced or removed (their copies
+    /// may be deleted by the caller).
+    pub fn save_dispute_draft(
+        &mut self,
+        id: &str,
+        changes: &[DraftChange],
+        now: i64,
+    ) -> Result<(DisputeDraft, Vec<DraftFile>), MirrorError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = dispute_draft::save(&tx, id, changes, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Remember the Files API's id of a draft's attachment (only while it is the same copy).
+    pub fn set_draft_file_uploaded(
+        &mut self,
+        id: &str,
+        field: &str,
+        sha256: &str,
+        file_id: &str,
+    ) -> Result<(), MirrorError> {
+        dispute_draft::set_uploaded(&self.conn, id, field, sha256, file_id)
+    }
+
+    /// The dispute workbench of `id` in `mode` at time `now` (unix seconds): the dispute, its
+    /// order, and every evidence field's value, pre-filled from the mirror where the owner
+    /// typed nothing.
+    pub fn dispute_workbench(
+        &self,
+        mode: Mode,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<DisputeWorkbench>, MirrorError> {
+        dispute_draft::workbench(&self.conn, mode, id, now)
+    }
+
     pub fn disputes_needing_response(&self, mode: Mode) -> Result<u64, MirrorError> {
         query::lists::disputes_needing_response(&self.conn, mode)
     }

@@ -10,6 +10,8 @@
 //! (payments without one become counted "other activity"), keeps what an order says about
 //! its buyer and card, and the line items fetched from Stripe. Version 8 keeps the buyer's
 //! Stripe Customer id on each order (the Dashboard link), re-derived like version 7.
+//! Version 9 keeps the dispute's evidence facts (`has_evidence`, `submission_count`,
+//! `past_due`) and the owner's evidence drafts with their attachments.
 
 use std::time::Duration;
 
@@ -303,13 +305,48 @@ const V8: &str = r#"
 ALTER TABLE orders ADD COLUMN customer_id TEXT;
 "#;
 
+/// Version 9: what Stripe says of a dispute's evidence (re-derived from the stored dispute
+/// events by [`rederive_orders`], which folds disputes with their orders), and the owner's
+/// evidence drafts. A draft is the owner's own work, not a projection: it is never derived
+/// from events and never deleted by a re-derivation. `fields` is a JSON object of Stripe's
+/// evidence field names to the text the owner typed (an empty text clears a pre-filled
+/// value); `revision` moves on with every change and keys the submission's idempotency.
+const V9: &str = r#"
+ALTER TABLE disputes ADD COLUMN has_evidence INTEGER;
+ALTER TABLE disputes ADD COLUMN submission_count INTEGER;
+ALTER TABLE disputes ADD COLUMN past_due INTEGER;
+
+CREATE TABLE dispute_drafts (
+    dispute_id TEXT PRIMARY KEY,
+    fields     TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- A file attached to a draft: copied into the app's data folder when attached, so the
+-- draft never depends on where the owner's original was. `stripe_file_id` is set once the
+-- Files API accepted the copy; a retried submission does not upload it again.
+CREATE TABLE dispute_draft_files (
+    dispute_id     TEXT NOT NULL REFERENCES dispute_drafts(dispute_id) ON DELETE CASCADE,
+    field          TEXT NOT NULL,
+    file_name      TEXT NOT NULL,
+    stored_path    TEXT NOT NULL,
+    size           INTEGER NOT NULL,
+    mime           TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    stripe_file_id TEXT,
+    PRIMARY KEY (dispute_id, field)
+) WITHOUT ROWID;
+"#;
+
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 8;
+pub const LATEST_VERSION: usize = 9;
 
 /// The versions whose data step re-derives every order from the stored events: opening a
 /// mirror below the last of them takes a while on a large store (see
 /// [`crate::Mirror::pending_update`]).
-pub const REDERIVING_VERSIONS: [usize; 2] = [7, 8];
+pub const REDERIVING_VERSIONS: [usize; 3] = [7, 8, 9];
 
 /// True when migrating a mirror at `version` re-derives every order from its events.
 pub fn rederives_from(version: usize) -> bool {
@@ -324,16 +361,17 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V4, backfill_accounts),
         M::up_with_hook(V5, cap_rejections),
         M::up(V6),
-        // Version 7's data step (re-derive every order) is done by version 8's, which
-        // re-derives them all again: every pending step runs in ONE transaction
+        // Versions 7's and 8's data step (re-derive every order) is done by version 9's,
+        // which re-derives them all again: every pending step runs in ONE transaction
         // (`rusqlite_migration`), and this build only ever migrates to the latest version,
         // so deriving once, at the end, writes the same rows in half the time.
         M::up(V7),
-        M::up_with_hook(V8, rederive_orders),
+        M::up(V8),
+        M::up_with_hook(V9, rederive_orders),
     ])
 }
 
-/// Versions 7's and 8's data step, in the migration's transaction.
+/// Versions 7's, 8's and 9's data step, in the migration's transaction.
 fn rederive_orders(tx: &Transaction<'_>) -> HookResult {
     crate::project::order::rederive_all(tx).map_err(|e| HookError::Hook(e.to_string()))
 }

@@ -48,7 +48,8 @@ fn populate_as_earlier_build(path: &std::path::Path, raws: &[Vec<u8>]) {
             currency, customer_email, customer_name, client_reference_id, failure_message, livemode, account,
             created, updated, paid_at FROM fresh.orders;
          INSERT INTO main.order_links SELECT * FROM fresh.order_links;
-         INSERT INTO main.disputes SELECT * FROM fresh.disputes;
+         INSERT INTO main.disputes SELECT id, charge_id, payment_intent_id, order_key, status, reason, amount,
+            currency, due_by, needs_response, queue_rank, queue_sort, livemode, created, updated FROM fresh.disputes;
          INSERT INTO main.subscriptions SELECT * FROM fresh.subscriptions;
          INSERT INTO main.invoices SELECT * FROM fresh.invoices;",
     )
@@ -792,13 +793,14 @@ fn migrates_a_populated_version_7_database_and_names_each_orders_customer() {
     );
 }
 
-/// An upgrade from before version 7 re-derives once (version 8's step), and a mirror that
-/// has no version 7 or 8 step ahead of it is not announced as a long upgrade.
+/// An upgrade from before version 7 re-derives once (the last re-deriving version's step),
+/// and a mirror that has no re-deriving step ahead of it is not announced as a long upgrade.
 #[test]
 fn only_upgrades_that_re_derive_orders_are_announced() {
     assert!(schema::rederives_from(1));
     assert!(schema::rederives_from(6));
     assert!(schema::rederives_from(7));
+    assert!(schema::rederives_from(8));
     assert!(
         !schema::rederives_from(0),
         "a new file has nothing to re-derive"

@@ -15,6 +15,7 @@ mod learn;
 mod ledger;
 mod lists;
 pub use lists::page as list_page;
+pub mod disputes;
 pub mod objects;
 mod params;
 mod standin;

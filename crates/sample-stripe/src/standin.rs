@@ -3,7 +3,8 @@
 //!
 //! It answers what the sample store uses — `GET /v1/account`, `GET /v1/charges/{id}`,
 //! `GET /v1/payment_intents/{id}`, `GET /v1/disputes/{id}`, `POST /v1/refunds`,
-//! `GET /v1/events`, a session's line items and the lists of refunds and disputes — as Stripe does,
+//! `GET /v1/events`, a session's line items and the lists of refunds and disputes, and a
+//! dispute's evidence (`POST /v1/files`, multipart, and `POST /v1/disputes/{id}`) — as Stripe does,
 //! and every other URL with Stripe's 404. It knows the objects it was taught
 //! ([`SampleStripe::learn`]) or created ([`SampleStripe::seed_payment`]).
 //!
@@ -22,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::disputes::{self, Files, Upload};
 use crate::idempotency::Idempotency;
 use crate::ledger::{Ledger, SeededPayment};
 use crate::objects::{self, AccountSpec, PaymentSpec};
@@ -39,7 +41,13 @@ struct Account {
     spec: AccountSpec,
     ledger: Ledger,
     idempotency: Idempotency,
+    /// Evidence files uploaded this session.
+    files: Files,
 }
+
+/// The largest request body read: room for a file over Stripe's 5 MB evidence limit, so it
+/// is refused as Stripe refuses it.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 struct Shared(Arc<Mutex<Account>>);
@@ -78,25 +86,39 @@ impl SampleStripe {
             spec: AccountSpec::default(),
             ledger: Ledger::new(EVENT_API_VERSION),
             idempotency: Idempotency::default(),
+            files: Files::new(),
         })));
         let for_router = shared.clone();
-        let router = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let shared = for_router.clone();
-                async move {
-                    let mut account = shared.lock();
-                    answer(
-                        &mut account,
-                        &method,
-                        uri.path(),
-                        uri.query().unwrap_or(""),
-                        &headers,
-                        &body,
-                    )
-                    .into_response()
-                }
-            },
-        );
+        let router = axum::Router::new()
+            .fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let shared = for_router.clone();
+                    async move {
+                        let multipart = wire::header(&headers, "content-type")
+                            .is_some_and(|v| v.starts_with("multipart/form-data"));
+                        let (body, upload) = if multipart {
+                            match disputes::read_multipart(&headers, body, BODY_LIMIT).await {
+                                Ok((raw, upload)) => (Bytes::from(raw), upload),
+                                Err(e) => return Reply::from(e).into_response(),
+                            }
+                        } else {
+                            (body, None)
+                        };
+                        let mut account = shared.lock();
+                        answer(
+                            &mut account,
+                            &method,
+                            uri.path(),
+                            uri.query().unwrap_or(""),
+                            &headers,
+                            &body,
+                            upload.as_ref(),
+                        )
+                        .into_response()
+                    }
+                },
+            )
+            .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
         let (stop, mut stopped) = watch::channel(false);
         tokio::spawn(async move {
             let shutdown = async move {
@@ -177,6 +199,7 @@ fn answer(
     query: &str,
     headers: &HeaderMap,
     body: &Bytes,
+    upload: Option<&Upload>,
 ) -> Reply {
     let presented = match wire::presented_key(headers) {
         Ok(k) => k,
@@ -203,7 +226,7 @@ fn answer(
     {
         return reply;
     }
-    let reply = route(account, method, path, &params).unwrap_or_else(Reply::from);
+    let reply = route(account, method, path, &params, upload).unwrap_or_else(Reply::from);
     if let Some(k) = &idem {
         account.idempotency.after(&key, k, path, &params, &reply);
     }
@@ -215,6 +238,7 @@ fn route(
     method: &Method,
     path: &str,
     p: &Params,
+    upload: Option<&Upload>,
 ) -> Result<Reply, ApiError> {
     // The key is a test-mode key: live objects do not exist for it.
     const LIVEMODE: bool = false;
@@ -236,6 +260,10 @@ fn route(
         ("GET", ["v1", "refunds"]) => account.ledger.list_children("refund", LIVEMODE, p),
         ("GET", ["v1", "disputes"]) => account.ledger.list_children("dispute", LIVEMODE, p),
         ("GET", ["v1", "disputes", id]) => account.ledger.retrieve(id, "dispute", LIVEMODE, p),
+        ("POST", ["v1", "disputes", id]) => {
+            disputes::update_dispute(&mut account.ledger, &account.files, LIVEMODE, id, p)
+        }
+        ("POST", ["v1", "files"]) => disputes::create_file(&mut account.files, LIVEMODE, p, upload),
         _ => Err(wire::unrecognized(method, path)),
     }
 }

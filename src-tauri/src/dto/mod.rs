@@ -8,10 +8,11 @@ pub mod shell;
 pub use fluxstore_gateway::{
     DisputeFact, Healed, LookupReport, OrderFacts, RefundFact, StripeSays,
 };
+pub use fluxstore_mirror::evidence::{DisputeText, EvidenceField, EvidenceKind, ReasonGuidance};
 pub use fluxstore_mirror::facts::RejectionCode;
 pub use fluxstore_mirror::{
-    ApiCall, AppliedEvent, ChecklistFacts, Dispute, Invoice, LineItem, MetadataField, Mode,
-    ModeFacts, Order, OrderDetail, OrderMarker, OrderStatus, OtherActivity, Page, Rejection,
-    Source, StoredEvent, Subscription, TimelineEntry,
+    ApiCall, AppliedEvent, ChecklistFacts, Dispute, DisputeWorkbench, DraftFile, EvidenceValue,
+    Invoice, LineItem, MetadataField, Mode, ModeFacts, Order, OrderDetail, OrderMarker,
+    OrderStatus, OtherActivity, Page, Rejection, Source, StoredEvent, Subscription, TimelineEntry,
 };
 pub use shell::*;

@@ -258,3 +258,58 @@ impl SyncProgress {
 pub struct OnlineChanged {
     pub online: bool,
 }
+
+/// One dispute of a mode.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DisputeArgs {
+    pub mode: Mode,
+    pub dispute_id: String,
+}
+
+/// One text field of a dispute's evidence draft, as typed.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DraftTextArgs {
+    pub mode: Mode,
+    pub dispute_id: String,
+    /// Stripe's evidence field name (a text field of the form).
+    pub field: String,
+    /// The owner's text (empty clears a pre-filled value); null forgets the owner's text so
+    /// the pre-filled value shows again.
+    pub value: Option<String>,
+}
+
+/// One file field of a dispute's evidence draft.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EvidenceFileArgs {
+    pub mode: Mode,
+    pub dispute_id: String,
+    /// Stripe's evidence field name (a file field of the form).
+    pub field: String,
+}
+
+/// Send a dispute's draft to Stripe.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SubmitEvidenceArgs {
+    pub mode: Mode,
+    pub dispute_id: String,
+    /// true: submitted to the bank (final); false: saved at Stripe without submitting.
+    pub submit: bool,
+}
+
+/// A reusable evidence text as the settings show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DisputeTextValue {
+    pub text: fluxstore_mirror::evidence::DisputeText,
+    pub label: String,
+    /// The evidence field it pre-fills.
+    pub field: String,
+    /// Empty when the owner has not written it.
+    pub value: String,
+}
+
+/// Write (or, with an empty value, forget) a reusable evidence text.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DisputeTextArgs {
+    pub text: fluxstore_mirror::evidence::DisputeText,
+    pub value: String,
+}

@@ -72,6 +72,15 @@ impl Notify for Events {
         self.push("opened_in_browser", json!({ "url": url }));
         Ok(())
     }
+    /// The scenarios' owner closes the file dialog without picking a file.
+    fn pick_file(
+        &self,
+        _title: &str,
+        _filter: &str,
+        _extensions: &[&str],
+    ) -> Result<Option<PathBuf>, String> {
+        Ok(None)
+    }
 }
 
 fn contract_dir() -> PathBuf {

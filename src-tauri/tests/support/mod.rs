@@ -15,6 +15,8 @@ pub struct Recorder {
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
     pub opened: Mutex<Vec<String>>,
+    /// The files the OS file dialog "picks", in turn (empty: the owner closes it).
+    pub picks: Mutex<Vec<std::path::PathBuf>>,
 }
 
 impl Recorder {
@@ -50,5 +52,14 @@ impl Notify for Recorder {
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());
         Ok(())
+    }
+    fn pick_file(
+        &self,
+        _title: &str,
+        _filter: &str,
+        _extensions: &[&str],
+    ) -> Result<Option<std::path::PathBuf>, String> {
+        let mut picks = self.picks.lock().unwrap();
+        Ok((!picks.is_empty()).then(|| picks.remove(0)))
     }
 }

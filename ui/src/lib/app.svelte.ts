@@ -26,7 +26,7 @@ export const VIEWS: { id: View; label: string }[] = [
 
 export interface Route {
   view: View;
-  /** An order's session id when the order detail is open. */
+  /** An order's session id when the order detail is open; a dispute's id when its workbench is. */
   id: string | null;
 }
 

@@ -13,6 +13,17 @@ export function formatShortDate(unix: number, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(new Date(unix * 1000));
 }
 
+/**
+ * A deadline on two short lines in the owner's time zone: the day ("Dec 5, 2026") and the
+ * time with the zone's name ("9:05 PM CET").
+ */
+export function formatDeadline(unix: number, locale?: string, timeZone?: string): [string, string] {
+  const d = new Date(unix * 1000);
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone }).format(d);
+  const time = new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone }).format(d);
+  return [day, time];
+}
+
 /** Machine-readable form for `<time datetime>`. */
 export function isoDate(unix: number): string {
   return new Date(unix * 1000).toISOString();

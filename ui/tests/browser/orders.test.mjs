@@ -140,7 +140,7 @@ test('order detail: timeline, partial refund with confirmation, refund disabled 
   assert.deepEqual(problems, []);
 });
 
-test('Stripe links: an order opens its payment and customer in the Dashboard of its mode; disputes offer “Submit evidence”', async () => {
+test('Stripe links: an order opens its payment and customer in the Dashboard of its mode; a dispute opens its Dashboard page', async () => {
   const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
   const opened = () => page.evaluate(() => window.__fluxstoreMemory.openedUrls);
   for (const mode of ['Test', 'Live']) {
@@ -172,7 +172,7 @@ test('Stripe links: an order opens its payment and customer in the Dashboard of 
   }
   await page.getByLabel('Test').check();
   await page.getByRole('link', { name: 'Disputes' }).click();
-  const submit = page.locator('[data-testid="disputes"] button', { hasText: 'Submit evidence' }).first();
+  const submit = page.locator('[data-testid="disputes"] button[data-dashboard-id^="dp_"]').first();
   await submit.waitFor();
   const dp = await submit.getAttribute('data-dashboard-id');
   await submit.click();

@@ -81,15 +81,38 @@ test('Payment Gateways with API keys: requirements and the onboarding link, keys
   assert.deepEqual(problems, []);
 });
 
-test('Disputes: queue by evidence due date with urgency and linked orders', async () => {
+test('Disputes: queue by evidence due date with urgency and linked orders, fitting 1280 px', async () => {
   const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/disputes' });
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByTestId('disputes').waitFor();
   const urgencies = await page.locator('[data-testid="disputes"] tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.urgency));
   assert.deepEqual(urgencies, ['overdue', 'soon', 'later', 'none', 'none']);
-  assert.match(await page.locator('[data-testid="disputes"] tbody tr').first().textContent(), /Overdue.*Needs response.*fraudulent/s);
+  // The reason in words from the Rust guidance list, not Stripe's code.
+  const first = await page.locator('[data-testid="disputes"] tbody tr').first().textContent();
+  assert.match(first, /Overdue.*Needs response.*The cardholder says they did not make this purchase/s);
+  assert.doesNotMatch(first, /fraudulent/);
+  // At 1280 px the order column is inside the window and the due date takes at most two lines.
+  const fit = await page.evaluate(() => {
+    const table = document.querySelector('[data-testid="disputes"]');
+    const order = table.querySelector('tbody tr td.order a');
+    const due = [...table.querySelectorAll('tbody td.due time')];
+    const lh = parseFloat(getComputedStyle(due[0]).lineHeight) || 20;
+    return {
+      orderRight: order.getBoundingClientRect().right,
+      tableRight: table.getBoundingClientRect().right,
+      width: window.innerWidth,
+      scroll: document.querySelector('main').scrollWidth - document.querySelector('main').clientWidth,
+      dueLines: Math.max(...due.map((t) => Math.round(t.getBoundingClientRect().height / lh))),
+    };
+  });
+  assert.ok(fit.orderRight <= fit.width && fit.tableRight <= fit.width, JSON.stringify(fit));
+  assert.equal(fit.scroll, 0, JSON.stringify(fit));
+  assert.ok(fit.dueLines <= 2, JSON.stringify(fit));
+  // The time carries the owner's time zone.
+  assert.match(await page.locator('[data-testid="disputes"] td.due').first().textContent(), /(UTC|GMT|[A-Z]{3})/);
   await screenshot(page, 'disputes');
-  const link = page.locator('[data-testid="disputes"] tbody tr').first().getByRole('link');
-  const session = await link.textContent();
+  const link = page.locator('[data-testid="disputes"] tbody tr td.order a').first();
+  const session = await link.getAttribute('title');
   await link.click();
   await page.getByTestId('timeline').waitFor();
   assert.match(await page.getByTestId('timeline').textContent(), /charge\.dispute\.created/);
@@ -98,6 +121,49 @@ test('Disputes: queue by evidence due date with urgency and linked orders', asyn
   await page.getByRole('link', { name: 'Disputes' }).click();
   await page.getByLabel('Live').check();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="disputes"] tbody tr').length === 1);
+  assert.deepEqual(problems, []);
+});
+
+test('Dispute workbench: pre-filled from the order, saved as typed, a file from the dialog, submitted once after confirming', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/disputes' });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByTestId('disputes').waitFor();
+  // The dispute due within 72 hours (product not received).
+  const row = page.locator('[data-testid="disputes"] tbody tr[data-urgency="soon"]');
+  const session = await row.locator('td.order a').getAttribute('title');
+  await row.getByRole('link', { name: 'Answer' }).click();
+  await page.getByTestId('evidence-form').waitFor();
+  assert.match(await page.getByTestId('dispute-state').textContent(), /did not receive what they bought/);
+  assert.match(await page.getByTestId('guidance').textContent(), /Show that it was delivered/);
+  // Pre-filled from the order: its session id in the proof of use, marked as pre-filled.
+  const log = page.locator('[data-field="access_activity_log"]');
+  assert.equal(await log.getAttribute('data-prefilled'), 'true');
+  assert.match(await log.locator('textarea').inputValue(), new RegExp(session));
+  assert.match(await log.textContent(), /pre-filled from the order/);
+  // Typed: saved without a button, no longer marked pre-filled.
+  const desc = page.locator('[data-field="refund_refusal_explanation"] textarea');
+  await desc.fill('The rank was delivered in-game a minute after payment and used since.');
+  await page.locator('[data-testid="draft-state"]', { hasText: 'Draft saved on this computer' }).waitFor();
+  // A file the dialog hands over: too large first (refused in words), then a PDF.
+  await simulate(page, 'pickFile', { name: 'huge.pdf', size: 6 * 1024 * 1024, mime: 'application/pdf' });
+  await page.locator('[data-file-field="receipt"] button', { hasText: 'Choose file' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Stripe takes evidence files of at most 5.0 MB' }).waitFor();
+  await simulate(page, 'pickFile', { name: 'receipt.pdf', size: 48_000, mime: 'application/pdf' });
+  await page.locator('[data-file-field="receipt"] button', { hasText: 'Choose file' }).click();
+  await page.locator('[data-file-field="receipt"] [data-file-name]', { hasText: 'receipt.pdf' }).waitFor();
+  await page.evaluate(() => document.querySelector('main').scrollTo(0, 0));
+  await screenshot(page, 'dispute-workbench');
+  // Submit asks first; confirming sends one update to Stripe after the file's upload.
+  await page.getByRole('button', { name: 'Submit evidence…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Submit evidence' }).click();
+  await page.getByTestId('done').waitFor();
+  assert.equal(await page.getByTestId('submission-count').textContent(), '1');
+  assert.equal(await page.getByTestId('has-evidence').textContent(), 'yes');
+  assert.match(await page.getByTestId('closed').textContent(), /evidence was submitted/);
+  const calls = await page.evaluate(() => window.__fluxstoreMemory.call('list_api_calls', { limit: 50 }));
+  const posted = calls.filter((c) => c.method === 'POST' && (c.path === '/v1/files' || c.path.startsWith('/v1/disputes/')));
+  assert.deepEqual(posted.map((c) => c.path).reverse(), ['/v1/files', posted[0].path]);
+  assert.equal(await page.getByRole('button', { name: 'Submit evidence…' }).isDisabled(), true);
   assert.deepEqual(problems, []);
 });
 

@@ -10,6 +10,7 @@
 mod account;
 mod audit;
 mod connect;
+mod dispute;
 mod input;
 mod keys;
 mod lookup;
@@ -31,6 +32,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 pub use connect::{ConnectArgs, DisconnectArgs};
+pub use dispute::DisputeCommand;
 pub use keys::KeysCommand;
 pub use webhook::WebhookCommand;
 
@@ -107,6 +109,11 @@ pub enum StripeCommand {
     },
     /// Pull events from Stripe's events API into the mirror.
     Sync(Common),
+    /// Answer a dispute: the evidence draft (offline) and its submission to Stripe.
+    Dispute {
+        #[command(subcommand)]
+        cmd: DisputeCommand,
+    },
     /// Every call FluxStore made to Stripe, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -168,6 +175,7 @@ pub async fn execute(
         | StripeCommand::Audit { common: c, .. } => c.json,
         StripeCommand::Connect(a) => a.json,
         StripeCommand::Disconnect(a) => a.json,
+        StripeCommand::Dispute { cmd } => cmd.json(),
     };
     let result = match cmd {
         StripeCommand::Keys {
@@ -194,6 +202,7 @@ pub async fn execute(
             cmd: WebhookCommand::Create { url, common },
         } => webhook::create(&common, &url).await,
         StripeCommand::Sync(c) => sync::run(&c).await,
+        StripeCommand::Dispute { cmd } => dispute::run(cmd).await,
         StripeCommand::Audit { limit, common } => audit::run(&common, limit).await,
         StripeCommand::Connect(a) => connect::connect(&a, show_url).await,
         StripeCommand::Disconnect(a) => connect::disconnect(&a, input, interactive).await,

@@ -2,6 +2,7 @@
 //! 127.0.0.1, real SQLite files.
 
 mod crash;
+mod dispute;
 mod end_to_end;
 mod read;
 mod secrets;

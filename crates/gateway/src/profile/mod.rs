@@ -25,6 +25,7 @@
 mod account;
 mod checklist;
 mod connect;
+mod dispute;
 mod error;
 pub mod feed;
 mod keys;
@@ -43,6 +44,7 @@ pub use connect::{
     REASON_TOKEN_REJECTED, SIGN_IN_TIMEOUT_ENV, SignIn, SignInEnded, connect_service_url,
     renewing_subscriptions,
 };
+pub use dispute::DraftEdit;
 pub use error::ProfileError;
 pub use feed::{Feed, FeedObserver, POLL};
 pub use keys::SavedKeys;

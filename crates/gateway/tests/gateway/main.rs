@@ -6,6 +6,7 @@ mod common;
 
 mod account_status;
 mod checklist;
+mod disputes;
 mod events_sync;
 mod events_sync_applied;
 mod fuzz;

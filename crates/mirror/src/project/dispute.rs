@@ -9,7 +9,7 @@ use rusqlite::{Connection, params};
 
 use super::{Snap, winner};
 use crate::MirrorError;
-use crate::fields::{i64_at, id_at, str_at};
+use crate::fields::{bool_at, i64_at, id_at, str_at};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DisputeRow {
@@ -21,6 +21,10 @@ pub struct DisputeRow {
     pub amount: i64,
     pub currency: String,
     pub due_by: Option<i64>,
+    /// `evidence_details`: what Stripe says of the evidence (None when the event has none).
+    pub has_evidence: Option<bool>,
+    pub submission_count: Option<i64>,
+    pub past_due: Option<bool>,
     pub livemode: bool,
     pub created: i64,
     pub updated: i64,
@@ -60,6 +64,9 @@ pub fn fold(snaps: &[&Snap<'_>]) -> Option<DisputeRow> {
         amount: i64_at(o, &["amount"]).unwrap_or(0),
         currency: str_at(o, &["currency"]).unwrap_or("").to_ascii_lowercase(),
         due_by: i64_at(o, &["evidence_details", "due_by"]).filter(|d| *d > 0),
+        has_evidence: bool_at(o, &["evidence_details", "has_evidence"]),
+        submission_count: i64_at(o, &["evidence_details", "submission_count"]),
+        past_due: bool_at(o, &["evidence_details", "past_due"]),
         livemode: w.livemode,
         created: i64_at(o, &["created"]).unwrap_or(snaps[0].created),
         updated: snaps.iter().map(|s| s.created).max().unwrap_or(w.created),
@@ -79,8 +86,9 @@ pub fn write(
     };
     let mut stmt = conn.prepare_cached(
         "INSERT OR REPLACE INTO disputes(id, charge_id, payment_intent_id, order_key, status, reason, amount, currency,
-            due_by, needs_response, queue_rank, queue_sort, livemode, created, updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            due_by, needs_response, queue_rank, queue_sort, livemode, created, updated,
+            has_evidence, submission_count, past_due)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     stmt.execute(params![
         d.id,
@@ -97,7 +105,10 @@ pub fn write(
         sort,
         d.livemode,
         d.created,
-        d.updated
+        d.updated,
+        d.has_evidence,
+        d.submission_count,
+        d.past_due
     ])?;
     Ok(())
 }

@@ -144,6 +144,10 @@ pub enum Fault {
     CannedAfterProcessing(Value),
 }
 
+/// The largest request body the fake reads: room for a file over Stripe's 5 MB evidence
+/// limit, so the fake refuses it as Stripe does instead of failing to read it.
+pub(crate) const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// One request as the fake saw it (never the key itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -163,6 +167,8 @@ pub(crate) struct State {
     ledger: Ledger,
     idempotency: Idempotency,
     endpoints: Vec<Value>,
+    /// Files uploaded through the Files API, with their mode.
+    files: Vec<(bool, Value)>,
     faults: VecDeque<(String, Fault)>,
     requests: Vec<RecordedRequest>,
 }
@@ -202,29 +208,54 @@ impl StripeFake {
             cfg,
             idempotency: Idempotency::default(),
             endpoints: Vec::new(),
+            files: Vec::new(),
             faults: VecDeque::new(),
             requests: Vec::new(),
         })));
         let for_router = shared.clone();
-        let router = axum::Router::new().fallback(
-            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let shared = for_router.clone();
-                async move {
-                    let reply = {
-                        let mut s = shared.lock();
-                        routes::handle(
-                            &mut s,
-                            &method,
-                            uri.path(),
-                            uri.query().unwrap_or(""),
-                            &headers,
-                            &body,
-                        )
-                    };
-                    reply.into_response()
-                }
-            },
-        );
+        let router = axum::Router::new()
+            .fallback(
+                move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                    let shared = for_router.clone();
+                    async move {
+                        let multipart = headers
+                            .get("content-type")
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|v| v.starts_with("multipart/form-data"));
+                        let (body, upload) = if multipart {
+                            match fluxstore_sample_stripe::disputes::read_multipart(
+                                &headers, body, BODY_LIMIT,
+                            )
+                            .await
+                            {
+                                Ok((raw, upload)) => (Bytes::from(raw), upload),
+                                Err(e) => {
+                                    return fluxstore_sample_stripe::wire::Reply::from(e)
+                                        .into_response();
+                                }
+                            }
+                        } else {
+                            (body, None)
+                        };
+                        let reply = {
+                            let mut s = shared.lock();
+                            routes::handle(
+                                &mut s,
+                                &method,
+                                uri.path(),
+                                uri.query().unwrap_or(""),
+                                &headers,
+                                &body,
+                                upload.as_ref(),
+                            )
+                        };
+                        reply.into_response()
+                    }
+                },
+            )
+            // Room for a file over Stripe's 5 MB evidence limit, so the fake can refuse it as
+            // Stripe does instead of failing to read it.
+            .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT));
         let (stop, stop_rx) = watch::channel(false);
         tokio::spawn(server::serve(listener, router, shared.clone(), stop_rx));
         Ok(StripeFake { addr, shared, stop })
@@ -299,6 +330,36 @@ impl StripeFake {
             .lock()
             .ledger
             .fail_refund(refund_id, failure_reason, now())
+    }
+
+    /// Files uploaded through the Files API, oldest first.
+    pub fn files(&self) -> Vec<Value> {
+        self.shared
+            .lock()
+            .files
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect()
+    }
+
+    /// Change a dispute as Stripe would on its own (e.g. close it or move its due date);
+    /// returns the `charge.dispute.updated` (or `.closed`) event added to the events list.
+    pub fn update_dispute(&self, id: &str, change: impl FnOnce(&mut Value)) -> Option<Value> {
+        let mut s = self.shared.lock();
+        let mut d = s.ledger.object(id)?.clone();
+        change(&mut d);
+        let closed = matches!(
+            d["status"].as_str(),
+            Some("won" | "lost" | "warning_closed")
+        );
+        let live = d["livemode"].as_bool().unwrap_or(false);
+        s.ledger.put_object(d.clone());
+        let kind = if closed {
+            "charge.dispute.closed"
+        } else {
+            "charge.dispute.updated"
+        };
+        Some(s.ledger.push_event(kind, &d, now(), live))
     }
 
     /// The current state of an object, as `GET` would return it.

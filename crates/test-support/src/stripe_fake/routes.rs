@@ -8,6 +8,7 @@
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
+use fluxstore_sample_stripe::disputes;
 use fluxstore_sample_stripe::wire::{self, Reply, masked, ok, valid_version};
 use serde_json::json;
 
@@ -46,6 +47,7 @@ pub fn handle(
     query: &str,
     headers: &HeaderMap,
     body: &Bytes,
+    upload: Option<&disputes::Upload>,
 ) -> Reply {
     let header = |n: &str| wire::header(headers, n);
     let raw = wire::raw_params(method, query, body);
@@ -80,7 +82,7 @@ pub fn handle(
     {
         return reply;
     }
-    let reply = route(state, &key, method, path, &params).unwrap_or_else(Reply::from);
+    let reply = route(state, &key, method, path, &params, upload).unwrap_or_else(Reply::from);
     if let Some(k) = &idem {
         state.idempotency.after(&key.key, k, path, &params, &reply);
     }
@@ -93,6 +95,7 @@ fn route(
     method: &Method,
     path: &str,
     p: &Params,
+    upload: Option<&disputes::Upload>,
 ) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let acct = state.account.id.clone();
@@ -114,6 +117,14 @@ fn route(
         ("GET", ["v1", "disputes", id]) => {
             require(key, &acct, "rak_dispute_read")?;
             state.ledger.retrieve(id, "dispute", live, p)
+        }
+        ("POST", ["v1", "disputes", id]) => {
+            require(key, &acct, "rak_dispute_write")?;
+            disputes::update_dispute(&mut state.ledger, &state.files, key.livemode, id, p)
+        }
+        ("POST", ["v1", "files"]) => {
+            require(key, &acct, "rak_file_write")?;
+            disputes::create_file(&mut state.files, key.livemode, p, upload)
         }
         ("POST", ["v1", "refunds"]) => {
             require(key, &acct, "rak_refund_write")?;

@@ -13,6 +13,7 @@ import type {
   AccountStatus,
   ApiCall,
   Dispute,
+  DraftFile,
   Invoice,
   LineItem,
   MetadataField,
@@ -64,10 +65,31 @@ export interface StoreData {
   otherPayments: OtherPayment[];
   /** The owner's order marker (a mirror setting). */
   marker: OrderMarker | null;
+  /** The owner's evidence drafts (the mirror's `dispute_drafts`), by dispute id. */
+  drafts: Record<string, MemoryDraft>;
+  /** What Stripe last said of a dispute's evidence (`evidence_details`), by dispute id. */
+  evidence: Record<string, DisputeEvidence>;
+  /** Settings other than the marker (the reusable evidence texts), by key. */
+  settings: Record<string, string>;
+}
+
+/** The owner's draft of one dispute's evidence, as the mirror keeps it. */
+export interface MemoryDraft {
+  /** Text fields the owner typed (an empty text clears a pre-filled value). */
+  fields: Record<string, string>;
+  files: DraftFile[];
+  revision: number;
+  updated_at: number;
+}
+
+export interface DisputeEvidence {
+  has_evidence: boolean | null;
+  submission_count: number | null;
+  past_due: boolean | null;
 }
 
 export function emptyStore(): StoreData {
-  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [], otherPayments: [], marker: null };
+  return { orders: [], disputes: [], subscriptions: [], invoices: [], events: [], rejections: [], apiCalls: [], accounts: [], otherPayments: [], marker: null, drafts: {}, evidence: {}, settings: {} };
 }
 
 /** What a game-server store sells, who buys it and where it is delivered. */
@@ -390,6 +412,9 @@ export function sampleStore(now: number): StoreData {
       { mode: 'test', created: now - HOUR },
     ],
     marker: null,
+    drafts: {},
+    evidence: {},
+    settings: {},
   };
 }
 

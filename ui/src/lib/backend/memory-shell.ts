@@ -39,6 +39,16 @@ import {
 } from './memory-state';
 import { differences, validateMarker } from './memory-orders';
 import { checklistFacts, fail, orderDetail, orderRecord, readCommand } from './memory-views';
+import {
+  attachFile,
+  disputeTexts,
+  removeFile,
+  saveText,
+  setDisputeText,
+  utcText,
+  workbench,
+  type PickedFile,
+} from './memory-disputes';
 import type {
   AccountStatus,
   BackendEvents,
@@ -115,6 +125,8 @@ export class MemoryShell implements Backend {
   protected readonly endpoints: { id: string; url: string; mode: Mode; events: string[]; enabled: boolean }[] = [];
   protected seq = 0;
   protected signIn: PendingSignIn | null = null;
+  /** What the OS file dialog hands over next, in turn (none left: the owner closes it). */
+  protected filePicks: PickedFile[] = [];
 
   /** The upgrade under way at start, and what ends it. */
   protected upgrading: PendingUpdate | null = null;
@@ -211,6 +223,27 @@ export class MemoryShell implements Backend {
         });
       case 'check_webhook_endpoint':
         return this.checkWebhook(args.mode);
+      case 'dispute_workbench':
+        return workbench(this.cur.data, args.mode, args.dispute_id as string, this.now());
+      case 'save_dispute_draft':
+        saveText(this.cur.data, args.mode, args.dispute_id as string, args.field as string, args.value as string | null, this.now());
+        return workbench(this.cur.data, args.mode, args.dispute_id as string, this.now());
+      case 'attach_evidence_file': {
+        workbench(this.cur.data, args.mode, args.dispute_id as string, this.now());
+        const file = this.filePicks.shift();
+        if (!file) fail('cancelled', 'No file was picked; the draft is unchanged.');
+        attachFile(this.cur.data, args.mode, args.dispute_id as string, args.field as string, file, this.now(), ++this.seq);
+        return workbench(this.cur.data, args.mode, args.dispute_id as string, this.now());
+      }
+      case 'remove_evidence_file':
+        removeFile(this.cur.data, args.mode, args.dispute_id as string, args.field as string, this.now());
+        return workbench(this.cur.data, args.mode, args.dispute_id as string, this.now());
+      case 'submit_dispute_evidence':
+        return this.submitEvidence(args.mode, args.dispute_id as string, args.submit as boolean);
+      case 'dispute_texts':
+        return disputeTexts(this.cur.data);
+      case 'set_dispute_text':
+        return setDisputeText(this.cur.data, args.text as never, args.value as string);
     }
     return readCommand(this.cur.data, command, args, this.now());
   }
@@ -448,6 +481,57 @@ export class MemoryShell implements Backend {
     this.audit(this.cur, 'POST', '/v1/refunds', o.payment_intent_id, 200, a.mode);
     this.applyEvent(rec, 'charge.refunded', 'api');
     return orderDetail(this.cur.data, a.mode, a.session_id);
+  }
+
+  /**
+   * Upload the draft's files, then `POST /v1/disputes/{id}` with its evidence and `submit`;
+   * refused before any request when Stripe no longer takes evidence (as the gateway).
+   */
+  private submitEvidence(mode: Mode, id: string, submit: boolean) {
+    const d = this.cur.data;
+    const bench = workbench(d, mode, id, this.now());
+    const x = bench.dispute;
+    if (this.sample && mode === 'live') fail('not_connected', SAMPLE_TEST_ONLY);
+    // The profile finds the mode's credential first, then the gateway judges the dispute.
+    this.requireCredential(mode);
+    if (!bench.accepts_evidence) {
+      const why =
+        x.due_by !== null && (x.due_by <= this.now() || bench.past_due === true)
+          ? `its deadline passed on ${utcText(x.due_by)}, and Stripe no longer takes evidence for it`
+          : (bench.submission_count ?? 0) > 0
+            ? `its evidence was already submitted (Stripe's status: ${x.status})`
+            : `Stripe no longer takes evidence for it (its status is ${x.status})`;
+      fail('invalid_input', `Nothing was sent for dispute ${x.id}: ${why}.`);
+    }
+    if (bench.values.every((v) => !v.value.trim()) && bench.files.length === 0)
+      fail(
+        'invalid_input',
+        `The evidence for dispute ${x.id} is empty: nothing was sent. Fill in at least one field or attach a document, then send it again.`,
+      );
+    const draft = d.drafts[x.id];
+    for (const f of draft?.files ?? []) {
+      if (f.stripe_file_id) continue;
+      if (!this.online) {
+        this.audit(this.cur, 'POST', '/v1/files', x.id, null, mode, 'offline');
+        fail('offline', STRIPE_OFFLINE);
+      }
+      this.audit(this.cur, 'POST', '/v1/files', x.id, 200, mode);
+      f.stripe_file_id = `file_${f.sha256.slice(-24)}`;
+    }
+    if (!this.online) {
+      this.audit(this.cur, 'POST', `/v1/disputes/${x.id}`, x.id, null, mode, 'offline');
+      fail('offline', STRIPE_OFFLINE);
+    }
+    this.audit(this.cur, 'POST', `/v1/disputes/${x.id}`, x.id, 200, mode);
+    const ev = d.evidence[x.id] ?? { has_evidence: null, submission_count: null, past_due: null };
+    d.evidence[x.id] = { has_evidence: true, submission_count: (ev.submission_count ?? 0) + (submit ? 1 : 0), past_due: ev.past_due ?? false };
+    if (submit) {
+      x.status = x.status.startsWith('warning_') ? 'warning_under_review' : 'under_review';
+      x.needs_response = false;
+    }
+    x.updated = this.now();
+    this.storeEvent(this.cur, mode, 'charge.dispute.updated', 'api', null, true);
+    return workbench(d, mode, x.id, this.now());
   }
 
   /** `GET /v1/checkout/sessions/{id}/line_items`, kept in the mirror. */

@@ -10,6 +10,7 @@
  */
 import { WEBHOOK_EVENTS } from '../webhook';
 import { denied, SERVICE_UNREACHABLE, STRIPE_DENIED_DESCRIPTION, TIMED_OUT, wrongMode } from './memory-connect';
+import type { PickedFile } from './memory-disputes';
 import type { OrderRecord } from './memory-seed';
 import { MemoryShell } from './memory-shell';
 import { accountStatus, putAccount, REASON_DEAUTHORIZED, REASON_TOKEN_REJECTED } from './memory-state';
@@ -240,5 +241,10 @@ export class MemoryBackend extends MemoryShell {
       d.rejections.push({ id: d.rejections.length + 1, bucket_start, code, count: 1, first_at: at, last_at: at, last_peer: '127.0.0.1:50000', last_size: 2048 });
     }
     this.emit('event_applied', { event_id: '', event_type: 'rejection', mode: 'test', projected: false });
+  }
+
+  /** The owner picks this file in the next OS file dialog (no pick queued: they close it). */
+  pickFile(file: PickedFile): void {
+    this.filePicks.push(file);
   }
 }

@@ -10,6 +10,12 @@ import type { ConnectStarted } from './ConnectStarted';
 import type { ConnectionStatus } from './ConnectionStatus';
 import type { CreateWebhookArgs } from './CreateWebhookArgs';
 import type { Dispute } from './Dispute';
+import type { DisputeArgs } from './DisputeArgs';
+import type { DisputeTextArgs } from './DisputeTextArgs';
+import type { DisputeTextValue } from './DisputeTextValue';
+import type { DisputeWorkbench } from './DisputeWorkbench';
+import type { DraftTextArgs } from './DraftTextArgs';
+import type { EvidenceFileArgs } from './EvidenceFileArgs';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
@@ -33,6 +39,7 @@ import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
 import type { SignInEnded } from './SignInEnded';
 import type { StartupStatus } from './StartupStatus';
 import type { StoredEvent } from './StoredEvent';
+import type { SubmitEvidenceArgs } from './SubmitEvidenceArgs';
 import type { Subscription } from './Subscription';
 import type { SyncProgress } from './SyncProgress';
 import type { WebhookCheck } from './WebhookCheck';
@@ -62,6 +69,13 @@ export interface Commands {
   order_marker: [void, OrderMarker | null];
   set_order_marker: [OrderMarkerArgs, OrderMarker | null];
   list_disputes: [ModeArgs, Array<Dispute>];
+  dispute_workbench: [DisputeArgs, DisputeWorkbench];
+  save_dispute_draft: [DraftTextArgs, DisputeWorkbench];
+  attach_evidence_file: [EvidenceFileArgs, DisputeWorkbench];
+  remove_evidence_file: [EvidenceFileArgs, DisputeWorkbench];
+  submit_dispute_evidence: [SubmitEvidenceArgs, DisputeWorkbench];
+  dispute_texts: [void, Array<DisputeTextValue>];
+  set_dispute_text: [DisputeTextArgs, Array<DisputeTextValue>];
   list_subscriptions: [ModeArgs, Array<Subscription>];
   list_invoices: [ModeArgs, Array<Invoice>];
   list_events: [ListEventsArgs, Array<StoredEvent>];
@@ -96,6 +110,13 @@ export const COMMAND_NAMES = [
   'order_marker',
   'set_order_marker',
   'list_disputes',
+  'dispute_workbench',
+  'save_dispute_draft',
+  'attach_evidence_file',
+  'remove_evidence_file',
+  'submit_dispute_evidence',
+  'dispute_texts',
+  'set_dispute_text',
   'list_subscriptions',
   'list_invoices',
   'list_events',

@@ -1,6 +1,9 @@
 // Generated from the mirror's facts (crates/mirror/src/facts.rs) by the shell's bindings. Do not edit by hand.
 import type { OrderStatus } from './OrderStatus';
 import type { RejectionCode } from './RejectionCode';
+import type { EvidenceField } from './EvidenceField';
+import type { ReasonGuidance } from './ReasonGuidance';
+import type { DisputeText } from './DisputeText';
 
 /** The 12 webhook events of the product page (R8), in the page's order. */
 export const WEBHOOK_EVENTS = [
@@ -158,6 +161,74 @@ export const DASHBOARD_PAGES: ReadonlyArray<readonly [string, string]> = [
   ["in_", "invoices"],
   ["we_", "webhooks"],
 ];
+
+/** The dispute evidence form: Stripe's evidence fields that fit digital goods, in the form's order. */
+export const EVIDENCE_FIELDS: readonly EvidenceField[] = [
+  { name: "product_description", kind: "text", label: "What the customer bought" },
+  { name: "customer_name", kind: "text", label: "Customer's name" },
+  { name: "customer_email_address", kind: "text", label: "Customer's e-mail address" },
+  { name: "customer_purchase_ip", kind: "text", label: "Customer's IP address at purchase" },
+  { name: "billing_address", kind: "text", label: "Billing address" },
+  { name: "service_date", kind: "text", label: "Date of purchase or delivery" },
+  { name: "access_activity_log", kind: "text", label: "Proof of use (delivery and activity)" },
+  { name: "refund_policy_disclosure", kind: "text", label: "How the refund policy was shown" },
+  { name: "refund_refusal_explanation", kind: "text", label: "Why the customer is not owed a refund" },
+  { name: "cancellation_policy_disclosure", kind: "text", label: "How the cancellation terms were shown" },
+  { name: "cancellation_rebuttal", kind: "text", label: "Why the subscription was not canceled" },
+  { name: "uncategorized_text", kind: "text", label: "Anything else" },
+  { name: "receipt", kind: "file", label: "Receipt" },
+  { name: "customer_communication", kind: "file", label: "Messages with the customer" },
+  { name: "refund_policy", kind: "file", label: "Refund policy (document)" },
+  { name: "cancellation_policy", kind: "file", label: "Cancellation policy (document)" },
+  { name: "service_documentation", kind: "file", label: "Proof of delivery (document)" },
+  { name: "uncategorized_file", kind: "file", label: "Other document" },
+];
+
+/** Largest evidence file Stripe's Files API takes (bytes). */
+export const EVIDENCE_FILE_MAX_BYTES = 5242880;
+
+/** Evidence file types Stripe takes: [MIME type, file extensions]. */
+export const EVIDENCE_FILE_TYPES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ["application/pdf", ["pdf"]],
+  ["image/jpeg", ["jpg", "jpeg"]],
+  ["image/png", ["png"]],
+];
+
+/** Stripe's limit on all text evidence of one dispute together (characters). */
+export const EVIDENCE_TEXT_MAX_CHARS = 150000;
+
+/** Stripe's free-text evidence fields (up to EVIDENCE_LONG_TEXT_MAX_CHARS each); every other field takes up to EVIDENCE_SHORT_TEXT_MAX_CHARS. */
+export const EVIDENCE_LONG_TEXT_FIELDS: readonly string[] = ["access_activity_log", "cancellation_policy_disclosure", "cancellation_rebuttal", "duplicate_charge_explanation", "product_description", "refund_policy_disclosure", "refund_refusal_explanation", "uncategorized_text"];
+export const EVIDENCE_LONG_TEXT_MAX_CHARS = 20000;
+export const EVIDENCE_SHORT_TEXT_MAX_CHARS = 5000;
+
+/** The owner's reusable evidence texts (kept in settings) and the field each pre-fills. */
+export const DISPUTE_TEXTS: ReadonlyArray<{ text: DisputeText; label: string; field: string }> = [
+  { text: "refund_policy", label: "Refund policy", field: "refund_policy_disclosure" },
+  { text: "terms", label: "Terms of sale and cancellation", field: "cancellation_policy_disclosure" },
+  { text: "delivery", label: "How the store delivers", field: "access_activity_log" },
+];
+
+/** Stripe's dispute reasons in plain words, with what helps to answer each. */
+export const REASON_GUIDANCE: readonly ReasonGuidance[] = [
+  { code: "fraudulent", words: "The cardholder says they did not make this purchase", advice: "Show that the cardholder did buy and use it: their name and e-mail, the player name the order was delivered to, their IP address, earlier orders they did not dispute, and a log of the delivery and of their activity since.", key_fields: ["customer_name", "customer_email_address", "customer_purchase_ip", "access_activity_log", "uncategorized_text"] },
+  { code: "product_not_received", words: "The customer says they did not receive what they bought", advice: "Show that it was delivered: when and to which player or account, and any activity after delivery (logins, use of the rank or items).", key_fields: ["product_description", "service_date", "access_activity_log", "service_documentation"] },
+  { code: "product_unacceptable", words: "The customer says what they bought was not as described", advice: "Show what the store page promised and what was delivered, that it matched, and your refund policy as the customer saw it.", key_fields: ["product_description", "refund_policy_disclosure", "refund_refusal_explanation", "customer_communication"] },
+  { code: "subscription_canceled", words: "The customer says they canceled the subscription", advice: "Show the cancellation terms the customer agreed to and that they had not canceled before this renewal (or used the service after it).", key_fields: ["cancellation_policy_disclosure", "cancellation_rebuttal", "access_activity_log", "cancellation_policy"] },
+  { code: "credit_not_processed", words: "The customer says a promised refund never arrived", advice: "Show that no refund was owed (your refund policy) or that the refund was made, and your messages with the customer.", key_fields: ["refund_policy_disclosure", "refund_refusal_explanation", "customer_communication"] },
+  { code: "duplicate", words: "The customer says they were charged twice", advice: "Show that each payment was for a separate order, with what each one delivered.", key_fields: ["product_description", "uncategorized_text", "receipt"] },
+  { code: "unrecognized", words: "The cardholder does not recognise the payment", advice: "Show who bought it and what: the receipt, the customer's name and e-mail, and the player it was delivered to.", key_fields: ["customer_name", "customer_email_address", "receipt", "access_activity_log"] },
+  { code: "general", words: "The customer disputed the payment for another reason", advice: "Explain the purchase and its delivery, and attach the receipt and any messages with the customer.", key_fields: ["product_description", "receipt", "uncategorized_text"] },
+  { code: "customer_initiated", words: "The customer asked their bank to reverse the payment", advice: "Explain the purchase and its delivery, and attach the receipt and any messages with the customer.", key_fields: ["product_description", "receipt", "customer_communication"] },
+  { code: "bank_cannot_process", words: "The customer's bank could not process the payment", advice: "Show the purchase and that the payment was authorised (the receipt).", key_fields: ["receipt", "uncategorized_text"] },
+  { code: "debit_not_authorized", words: "The account holder says they did not authorise the debit", advice: "Show that the account holder bought and used it, as for a fraud claim.", key_fields: ["customer_name", "customer_email_address", "access_activity_log"] },
+  { code: "incorrect_account_details", words: "The payment went to or from wrong account details", advice: "Show the order and the payment details the customer entered (the receipt).", key_fields: ["receipt", "uncategorized_text"] },
+  { code: "insufficient_funds", words: "The customer's account did not have enough money", advice: "Show the purchase and its delivery; the customer still owes the amount.", key_fields: ["product_description", "receipt"] },
+  { code: "noncompliant", words: "The customer's bank says the payment broke network rules", advice: "Explain the purchase and attach the receipt.", key_fields: ["receipt", "uncategorized_text"] },
+];
+
+/** The guidance for a reason this build does not know. */
+export const GENERAL_GUIDANCE: ReasonGuidance = { code: "", words: "The customer disputed the payment", advice: "Explain the purchase and its delivery, and attach the receipt and any messages with the customer.", key_fields: ["product_description", "receipt", "uncategorized_text"] };
 
 /** How long (seconds) a payment seen without its Checkout Session waits for it before it counts as other activity. */
 export const ORDER_SESSION_WAIT_SECS = 86400;

@@ -327,6 +327,17 @@ pub fn dashboard_url(mode: crate::Mode, id: &str) -> Option<String> {
 /// Subscription statuses that will try to renew, so a disconnect from Stripe breaks them (R14).
 pub const RENEWING_SUBSCRIPTION_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
 
+/// Dispute statuses of a chargeback: the bank took the disputed amount from the balance
+/// when the dispute opened (`won` gives it back). Inquiries (`warning_needs_response`,
+/// `warning_under_review`, `warning_closed`) take no money, nor does `prevented`; a status
+/// this build does not know is not counted either (it may be a newer kind of inquiry). The
+/// revenue summary's "disputed" and "won back" read this list ([`crate::RevenueSummary`]).
+pub const CHARGEBACK_DISPUTE_STATUSES: [&str; 4] =
+    ["needs_response", "under_review", "won", "lost"];
+
+/// The dispute status whose amount Stripe returned to the balance.
+pub const DISPUTE_WON_STATUS: &str = "won";
+
 /// How long a payment seen without its Checkout Session waits, hidden, for the session
 /// (Stripe does not deliver in order, and a delivery retried after downtime can lag by
 /// hours). After this it counts only as "other activity on this account". 24 hours.

@@ -262,6 +262,18 @@ impl Mirror {
         query::lists::invoices(&self.conn, mode)
     }
 
+    /// The revenue of `mode`'s orders paid in `[from, to)` (unix seconds; None: unbounded),
+    /// per currency: gross, refunded, disputed, won back and net, by the rules written in
+    /// the `query::summary` module.
+    pub fn revenue_summary(
+        &self,
+        mode: Mode,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<RevenueSummary, MirrorError> {
+        query::summary::revenue_summary(&self.conn, mode, from, to)
+    }
+
     /// Stored events, newest received first; `None` = both modes (each row says its mode).
     pub fn events(&self, mode: Option<Mode>, limit: u32) -> Result<Vec<StoredEvent>, MirrorError> {
         query::lists::events(&self.conn, mode, limit)

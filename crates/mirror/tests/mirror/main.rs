@@ -8,3 +8,4 @@ mod law;
 mod orders;
 mod projection;
 mod queries;
+mod summary;

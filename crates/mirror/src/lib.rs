@@ -32,6 +32,7 @@ mod closed;
 mod dump;
 mod error;
 mod event;
+pub mod export;
 pub mod facts;
 mod fields;
 mod ingest;
@@ -245,6 +246,33 @@ impl Mirror {
     /// At most [`DISPUTE_QUEUE_LIMIT`] rows.
     pub fn disputes(&self, mode: Mode) -> Result<Vec<Dispute>, MirrorError> {
         query::lists::disputes(&self.conn, mode, DISPUTE_QUEUE_LIMIT)
+    }
+
+    /// Every order of `mode` that `q` matches (its `after` and `limit` ignored), newest
+    /// first, at most `max`: the pages of [`Mirror::orders`] followed to the end (an export
+    /// of a filtered list).
+    pub fn orders_matching(
+        &self,
+        mode: Mode,
+        q: &OrderQuery,
+        max: usize,
+    ) -> Result<Vec<Order>, MirrorError> {
+        let mut q = OrderQuery {
+            after: None,
+            limit: MAX_PAGE,
+            ..q.clone()
+        };
+        let mut out = Vec::new();
+        while out.len() < max {
+            let page = self.orders(mode, &q)?;
+            out.extend(page.items);
+            match page.next {
+                Some(cursor) => q.after = Some(cursor),
+                None => break,
+            }
+        }
+        out.truncate(max);
+        Ok(out)
     }
 
     /// The number of disputes of `mode` that need a response.

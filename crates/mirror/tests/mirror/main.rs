@@ -2,6 +2,8 @@
 
 mod common;
 
+mod export;
+
 mod accounts;
 mod fuzz;
 mod law;

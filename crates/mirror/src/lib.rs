@@ -248,9 +248,9 @@ impl Mirror {
         query::lists::disputes(&self.conn, mode, DISPUTE_QUEUE_LIMIT)
     }
 
-    /// Every order of `mode` that `q` matches (its `after` and `limit` ignored), newest
-    /// first, at most `max`: the pages of [`Mirror::orders`] followed to the end (an export
-    /// of a filtered list).
+    /// Every order of `mode` that `q` matches (after `q.after` when set; `q.limit`
+    /// ignored), newest first, at most `max`: the pages of [`Mirror::orders`] followed to the
+    /// end (an export of a filtered list).
     pub fn orders_matching(
         &self,
         mode: Mode,
@@ -258,7 +258,6 @@ impl Mirror {
         max: usize,
     ) -> Result<Vec<Order>, MirrorError> {
         let mut q = OrderQuery {
-            after: None,
             limit: MAX_PAGE,
             ..q.clone()
         };

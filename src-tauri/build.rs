@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "fetch_line_items",
     "lookup_order",
     "other_activity",
+    "revenue_summary",
     "order_marker",
     "set_order_marker",
     "list_disputes",

@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use fluxstore_mirror::facts::{
-    DASHBOARD_ORIGIN, DASHBOARD_PAGES, EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS,
-    ORDER_SESSION_WAIT_SECS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH,
-    WebhookEvent,
+    CHARGEBACK_DISPUTE_STATUSES, DASHBOARD_ORIGIN, DASHBOARD_PAGES, DISPUTE_WON_STATUS,
+    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, ORDER_SESSION_WAIT_SECS,
+    RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookEvent,
 };
 use ts_rs::TS;
 
@@ -50,7 +50,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
         SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
         OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,
-        RefundFact, Healed,
+        RefundFact, Healed, RevenueSummary, CurrencyRevenue, RevenueSummaryArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -140,6 +140,14 @@ fn facts_ts() -> String {
         .collect();
     out.push_str(&renewing.join(", "));
     out.push_str("];\n");
+    out.push_str("\n/** Dispute statuses of a chargeback (money taken when opened); the revenue summary counts only these. */\nexport const CHARGEBACK_DISPUTE_STATUSES: readonly string[] = [");
+    let chargeback: Vec<String> = CHARGEBACK_DISPUTE_STATUSES.iter().map(|s| lit(s)).collect();
+    out.push_str(&chargeback.join(", "));
+    out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** The dispute status whose amount came back to the balance. */\nexport const DISPUTE_WON_STATUS = {};\n",
+        lit(DISPUTE_WON_STATUS)
+    ));
     out.push_str("\n/** Every order status, in the order the UI offers them as filters. */\nexport const ORDER_STATUSES = [\n");
     for s in OrderStatus::ALL {
         out.push_str(&format!("  {},\n", lit(s.as_str())));
@@ -307,7 +315,10 @@ mod tests {
         for (code, exp) in MINOR_UNIT_EXCEPTIONS {
             assert!(facts.contains(&format!("  {}: {exp},\n", code.to_ascii_uppercase())));
         }
-        for s in RENEWING_SUBSCRIPTION_STATUSES {
+        for s in RENEWING_SUBSCRIPTION_STATUSES
+            .iter()
+            .chain(fluxstore_mirror::facts::CHARGEBACK_DISPUTE_STATUSES.iter())
+        {
             assert!(facts.contains(&format!("\"{s}\"")));
         }
         for s in OrderStatus::ALL {

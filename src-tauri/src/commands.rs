@@ -93,6 +93,7 @@ ipc! {
     fetch_line_items(OrderDetailArgs) -> OrderDetail;
     lookup_order(OrderDetailArgs) -> LookupReport;
     other_activity(ModeArgs) -> OtherActivity;
+    revenue_summary(RevenueSummaryArgs) -> RevenueSummary;
     order_marker() -> Option<OrderMarker>;
     set_order_marker(OrderMarkerArgs) -> Option<OrderMarker>;
     list_disputes(ModeArgs) -> Vec<Dispute>;

@@ -148,6 +148,19 @@ pub struct ListOrdersArgs {
     pub limit: u32,
 }
 
+/// The revenue summary of `mode` for the orders paid in `[from, to)` (unix seconds; null:
+/// unbounded).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct RevenueSummaryArgs {
+    pub mode: Mode,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub from: Option<i64>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub to: Option<i64>,
+}
+
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct OrderDetailArgs {
     pub mode: Mode,

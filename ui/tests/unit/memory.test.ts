@@ -279,3 +279,30 @@ describe('what counts as an order', () => {
     expect(((await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>).items.length).toBe(all.items.length);
   });
 });
+
+describe('the revenue summary', () => {
+  test('counts paid orders per currency, takes refunds and chargebacks off and adds won disputes back', async () => {
+    const b = sample();
+    const orders = ((await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>).items;
+    const disputes = await b.call('list_disputes', { mode: 'test' });
+    const s = await b.call('revenue_summary', { mode: 'test', from: null, to: null });
+    expect(s.mode).toBe('test');
+    expect(s.currencies.length).toBeGreaterThan(0);
+    for (const c of s.currencies) {
+      const paid = orders.filter((o) => o.currency === c.currency && !['pending', 'failed'].includes(o.status));
+      expect(c.orders).toBe(paid.length);
+      expect(c.gross).toBe(paid.reduce((n, o) => n + (o.amount ?? 0), 0));
+      expect(c.refunded).toBe(paid.reduce((n, o) => n + o.amount_refunded, 0));
+      const mine = disputes.filter((d) => paid.some((o) => o.session_id === d.order_session_id));
+      const chargebacks = mine.filter((d) => !d.status.startsWith('warning_') && d.status !== 'prevented');
+      expect(c.disputed).toBe(chargebacks.reduce((n, d) => n + d.amount, 0));
+      expect(c.won_back).toBe(chargebacks.filter((d) => d.status === 'won').reduce((n, d) => n + d.amount, 0));
+      expect(c.net).toBe(c.gross - c.refunded - c.disputed + c.won_back);
+    }
+    // A period after every order is empty; one that ends before it starts is refused in words.
+    expect((await b.call('revenue_summary', { mode: 'test', from: NOW + 86_400, to: null })).currencies).toEqual([]);
+    const bad = await rejection(b.call('revenue_summary', { mode: 'test', from: NOW, to: NOW - 1 }));
+    expect(bad.code).toBe('invalid_input');
+    expect(bad.message).toMatch(/ends before it starts/);
+  });
+});

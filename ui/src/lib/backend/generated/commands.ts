@@ -28,6 +28,8 @@ import type { OtherActivity } from './OtherActivity';
 import type { Page } from './Page';
 import type { RefundArgs } from './RefundArgs';
 import type { Rejection } from './Rejection';
+import type { RevenueSummary } from './RevenueSummary';
+import type { RevenueSummaryArgs } from './RevenueSummaryArgs';
 import type { SaveKeysArgs } from './SaveKeysArgs';
 import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
 import type { SignInEnded } from './SignInEnded';
@@ -57,6 +59,7 @@ export interface Commands {
   fetch_line_items: [OrderDetailArgs, OrderDetail];
   lookup_order: [OrderDetailArgs, LookupReport];
   other_activity: [ModeArgs, OtherActivity];
+  revenue_summary: [RevenueSummaryArgs, RevenueSummary];
   order_marker: [void, OrderMarker | null];
   set_order_marker: [OrderMarkerArgs, OrderMarker | null];
   list_disputes: [ModeArgs, Array<Dispute>];
@@ -90,6 +93,7 @@ export const COMMAND_NAMES = [
   'fetch_line_items',
   'lookup_order',
   'other_activity',
+  'revenue_summary',
   'order_marker',
   'set_order_marker',
   'list_disputes',

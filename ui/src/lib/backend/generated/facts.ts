@@ -127,6 +127,12 @@ export const MINOR_UNIT_EXPONENTS: Readonly<Record<string, number>> = Object.fre
 /** Subscription statuses that will try to renew, so a disconnect breaks them (R14). */
 export const RENEWING_SUBSCRIPTION_STATUSES: readonly string[] = ["active", "trialing", "past_due"];
 
+/** Dispute statuses of a chargeback (money taken when opened); the revenue summary counts only these. */
+export const CHARGEBACK_DISPUTE_STATUSES: readonly string[] = ["needs_response", "under_review", "won", "lost"];
+
+/** The dispute status whose amount came back to the balance. */
+export const DISPUTE_WON_STATUS = "won";
+
 /** Every order status, in the order the UI offers them as filters. */
 export const ORDER_STATUSES = [
   "pending",

@@ -38,6 +38,7 @@ mod fields;
 mod ingest;
 mod log;
 mod marker;
+pub mod notices;
 mod private;
 mod project;
 mod query;
@@ -53,6 +54,7 @@ pub use error::MirrorError;
 pub use facts::RejectionCode;
 pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
 pub use marker::{SETTING_KEY as ORDER_MARKER_SETTING, validate as validate_order_marker};
+pub use notices::{Notice, NoticeKind, NoticeTarget};
 pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
@@ -351,6 +353,16 @@ impl Mirror {
         live_since: Option<i64>,
     ) -> Result<ChecklistFacts, MirrorError> {
         query::lists::checklist_facts(&self.conn, test_since, live_since)
+    }
+
+    /// The notices of `kinds` not raised before, recorded as raised (once per fact, across
+    /// restarts and concurrent callers; see the `notices` module). `now` in unix seconds.
+    pub fn claim_notices(
+        &mut self,
+        kinds: &[NoticeKind],
+        now: i64,
+    ) -> Result<Vec<Notice>, MirrorError> {
+        notices::claim(&mut self.conn, kinds, now)
     }
 
     /// A canonical text dump of every projection table (for the property tests).

@@ -295,8 +295,20 @@ CREATE TABLE line_items (
 ) WITHOUT ROWID;
 "#;
 
+/// The notices raised to the owner, one row per fact, so none is raised twice (not after a
+/// restart either). Numbered 10 in the plan of migrations (8, 9 and 11 come from other
+/// changes); it is appended after whatever precedes it when they meet.
+const V10_NOTICES: &str = r#"
+CREATE TABLE notices_shown (
+    fact     TEXT PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    livemode INTEGER NOT NULL,
+    shown_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 7;
+pub const LATEST_VERSION: usize = 8;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -307,6 +319,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up_with_hook(V5, cap_rejections),
         M::up(V6),
         M::up_with_hook(V7, rederive_orders),
+        M::up(V10_NOTICES),
     ])
 }
 

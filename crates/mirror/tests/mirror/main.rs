@@ -7,6 +7,7 @@ mod export;
 mod accounts;
 mod fuzz;
 mod law;
+mod notices;
 mod orders;
 mod projection;
 mod queries;

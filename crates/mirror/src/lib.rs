@@ -365,6 +365,16 @@ impl Mirror {
         notices::claim(&mut self.conn, kinds, now)
     }
 
+    /// The notice kinds the owner wants raised (all unless turned off).
+    pub fn notice_kinds_on(&self) -> Result<Vec<NoticeKind>, MirrorError> {
+        notices::kinds_on(&self.conn)
+    }
+
+    /// Turn one notice kind on or off.
+    pub fn set_notice_kind_on(&mut self, kind: NoticeKind, on: bool) -> Result<(), MirrorError> {
+        notices::set_kind_on(&self.conn, kind, on)
+    }
+
     /// A canonical text dump of every projection table (for the property tests).
     pub fn dump_projections(&self) -> Result<String, MirrorError> {
         dump::dump(&self.conn)

@@ -245,6 +245,43 @@ fn candidates(
     Ok(out)
 }
 
+/// The setting that lists the kinds the owner turned off (a JSON array of their spellings).
+pub const NOTICES_OFF_SETTING: &str = "notices.off";
+
+/// The kinds the owner wants raised: every kind unless turned off.
+pub fn kinds_on(conn: &Connection) -> Result<Vec<NoticeKind>, MirrorError> {
+    let off: Vec<NoticeKind> = crate::log::setting(conn, NOTICES_OFF_SETTING)?
+        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| NoticeKind::known(t))
+        .collect();
+    Ok(NoticeKind::ALL
+        .into_iter()
+        .filter(|k| !off.contains(k))
+        .collect())
+}
+
+/// Turn one kind on or off.
+pub fn set_kind_on(conn: &Connection, kind: NoticeKind, on: bool) -> Result<(), MirrorError> {
+    let on_now = kinds_on(conn)?;
+    let mut off: Vec<NoticeKind> = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| !on_now.contains(k))
+        .collect();
+    off.retain(|k| *k != kind);
+    if !on {
+        off.push(kind);
+    }
+    let text: Vec<&str> = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| off.contains(k))
+        .map(NoticeKind::as_str)
+        .collect();
+    let value = serde_json::to_string(&text).map_err(|e| MirrorError::Migration(e.to_string()))?;
+    crate::log::set_setting(conn, NOTICES_OFF_SETTING, Some(&value))
+}
+
 /// The facts of `kinds` not raised before, recorded as raised now (see the module doc).
 pub fn claim(
     conn: &mut Connection,
@@ -278,6 +315,26 @@ pub fn claim(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_on_until_turned_off() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        assert_eq!(kinds_on(&conn).unwrap(), NoticeKind::ALL.to_vec());
+        set_kind_on(&conn, NoticeKind::RenewalFailed, false).unwrap();
+        set_kind_on(&conn, NoticeKind::NewDispute, false).unwrap();
+        assert_eq!(
+            kinds_on(&conn).unwrap(),
+            vec![NoticeKind::DisputeDueSoon, NoticeKind::FirstLiveOrder]
+        );
+        set_kind_on(&conn, NoticeKind::NewDispute, true).unwrap();
+        assert!(kinds_on(&conn).unwrap().contains(&NoticeKind::NewDispute));
+        assert!(
+            !kinds_on(&conn)
+                .unwrap()
+                .contains(&NoticeKind::RenewalFailed)
+        );
+    }
 
     #[test]
     fn kinds_are_spelled_as_serde_spells_them() {

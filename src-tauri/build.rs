@@ -35,6 +35,9 @@ const COMMANDS: &[&str] = &[
     "close_sample_store",
     "open_url",
     "open_dashboard",
+    "export_csv",
+    "preferences",
+    "set_preferences",
 ];
 
 fn main() {

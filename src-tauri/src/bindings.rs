@@ -50,7 +50,9 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
         SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
         OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,
-        RefundFact, Healed, RevenueSummary, CurrencyRevenue, RevenueSummaryArgs,
+        RefundFact, Healed, RevenueSummary, CurrencyRevenue, RevenueSummaryArgs, Notice,
+        NoticeKind, NoticeTarget, ExportList, ExportCsvArgs, ExportDone, NoticePreference,
+        Preferences, SetPreferencesArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -95,9 +97,10 @@ fn events_ts(name: &str, doc: &str, events: &[WebhookEvent]) -> String {
 fn facts_ts() -> String {
     let mut out = String::from(FACTS_HEADER);
     out.push_str(&format!(
-        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\n",
+        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\nimport type {{ {n} }} from './{n}';\n",
         o = OrderStatus::ident(),
         r = RejectionCode::ident(),
+        n = NoticeKind::ident(),
     ));
     out.push_str(&events_ts(
         "WEBHOOK_EVENTS",
@@ -148,6 +151,14 @@ fn facts_ts() -> String {
         "\n/** The dispute status whose amount came back to the balance. */\nexport const DISPUTE_WON_STATUS = {};\n",
         lit(DISPUTE_WON_STATUS)
     ));
+    out.push_str("\n/** Every notice kind, in the order the preferences list them. */\nexport const NOTICE_KINDS = [\n");
+    for k in NoticeKind::ALL {
+        out.push_str(&format!("  {},\n", lit(k.as_str())));
+    }
+    out.push_str(&format!(
+        "] as const satisfies readonly {}[];\n",
+        NoticeKind::ident()
+    ));
     out.push_str("\n/** Every order status, in the order the UI offers them as filters. */\nexport const ORDER_STATUSES = [\n");
     for s in OrderStatus::ALL {
         out.push_str(&format!("  {},\n", lit(s.as_str())));
@@ -181,6 +192,7 @@ fn commands_ts(declared: &BTreeSet<String>) -> String {
         (crate::notify::ONLINE_CHANGED, OnlineChanged::ident()),
         (crate::notify::ACCOUNT_CHANGED, ConnectionStatus::ident()),
         (crate::notify::SIGN_IN_ENDED, SignInEnded::ident()),
+        (crate::notify::NOTICE_SHOWN, Notice::ident()),
     ];
     let mut used = BTreeSet::new();
     let mut note = |ts: &str| {

@@ -106,6 +106,9 @@ ipc! {
     close_sample_store() -> ConnectionStatus;
     open_url(OpenUrlArgs) -> ();
     open_dashboard(OpenDashboardArgs) -> String;
+    export_csv(ExportCsvArgs) -> ExportDone;
+    preferences() -> Preferences;
+    set_preferences(SetPreferencesArgs) -> Preferences;
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> IpcResult<serde_json::Value> {

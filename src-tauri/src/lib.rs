@@ -3,10 +3,12 @@
 //! The shell is thin: a command validates its argument, calls one crate function through
 //! [`state::AppState`], and maps the error to `{code, message}`. Business rules live in the
 //! crates. Command bodies are plain async methods so tests drive them without a window.
+pub mod alerts;
 pub mod bindings;
 pub mod commands;
 pub mod connect;
 pub mod connection;
+pub mod desktop;
 pub mod dto;
 pub mod error;
 pub mod notify;
@@ -17,6 +19,7 @@ pub mod sample_stripe;
 pub mod state;
 pub mod store;
 pub mod time;
+pub mod tray;
 pub mod views;
 
 use std::sync::Arc;
@@ -33,10 +36,8 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch only focuses the running window.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.set_focus();
-            }
+            // Also from the tray, where a closed window keeps the app running.
+            tray::show_main(app);
         }))
         .plugin(
             tauri_plugin_log::Builder::new()
@@ -48,6 +49,8 @@ pub fn run() {
                 .build(),
         )
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(move |app| {
             let data_dir = match &options.data_dir {
@@ -73,8 +76,31 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 feed_state.start_feed().await;
             });
+            tray::install(app.handle(), &state);
+            tauri::async_runtime::block_on(state.refresh_tray_choice());
+            // Notices: once at start (due dates pass while the app is closed), then on every
+            // ingest and every few minutes.
+            let alerts = state.alerts.clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    if let Err(e) = alerts.look().await {
+                        tracing::warn!(error = %e.message, "notices could not be decided");
+                    }
+                    tokio::time::sleep(alerts::LOOK_EVERY).await;
+                }
+            });
             app.manage(state);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && let Some(state) = window.app_handle().try_state::<Arc<AppState>>()
+                && state.keep_in_tray_now()
+            {
+                // The relay and the notices keep working; the tray brings the window back.
+                api.prevent_close();
+                let _ = window.hide();
+            }
         })
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!("../tauri.conf.json"))

@@ -7,5 +7,6 @@ mod connect_flow;
 mod contract;
 mod fresh_store;
 mod keyring;
+mod notices;
 mod relay_events;
 mod sample_store;

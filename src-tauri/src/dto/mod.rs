@@ -11,7 +11,8 @@ pub use fluxstore_gateway::{
 pub use fluxstore_mirror::facts::RejectionCode;
 pub use fluxstore_mirror::{
     ApiCall, AppliedEvent, ChecklistFacts, CurrencyRevenue, Dispute, Invoice, LineItem,
-    MetadataField, Mode, ModeFacts, Order, OrderDetail, OrderMarker, OrderStatus, OtherActivity,
-    Page, Rejection, RevenueSummary, Source, StoredEvent, Subscription, TimelineEntry,
+    MetadataField, Mode, ModeFacts, Notice, NoticeKind, NoticeTarget, Order, OrderDetail,
+    OrderMarker, OrderStatus, OtherActivity, Page, Rejection, RevenueSummary, Source, StoredEvent,
+    Subscription, TimelineEntry,
 };
 pub use shell::*;

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use fluxstore_desktop::dto::{
-    AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
+    AppliedEvent, ConnectionStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
 };
 use fluxstore_desktop::notify::Notify;
 
@@ -15,6 +15,10 @@ pub struct Recorder {
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
     pub opened: Mutex<Vec<String>>,
+    /// Every notice the app would have shown.
+    pub notices: Mutex<Vec<Notice>>,
+    /// What the save dialog answers (None: the owner cancels).
+    pub save_to: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl Recorder {
@@ -50,5 +54,11 @@ impl Notify for Recorder {
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());
         Ok(())
+    }
+    fn show_notice(&self, notice: &Notice) {
+        self.notices.lock().unwrap().push(notice.clone());
+    }
+    fn choose_save_path(&self, _suggested_name: &str) -> Option<std::path::PathBuf> {
+        self.save_to.lock().unwrap().clone()
     }
 }

@@ -10,12 +10,15 @@ import type { ConnectStarted } from './ConnectStarted';
 import type { ConnectionStatus } from './ConnectionStatus';
 import type { CreateWebhookArgs } from './CreateWebhookArgs';
 import type { Dispute } from './Dispute';
+import type { ExportCsvArgs } from './ExportCsvArgs';
+import type { ExportDone } from './ExportDone';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
 import type { ListOrdersArgs } from './ListOrdersArgs';
 import type { LookupReport } from './LookupReport';
 import type { ModeArgs } from './ModeArgs';
+import type { Notice } from './Notice';
 import type { OnlineChanged } from './OnlineChanged';
 import type { OpenDashboardArgs } from './OpenDashboardArgs';
 import type { OpenUrlArgs } from './OpenUrlArgs';
@@ -26,12 +29,14 @@ import type { OrderMarker } from './OrderMarker';
 import type { OrderMarkerArgs } from './OrderMarkerArgs';
 import type { OtherActivity } from './OtherActivity';
 import type { Page } from './Page';
+import type { Preferences } from './Preferences';
 import type { RefundArgs } from './RefundArgs';
 import type { Rejection } from './Rejection';
 import type { RevenueSummary } from './RevenueSummary';
 import type { RevenueSummaryArgs } from './RevenueSummaryArgs';
 import type { SaveKeysArgs } from './SaveKeysArgs';
 import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
+import type { SetPreferencesArgs } from './SetPreferencesArgs';
 import type { SignInEnded } from './SignInEnded';
 import type { StoredEvent } from './StoredEvent';
 import type { Subscription } from './Subscription';
@@ -72,6 +77,9 @@ export interface Commands {
   close_sample_store: [void, ConnectionStatus];
   open_url: [OpenUrlArgs, null];
   open_dashboard: [OpenDashboardArgs, string];
+  export_csv: [ExportCsvArgs, ExportDone];
+  preferences: [void, Preferences];
+  set_preferences: [SetPreferencesArgs, Preferences];
 }
 
 export const COMMAND_NAMES = [
@@ -106,6 +114,9 @@ export const COMMAND_NAMES = [
   'close_sample_store',
   'open_url',
   'open_dashboard',
+  'export_csv',
+  'preferences',
+  'set_preferences',
 ] as const;
 
 /** Shell → UI events and their payloads. */
@@ -115,6 +126,7 @@ export interface BackendEvents {
   online_changed: OnlineChanged;
   account_changed: ConnectionStatus;
   sign_in_ended: SignInEnded;
+  notice_shown: Notice;
 }
 
 export const EVENT_NAMES = [
@@ -123,4 +135,5 @@ export const EVENT_NAMES = [
   'online_changed',
   'account_changed',
   'sign_in_ended',
+  'notice_shown',
 ] as const;

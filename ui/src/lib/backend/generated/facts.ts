@@ -1,6 +1,7 @@
 // Generated from the mirror's facts (crates/mirror/src/facts.rs) by the shell's bindings. Do not edit by hand.
 import type { OrderStatus } from './OrderStatus';
 import type { RejectionCode } from './RejectionCode';
+import type { NoticeKind } from './NoticeKind';
 
 /** The 12 webhook events of the product page (R8), in the page's order. */
 export const WEBHOOK_EVENTS = [
@@ -132,6 +133,14 @@ export const CHARGEBACK_DISPUTE_STATUSES: readonly string[] = ["needs_response",
 
 /** The dispute status whose amount came back to the balance. */
 export const DISPUTE_WON_STATUS = "won";
+
+/** Every notice kind, in the order the preferences list them. */
+export const NOTICE_KINDS = [
+  "new_dispute",
+  "dispute_due_soon",
+  "renewal_failed",
+  "first_live_order",
+] as const satisfies readonly NoticeKind[];
 
 /** Every order status, in the order the UI offers them as filters. */
 export const ORDER_STATUSES = [

@@ -5,6 +5,7 @@ mod support;
 
 mod connect_flow;
 mod contract;
+mod exports;
 mod fresh_store;
 mod keyring;
 mod notices;

@@ -165,3 +165,24 @@ test('Stripe links: an order opens its payment in the Dashboard of its mode; dis
   assert.ok((await opened()).every((u) => u.startsWith('https://dashboard.stripe.com/')));
   assert.deepEqual(problems, []);
 });
+
+test('the revenue summary heads Orders, per currency, and follows the From and To days', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  await page.getByTestId('orders').waitFor();
+  const summary = page.getByTestId('revenue-summary');
+  await summary.waitFor();
+  const currencies = await summary.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-currency')));
+  assert.ok(currencies.length >= 3, `several currencies: ${currencies}`);
+  assert.deepEqual([...currencies].sort(), currencies, 'in code order');
+  // KWD with three decimals, JPY with none, in every money column.
+  const kwd = await summary.locator('tr[data-currency="kwd"] td.num').allTextContents();
+  for (const cell of kwd.slice(1).filter((t) => t.trim() !== '—')) assert.match(cell, /KWD\s?[\d,]+\.\d{3}/, cell);
+  const jpy = await summary.locator('tr[data-currency="jpy"] td.num').allTextContents();
+  for (const cell of jpy.slice(1).filter((t) => t.trim() !== '—')) assert.match(cell, /¥[\d,]+$/, cell);
+  await screenshot(page, 'orders-revenue-summary');
+  // A period with no paid order: the summary steps aside.
+  await page.getByLabel('From').fill('2001-01-01');
+  await page.getByLabel('To').fill('2001-01-31');
+  await summary.waitFor({ state: 'detached' });
+  assert.deepEqual(problems, []);
+});

@@ -85,8 +85,10 @@ fn due_in(due: i64, now: i64) -> String {
     let hours = ((due - now).max(0) + 3599) / 3600;
     if hours <= 1 {
         "within the hour".to_owned()
-    } else {
+    } else if hours <= 72 {
         format!("in {hours} hours")
+    } else {
+        format!("in {} days", hours / 24)
     }
 }
 
@@ -229,7 +231,7 @@ fn candidates(
             && paid_at >= fresh
         {
             let what = match (amount, currency) {
-                (Some(a), Some(c)) => format!(" of {}", money(a, &c)),
+                (Some(a), Some(c)) => format!(" {}", money(a, &c)),
                 _ => String::new(),
             };
             out.push(Notice {

@@ -306,3 +306,34 @@ describe('the revenue summary', () => {
     expect(bad.message).toMatch(/ends before it starts/);
   });
 });
+
+describe('notices', () => {
+  test('the first live order is told once, with a link target to the order, in the mirror’s words', async () => {
+    const b = fresh();
+    const shown = record(b, 'notice_shown');
+    await b.call('save_keys', { publishable_key: 'pk_live_51AbCdEfGhIjKlMnOpQrStUv', secret_key: 'sk_live_51AbCdEfGhIjKlMnOpQrStUv' });
+    await b.call('save_webhook_secret', { mode: 'live', webhook_secret: 'whsec_0123456789abcdef' });
+    const session = b.simulatePayment('live', 1500, 'jpy')!;
+    b.simulatePayment('live', 2500, 'usd');
+    expect(shown).toEqual([
+      {
+        kind: 'first_live_order',
+        mode: 'live',
+        fact: 'first_live_order',
+        title: 'Your first live order',
+        body: 'A real customer paid 1500 JPY. Your store takes live payments.',
+        target: { view: 'order', session_id: session },
+      },
+    ]);
+  });
+
+  test('a kind turned off is not told', async () => {
+    const b = fresh();
+    const shown = record(b, 'notice_shown');
+    await b.call('set_preferences', { notices: [{ kind: 'first_live_order', on: false }], keep_in_tray: null });
+    await b.call('save_keys', { publishable_key: 'pk_live_51AbCdEfGhIjKlMnOpQrStUv', secret_key: 'sk_live_51AbCdEfGhIjKlMnOpQrStUv' });
+    await b.call('save_webhook_secret', { mode: 'live', webhook_secret: 'whsec_0123456789abcdef' });
+    b.simulatePayment('live');
+    expect(shown).toEqual([]);
+  });
+});

@@ -47,8 +47,8 @@ export function validateMarker(m: OrderMarker): OrderMarker {
   return { kind: 'client_reference_prefix', prefix };
 }
 
-/** An amount in a message, as the gateway writes it (`12.340 KWD`). */
-function money(minor: number, currency: string | null): string {
+/** An amount in a message, as the gateway and the mirror's notices write it (`12.340 KWD`). */
+export function money(minor: number, currency: string | null): string {
   if (!currency) return String(minor);
   const exp = MINOR_UNIT_EXPONENTS[currency.toUpperCase()] ?? 2;
   const text = exp === 0 ? String(minor) : `${Math.trunc(minor / 10 ** exp)}.${String(Math.abs(minor % 10 ** exp)).padStart(exp, '0')}`;

@@ -37,7 +37,7 @@ import {
   sampleConnection,
   type Connection,
 } from './memory-state';
-import { differences, ownOrders, validateMarker } from './memory-orders';
+import { differences, money, ownOrders, validateMarker } from './memory-orders';
 import { queryOrders } from './memory-query';
 import { checklistFacts, fail, orderDetail, orderRecord, readCommand } from './memory-views';
 import type {
@@ -232,6 +232,31 @@ export class MemoryShell implements Backend {
     }
     if (a.keep_in_tray !== null && a.keep_in_tray !== undefined) this.keepInTray = a.keep_in_tray;
     return this.preferences();
+  }
+
+  /** Facts already raised (the shell keeps them in the owner's mirror). */
+  protected noticesShown = new Set<string>();
+
+  /**
+   * The mirror's first-live-order notice (crates/mirror/src/notices.rs), the one notice this
+   * backend can meet: raised once, when the store's first paid live order arrives.
+   */
+  protected firstLiveOrderNotice(rec: OrderRecord): void {
+    const fact = 'first_live_order';
+    if (this.sample || this.noticesOff.has(fact) || this.noticesShown.has(fact)) return;
+    const earlier = ownOrders(this.cur.data).some((o) => o !== rec && o.order.mode === 'live' && o.paidAt !== null);
+    if (earlier) return;
+    this.noticesShown.add(fact);
+    const o = rec.order;
+    const what = o.amount !== null && o.currency ? ` ${money(o.amount, o.currency)}` : '';
+    this.emit('notice_shown', {
+      kind: 'first_live_order',
+      mode: 'live',
+      fact,
+      title: 'Your first live order',
+      body: `A real customer paid${what}. Your store takes live payments.`,
+      target: { view: 'order', session_id: o.session_id },
+    });
   }
 
   /** The rows the shell would write (it writes the file; here nothing is written anywhere). */

@@ -35,22 +35,20 @@ pub fn revenue_summary(
 ) -> Result<RevenueSummary, MirrorError> {
     let marker = crate::marker::load(conn)?;
     let (cond, marker_args) = crate::marker::condition(marker.as_ref());
-    // The orders of the period, as a condition on `o` with its arguments.
-    let period = format!(
-        "o.livemode = ? AND o.paid_at IS NOT NULL AND o.amount IS NOT NULL AND o.currency IS NOT NULL
-         AND (? IS NULL OR o.paid_at >= ?) AND (? IS NULL OR o.paid_at < ?){cond}"
-    );
-    let bound = |v: Option<i64>| v.map_or(Sql::Null, Sql::Integer);
-    let period_args: Vec<Sql> = [
-        Sql::Integer(i64::from(mode.is_live())),
-        bound(from),
-        bound(from),
-        bound(to),
-        bound(to),
-    ]
-    .into_iter()
-    .chain(marker_args)
-    .collect();
+    // The orders of the period, as a condition on `o` with its arguments. A bound is written
+    // only when given, so a period walks its range of `orders_paid` (livemode, paid_at).
+    let mut period = "o.livemode = ? AND o.paid_at IS NOT NULL AND o.amount IS NOT NULL AND o.currency IS NOT NULL".to_owned();
+    let mut period_args = vec![Sql::Integer(i64::from(mode.is_live()))];
+    if let Some(from) = from {
+        period.push_str(" AND o.paid_at >= ?");
+        period_args.push(Sql::Integer(from));
+    }
+    if let Some(to) = to {
+        period.push_str(" AND o.paid_at < ?");
+        period_args.push(Sql::Integer(to));
+    }
+    period.push_str(&cond);
+    period_args.extend(marker_args);
 
     let mut rows: BTreeMap<String, CurrencyRevenue> = BTreeMap::new();
     let mut stmt = conn.prepare(&format!(

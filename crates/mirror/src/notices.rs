@@ -173,7 +173,7 @@ fn candidates(
     }
     if kinds.contains(&NoticeKind::RenewalFailed) {
         let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT i.id, i.subscription_id, i.amount_due, i.currency, i.customer_email, i.livemode
+            "SELECT DISTINCT i.id, i.subscription_id, i.amount_due, i.currency, i.livemode
              FROM events e
              JOIN event_refs r ON r.event_id = e.id AND r.is_self = 1
              JOIN invoices i ON i.id = r.object_id
@@ -186,21 +186,21 @@ fn candidates(
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, bool>(5)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         for row in rows {
-            let (invoice, subscription, amount, currency, email, live) = row?;
+            // No customer name or address in the words: a notification can show on a locked
+            // screen.
+            let (invoice, subscription, amount, currency, live) = row?;
             let mode = Mode::from_livemode(live);
-            let who = email.map(|e| format!(" of {e}")).unwrap_or_default();
             out.push(Notice {
                 kind: NoticeKind::RenewalFailed,
                 mode,
                 fact: format!("renewal_failed:{invoice}"),
                 title: format!("A subscription renewal failed{}", test_tag(mode)),
                 body: format!(
-                    "The {} renewal{who} was declined. Stripe retries on its schedule; the subscriber may need to update their card.",
+                    "A {} renewal was declined. Stripe retries on its schedule; the subscriber may need to update their card.",
                     money(amount, &currency)
                 ),
                 target: NoticeTarget::Subscription {

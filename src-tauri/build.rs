@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "fetch_line_items",
     "lookup_order",
     "other_activity",
+    "revenue_summary",
     "order_marker",
     "set_order_marker",
     "list_disputes",
@@ -42,6 +43,9 @@ const COMMANDS: &[&str] = &[
     "close_sample_store",
     "open_url",
     "open_dashboard",
+    "export_csv",
+    "preferences",
+    "set_preferences",
 ];
 
 fn main() {

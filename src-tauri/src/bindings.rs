@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use fluxstore_mirror::facts::{
-    DASHBOARD_ORIGIN, DASHBOARD_PAGES, EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS,
-    ORDER_SESSION_WAIT_SECS, RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH,
-    WebhookEvent,
+    CHARGEBACK_DISPUTE_STATUSES, DASHBOARD_ORIGIN, DASHBOARD_PAGES, DISPUTE_WON_STATUS,
+    EXTRA_WEBHOOK_EVENTS, MINOR_UNIT_EXCEPTIONS, ORDER_SESSION_WAIT_SECS,
+    RENEWING_SUBSCRIPTION_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PATH, WebhookEvent,
 };
 use ts_rs::TS;
 
@@ -53,6 +53,9 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         RefundFact, Healed, StartupStatus, DisputeArgs, DraftTextArgs, EvidenceFileArgs, SubmitEvidenceArgs,
         DisputeTextValue, DisputeTextArgs, DisputeWorkbench, EvidenceValue, DraftFile, DisputeText,
         EvidenceField, EvidenceKind, ReasonGuidance,
+        RevenueSummary, CurrencyRevenue, RevenueSummaryArgs, Notice,
+        NoticeKind, NoticeTarget, ExportList, ExportCsvArgs, ExportDone, NoticePreference,
+        Preferences, SetPreferencesArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -97,12 +100,13 @@ fn events_ts(name: &str, doc: &str, events: &[WebhookEvent]) -> String {
 fn facts_ts() -> String {
     let mut out = String::from(FACTS_HEADER);
     out.push_str(&format!(
-        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\nimport type {{ {e} }} from './{e}';\nimport type {{ {g} }} from './{g}';\nimport type {{ {t} }} from './{t}';\n",
+        "import type {{ {o} }} from './{o}';\nimport type {{ {r} }} from './{r}';\nimport type {{ {e} }} from './{e}';\nimport type {{ {g} }} from './{g}';\nimport type {{ {t} }} from './{t}';\nimport type {{ {n} }} from './{n}';\n",
         o = OrderStatus::ident(),
         r = RejectionCode::ident(),
         e = EvidenceField::ident(),
         g = ReasonGuidance::ident(),
         t = DisputeText::ident(),
+        n = NoticeKind::ident(),
     ));
     out.push_str(&events_ts(
         "WEBHOOK_EVENTS",
@@ -145,6 +149,22 @@ fn facts_ts() -> String {
         .collect();
     out.push_str(&renewing.join(", "));
     out.push_str("];\n");
+    out.push_str("\n/** Dispute statuses of a chargeback (money taken when opened); the revenue summary counts only these. */\nexport const CHARGEBACK_DISPUTE_STATUSES: readonly string[] = [");
+    let chargeback: Vec<String> = CHARGEBACK_DISPUTE_STATUSES.iter().map(|s| lit(s)).collect();
+    out.push_str(&chargeback.join(", "));
+    out.push_str("];\n");
+    out.push_str(&format!(
+        "\n/** The dispute status whose amount came back to the balance. */\nexport const DISPUTE_WON_STATUS = {};\n",
+        lit(DISPUTE_WON_STATUS)
+    ));
+    out.push_str("\n/** Every notice kind, in the order the preferences list them. */\nexport const NOTICE_KINDS = [\n");
+    for k in NoticeKind::ALL {
+        out.push_str(&format!("  {},\n", lit(k.as_str())));
+    }
+    out.push_str(&format!(
+        "] as const satisfies readonly {}[];\n",
+        NoticeKind::ident()
+    ));
     out.push_str("\n/** Every order status, in the order the UI offers them as filters. */\nexport const ORDER_STATUSES = [\n");
     for s in OrderStatus::ALL {
         out.push_str(&format!("  {},\n", lit(s.as_str())));
@@ -250,6 +270,7 @@ fn commands_ts(declared: &BTreeSet<String>) -> String {
         (crate::notify::ONLINE_CHANGED, OnlineChanged::ident()),
         (crate::notify::ACCOUNT_CHANGED, ConnectionStatus::ident()),
         (crate::notify::SIGN_IN_ENDED, SignInEnded::ident()),
+        (crate::notify::NOTICE_SHOWN, Notice::ident()),
     ];
     let mut used = BTreeSet::new();
     let mut note = |ts: &str| {
@@ -384,7 +405,10 @@ mod tests {
         for (code, exp) in MINOR_UNIT_EXCEPTIONS {
             assert!(facts.contains(&format!("  {}: {exp},\n", code.to_ascii_uppercase())));
         }
-        for s in RENEWING_SUBSCRIPTION_STATUSES {
+        for s in RENEWING_SUBSCRIPTION_STATUSES
+            .iter()
+            .chain(fluxstore_mirror::facts::CHARGEBACK_DISPUTE_STATUSES.iter())
+        {
             assert!(facts.contains(&format!("\"{s}\"")));
         }
         for s in OrderStatus::ALL {

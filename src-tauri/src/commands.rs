@@ -106,6 +106,7 @@ ipc! {
     fetch_line_items(OrderDetailArgs) -> OrderDetail;
     lookup_order(OrderDetailArgs) -> LookupReport;
     other_activity(ModeArgs) -> OtherActivity;
+    revenue_summary(RevenueSummaryArgs) -> RevenueSummary;
     order_marker() -> Option<OrderMarker>;
     set_order_marker(OrderMarkerArgs) -> Option<OrderMarker>;
     list_disputes(ModeArgs) -> Vec<Dispute>;
@@ -125,6 +126,9 @@ ipc! {
     close_sample_store() -> ConnectionStatus;
     open_url(OpenUrlArgs) -> ();
     open_dashboard(OpenDashboardArgs) -> String;
+    export_csv(ExportCsvArgs) -> ExportDone;
+    preferences() -> Preferences;
+    set_preferences(SetPreferencesArgs) -> Preferences;
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> IpcResult<serde_json::Value> {

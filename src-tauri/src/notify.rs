@@ -5,13 +5,16 @@
 //!
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
-use crate::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress};
+use crate::dto::{
+    AppliedEvent, ConnectionStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
+};
 
 pub const EVENT_APPLIED: &str = "event_applied";
 pub const SYNC_PROGRESS: &str = "sync_progress";
 pub const ONLINE_CHANGED: &str = "online_changed";
 pub const ACCOUNT_CHANGED: &str = "account_changed";
 pub const SIGN_IN_ENDED: &str = "sign_in_ended";
+pub const NOTICE_SHOWN: &str = "notice_shown";
 
 /// Where shell events go: the Tauri window in the app, a recorder in tests.
 pub trait Notify: Send + Sync + 'static {
@@ -31,6 +34,11 @@ pub trait Notify: Send + Sync + 'static {
         filter: &str,
         extensions: &[&str],
     ) -> Result<Option<std::path::PathBuf>, String>;
+    /// Tell the owner one fact (an OS notification, and the window's `notice_shown` event).
+    fn show_notice(&self, notice: &Notice);
+    /// Ask the owner where to save a file (the OS save dialog), suggesting `suggested_name`.
+    /// None when the owner cancelled. Blocks until answered: call it off the async runtime.
+    fn choose_save_path(&self, suggested_name: &str) -> Option<std::path::PathBuf>;
 }
 
 /// Emits to every window of the app.
@@ -86,5 +94,33 @@ impl Notify for TauriNotify {
             None => Ok(None),
             Some(path) => path.into_path().map(Some).map_err(|e| e.to_string()),
         }
+    }
+    fn show_notice(&self, notice: &Notice) {
+        use tauri_plugin_notification::NotificationExt;
+        // The window learns of it too: it lists recent notices with a link to each item
+        // (the notification plugin reports no click on desktop systems).
+        self.emit(NOTICE_SHOWN, notice.clone());
+        if let Err(e) = self
+            .0
+            .notification()
+            .builder()
+            .title(&notice.title)
+            .body(&notice.body)
+            .show()
+        {
+            // No notification service (a server without a desktop, a test display): the
+            // window's list still has it.
+            tracing::warn!(error = %e, "the system notification could not be shown");
+        }
+    }
+    fn choose_save_path(&self, suggested_name: &str) -> Option<std::path::PathBuf> {
+        use tauri_plugin_dialog::DialogExt;
+        self.0
+            .dialog()
+            .file()
+            .add_filter("CSV", &["csv"])
+            .set_file_name(suggested_name)
+            .blocking_save_file()
+            .and_then(|p| p.into_path().ok())
     }
 }

@@ -43,6 +43,12 @@ pub struct AppState {
     feed: Mutex<Option<Feed>>,
     /// The Connect sign-in waiting for the browser, if any.
     pub sign_in: Mutex<Option<crate::connect::PendingSignIn>>,
+    /// Notices to the owner, decided from the owner's mirror after each ingest.
+    pub alerts: Arc<crate::alerts::Alerts>,
+    /// Whether the app shows a tray icon (set once by the app at start; tests have none).
+    tray: AtomicBool,
+    /// The owner's tray preference, read where the window's close is decided (synchronously).
+    keep_in_tray: AtomicBool,
 }
 
 impl AppState {
@@ -85,9 +91,16 @@ impl AppState {
             .map_err(|e| IpcError::internal("The local mirror could not be opened", &e))??;
         let real = Arc::new(real);
         let profile = Arc::new(Profile::open(config, keyring, real.writer())?);
+        // Every road's "event applied" passes through here: one place decides notices.
+        let alerting = crate::alerts::AlertingNotify::new(notify);
+        let alerts = alerting.watch(real.clone());
+        let notify: Arc<dyn Notify> = alerting;
         let state = Arc::new(AppState {
             data_dir: data_dir.to_path_buf(),
             notify,
+            alerts,
+            tray: AtomicBool::new(false),
+            keep_in_tray: AtomicBool::new(true),
             real,
             profile,
             sample: Mutex::new(None),
@@ -106,6 +119,26 @@ impl AppState {
             Err(e) => tracing::warn!(error = %e, "signing secrets could not be read at start"),
         }
         Ok(state)
+    }
+
+    /// Whether a tray icon is shown (closing the window can keep the app running).
+    pub fn tray_available(&self) -> bool {
+        self.tray.load(Ordering::Acquire)
+    }
+
+    /// Closing the window now keeps the app running in the tray (a tray is shown and the
+    /// owner left the preference on).
+    pub fn keep_in_tray_now(&self) -> bool {
+        self.tray_available() && self.keep_in_tray.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_keep_in_tray(&self, keep: bool) {
+        self.keep_in_tray.store(keep, Ordering::Release);
+    }
+
+    /// Record that the app shows a tray icon.
+    pub fn set_tray_available(&self, shown: bool) {
+        self.tray.store(shown, Ordering::Release);
     }
 
     /// The store the views show: the sample store while it is open, else the owner's.

@@ -7,9 +7,10 @@ use fluxstore_mirror::OrderQuery;
 
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
-    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, StoredEvent, Subscription,
+    Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, RevenueSummary,
+    RevenueSummaryArgs, StoredEvent, Subscription,
 };
-use crate::error::{IpcError, IpcResult};
+use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
 
 /// Largest page or list a view may ask for (bounds the work one call can cause).
@@ -78,6 +79,23 @@ impl AppState {
             session_id: args.session_id,
         })
         .await
+    }
+
+    /// The revenue summary per currency (the mirror's rules; offline).
+    pub async fn revenue_summary(&self, args: RevenueSummaryArgs) -> IpcResult<RevenueSummary> {
+        if let (Some(from), Some(to)) = (args.from, args.to)
+            && to < from
+        {
+            return Err(IpcError::new(
+                ErrorCode::InvalidInput,
+                "The period ends before it starts; pick an end date after the start date.",
+            ));
+        }
+        let RevenueSummaryArgs { mode, from, to } = args;
+        self.active()
+            .await
+            .read(move |m| m.revenue_summary(mode, from, to))
+            .await
     }
 
     pub async fn list_disputes(&self, args: ModeArgs) -> IpcResult<Vec<Dispute>> {

@@ -43,6 +43,10 @@ enum Command {
     Orders(read::OrdersArgs),
     /// List disputes, those needing a response first.
     Disputes(read::DisputesArgs),
+    /// List subscriptions, newest first.
+    Subscriptions(read::SubscriptionsArgs),
+    /// Revenue per currency for a period: gross, refunded, disputed, won back and net.
+    Summary(read::SummaryArgs),
     /// List stored (verified) events, newest first.
     Events(read::EventsArgs),
     /// List rejected webhook deliveries and why they were refused.
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::SendTestEvent(args) => send_test::run(args),
         Command::Orders(args) => read::orders(args),
         Command::Disputes(args) => read::disputes(args),
+        Command::Subscriptions(args) => read::subscriptions(args),
+        Command::Summary(args) => read::summary(args),
         Command::Events(args) => read::events(args),
         Command::Rejections(args) => read::rejections(args),
         Command::Stripe(cmd) => on_runtime(stripe::run(cmd)),

@@ -272,6 +272,21 @@ fn main() {
     measure("disputes: queue (needs response first)", runs, || {
         r.disputes(Mode::Test).expect("disputes").len()
     });
+    // The revenue summary at the top of Orders: all time (every paid order), and the last 30
+    // days of the store's history.
+    let last = START + orders as i64 * 60;
+    measure("revenue summary: all time", 5, || {
+        r.revenue_summary(Mode::Test, None, None)
+            .expect("summary")
+            .currencies
+            .len()
+    });
+    measure("revenue summary: last 30 days", runs, || {
+        r.revenue_summary(Mode::Test, Some(last - 30 * 86_400), Some(last))
+            .expect("summary")
+            .currencies
+            .len()
+    });
     // The checklist's facts (both modes), re-read after every applied event: connected just
     // now over the whole history, connected before every order, connected half-way.
     let end = START + orders as i64 * 60;

@@ -60,8 +60,9 @@ impl MirrorError {
 }
 
 impl MirrorError {
-    /// A failure of the file system around the database (creating its file or folder).
-    pub(crate) fn from_io(e: std::io::Error) -> MirrorError {
+    /// A failure of the file system around the database (creating its file or folder), or
+    /// of writing an export.
+    pub fn from_io(e: std::io::Error) -> MirrorError {
         match e.kind() {
             std::io::ErrorKind::StorageFull => MirrorError::StorageFull,
             std::io::ErrorKind::ReadOnlyFilesystem => MirrorError::ReadOnly,

@@ -284,6 +284,22 @@ pub fn minor_unit_exponent(currency: &str) -> u32 {
         .map_or(2, |&(_, exp)| exp)
 }
 
+/// An amount in minor units as a plain decimal in the currency's major unit, with exactly
+/// the currency's digits and no grouping: `2500, "usd"` → `25.00`; `1500, "jpy"` → `1500`;
+/// `12340, "kwd"` → `12.340`; `-1050, "gbp"` → `-10.50`.
+pub fn major_units(amount: i64, currency: &str) -> String {
+    let exp = minor_unit_exponent(currency);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    let unit = 10u64.pow(exp);
+    if exp == 0 {
+        format!("{sign}{abs}")
+    } else {
+        let (whole, frac) = (abs / unit, abs % unit);
+        format!("{sign}{whole}.{frac:0width$}", width = exp as usize)
+    }
+}
+
 /// The path Stripe posts webhooks to on the relay (and on any address that forwards to it).
 pub const WEBHOOK_PATH: &str = "/api/webhooks/stripe";
 
@@ -326,6 +342,17 @@ pub fn dashboard_url(mode: crate::Mode, id: &str) -> Option<String> {
 
 /// Subscription statuses that will try to renew, so a disconnect from Stripe breaks them (R14).
 pub const RENEWING_SUBSCRIPTION_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
+
+/// Dispute statuses of a chargeback: the bank took the disputed amount from the balance
+/// when the dispute opened (`won` gives it back). Inquiries (`warning_needs_response`,
+/// `warning_under_review`, `warning_closed`) take no money, nor does `prevented`; a status
+/// this build does not know is not counted either (it may be a newer kind of inquiry). The
+/// revenue summary's "disputed" and "won back" read this list ([`crate::RevenueSummary`]).
+pub const CHARGEBACK_DISPUTE_STATUSES: [&str; 4] =
+    ["needs_response", "under_review", "won", "lost"];
+
+/// The dispute status whose amount Stripe returned to the balance.
+pub const DISPUTE_WON_STATUS: &str = "won";
 
 /// How long a payment seen without its Checkout Session waits, hidden, for the session
 /// (Stripe does not deliver in order, and a delivery retried after downtime can lag by
@@ -425,6 +452,11 @@ mod tests {
 
     #[test]
     fn exponents_follow_stripe() {
+        assert_eq!(major_units(2500, "usd"), "25.00");
+        assert_eq!(major_units(1500, "JPY"), "1500");
+        assert_eq!(major_units(12_340, "kwd"), "12.340");
+        assert_eq!(major_units(5, "eur"), "0.05");
+        assert_eq!(major_units(-1050, "gbp"), "-10.50");
         assert_eq!(minor_unit_exponent("usd"), 2);
         assert_eq!(minor_unit_exponent("ISK"), 2);
         assert_eq!(minor_unit_exponent("JPY"), 0);

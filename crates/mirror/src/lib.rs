@@ -34,12 +34,14 @@ mod dump;
 mod error;
 mod event;
 pub mod evidence;
+pub mod export;
 pub mod facts;
 mod fields;
 mod ingest;
 mod log;
 mod marker;
 pub mod money;
+pub mod notices;
 mod private;
 mod project;
 mod query;
@@ -59,6 +61,7 @@ pub use error::MirrorError;
 pub use facts::RejectionCode;
 pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
 pub use marker::{SETTING_KEY as ORDER_MARKER_SETTING, validate as validate_order_marker};
+pub use notices::{Notice, NoticeKind, NoticeTarget};
 pub use private::create_private_dir;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
@@ -280,6 +283,32 @@ impl Mirror {
         query::lists::disputes(&self.conn, mode, DISPUTE_QUEUE_LIMIT)
     }
 
+    /// Every order of `mode` that `q` matches (after `q.after` when set; `q.limit`
+    /// ignored), newest first, at most `max`: the pages of [`Mirror::orders`] followed to the
+    /// end (an export of a filtered list).
+    pub fn orders_matching(
+        &self,
+        mode: Mode,
+        q: &OrderQuery,
+        max: usize,
+    ) -> Result<Vec<Order>, MirrorError> {
+        let mut q = OrderQuery {
+            limit: MAX_PAGE,
+            ..q.clone()
+        };
+        let mut out = Vec::new();
+        while out.len() < max {
+            let page = self.orders(mode, &q)?;
+            out.extend(page.items);
+            match page.next {
+                Some(cursor) => q.after = Some(cursor),
+                None => break,
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
     /// The number of disputes of `mode` that need a response.
     /// A dispute by id (any mode) with what Stripe last said of its evidence.
     pub fn dispute(&self, id: &str) -> Result<Option<(Dispute, DisputeEvidence)>, MirrorError> {
@@ -345,6 +374,18 @@ impl Mirror {
         query::lists::invoices(&self.conn, mode)
     }
 
+    /// The revenue of `mode`'s orders paid in `[from, to)` (unix seconds; None: unbounded),
+    /// per currency: gross, refunded, disputed, won back and net, by the rules written in
+    /// the `query::summary` module.
+    pub fn revenue_summary(
+        &self,
+        mode: Mode,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<RevenueSummary, MirrorError> {
+        query::summary::revenue_summary(&self.conn, mode, from, to)
+    }
+
     /// Stored events, newest received first; `None` = both modes (each row says its mode).
     pub fn events(&self, mode: Option<Mode>, limit: u32) -> Result<Vec<StoredEvent>, MirrorError> {
         query::lists::events(&self.conn, mode, limit)
@@ -395,6 +436,26 @@ impl Mirror {
         live_since: Option<i64>,
     ) -> Result<ChecklistFacts, MirrorError> {
         query::lists::checklist_facts(&self.conn, test_since, live_since)
+    }
+
+    /// The notices of `kinds` not raised before, recorded as raised (once per fact, across
+    /// restarts and concurrent callers; see the `notices` module). `now` in unix seconds.
+    pub fn claim_notices(
+        &mut self,
+        kinds: &[NoticeKind],
+        now: i64,
+    ) -> Result<Vec<Notice>, MirrorError> {
+        notices::claim(&mut self.conn, kinds, now)
+    }
+
+    /// The notice kinds the owner wants raised (all unless turned off).
+    pub fn notice_kinds_on(&self) -> Result<Vec<NoticeKind>, MirrorError> {
+        notices::kinds_on(&self.conn)
+    }
+
+    /// Turn one notice kind on or off.
+    pub fn set_notice_kind_on(&mut self, kind: NoticeKind, on: bool) -> Result<(), MirrorError> {
+        notices::set_kind_on(&self.conn, kind, on)
     }
 
     /// A canonical text dump of every projection table (for the property tests).

@@ -2,26 +2,28 @@
 //! (Stripe's zero-decimal and three-decimal currencies, from the mirror's facts), grouped by
 //! thousands.
 
-use crate::facts::minor_unit_exponent;
+use crate::facts::major_units;
 
 /// `2500, "usd"` → `25.00 USD`; `2500, "jpy"` → `2,500 JPY`; `5120, "kwd"` → `5.120 KWD`.
 pub fn format(amount: i64, currency: &str) -> String {
-    let exp = minor_unit_exponent(currency);
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    let unit = 10u64.pow(exp);
-    let whole = group(abs / unit);
+    let plain = major_units(amount, currency);
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, frac) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
     let code = currency.to_ascii_uppercase();
-    if exp == 0 {
-        format!("{sign}{whole} {code}")
-    } else {
-        let frac = abs % unit;
-        format!("{sign}{whole}.{frac:0width$} {code}", width = exp as usize)
+    let whole = group(whole);
+    match frac {
+        Some(f) => format!("{sign}{whole}.{f} {code}"),
+        None => format!("{sign}{whole} {code}"),
     }
 }
 
-fn group(n: u64) -> String {
-    let digits = n.to_string();
+fn group(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {

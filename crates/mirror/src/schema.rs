@@ -11,7 +11,8 @@
 //! its buyer and card, and the line items fetched from Stripe. Version 8 keeps the buyer's
 //! Stripe Customer id on each order (the Dashboard link), re-derived like version 7.
 //! Version 9 keeps the dispute's evidence facts (`has_evidence`, `submission_count`,
-//! `past_due`) and the owner's evidence drafts with their attachments.
+//! `past_due`) and the owner's evidence drafts with their attachments. Version 10 records
+//! the notices raised to the owner, one per fact.
 
 use std::time::Duration;
 
@@ -340,8 +341,19 @@ CREATE TABLE dispute_draft_files (
 ) WITHOUT ROWID;
 "#;
 
+/// The notices raised to the owner, one row per fact, so none is raised twice (not after a
+/// restart either). Version 10.
+const V10: &str = r#"
+CREATE TABLE notices_shown (
+    fact     TEXT PRIMARY KEY,
+    kind     TEXT NOT NULL,
+    livemode INTEGER NOT NULL,
+    shown_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: usize = 9;
+pub const LATEST_VERSION: usize = 10;
 
 /// The versions whose data step re-derives every order from the stored events: opening a
 /// mirror below the last of them takes a while on a large store (see
@@ -368,6 +380,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V7),
         M::up(V8),
         M::up_with_hook(V9, rederive_orders),
+        M::up(V10),
     ])
 }
 

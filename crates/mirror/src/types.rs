@@ -522,3 +522,43 @@ impl OrderStatus {
         OrderStatus::known(text).unwrap_or(OrderStatus::Pending)
     }
 }
+
+/// The revenue of one currency over a period (see [`crate::Mirror::revenue_summary`] for the
+/// rules). Money in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CurrencyRevenue {
+    /// Lowercase ISO code, as Stripe spells it.
+    pub currency: String,
+    /// Paid orders counted.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub orders: u64,
+    /// What those orders were paid.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub gross: i64,
+    /// Refunded of them, failed or canceled refunds not counted.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub refunded: i64,
+    /// Taken back by chargebacks on them (open, won or lost; inquiries not counted).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub disputed: i64,
+    /// Of `disputed`, what won disputes returned.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub won_back: i64,
+    /// `gross - refunded - disputed + won_back`.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub net: i64,
+}
+
+/// The revenue summary of one mode for the orders paid in `[from, to)` (unix seconds; None:
+/// unbounded), one row per currency in code order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RevenueSummary {
+    pub mode: Mode,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub from: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub to: Option<i64>,
+    pub currencies: Vec<CurrencyRevenue>,
+}

@@ -11,8 +11,9 @@ pub use fluxstore_gateway::{
 pub use fluxstore_mirror::evidence::{DisputeText, EvidenceField, EvidenceKind, ReasonGuidance};
 pub use fluxstore_mirror::facts::RejectionCode;
 pub use fluxstore_mirror::{
-    ApiCall, AppliedEvent, ChecklistFacts, Dispute, DisputeWorkbench, DraftFile, EvidenceValue,
-    Invoice, LineItem, MetadataField, Mode, ModeFacts, Order, OrderDetail, OrderMarker,
-    OrderStatus, OtherActivity, Page, Rejection, Source, StoredEvent, Subscription, TimelineEntry,
+    ApiCall, AppliedEvent, ChecklistFacts, CurrencyRevenue, Dispute, DisputeWorkbench, DraftFile,
+    EvidenceValue, Invoice, LineItem, MetadataField, Mode, ModeFacts, Notice, NoticeKind,
+    NoticeTarget, Order, OrderDetail, OrderMarker, OrderStatus, OtherActivity, Page, Rejection,
+    RevenueSummary, Source, StoredEvent, Subscription, TimelineEntry,
 };
 pub use shell::*;

@@ -17,7 +17,7 @@ pub use fluxstore_gateway::profile::{
 pub use fluxstore_gateway::webhook::WebhookCheck;
 pub use fluxstore_mirror::{AccountRequirements, AccountStatus};
 
-use fluxstore_mirror::{Mode, OrderStatus};
+use fluxstore_mirror::{Mode, NoticeKind, OrderStatus};
 
 /// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
 pub struct SecretInput(SecretString);
@@ -155,6 +155,19 @@ pub struct StartupStatus {
     /// orders): the window says "Updating your order history…" until the store is open.
     /// None once it is open, or when nothing needed updating.
     pub updating: Option<fluxstore_mirror::PendingUpdate>,
+}
+
+/// The revenue summary of `mode` for the orders paid in `[from, to)` (unix seconds; null:
+/// unbounded).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct RevenueSummaryArgs {
+    pub mode: Mode,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub from: Option<i64>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub to: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -312,4 +325,67 @@ pub struct DisputeTextValue {
 pub struct DisputeTextArgs {
     pub text: fluxstore_mirror::evidence::DisputeText,
     pub value: String,
+}
+
+/// Which list a CSV export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportList {
+    Orders,
+    Disputes,
+    Subscriptions,
+}
+
+/// Export a list of `mode` to a CSV file the owner picks in the save dialog. For orders, the
+/// filters of the Orders view (every matching order, not only the loaded page).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ExportCsvArgs {
+    pub list: ExportList,
+    pub mode: Mode,
+    #[serde(default)]
+    pub statuses: Vec<OrderStatus>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub created_from: Option<i64>,
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub created_to: Option<i64>,
+    #[serde(default)]
+    pub search: Option<String>,
+}
+
+/// Where the export went: `path` null when the owner cancelled the dialog (nothing written).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportDone {
+    pub path: Option<String>,
+    pub rows: u32,
+}
+
+/// One notice kind and whether the owner wants it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct NoticePreference {
+    pub kind: NoticeKind,
+    pub on: bool,
+}
+
+/// The desktop's own preferences.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Preferences {
+    /// Every notice kind, in the order the UI lists them.
+    pub notices: Vec<NoticePreference>,
+    /// Keep running in the tray (menu bar) when the window is closed, so notices still arrive.
+    pub keep_in_tray: bool,
+    /// Whether this desktop shows a tray at all (false: closing the window quits).
+    pub tray_available: bool,
+}
+
+/// Change preferences; a field left null stays as it is.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetPreferencesArgs {
+    #[serde(default)]
+    pub notices: Vec<NoticePreference>,
+    #[serde(default)]
+    pub keep_in_tray: Option<bool>,
 }

@@ -81,6 +81,14 @@ impl Notify for Events {
     ) -> Result<Option<PathBuf>, String> {
         Ok(None)
     }
+
+    fn show_notice(&self, notice: &Notice) {
+        self.push("notice_shown", json!(notice));
+    }
+    fn choose_save_path(&self, _suggested_name: &str) -> Option<PathBuf> {
+        // The contract's owner cancels every save dialog: nothing is written.
+        None
+    }
 }
 
 fn contract_dir() -> PathBuf {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use fluxstore_desktop::dto::{
-    AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
+    AppliedEvent, ConnectionStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
 };
 use fluxstore_desktop::notify::Notify;
 
@@ -17,6 +17,10 @@ pub struct Recorder {
     pub opened: Mutex<Vec<String>>,
     /// The files the OS file dialog "picks", in turn (empty: the owner closes it).
     pub picks: Mutex<Vec<std::path::PathBuf>>,
+    /// Every notice the app would have shown.
+    pub notices: Mutex<Vec<Notice>>,
+    /// What the save dialog answers (None: the owner cancels).
+    pub save_to: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl Recorder {
@@ -61,5 +65,12 @@ impl Notify for Recorder {
     ) -> Result<Option<std::path::PathBuf>, String> {
         let mut picks = self.picks.lock().unwrap();
         Ok((!picks.is_empty()).then(|| picks.remove(0)))
+    }
+
+    fn show_notice(&self, notice: &Notice) {
+        self.notices.lock().unwrap().push(notice.clone());
+    }
+    fn choose_save_path(&self, _suggested_name: &str) -> Option<std::path::PathBuf> {
+        self.save_to.lock().unwrap().clone()
     }
 }

@@ -10,7 +10,7 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, Mode, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, Mode, Notice, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -49,6 +49,8 @@ export class AppState {
   sync = $state<SyncProgress | null>(null);
   /** Stripe's answer about each key-mode mode's webhook endpoints (asked online, on connection changes). */
   webhookChecks = $state<Partial<Record<Mode, WebhookCheck>>>({});
+  /** Notices the shell raised while the window was open, newest first (a few). */
+  notices = $state<Notice[]>([]);
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -86,6 +88,9 @@ export class AppState {
       void this.checkWebhooks();
     });
     await this.backend.on('sign_in_ended', (e) => this.signIn.ended(e));
+    await this.backend.on('notice_shown', (n) => {
+      this.notices = [n, ...this.notices.filter((x) => x.fact !== n.fact)].slice(0, 5);
+    });
     await this.backend.on('sync_progress', (p) => {
       this.sync = p.done && !p.gap ? null : p;
     });
@@ -97,6 +102,10 @@ export class AppState {
     // Answers once the store is open (after the upgrade, when one runs).
     await this.reload();
     this.updating = null;
+  }
+
+  dismissNotice(fact: string): void {
+    this.notices = this.notices.filter((n) => n.fact !== fact);
   }
 
   async reload(): Promise<void> {

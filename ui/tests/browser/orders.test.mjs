@@ -181,16 +181,5 @@ test('Stripe links: an order opens its payment and customer in the Dashboard of 
   assert.deepEqual(problems, []);
 });
 
-test('first start after an upgrade: the window says the order history is being updated, then shows the store', async () => {
-  const { page, problems } = await openApp(browser.context, server.url, { state: 'upgrading' });
-  const updating = page.getByTestId('updating');
-  await updating.waitFor();
-  assert.match(await updating.textContent(), /Updating your order history…/);
-  assert.match(await updating.textContent(), /48,210 events stored on this computer/);
-  assert.doesNotMatch(await updating.textContent(), /%/, 'no made-up percentage');
-  await screenshot(page, 'updating-order-history');
-  await simulate(page, 'finishUpgrade');
-  await page.getByRole('heading', { name: /Get started|Set up/ }).first().waitFor();
-  assert.equal(await page.getByTestId('updating').count(), 0);
   assert.deepEqual(problems, []);
 });

@@ -279,3 +279,61 @@ describe('what counts as an order', () => {
     expect(((await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>).items.length).toBe(all.items.length);
   });
 });
+
+describe('the revenue summary', () => {
+  test('counts paid orders per currency, takes refunds and chargebacks off and adds won disputes back', async () => {
+    const b = sample();
+    const orders = ((await b.call('list_orders', { mode: 'test', ...ALL })) as Page<Order>).items;
+    const disputes = await b.call('list_disputes', { mode: 'test' });
+    const s = await b.call('revenue_summary', { mode: 'test', from: null, to: null });
+    expect(s.mode).toBe('test');
+    expect(s.currencies.length).toBeGreaterThan(0);
+    for (const c of s.currencies) {
+      const paid = orders.filter((o) => o.currency === c.currency && !['pending', 'failed'].includes(o.status));
+      expect(c.orders).toBe(paid.length);
+      expect(c.gross).toBe(paid.reduce((n, o) => n + (o.amount ?? 0), 0));
+      expect(c.refunded).toBe(paid.reduce((n, o) => n + o.amount_refunded, 0));
+      const mine = disputes.filter((d) => paid.some((o) => o.session_id === d.order_session_id));
+      const chargebacks = mine.filter((d) => !d.status.startsWith('warning_') && d.status !== 'prevented');
+      expect(c.disputed).toBe(chargebacks.reduce((n, d) => n + d.amount, 0));
+      expect(c.won_back).toBe(chargebacks.filter((d) => d.status === 'won').reduce((n, d) => n + d.amount, 0));
+      expect(c.net).toBe(c.gross - c.refunded - c.disputed + c.won_back);
+    }
+    // A period after every order is empty; one that ends before it starts is refused in words.
+    expect((await b.call('revenue_summary', { mode: 'test', from: NOW + 86_400, to: null })).currencies).toEqual([]);
+    const bad = await rejection(b.call('revenue_summary', { mode: 'test', from: NOW, to: NOW - 1 }));
+    expect(bad.code).toBe('invalid_input');
+    expect(bad.message).toMatch(/ends before it starts/);
+  });
+});
+
+describe('notices', () => {
+  test('the first live order is told once, with a link target to the order, in the mirror’s words', async () => {
+    const b = fresh();
+    const shown = record(b, 'notice_shown');
+    await b.call('save_keys', { publishable_key: 'pk_live_51AbCdEfGhIjKlMnOpQrStUv', secret_key: 'sk_live_51AbCdEfGhIjKlMnOpQrStUv' });
+    await b.call('save_webhook_secret', { mode: 'live', webhook_secret: 'whsec_0123456789abcdef' });
+    const session = b.simulatePayment('live', 1500, 'jpy')!;
+    b.simulatePayment('live', 2500, 'usd');
+    expect(shown).toEqual([
+      {
+        kind: 'first_live_order',
+        mode: 'live',
+        fact: 'first_live_order',
+        title: 'Your first live order',
+        body: 'A real customer paid 1500 JPY. Your store takes live payments.',
+        target: { view: 'order', session_id: session },
+      },
+    ]);
+  });
+
+  test('a kind turned off is not told', async () => {
+    const b = fresh();
+    const shown = record(b, 'notice_shown');
+    await b.call('set_preferences', { notices: [{ kind: 'first_live_order', on: false }], keep_in_tray: null });
+    await b.call('save_keys', { publishable_key: 'pk_live_51AbCdEfGhIjKlMnOpQrStUv', secret_key: 'sk_live_51AbCdEfGhIjKlMnOpQrStUv' });
+    await b.call('save_webhook_secret', { mode: 'live', webhook_secret: 'whsec_0123456789abcdef' });
+    b.simulatePayment('live');
+    expect(shown).toEqual([]);
+  });
+});

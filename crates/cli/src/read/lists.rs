@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
-use fluxstore_mirror::{Dispute, Rejection, StoredEvent};
+use fluxstore_mirror::{Dispute, Rejection, StoredEvent, Subscription};
 use serde::Serialize;
 
 use super::{DbArg, ModeArgs, open, print_json};
@@ -16,6 +16,20 @@ pub struct DisputesArgs {
     db: DbArg,
     #[command(flatten)]
     mode: ModeArgs,
+    /// Write CSV (a header row, then every dispute) to standard output.
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
+}
+
+#[derive(Args)]
+pub struct SubscriptionsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(flatten)]
+    mode: ModeArgs,
+    /// Write CSV (a header row, then every subscription) to standard output.
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
 }
 
 #[derive(Args)]
@@ -79,6 +93,9 @@ pub fn disputes(args: DisputesArgs) -> Result<ExitCode> {
     let mirror = open(&args.db)?;
     let mode = args.mode.mode();
     let disputes = mirror.disputes(mode)?;
+    if args.csv {
+        return super::write_csv(|out| fluxstore_mirror::export::disputes_csv(out, &disputes));
+    }
     if args.db.json {
         let out: Vec<DisputeOut> = disputes.into_iter().map(DisputeOut::from).collect();
         return print_json(&out);
@@ -105,6 +122,82 @@ pub fn disputes(args: DisputesArgs) -> Result<ExitCode> {
     table::print(
         &[
             "", "DUE BY", "STATUS", "REASON", "AMOUNT", "DISPUTE", "ORDER",
+        ],
+        &rows,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct SubscriptionOut {
+    id: String,
+    customer: Option<String>,
+    status: String,
+    current_period_end: Option<i64>,
+    cancel_at_period_end: bool,
+    livemode: bool,
+    created: i64,
+    updated: i64,
+}
+
+impl From<Subscription> for SubscriptionOut {
+    fn from(s: Subscription) -> SubscriptionOut {
+        SubscriptionOut {
+            id: s.id,
+            customer: s.customer,
+            status: s.status,
+            current_period_end: s.current_period_end,
+            cancel_at_period_end: s.cancel_at_period_end,
+            livemode: s.mode.is_live(),
+            created: s.created,
+            updated: s.updated,
+        }
+    }
+}
+
+pub fn subscriptions(args: SubscriptionsArgs) -> Result<ExitCode> {
+    let mirror = open(&args.db)?;
+    let mode = args.mode.mode();
+    let subscriptions = mirror.subscriptions(mode)?;
+    if args.csv {
+        let invoices = mirror.invoices(mode)?;
+        return super::write_csv(|out| {
+            fluxstore_mirror::export::subscriptions_csv(out, &subscriptions, &invoices)
+        });
+    }
+    if args.db.json {
+        let out: Vec<SubscriptionOut> = subscriptions
+            .into_iter()
+            .map(SubscriptionOut::from)
+            .collect();
+        return print_json(&out);
+    }
+    if subscriptions.is_empty() {
+        println!("No {} subscriptions.", mode.as_str());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = subscriptions
+        .iter()
+        .map(|s| {
+            vec![
+                table::time(s.created),
+                s.status.clone(),
+                s.current_period_end.map_or_else(|| "-".into(), table::time),
+                if s.cancel_at_period_end { "yes" } else { "" }.to_string(),
+                s.id.clone(),
+                table::opt(&s.customer),
+            ]
+        })
+        .collect();
+    println!("{} subscriptions, newest first", mode.as_str());
+    table::print(
+        &[
+            "CREATED",
+            "STATUS",
+            "PERIOD ENDS",
+            "CANCELS",
+            "SUBSCRIPTION",
+            "CUSTOMER",
         ],
         &rows,
     );

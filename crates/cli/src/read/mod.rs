@@ -6,6 +6,7 @@
 
 mod lists;
 mod orders;
+mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +19,9 @@ use serde::Serialize;
 use crate::paths;
 
 pub use lists::{DisputesArgs, EventsArgs, RejectionsArgs, disputes, events, rejections};
+pub use lists::{SubscriptionsArgs, subscriptions};
 pub use orders::{OrdersArgs, orders};
+pub use summary::{SummaryArgs, summary};
 
 #[derive(Args)]
 pub struct DbArg {
@@ -83,5 +86,15 @@ fn open_path(path: &Path) -> Result<Mirror> {
 
 pub(crate) fn print_json<T: Serialize>(items: &[T]) -> Result<ExitCode> {
     println!("{}", serde_json::to_string_pretty(items)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a CSV export to standard output (the format is the mirror's `export` module).
+pub(crate) fn write_csv(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    write(&mut lock).context("could not write the CSV to standard output")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,9 +26,12 @@ pub struct OrdersArgs {
     /// Text search over customer e-mail and Stripe ids.
     #[arg(long)]
     search: Option<String>,
-    /// How many orders to show.
-    #[arg(long, default_value_t = 50)]
-    limit: u32,
+    /// How many orders to show (default 50; with --csv, every matching order).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// Write CSV (a header row, then every matching order) to standard output.
+    #[arg(long, conflicts_with = "json")]
+    csv: bool,
     /// Continue after this cursor (printed at the end of the previous page).
     #[arg(long)]
     after: Option<String>,
@@ -114,11 +117,17 @@ pub fn orders(args: OrdersArgs) -> Result<ExitCode> {
         limit: 0,
         ..OrderQuery::default()
     };
+    if args.csv {
+        let max = args.limit.map_or(usize::MAX, |n| n as usize);
+        let items = mirror.orders_matching(mode, &query, max)?;
+        return super::write_csv(|out| fluxstore_mirror::export::orders_csv(out, &items));
+    }
+    let limit = args.limit.unwrap_or(50);
     // The mirror pages at most MAX_PAGE at a time; larger limits follow the cursor.
     let mut items: Vec<Order> = Vec::new();
     let mut next = None;
-    while (items.len() as u32) < args.limit {
-        query.limit = (args.limit - items.len() as u32).min(fluxstore_mirror::MAX_PAGE);
+    while (items.len() as u32) < limit {
+        query.limit = (limit - items.len() as u32).min(fluxstore_mirror::MAX_PAGE);
         let page = mirror.orders(mode, &query)?;
         items.extend(page.items);
         next = page.next;

@@ -4,6 +4,7 @@
 mod crash;
 mod dispute;
 mod end_to_end;
+mod exports;
 mod read;
 mod secrets;
 mod support;

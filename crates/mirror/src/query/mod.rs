@@ -3,3 +3,4 @@
 pub mod account;
 pub mod lists;
 pub mod orders;
+pub mod summary;

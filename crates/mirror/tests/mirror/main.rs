@@ -2,9 +2,13 @@
 
 mod common;
 
+mod export;
+
 mod accounts;
 mod fuzz;
 mod law;
+mod notices;
 mod orders;
 mod projection;
 mod queries;
+mod summary;

@@ -3,10 +3,10 @@
  * Session narrowed by the owner's marker; other payments are counted once their wait for a
  * session is over; the look-up's comparison and its words are the gateway's.
  */
-import { MINOR_UNIT_EXPONENTS, ORDER_SESSION_WAIT_SECS } from './generated/facts';
+import { CHARGEBACK_DISPUTE_STATUSES, DISPUTE_WON_STATUS, MINOR_UNIT_EXPONENTS, ORDER_SESSION_WAIT_SECS } from './generated/facts';
 import type { OrderRecord, StoreData } from './memory-seed';
 import { fail } from './memory-views';
-import type { Mode, OrderFacts, OrderMarker, OtherActivity } from './types';
+import type { CurrencyRevenue, Mode, OrderFacts, OrderMarker, OtherActivity, RevenueSummary } from './types';
 
 /** True when the record is one of the owner's orders under `marker`. */
 export function isOrder(rec: OrderRecord, marker: OrderMarker | null): boolean {
@@ -47,8 +47,8 @@ export function validateMarker(m: OrderMarker): OrderMarker {
   return { kind: 'client_reference_prefix', prefix };
 }
 
-/** An amount in a message, as the gateway writes it (`12.340 KWD`). */
-function money(minor: number, currency: string | null): string {
+/** An amount in a message, as the gateway and the mirror's notices write it (`12.340 KWD`). */
+export function money(minor: number, currency: string | null): string {
   if (!currency) return String(minor);
   const exp = MINOR_UNIT_EXPONENTS[currency.toUpperCase()] ?? 2;
   const text = exp === 0 ? String(minor) : `${Math.trunc(minor / 10 ** exp)}.${String(Math.abs(minor % 10 ** exp)).padStart(exp, '0')}`;
@@ -74,4 +74,35 @@ export function differences(stripe: OrderFacts, mirror: OrderFacts, currency: st
   for (const m of mirror.disputes)
     if (!stripe.disputes.some((d) => d.id === m.id)) out.push(`This app shows dispute ${m.id}, which Stripe does not list for this payment.`);
   return out;
+}
+
+/**
+ * The mirror's revenue summary (crates/mirror/src/query/summary.rs): the owner's orders of
+ * `mode` paid in `[from, to)`, per currency; refunds as the order's refunded amount; chargebacks
+ * of those orders (inquiries not counted) as disputed, won ones as won back.
+ */
+export function revenueSummary(d: StoreData, mode: Mode, from: number | null, to: number | null): RevenueSummary {
+  if (from !== null && to !== null && to < from)
+    fail('invalid_input', 'The period ends before it starts; pick an end date after the start date.');
+  const rows = new Map<string, CurrencyRevenue>();
+  for (const rec of ownOrders(d)) {
+    const o = rec.order;
+    if (o.mode !== mode || rec.paidAt === null || o.amount === null || !o.currency) continue;
+    if ((from !== null && rec.paidAt < from) || (to !== null && rec.paidAt >= to)) continue;
+    const cur = o.currency.toLowerCase();
+    const row = rows.get(cur) ?? { currency: cur, orders: 0, gross: 0, refunded: 0, disputed: 0, won_back: 0, net: 0 };
+    row.orders += 1;
+    row.gross += o.amount;
+    row.refunded += Math.min(o.amount_refunded, o.amount);
+    for (const x of d.disputes) {
+      if (x.order_session_id !== o.session_id || x.mode !== mode || !CHARGEBACK_DISPUTE_STATUSES.includes(x.status)) continue;
+      row.disputed += x.amount;
+      if (x.status === DISPUTE_WON_STATUS) row.won_back += x.amount;
+    }
+    rows.set(cur, row);
+  }
+  const currencies = [...rows.values()]
+    .sort((a, b) => (a.currency < b.currency ? -1 : 1))
+    .map((r) => ({ ...r, net: r.gross - r.refunded - r.disputed + r.won_back }));
+  return { mode, from, to, currencies };
 }

@@ -37,7 +37,8 @@ import {
   sampleConnection,
   type Connection,
 } from './memory-state';
-import { differences, validateMarker } from './memory-orders';
+import { differences, money, ownOrders, validateMarker } from './memory-orders';
+import { queryOrders } from './memory-query';
 import { checklistFacts, fail, orderDetail, orderRecord, readCommand } from './memory-views';
 import {
   attachFile,
@@ -52,6 +53,11 @@ import {
 import type {
   AccountStatus,
   BackendEvents,
+  ExportCsvArgs,
+  ExportDone,
+  NoticeKind,
+  Preferences,
+  SetPreferencesArgs,
   ConnectionMethod,
   ConnectionStatus,
   LookupReport,
@@ -65,7 +71,7 @@ import type {
   WebhookCheck,
   WebhookEndpointCreated,
 } from './types';
-import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, WEBHOOK_PATH } from './generated/facts';
+import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, NOTICE_KINDS, WEBHOOK_PATH } from './generated/facts';
 import { SUBSCRIBED_EVENT_TYPES, WEBHOOK_EVENTS, type SubscribedEventType } from '../webhook';
 
 const STRIPE_OFFLINE = 'Stripe could not be reached. Check the internet connection and try again.';
@@ -244,8 +250,85 @@ export class MemoryShell implements Backend {
         return disputeTexts(this.cur.data);
       case 'set_dispute_text':
         return setDisputeText(this.cur.data, args.text as never, args.value as string);
+      case 'preferences':
+        return this.preferences();
+      case 'set_preferences':
+        return this.setPreferences(args as unknown as SetPreferencesArgs);
+      case 'export_csv':
+        return this.exportCsv(args as unknown as ExportCsvArgs);
     }
     return readCommand(this.cur.data, command, args, this.now());
+  }
+
+  // ---- the desktop's own ----
+
+  /** What the save dialog answers next (a test control): a path, or null when the owner cancels. */
+  saveDialogAnswer: string | null = null;
+  /** The owner's notice kinds turned off, and the tray choice (the shell keeps them in the owner's mirror). */
+  protected noticesOff = new Set<NoticeKind>();
+  protected keepInTray = true;
+
+  private preferences(): Preferences {
+    // A browser has no tray: as on a desktop without a tray host, closing the window quits.
+    return {
+      notices: NOTICE_KINDS.map((kind) => ({ kind, on: !this.noticesOff.has(kind) })),
+      keep_in_tray: this.keepInTray,
+      tray_available: false,
+    };
+  }
+
+  private setPreferences(a: SetPreferencesArgs): Preferences {
+    for (const p of a.notices ?? []) {
+      if (p.on) this.noticesOff.delete(p.kind);
+      else this.noticesOff.add(p.kind);
+    }
+    if (a.keep_in_tray !== null && a.keep_in_tray !== undefined) this.keepInTray = a.keep_in_tray;
+    return this.preferences();
+  }
+
+  /** Facts already raised (the shell keeps them in the owner's mirror). */
+  protected noticesShown = new Set<string>();
+
+  /**
+   * The mirror's first-live-order notice (crates/mirror/src/notices.rs), the one notice this
+   * backend can meet: raised once, when the store's first paid live order arrives.
+   */
+  protected firstLiveOrderNotice(rec: OrderRecord): void {
+    const fact = 'first_live_order';
+    if (this.sample || this.noticesOff.has(fact) || this.noticesShown.has(fact)) return;
+    const earlier = ownOrders(this.cur.data).some((o) => o !== rec && o.order.mode === 'live' && o.paidAt !== null);
+    if (earlier) return;
+    this.noticesShown.add(fact);
+    const o = rec.order;
+    const what = o.amount !== null && o.currency ? ` ${money(o.amount, o.currency)}` : '';
+    this.emit('notice_shown', {
+      kind: 'first_live_order',
+      mode: 'live',
+      fact,
+      title: 'Your first live order',
+      body: `A real customer paid${what}. Your store takes live payments.`,
+      target: { view: 'order', session_id: o.session_id },
+    });
+  }
+
+  /** The rows the shell would write (it writes the file; here nothing is written anywhere). */
+  private exportCsv(a: ExportCsvArgs): ExportDone {
+    const d = this.cur.data;
+    let rows = 0;
+    if (a.list === 'orders') {
+      let after: string | null = null;
+      do {
+        const page = queryOrders(ownOrders(d), a.mode, { ...a, after, limit: 500 });
+        rows += page.items.length;
+        after = page.next;
+      } while (after);
+    } else if (a.list === 'disputes') {
+      rows = (readCommand(d, 'list_disputes', { mode: a.mode }) as unknown[]).length;
+    } else {
+      rows = d.subscriptions.filter((x) => x.mode === a.mode).length;
+    }
+    const path = this.saveDialogAnswer;
+    return path === null ? { path: null, rows: 0 } : { path, rows };
   }
 
   // ---- connection ----

@@ -4,7 +4,7 @@
  * Invariant: every read names its mode and returns only that mode's rows.
  */
 import type { BackendError } from './api';
-import { otherActivity, ownOrders } from './memory-orders';
+import { otherActivity, ownOrders, revenueSummary } from './memory-orders';
 import { queryOrders } from './memory-query';
 import type { OrderRecord, StoreData } from './memory-seed';
 import type { ChecklistFacts, Mode, ModeFacts, OrderDetail, Rejection, Source } from './types';
@@ -78,6 +78,8 @@ export function readCommand(d: StoreData, command: string, args: Record<string, 
       return otherActivity(d, args.mode, now);
     case 'order_marker':
       return d.marker;
+    case 'revenue_summary':
+      return revenueSummary(d, args.mode, (args.from as number | null) ?? null, (args.to as number | null) ?? null);
     case 'order_detail':
       return orderDetail(d, args.mode, args.session_id as string);
     case 'list_disputes':

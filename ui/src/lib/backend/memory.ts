@@ -171,6 +171,7 @@ export class MemoryBackend extends MemoryShell {
     };
     this.cur.data.orders.push(rec);
     this.applyEvent(rec, 'checkout.session.completed', source);
+    if (mode === 'live') this.firstLiveOrderNotice(rec);
     return session;
   }
 

@@ -16,12 +16,15 @@ import type { DisputeTextValue } from './DisputeTextValue';
 import type { DisputeWorkbench } from './DisputeWorkbench';
 import type { DraftTextArgs } from './DraftTextArgs';
 import type { EvidenceFileArgs } from './EvidenceFileArgs';
+import type { ExportCsvArgs } from './ExportCsvArgs';
+import type { ExportDone } from './ExportDone';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
 import type { ListOrdersArgs } from './ListOrdersArgs';
 import type { LookupReport } from './LookupReport';
 import type { ModeArgs } from './ModeArgs';
+import type { Notice } from './Notice';
 import type { OnlineChanged } from './OnlineChanged';
 import type { OpenDashboardArgs } from './OpenDashboardArgs';
 import type { OpenUrlArgs } from './OpenUrlArgs';
@@ -32,10 +35,14 @@ import type { OrderMarker } from './OrderMarker';
 import type { OrderMarkerArgs } from './OrderMarkerArgs';
 import type { OtherActivity } from './OtherActivity';
 import type { Page } from './Page';
+import type { Preferences } from './Preferences';
 import type { RefundArgs } from './RefundArgs';
 import type { Rejection } from './Rejection';
+import type { RevenueSummary } from './RevenueSummary';
+import type { RevenueSummaryArgs } from './RevenueSummaryArgs';
 import type { SaveKeysArgs } from './SaveKeysArgs';
 import type { SaveWebhookSecretArgs } from './SaveWebhookSecretArgs';
+import type { SetPreferencesArgs } from './SetPreferencesArgs';
 import type { SignInEnded } from './SignInEnded';
 import type { StartupStatus } from './StartupStatus';
 import type { StoredEvent } from './StoredEvent';
@@ -66,6 +73,7 @@ export interface Commands {
   fetch_line_items: [OrderDetailArgs, OrderDetail];
   lookup_order: [OrderDetailArgs, LookupReport];
   other_activity: [ModeArgs, OtherActivity];
+  revenue_summary: [RevenueSummaryArgs, RevenueSummary];
   order_marker: [void, OrderMarker | null];
   set_order_marker: [OrderMarkerArgs, OrderMarker | null];
   list_disputes: [ModeArgs, Array<Dispute>];
@@ -85,6 +93,9 @@ export interface Commands {
   close_sample_store: [void, ConnectionStatus];
   open_url: [OpenUrlArgs, null];
   open_dashboard: [OpenDashboardArgs, string];
+  export_csv: [ExportCsvArgs, ExportDone];
+  preferences: [void, Preferences];
+  set_preferences: [SetPreferencesArgs, Preferences];
 }
 
 export const COMMAND_NAMES = [
@@ -107,6 +118,7 @@ export const COMMAND_NAMES = [
   'fetch_line_items',
   'lookup_order',
   'other_activity',
+  'revenue_summary',
   'order_marker',
   'set_order_marker',
   'list_disputes',
@@ -126,6 +138,9 @@ export const COMMAND_NAMES = [
   'close_sample_store',
   'open_url',
   'open_dashboard',
+  'export_csv',
+  'preferences',
+  'set_preferences',
 ] as const;
 
 /** Shell → UI events and their payloads. */
@@ -135,6 +150,7 @@ export interface BackendEvents {
   online_changed: OnlineChanged;
   account_changed: ConnectionStatus;
   sign_in_ended: SignInEnded;
+  notice_shown: Notice;
 }
 
 export const EVENT_NAMES = [
@@ -143,4 +159,5 @@ export const EVENT_NAMES = [
   'online_changed',
   'account_changed',
   'sign_in_ended',
+  'notice_shown',
 ] as const;

@@ -4,6 +4,7 @@ import type { RejectionCode } from './RejectionCode';
 import type { EvidenceField } from './EvidenceField';
 import type { ReasonGuidance } from './ReasonGuidance';
 import type { DisputeText } from './DisputeText';
+import type { NoticeKind } from './NoticeKind';
 
 /** The 12 webhook events of the product page (R8), in the page's order. */
 export const WEBHOOK_EVENTS = [
@@ -129,6 +130,20 @@ export const MINOR_UNIT_EXPONENTS: Readonly<Record<string, number>> = Object.fre
 
 /** Subscription statuses that will try to renew, so a disconnect breaks them (R14). */
 export const RENEWING_SUBSCRIPTION_STATUSES: readonly string[] = ["active", "trialing", "past_due"];
+
+/** Dispute statuses of a chargeback (money taken when opened); the revenue summary counts only these. */
+export const CHARGEBACK_DISPUTE_STATUSES: readonly string[] = ["needs_response", "under_review", "won", "lost"];
+
+/** The dispute status whose amount came back to the balance. */
+export const DISPUTE_WON_STATUS = "won";
+
+/** Every notice kind, in the order the preferences list them. */
+export const NOTICE_KINDS = [
+  "new_dispute",
+  "dispute_due_soon",
+  "renewal_failed",
+  "first_live_order",
+] as const satisfies readonly NoticeKind[];
 
 /** Every order status, in the order the UI offers them as filters. */
 export const ORDER_STATUSES = [

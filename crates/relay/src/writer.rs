@@ -247,60 +247,145 @@ fn open_pipelined(path: &Path) -> Result<(Mirror, Option<WalFile>), MirrorError>
     }
 }
 
-/// Shortest pause between two background checkpoints: each one fsyncs the database file,
-/// so checkpointing after every small commit would double the syncs.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Shortest pause between two background checkpoints: each one syncs the database file,
+/// so checkpointing after every commit of a busy writer would double the syncs. Short, so
+/// that the pages left for a catch-up (see [`Checkpointer::catch_up`]) are few.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(5);
 
-/// The background checkpoint thread and the bell that wakes it after a commit.
+/// Events the writer commits between two catch-ups that let the WAL restart (about 6 WAL
+/// pages each, so the WAL stays under ~25 MB under a steady stream).
+const RESTART_EVERY: u64 = 1_000;
+
+/// The longest the writer waits for a catch-up; after it, it writes on (the WAL grows).
+const CATCH_UP_LIMIT: Duration = Duration::from_millis(250);
+
+/// What the writer asked of the checkpoint thread, and how far it got.
+#[derive(Default)]
+struct CheckpointState {
+    /// A commit happened since the last pass began.
+    rung: bool,
+    /// The writer waits for a pass: skip the pause.
+    hurry: bool,
+    stop: bool,
+    started: u64,
+    finished: u64,
+}
+
+/// The background checkpoint thread and the state it shares with the writer.
 struct Checkpointer {
-    bell: std::sync::mpsc::SyncSender<()>,
+    shared: Arc<(Mutex<CheckpointState>, std::sync::Condvar)>,
     join: JoinHandle<()>,
 }
 
 impl Checkpointer {
-    /// None when its connection cannot be opened: the writer's own automatic checkpoint
-    /// still bounds the WAL, so the relay runs on without it.
+    /// None when its connection cannot be opened: the writer then checkpoints by itself
+    /// between batches, so the WAL stays bounded.
     fn spawn(path: &Path) -> Option<Checkpointer> {
         let mirror = match Mirror::open(path) {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(error = %e, "no background checkpoint; commits will checkpoint themselves");
+                tracing::warn!(error = %e, "no background checkpoint; the writer will checkpoint by itself");
                 return None;
             }
         };
-        // One pending ring is enough: a checkpoint copies everything committed so far.
-        let (bell, rings) = std::sync::mpsc::sync_channel::<()>(1);
+        let shared = Arc::new((
+            Mutex::new(CheckpointState::default()),
+            std::sync::Condvar::new(),
+        ));
+        let theirs = shared.clone();
         let join = std::thread::Builder::new()
             .name("fluxstore-relay-checkpoint".into())
-            .spawn(move || {
-                // Ends when the writer drops the bell (it has stopped).
-                while rings.recv().is_ok() {
-                    if let Err(e) = mirror.checkpoint() {
-                        tracing::debug!(error = %e, "background checkpoint did not finish");
-                    }
-                    let ms: u64 = std::env::var("P99_CKPT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(CHECKPOINT_EVERY.as_millis() as u64);
-                    std::thread::sleep(Duration::from_millis(ms));
-                }
-            })
+            .spawn(move || checkpoint_loop(&mirror, &theirs))
             .map_err(|e| tracing::warn!(error = %e, "could not start the checkpoint thread"))
             .ok()?;
-        Some(Checkpointer { bell, join })
+        Some(Checkpointer { shared, join })
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, CheckpointState> {
+        self.shared.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A commit happened: copy it (after the pause).
     fn ring(&self) {
-        // Full means a checkpoint is already due; it will cover this commit too.
-        let _ = self.bell.try_send(());
+        self.state().rung = true;
+        self.shared.1.notify_all();
+    }
+
+    /// Wait (at most `limit`) for a pass that starts now, while the writer commits nothing:
+    /// it copies the whole WAL, so the next commit restarts the WAL from its beginning.
+    /// False when the limit passed first.
+    fn catch_up(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut state = self.state();
+        let target = state.started + 1;
+        state.rung = true;
+        state.hurry = true;
+        self.shared.1.notify_all();
+        while state.finished < target {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     fn stop(self) {
-        drop(self.bell);
+        self.state().stop = true;
+        self.shared.1.notify_all();
         let _ = self.join.join();
     }
 }
 
-/// Events the writer commits between two checkpoints of its own (about 6 WAL pages each, so
-/// the WAL restarts after ~25 MB at most under a steady stream).
-const RESTART_EVERY: u64 = 1_000;
+fn checkpoint_loop(mirror: &Mirror, shared: &(Mutex<CheckpointState>, std::sync::Condvar)) {
+    let (lock, bell) = shared;
+    let wait = |guard, timeout: Option<Duration>| match timeout {
+        None => bell.wait(guard).unwrap_or_else(|p| p.into_inner()),
+        Some(t) => {
+            bell.wait_timeout(guard, t)
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+        }
+    };
+    let mut last_pass: Option<std::time::Instant> = None;
+    loop {
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !state.rung && !state.stop {
+            state = wait(state, None);
+        }
+        // The pause since the last pass, cut short when the writer waits.
+        if let Some(last) = last_pass {
+            let due = last + CHECKPOINT_EVERY;
+            while !state.hurry && !state.stop {
+                let left = due.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = wait(state, Some(left));
+            }
+        }
+        if state.stop {
+            return;
+        }
+        state.rung = false;
+        state.hurry = false;
+        state.started += 1;
+        let pass = state.started;
+        drop(state);
+        if let Err(e) = mirror.checkpoint() {
+            tracing::debug!(error = %e, "background checkpoint did not finish");
+        }
+        last_pass = Some(std::time::Instant::now());
+        lock.lock().unwrap_or_else(|p| p.into_inner()).finished = pass;
+        bell.notify_all();
+    }
+}
 
 fn run(
     mut mirror: Mirror,
@@ -313,7 +398,7 @@ fn run(
 ) {
     let mut events: Vec<(Event, Source)> = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
-    let mut since_checkpoint = 0u64;
+    let mut since_restart = 0u64;
     // Ends when every sender is gone: the server has stopped and in-flight requests are done.
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
@@ -333,9 +418,15 @@ fn run(
             counters
                 .events
                 .fetch_add(events.len() as u64, Ordering::Relaxed);
-            since_checkpoint += events.len() as u64;
+            since_restart += events.len() as u64;
             let mut committed = Vec::with_capacity(events.len());
-            tally_written |= commit(&mut mirror, &mut events, &mut replies, &tally, &mut committed);
+            tally_written |= commit(
+                &mut mirror,
+                &mut events,
+                &mut replies,
+                &tally,
+                &mut committed,
+            );
             syncer.acknowledge(committed);
             if let Some(c) = checkpointer {
                 c.ring();
@@ -345,12 +436,21 @@ fn run(
             write_alone(&mut mirror, tally, pending);
             syncer.acknowledge(Vec::new());
         }
-        if since_checkpoint >= std::env::var("P99_RESTART").ok().and_then(|v| v.parse().ok()).unwrap_or(RESTART_EVERY) {
+        if since_restart >= RESTART_EVERY {
             // Between two batches, so no acknowledgement waits for it (the syncer answers
-            // the last batch meanwhile); the background thread has copied most pages.
-            since_checkpoint = 0;
-            if let Err(e) = mirror.checkpoint() {
-                tracing::debug!(error = %e, "writer checkpoint did not finish");
+            // the last batch meanwhile); the background passes have copied most pages.
+            since_restart = 0;
+            match checkpointer {
+                Some(c) => {
+                    if !c.catch_up(CATCH_UP_LIMIT) {
+                        tracing::debug!("the checkpoint did not catch up in time; the WAL grows");
+                    }
+                }
+                None => {
+                    if let Err(e) = mirror.checkpoint() {
+                        tracing::debug!(error = %e, "writer checkpoint did not finish");
+                    }
+                }
             }
         }
     }
@@ -397,7 +497,11 @@ fn commit(
         Ok(outcomes) => {
             written = true;
             tracing::debug!(batch = events.len(), "batch committed");
-            committed.extend(replies.drain(..outcomes.len().min(replies.len())).zip(outcomes));
+            committed.extend(
+                replies
+                    .drain(..outcomes.len().min(replies.len()))
+                    .zip(outcomes),
+            );
             // A short answer from the mirror would leave replies: never acknowledge those.
             for reply in replies.drain(..) {
                 let _ = reply.send(Err(WriteError::Storage(
@@ -545,12 +649,12 @@ fn sync_loop(
         while let Ok(more) = rx.try_recv() {
             done.extend(more);
         }
-        if failed.is_none() {
-            if let Some(Err(e)) = wal.as_ref().map(WalFile::sync) {
-                tracing::error!(error = %e, "could not sync the database's write-ahead log; answering 503 until the relay restarts");
-                alive.store(false, Ordering::SeqCst);
-                failed = Some(format!("could not sync the write-ahead log: {e}"));
-            }
+        if failed.is_none()
+            && let Some(Err(e)) = wal.as_ref().map(WalFile::sync)
+        {
+            tracing::error!(error = %e, "could not sync the database's write-ahead log; answering 503 until the relay restarts");
+            alive.store(false, Ordering::SeqCst);
+            failed = Some(format!("could not sync the write-ahead log: {e}"));
         }
         match &failed {
             None => {

@@ -178,6 +178,26 @@ impl Mirror {
         Ok((log.max(0) as u64, copied.max(0) as u64))
     }
 
+    /// Hand the durability of this connection's commits to the caller, for a single writer
+    /// that syncs the WAL itself on another thread while it prepares its next commit (the
+    /// relay's pipelined writer). Commits then write their WAL frames without waiting for the
+    /// disk (`synchronous=NORMAL`) and never checkpoint by themselves (`wal_autocheckpoint=0`;
+    /// call [`Mirror::checkpoint`]).
+    ///
+    /// A commit is durable only once the WAL file (the database path with `-wal` appended)
+    /// has been synced after the commit returned (`File::sync_data` on a handle to the same
+    /// file): that sync puts on disk every frame written before it, the commit's included,
+    /// which is what `synchronous=FULL` does inside the commit. Until then a process crash
+    /// loses nothing (the frames are in the OS cache) but a power loss may undo the commit,
+    /// so nothing may be acknowledged before the sync. SQLite keeps the database consistent
+    /// either way: with `NORMAL` it still syncs the WAL before each checkpoint and the
+    /// database file after it.
+    pub fn defer_commit_sync(&mut self) -> Result<(), MirrorError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
     /// Count one refused delivery now, in its own transaction. The relay counts in memory
     /// and writes with its batches instead ([`Mirror::ingest_batch_with_rejections`]).
     pub fn record_rejection(&mut self, r: &NewRejection) -> Result<(), MirrorError> {

@@ -68,6 +68,42 @@ fn fresh_dump(raws: &[Vec<u8>]) -> String {
 }
 
 #[test]
+fn a_writer_that_syncs_itself_commits_without_sync_or_checkpoint_and_others_keep_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.sqlite");
+    let mut writer = Mirror::open(&path).unwrap();
+    writer.defer_commit_sync().unwrap();
+    let pragma = |m: &Mirror, name: &str| -> i64 {
+        m.conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        pragma(&writer, "synchronous"),
+        1,
+        "NORMAL: the caller syncs the WAL"
+    );
+    assert_eq!(
+        pragma(&writer, "wal_autocheckpoint"),
+        0,
+        "no checkpoint inside a commit"
+    );
+    // The setting is the connection's: any other connection still syncs every commit.
+    let other = Mirror::open(&path).unwrap();
+    assert_eq!(pragma(&other, "synchronous"), 2);
+    assert!(pragma(&other, "wal_autocheckpoint") > 0);
+    // A commit leaves its frames in the WAL, beside the database, for the caller to sync.
+    writer
+        .ingest(
+            br#"{"id":"evt_defer","object":"event","type":"charge.succeeded","created":1790000000,"livemode":false,"data":{"object":{"id":"ch_defer","object":"charge"}}}"#,
+            Source::Webhook,
+        )
+        .unwrap();
+    let wal = std::fs::metadata(dir.path().join("m.sqlite-wal")).unwrap();
+    assert!(wal.len() > 0);
+}
+
+#[test]
 fn migrates_from_empty_to_latest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.sqlite");

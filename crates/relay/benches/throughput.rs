@@ -10,6 +10,8 @@
 //! committed event (the relay answers after its group commit), and the run checks the mirror
 //! holds them all. Run:
 //!   cargo bench -p fluxstore-relay --bench throughput
+//! Before the levels it prints the disk's own sync latency (a 4 KiB write + `fdatasync`,
+//! 1,000 times): no acknowledgement can come faster than one such sync.
 //! Counts per level can be scaled with FLUXSTORE_BENCH_SCALE (default 1.0); the mirror file
 //! goes into a temp dir under FLUXSTORE_BENCH_DIR (default: the system temp dir), to
 //! measure a particular disk.
@@ -145,6 +147,36 @@ pub fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// The disk's own sync latency, the floor under every acknowledgement: 1,000 times, one
+/// 4 KiB write into a 1 MiB file (in place, as a restarted WAL is written) and
+/// `fdatasync`. Returns p50, p99 and max in milliseconds.
+fn fsync_probe(dir: &Path) -> [f64; 3] {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path).expect("probe file");
+    file.write_all(&vec![0u8; 1 << 20]).expect("probe file");
+    file.sync_all().expect("probe sync");
+    let page = [7u8; 4096];
+    let mut latencies: Vec<Duration> = (0..1_000u64)
+        .map(|i| {
+            file.seek(SeekFrom::Start((i * 7 % 256) * 4096))
+                .expect("seek");
+            file.write_all(&page).expect("probe write");
+            let t = Instant::now();
+            file.sync_data().expect("probe sync");
+            t.elapsed()
+        })
+        .collect();
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    latencies.sort();
+    [
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99),
+        pct(&latencies, 1.0),
+    ]
+}
+
 pub fn events(count: usize, offset: usize) -> Vec<Vec<u8>> {
     const TYPES: [&str; 4] = [
         "checkout.session.completed",
@@ -202,6 +234,10 @@ async fn run() {
     println!(
         "relay throughput: ~{EVENT_BYTES} B signed events, client and relay on this machine ({} CPUs)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let [p50, p99, max] = fsync_probe(dir.path());
+    println!(
+        "disk floor: a 4 KiB write + fdatasync in the mirror's folder, p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms"
     );
     println!("concurrency   events   durable ev/s   p50 ms   p99 ms   max ms");
     let mut offset = 0;

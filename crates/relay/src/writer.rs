@@ -1,9 +1,22 @@
 //! The single writer: one blocking thread owns the write `Mirror` and commits.
 //!
 //! Invariant: a delivery is acknowledged (its reply sent `Ok`) only after the
-//! `ingest_batch` transaction that holds it has committed. Deliveries that arrive while a
-//! commit is in progress queue in the channel and are drained into the next batch, so under
-//! load one fsync covers many events (group commit) and the batch size adapts by itself.
+//! `ingest_batch` transaction that holds it has committed **and** the WAL file has been
+//! synced after that commit. Deliveries that arrive while a batch is being written queue in
+//! the channel and are drained into the next batch, so under load one transaction covers
+//! many events (group commit) and the batch size adapts by itself.
+//!
+//! The sync is pipelined: the writer's connection commits without waiting for the disk
+//! (`Mirror::defer_commit_sync`) and hands the batch's replies to a second thread, the
+//! syncer, which syncs the WAL file (`fdatasync`) and only then answers them. While that
+//! sync runs, the writer already writes the next batch; batches committed during one sync
+//! are answered after the next. A sync puts on disk every WAL frame written before it began,
+//! so it makes each commit that returned before it exactly as durable as a
+//! `synchronous=FULL` commit would have been. A process crash before the sync loses nothing
+//! (the frames are in the OS cache) and acknowledged nothing; a power loss before it may undo
+//! commits that were never acknowledged. If a sync fails, the WAL's unsynced frames may be
+//! lost without a later sync saying so, so the syncer answers that batch and every later one
+//! `storage_unavailable` and the writer reports itself dead (`/healthz`).
 //!
 //! Refused deliveries are counted in memory ([`Writer::reject`] never waits, never queues
 //! a job per refusal) and the counts ride in the next batch's transaction; when no event
@@ -11,12 +24,17 @@
 //! requests thus costs a counter increment each and at most a few small commits a second,
 //! never a commit each, and real deliveries never queue behind it.
 //!
-//! A second thread, on its own connection, copies committed WAL pages into the database
-//! file (a passive checkpoint) after commits, at most every [`CHECKPOINT_EVERY`], so the
-//! writer almost never stops to checkpoint inside a commit. It only ever copies pages that
-//! are already durable in the WAL, so acknowledgements do not depend on it.
+//! A third thread, on its own connection, copies committed WAL pages into the database file
+//! (a passive checkpoint) after commits, at most every [`CHECKPOINT_EVERY`]. The writer
+//! never checkpoints inside a commit; under a steady stream of events (when the background
+//! copy never finds the WAL idle, so the WAL cannot start over) it runs one short checkpoint
+//! itself every [`RESTART_EVERY`] events, between two batches, which copies the little the
+//! background thread has not and lets the next commit restart the WAL. Checkpoints only copy
+//! pages already synced in the WAL (SQLite syncs the WAL first), so acknowledgements never
+//! depend on them.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -98,7 +116,14 @@ impl Writer {
         let join = std::thread::Builder::new()
             .name("fluxstore-relay-writer".into())
             .spawn(move || {
-                let mirror = match Mirror::open(&path) {
+                let opened = open_pipelined(&path).and_then(|(mirror, wal)| {
+                    Syncer::spawn(wal, applied, alive_thread.clone())
+                        .map(|syncer| (mirror, syncer))
+                        .map_err(|e| {
+                            MirrorError::Migration(format!("could not start the writer: {e}"))
+                        })
+                });
+                let (mirror, syncer) = match opened {
                     Ok(m) => {
                         let _ = ready_tx.send(Ok(()));
                         m
@@ -116,11 +141,13 @@ impl Writer {
                     mirror,
                     rx,
                     max_batch.max(1),
-                    applied,
                     &counters_thread,
                     &pending_thread,
                     checkpointer.as_ref(),
+                    &syncer,
                 );
+                // Every committed reply is answered (after its sync) before the writer ends.
+                syncer.stop();
                 if let Some(c) = checkpointer {
                     c.stop();
                 }
@@ -204,53 +231,159 @@ impl Drop for AliveGuard {
     }
 }
 
-/// Shortest pause between two background checkpoints: each one fsyncs the database file,
-/// so checkpointing after every small commit would double the syncs.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Open the writer's mirror with its commits' sync handed to the syncer. When the WAL file
+/// cannot be opened a second time, commits keep syncing themselves (slower, as durable).
+fn open_pipelined(path: &Path) -> Result<(Mirror, Option<WalFile>), MirrorError> {
+    let mut mirror = Mirror::open(path)?;
+    match WalFile::open(path) {
+        Ok(wal) => {
+            mirror.defer_commit_sync()?;
+            Ok((mirror, Some(wal)))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not open the write-ahead log to sync it; every commit syncs itself");
+            Ok((mirror, None))
+        }
+    }
+}
 
-/// The background checkpoint thread and the bell that wakes it after a commit.
+/// Shortest pause between two background checkpoints: each one syncs the database file,
+/// so checkpointing after every commit of a busy writer would double the syncs. Short, so
+/// that the pages left for a catch-up (see [`Checkpointer::catch_up`]) are few.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(5);
+
+/// Events the writer commits between two catch-ups that let the WAL restart (about 6 WAL
+/// pages each, so the WAL stays under ~25 MB under a steady stream).
+const RESTART_EVERY: u64 = 1_000;
+
+/// The longest the writer waits for a catch-up; after it, it writes on (the WAL grows).
+const CATCH_UP_LIMIT: Duration = Duration::from_millis(250);
+
+/// What the writer asked of the checkpoint thread, and how far it got.
+#[derive(Default)]
+struct CheckpointState {
+    /// A commit happened since the last pass began.
+    rung: bool,
+    /// The writer waits for a pass: skip the pause.
+    hurry: bool,
+    stop: bool,
+    started: u64,
+    finished: u64,
+}
+
+/// The background checkpoint thread and the state it shares with the writer.
 struct Checkpointer {
-    bell: std::sync::mpsc::SyncSender<()>,
+    shared: Arc<(Mutex<CheckpointState>, std::sync::Condvar)>,
     join: JoinHandle<()>,
 }
 
 impl Checkpointer {
-    /// None when its connection cannot be opened: the writer's own automatic checkpoint
-    /// still bounds the WAL, so the relay runs on without it.
+    /// None when its connection cannot be opened: the writer then checkpoints by itself
+    /// between batches, so the WAL stays bounded.
     fn spawn(path: &Path) -> Option<Checkpointer> {
         let mirror = match Mirror::open(path) {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(error = %e, "no background checkpoint; commits will checkpoint themselves");
+                tracing::warn!(error = %e, "no background checkpoint; the writer will checkpoint by itself");
                 return None;
             }
         };
-        // One pending ring is enough: a checkpoint copies everything committed so far.
-        let (bell, rings) = std::sync::mpsc::sync_channel::<()>(1);
+        let shared = Arc::new((
+            Mutex::new(CheckpointState::default()),
+            std::sync::Condvar::new(),
+        ));
+        let theirs = shared.clone();
         let join = std::thread::Builder::new()
             .name("fluxstore-relay-checkpoint".into())
-            .spawn(move || {
-                // Ends when the writer drops the bell (it has stopped).
-                while rings.recv().is_ok() {
-                    if let Err(e) = mirror.checkpoint() {
-                        tracing::debug!(error = %e, "background checkpoint did not finish");
-                    }
-                    std::thread::sleep(CHECKPOINT_EVERY);
-                }
-            })
+            .spawn(move || checkpoint_loop(&mirror, &theirs))
             .map_err(|e| tracing::warn!(error = %e, "could not start the checkpoint thread"))
             .ok()?;
-        Some(Checkpointer { bell, join })
+        Some(Checkpointer { shared, join })
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, CheckpointState> {
+        self.shared.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A commit happened: copy it (after the pause).
     fn ring(&self) {
-        // Full means a checkpoint is already due; it will cover this commit too.
-        let _ = self.bell.try_send(());
+        self.state().rung = true;
+        self.shared.1.notify_all();
+    }
+
+    /// Wait (at most `limit`) for a pass that starts now, while the writer commits nothing:
+    /// it copies the whole WAL, so the next commit restarts the WAL from its beginning.
+    /// False when the limit passed first.
+    fn catch_up(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut state = self.state();
+        let target = state.started + 1;
+        state.rung = true;
+        state.hurry = true;
+        self.shared.1.notify_all();
+        while state.finished < target {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .shared
+                .1
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     fn stop(self) {
-        drop(self.bell);
+        self.state().stop = true;
+        self.shared.1.notify_all();
         let _ = self.join.join();
+    }
+}
+
+fn checkpoint_loop(mirror: &Mirror, shared: &(Mutex<CheckpointState>, std::sync::Condvar)) {
+    let (lock, bell) = shared;
+    let wait = |guard, timeout: Option<Duration>| match timeout {
+        None => bell.wait(guard).unwrap_or_else(|p| p.into_inner()),
+        Some(t) => {
+            bell.wait_timeout(guard, t)
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+        }
+    };
+    let mut last_pass: Option<std::time::Instant> = None;
+    loop {
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !state.rung && !state.stop {
+            state = wait(state, None);
+        }
+        // The pause since the last pass, cut short when the writer waits.
+        if let Some(last) = last_pass {
+            let due = last + CHECKPOINT_EVERY;
+            while !state.hurry && !state.stop {
+                let left = due.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = wait(state, Some(left));
+            }
+        }
+        if state.stop {
+            return;
+        }
+        state.rung = false;
+        state.hurry = false;
+        state.started += 1;
+        let pass = state.started;
+        drop(state);
+        if let Err(e) = mirror.checkpoint() {
+            tracing::debug!(error = %e, "background checkpoint did not finish");
+        }
+        last_pass = Some(std::time::Instant::now());
+        lock.lock().unwrap_or_else(|p| p.into_inner()).finished = pass;
+        bell.notify_all();
     }
 }
 
@@ -258,13 +391,14 @@ fn run(
     mut mirror: Mirror,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
-    applied: broadcast::Sender<AppliedEvent>,
     counters: &Counters,
     pending: &Mutex<Pending>,
     checkpointer: Option<&Checkpointer>,
+    syncer: &Syncer,
 ) {
     let mut events: Vec<(Event, Source)> = Vec::with_capacity(max_batch);
     let mut replies = Vec::with_capacity(max_batch);
+    let mut since_restart = 0u64;
     // Ends when every sender is gone: the server has stopped and in-flight requests are done.
     while let Some(first) = rx.blocking_recv() {
         let mut next = Some(first);
@@ -284,19 +418,47 @@ fn run(
             counters
                 .events
                 .fetch_add(events.len() as u64, Ordering::Relaxed);
-            tally_written |= commit(&mut mirror, &mut events, &mut replies, &tally, &applied);
+            since_restart += events.len() as u64;
+            let mut committed = Vec::with_capacity(events.len());
+            tally_written |= commit(
+                &mut mirror,
+                &mut events,
+                &mut replies,
+                &tally,
+                &mut committed,
+            );
+            syncer.acknowledge(committed);
             if let Some(c) = checkpointer {
                 c.ring();
             }
         }
         if !tally_written {
             write_alone(&mut mirror, tally, pending);
+            syncer.acknowledge(Vec::new());
+        }
+        if since_restart >= RESTART_EVERY {
+            // Between two batches, so no acknowledgement waits for it (the syncer answers
+            // the last batch meanwhile); the background passes have copied most pages.
+            since_restart = 0;
+            match checkpointer {
+                Some(c) => {
+                    if !c.catch_up(CATCH_UP_LIMIT) {
+                        tracing::debug!("the checkpoint did not catch up in time; the WAL grows");
+                    }
+                }
+                None => {
+                    if let Err(e) = mirror.checkpoint() {
+                        tracing::debug!(error = %e, "writer checkpoint did not finish");
+                    }
+                }
+            }
         }
     }
     // Counts that arrived with the last requests.
     let tally = take_pending(pending);
     if !tally.is_empty() {
         write_alone(&mut mirror, tally, pending);
+        syncer.acknowledge(Vec::new());
     }
     tracing::debug!("relay writer stopped");
 }
@@ -319,24 +481,27 @@ fn write_alone(mirror: &mut Mirror, tally: RejectionTally, pending: &Mutex<Pendi
 
 type Reply = oneshot::Sender<Result<IngestOutcome, WriteError>>;
 
-/// Commit a batch of events, with the counted refusals in the same transaction. Returns
-/// whether the refusals were written (only when the whole batch committed).
+/// Commit a batch of events, with the counted refusals in the same transaction. The replies
+/// of committed events move to `committed` (answered once the WAL is synced); the others are
+/// answered here, nothing of theirs having been committed. Returns whether the refusals were
+/// written (only when the whole batch committed).
 fn commit(
     mirror: &mut Mirror,
     events: &mut Vec<(Event, Source)>,
     replies: &mut Vec<Reply>,
     tally: &RejectionTally,
-    applied: &broadcast::Sender<AppliedEvent>,
+    committed: &mut Vec<(Reply, IngestOutcome)>,
 ) -> bool {
     let mut written = false;
     match mirror.ingest_batch_with_rejections(events, tally) {
         Ok(outcomes) => {
             written = true;
             tracing::debug!(batch = events.len(), "batch committed");
-            for (outcome, reply) in outcomes.into_iter().zip(replies.drain(..)) {
-                announce(&outcome, applied);
-                let _ = reply.send(Ok(outcome));
-            }
+            committed.extend(
+                replies
+                    .drain(..outcomes.len().min(replies.len()))
+                    .zip(outcomes),
+            );
             // A short answer from the mirror would leave replies: never acknowledge those.
             for reply in replies.drain(..) {
                 let _ = reply.send(Err(WriteError::Storage(
@@ -360,7 +525,7 @@ fn commit(
             for (single, reply) in singles.into_iter().zip(reps) {
                 let mut one = vec![single];
                 let mut rep = vec![reply];
-                commit(mirror, &mut one, &mut rep, &none, applied);
+                commit(mirror, &mut one, &mut rep, &none, committed);
             }
         }
         Err(e) => {
@@ -378,5 +543,131 @@ fn announce(outcome: &IngestOutcome, applied: &broadcast::Sender<AppliedEvent>) 
     if let Some(event) = outcome.applied() {
         // No subscriber is fine: the desktop may not be listening.
         let _ = applied.send(event.clone());
+    }
+}
+
+/// The mirror's write-ahead log, opened a second time to sync it from the syncer thread.
+struct WalFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl WalFile {
+    /// The WAL SQLite keeps beside the database while a connection is open (the writer's
+    /// connection keeps it, so it is never removed or replaced while the writer runs).
+    fn open(db: &Path) -> std::io::Result<WalFile> {
+        let mut name = db.as_os_str().to_owned();
+        name.push("-wal");
+        let path = PathBuf::from(name);
+        // Never create it: a missing WAL means the database is not in WAL mode as expected.
+        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+        Ok(WalFile { path, file })
+    }
+
+    /// Put every frame written to the WAL so far on disk.
+    fn sync(&self) -> std::io::Result<()> {
+        self.check_same_file()?;
+        self.file.sync_data()
+    }
+
+    /// The handle must still name the file SQLite writes: a sync of any other file would
+    /// acknowledge events that are not durable.
+    #[cfg(unix)]
+    fn check_same_file(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let ours = self.file.metadata()?;
+        let now = std::fs::metadata(&self.path)?;
+        if (ours.dev(), ours.ino()) == (now.dev(), now.ino()) {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(
+                "the database's write-ahead log was replaced while the relay ran",
+            ))
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn check_same_file(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Committed replies waiting for the WAL sync that makes them durable.
+type Committed = Vec<(Reply, IngestOutcome)>;
+
+/// The syncer thread: syncs the WAL after commits and then answers their replies.
+struct Syncer {
+    tx: Option<std::sync::mpsc::Sender<Committed>>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Syncer {
+    /// `wal` None: the writer's commits sync themselves (`synchronous=FULL`), so the syncer
+    /// only answers.
+    fn spawn(
+        wal: Option<WalFile>,
+        applied: broadcast::Sender<AppliedEvent>,
+        alive: Arc<AtomicBool>,
+    ) -> std::io::Result<Syncer> {
+        let (tx, rx) = std::sync::mpsc::channel::<Committed>();
+        let join = std::thread::Builder::new()
+            .name("fluxstore-relay-sync".into())
+            .spawn(move || sync_loop(wal, &rx, &applied, &alive))?;
+        Ok(Syncer {
+            tx: Some(tx),
+            join: Some(join),
+        })
+    }
+
+    /// Answer these committed replies once the WAL is synced; an empty list still syncs (a
+    /// commit of counted refusals alone).
+    fn acknowledge(&self, committed: Committed) {
+        if let Some(tx) = &self.tx {
+            // Gone only if the syncer panicked: the replies drop and their requests get 503.
+            let _ = tx.send(committed);
+        }
+    }
+
+    /// Answer everything handed over so far, then stop.
+    fn stop(mut self) {
+        self.tx.take();
+        if let Some(join) = self.join.take() {
+            let _ = join.join();
+        }
+    }
+}
+
+fn sync_loop(
+    wal: Option<WalFile>,
+    rx: &std::sync::mpsc::Receiver<Committed>,
+    applied: &broadcast::Sender<AppliedEvent>,
+    alive: &AtomicBool,
+) {
+    let mut failed: Option<String> = None;
+    while let Ok(mut done) = rx.recv() {
+        // Everything committed so far rides on this one sync.
+        while let Ok(more) = rx.try_recv() {
+            done.extend(more);
+        }
+        if failed.is_none()
+            && let Some(Err(e)) = wal.as_ref().map(WalFile::sync)
+        {
+            tracing::error!(error = %e, "could not sync the database's write-ahead log; answering 503 until the relay restarts");
+            alive.store(false, Ordering::SeqCst);
+            failed = Some(format!("could not sync the write-ahead log: {e}"));
+        }
+        match &failed {
+            None => {
+                for (reply, outcome) in done {
+                    announce(&outcome, applied);
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Some(why) => {
+                for (reply, _) in done {
+                    let _ = reply.send(Err(WriteError::Storage(why.clone())));
+                }
+            }
+        }
     }
 }

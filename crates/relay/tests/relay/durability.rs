@@ -262,3 +262,40 @@ async fn a_read_only_file_system_at_start_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The syncer acknowledges an event only after syncing the WAL file SQLite writes. If the
+/// file at the WAL's path is no longer that file, a sync of it would prove nothing: the
+/// delivery is answered 503 (Stripe retries), and so is every later one, and the relay says
+/// it is unhealthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_ahead_log_replaced_under_the_relay_is_never_acknowledged() {
+    let mut relay = TestRelay::start().await;
+    let first = crate::support::event_body("charge.succeeded", 1);
+    let (status, _) = relay.post_signed(&first, SECRET, now()).await;
+    assert_eq!(status, 200, "a delivery before the swap is stored");
+
+    let mut wal = relay.db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    std::fs::rename(&wal, wal.with_extension("sqlite3-wal-moved")).expect("move the WAL");
+    std::fs::write(&wal, b"").expect("a stranger file at the WAL's path");
+
+    for n in [2, 3] {
+        let body = crate::support::event_body("charge.succeeded", n);
+        let (status, v) = relay.post_signed(&body, SECRET, now()).await;
+        assert_eq!(status, 503, "delivery {n} must not be acknowledged: {v}");
+        assert_eq!(error_code(&v), "storage_unavailable");
+    }
+    let health = relay
+        .client
+        .get(format!("http://{}/healthz", relay.addr))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        health.status().as_u16(),
+        503,
+        "the relay reports itself unhealthy"
+    );
+    relay.shutdown().await;
+}

@@ -68,9 +68,10 @@ impl Rig {
     }
 }
 
-/// The owner's browser: follows every redirect, like a real one.
+/// The owner's browser: follows every redirect and keeps cookies, like a real one.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::limited(10))
         .timeout(Duration::from_secs(20))
         .build()
@@ -88,6 +89,7 @@ pub fn browser_stopping_at_loopback() -> reqwest::Client {
         }
     });
     reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(policy)
         .timeout(Duration::from_secs(20))
         .build()

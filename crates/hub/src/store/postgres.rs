@@ -20,8 +20,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::{
-    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, Target, WAKE_ALL,
-    WAKE_CHANNEL, WakeKey,
+    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, TakenGrant, Target,
+    WAKE_ALL, WAKE_CHANNEL, WakeKey,
 };
 
 mod embedded {
@@ -438,6 +438,50 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(Some(removed as u64))
+    }
+
+    async fn put_grant(
+        &self,
+        code_hash: [u8; 32],
+        sealed: Vec<u8>,
+        expires: i64,
+    ) -> Result<(), StoreError> {
+        let now = fluxstore_relay::signature::unix_now();
+        let client = self.client().await?;
+        // One statement, one round trip: expired grants go, the new one comes.
+        client
+            .execute(
+                "WITH gone AS (DELETE FROM broker_grants WHERE expires <= $4)
+                 INSERT INTO broker_grants (code_hash, sealed, expires) VALUES ($1, $2, $3)",
+                &[&code_hash.as_slice(), &sealed, &expires, &now],
+            )
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn take_grant(&self, code_hash: [u8; 32], now: i64) -> Result<TakenGrant, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "DELETE FROM broker_grants WHERE code_hash = $1 RETURNING sealed, expires",
+                &[&code_hash.as_slice()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(match row {
+            Some(r) if r.get::<_, i64>(1) > now => TakenGrant::Fresh(r.get(0)),
+            Some(_) => TakenGrant::Expired,
+            None => TakenGrant::Missing,
+        })
+    }
+
+    async fn prune_grants(&self, now: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM broker_grants WHERE expires <= $1", &[&now])
+            .await
+            .map_err(unavailable)
     }
 
     fn wakeups(&self) -> broadcast::Receiver<WakeKey> {

@@ -7,8 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::{Config, PlatformKeys, join};
-use crate::error::StripeError;
+use super::config::{Config, PlatformKeys, join};
+use super::error::StripeError;
 
 pub(crate) struct StripeConnect {
     http: reqwest::Client,

@@ -86,6 +86,8 @@ fn hub_config(listen: SocketAddr, config: Config) -> std::io::Result<HubConfig> 
     hub.header_read_timeout = config.header_read_timeout;
     hub.request_timeout = config.request_timeout;
     hub.max_connections = config.max_connections;
+    hub.set_stripe_api_base(config.stripe_api_base.clone())
+        .map_err(std::io::Error::other)?;
     hub.doorbells = false;
     hub.broker = Some(config);
     Ok(hub)

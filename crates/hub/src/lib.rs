@@ -97,8 +97,16 @@ pub struct HubConfig {
     pub heartbeat: Duration,
     /// Unverified doorbells per second one key-mode store may ring (per replica), and burst.
     pub store_doorbell_rate: (u32, u32),
-    /// Store registrations per second (per replica), and burst.
+    /// Store registrations per second (per replica, all peers together), and burst.
     pub registration_rate: (u32, u32),
+    /// Store registrations one peer (an IPv4 address, or an IPv6 /64) may make per minute
+    /// (per replica), and burst.
+    pub registration_rate_per_peer: (u32, u32),
+    /// How long a registered store may go without its feed ever being opened before it is
+    /// removed (abandoned registrations do not accumulate).
+    pub unclaimed_store_ttl: Duration,
+    /// Connect token checks sent to Stripe per second (per replica), and burst.
+    pub token_check_rate: (u32, u32),
     /// Whether the doorbell routes (webhooks, store registration, feed) are served;
     /// `fluxstore-connect` serves the broker alone.
     pub doorbells: bool,
@@ -136,6 +144,9 @@ impl HubConfig {
             heartbeat: Duration::from_secs(15),
             store_doorbell_rate: (20, 200),
             registration_rate: (5, 50),
+            registration_rate_per_peer: (2, 5),
+            unclaimed_store_ttl: Duration::from_secs(24 * 60 * 60),
+            token_check_rate: (20, 50),
             doorbells: true,
             broker: None,
             grant_sweep_every: Duration::from_secs(10),
@@ -177,7 +188,7 @@ pub enum HubError {
     },
 }
 
-fn rate(per_second: u32, burst: u32) -> Quota {
+pub(crate) fn rate(per_second: u32, burst: u32) -> Quota {
     let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
     Quota::per_second(nz(per_second)).allow_burst(nz(burst))
 }
@@ -186,9 +197,10 @@ fn rate(per_second: u32, burst: u32) -> Quota {
 pub(crate) struct App<S> {
     pub(crate) store: S,
     pub(crate) config: HubConfig,
-    pub(crate) connect: auth::ConnectCheck,
+    pub(crate) connect: Arc<auth::ConnectCheck>,
     pub(crate) store_limiter: DefaultKeyedRateLimiter<String>,
     pub(crate) registration_limiter: DefaultDirectRateLimiter,
+    pub(crate) registration_peer_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Turns true at shutdown: open feeds end so connections can close.
     pub(crate) stop: watch::Receiver<bool>,
 }
@@ -209,7 +221,7 @@ fn router<S: Store>(app: Arc<App<S>>) -> Result<Router, broker::StripeError> {
         .config
         .broker
         .clone()
-        .map(|config| broker::router(config, app.store.clone()))
+        .map(|config| broker::router(config, app.store.clone(), app.connect.clone()))
         .transpose()?;
     let mut routes = routes.fallback(intake::not_found).with_state(app);
     if let Some(broker) = broker {
@@ -249,11 +261,20 @@ impl Hub {
         })?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = Arc::new(App {
-            connect: auth::ConnectCheck::new(&config.stripe_api_base, config.token_recheck),
+            connect: Arc::new(auth::ConnectCheck::new(
+                &config.stripe_api_base,
+                config.token_recheck,
+                config.token_check_rate,
+            )),
             store_limiter: RateLimiter::keyed(rate(
                 config.store_doorbell_rate.0,
                 config.store_doorbell_rate.1,
             )),
+            registration_peer_limiter: RateLimiter::keyed({
+                let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+                Quota::per_minute(nz(config.registration_rate_per_peer.0))
+                    .allow_burst(nz(config.registration_rate_per_peer.1))
+            }),
             registration_limiter: RateLimiter::direct(rate(
                 config.registration_rate.0,
                 config.registration_rate.1,
@@ -317,7 +338,17 @@ async fn sweep<S: Store>(app: Arc<App<S>>, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention could not run; trying again later"),
         }
+        let unclaimed_before = fluxstore_relay::signature::unix_now()
+            - i64::try_from(app.config.unclaimed_store_ttl.as_secs()).unwrap_or(i64::MAX);
+        match app.store.prune_unclaimed_stores(unclaimed_before).await {
+            Ok(removed) if removed > 0 => {
+                tracing::info!(removed, "store registrations never used were removed");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "unused store registrations could not be removed"),
+        }
         app.store_limiter.retain_recent();
+        app.registration_peer_limiter.retain_recent();
         app.connect.forget_expired();
     }
 }

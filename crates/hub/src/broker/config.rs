@@ -86,6 +86,9 @@ pub struct Config {
     /// The platform's secret keys. Used only in requests to Stripe.
     pub platform_keys: PlatformKeys,
     pub stripe_connect_base: Url,
+    /// Where a revoke's token is checked (`GET /v1/account`). In the hub, the hub's own
+    /// `--stripe-api-base` is used (one checker for feeds and revokes); `fluxstore-connect`
+    /// passes this one to it.
     pub stripe_api_base: Url,
     /// How long a one-time code handed to the desktop stays redeemable (at most 60 s).
     pub code_ttl: Duration,

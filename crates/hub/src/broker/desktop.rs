@@ -21,6 +21,7 @@ use url::Url;
 use super::Broker;
 use super::browser::{log_stripe_error, not_set_up_for};
 use super::error::OAuthError;
+use crate::auth::CheckError;
 use crate::store::{Store, TakenGrant};
 use crate::tokens;
 use fluxstore_relay::signature::unix_now;
@@ -163,16 +164,25 @@ pub(crate) async fn revoke<S: Store>(
         tracing::info!(mode = %mode, "revoke refused: no platform key for the mode");
         return OAuthError::invalid_request(not_set_up_for(mode)).into_response();
     }
-    match app.stripe.account_of_token(&token).await {
-        Ok(Some(id)) if id == account => {}
-        Ok(_) => {
+    match app.connect.account_of(&token, true).await {
+        Ok(id) if id == account => {}
+        Ok(_) | Err(CheckError::Refused) => {
             tracing::info!("revoke refused: token not valid for the account");
             return unauthorized(
                 "the access token is not valid for this account (it may already be revoked)",
             );
         }
-        Err(e) => {
-            log_stripe_error("revoke: checking the token failed", &e);
+        Err(CheckError::Busy) => {
+            tracing::warn!("revoke: over the rate of token checks with Stripe");
+            return OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many requests are being checked with Stripe right now; please try again in a minute",
+            )
+            .into_response();
+        }
+        Err(CheckError::Unavailable(detail)) => {
+            tracing::warn!(%detail, "revoke: checking the token failed");
             return OAuthError::new(
                 StatusCode::BAD_GATEWAY,
                 "temporarily_unavailable",

@@ -48,6 +48,7 @@ pub use config::{
 pub use error::{ConfigError, OAuthError, StripeError};
 pub use sealed::StateKey;
 
+use crate::auth::ConnectCheck;
 use crate::store::Store;
 use stripe::StripeConnect;
 
@@ -61,16 +62,23 @@ pub(crate) struct Broker<S> {
     pub(crate) config: Config,
     pub(crate) stripe: StripeConnect,
     pub(crate) store: S,
+    /// The hub's one checker of Connect tokens (rate-limited, cached), for revokes.
+    pub(crate) connect: Arc<ConnectCheck>,
 }
 
 /// The broker's routes: bodies capped, each request bounded by `config.request_timeout`
 /// (then 408).
-pub(crate) fn router<S: Store>(config: Config, store: S) -> Result<Router, StripeError> {
+pub(crate) fn router<S: Store>(
+    config: Config,
+    store: S,
+    connect: Arc<ConnectCheck>,
+) -> Result<Router, StripeError> {
     let request_timeout = config.request_timeout;
     let state = Arc::new(Broker {
         stripe: StripeConnect::new(&config)?,
         config,
         store,
+        connect,
     });
     Ok(Router::new()
         .route(api::AUTHORIZE_PATH, get(browser::authorize::<S>))

@@ -148,7 +148,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         key_hash: [u8; 32],
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-    /// The store id whose feed token hashes to `token_hash`.
+    /// The store id whose feed token hashes to `token_hash`; the store is marked claimed
+    /// (its desktop is using it), so it is not removed as an abandoned registration.
     fn store_by_feed_token(
         &self,
         token_hash: [u8; 32],
@@ -170,6 +171,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         received_before: i64,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// Remove stores registered before `created_before` whose feed was never opened (and
+    /// their doorbells); how many went.
+    fn prune_unclaimed_stores(
+        &self,
+        created_before: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Keep a sealed Connect grant under the hash of its one-time code until `expires`
     /// (unix seconds); grants already expired are removed on the way.
     fn put_grant(

@@ -334,12 +334,22 @@ impl Store for PgStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT id FROM stores WHERE feed_token_hash = $1",
+                "SELECT id, claimed FROM stores WHERE feed_token_hash = $1",
                 &[&token_hash.as_slice()],
             )
             .await
             .map_err(unavailable)?;
-        Ok(row.map(|r| r.get(0)))
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: String = row.get(0);
+        if !row.get::<_, bool>(1) {
+            client
+                .execute("UPDATE stores SET claimed = TRUE WHERE id = $1", &[&id])
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(Some(id))
     }
 
     async fn ring(&self, doorbell: NewDoorbell) -> Result<bool, StoreError> {
@@ -438,6 +448,17 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(Some(removed as u64))
+    }
+
+    async fn prune_unclaimed_stores(&self, created_before: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM stores WHERE NOT claimed AND created < $1",
+                &[&created_before],
+            )
+            .await
+            .map_err(unavailable)
     }
 
     async fn put_grant(

@@ -21,6 +21,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!(
         "../../migrations/sqlite/V2__broker_grants.sql"
     )),
+    M::up(include_str!("../../migrations/sqlite/V3__store_claims.sql")),
 ];
 
 /// The embedded store. Cheap to clone.
@@ -134,12 +135,17 @@ impl Store for SqliteStore {
         token_hash: [u8; 32],
     ) -> Result<Option<String>, StoreError> {
         self.with(move |c| {
-            c.query_row(
-                "SELECT id FROM stores WHERE feed_token_hash = ?1",
-                [token_hash.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()
+            let found: Option<(String, bool)> = c
+                .query_row(
+                    "SELECT id, claimed FROM stores WHERE feed_token_hash = ?1",
+                    [token_hash.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, false)) = &found {
+                c.execute("UPDATE stores SET claimed = 1 WHERE id = ?1", [id])?;
+            }
+            Ok(found.map(|(id, _)| id))
         })
         .await
     }
@@ -244,6 +250,17 @@ impl Store for SqliteStore {
             Ok(Some(removed as u64))
         })
         .await
+    }
+
+    async fn prune_unclaimed_stores(&self, created_before: i64) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM stores WHERE claimed = 0 AND created < ?1",
+                [created_before],
+            )
+        })
+        .await
+        .map(|n| n as u64)
     }
 
     async fn put_grant(

@@ -184,6 +184,13 @@ async fn suite<S: Store>(store: S) {
     let again = store.after(&a_test, 0, 100).await.unwrap();
     assert!(again[0].cursor > tip);
 
+    // The same doorbell rung many times at once (one group commit on PostgreSQL): one is new.
+    let same = doorbell(b.clone(), true, "evt_concurrent", rig::now());
+    let rings = (0..32).map(|_| store.ring(same.clone()));
+    let answers = futures_util::future::join_all(rings).await;
+    let new = answers.into_iter().filter(|a| *a.as_ref().unwrap()).count();
+    assert_eq!(new, 1, "exactly one of 32 concurrent equal doorbells is new");
+
     grants_and_claims(&store).await;
 }
 

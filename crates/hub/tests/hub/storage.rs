@@ -189,7 +189,10 @@ async fn suite<S: Store>(store: S) {
     let rings = (0..32).map(|_| store.ring(same.clone()));
     let answers = futures_util::future::join_all(rings).await;
     let new = answers.into_iter().filter(|a| *a.as_ref().unwrap()).count();
-    assert_eq!(new, 1, "exactly one of 32 concurrent equal doorbells is new");
+    assert_eq!(
+        new, 1,
+        "exactly one of 32 concurrent equal doorbells is new"
+    );
 
     grants_and_claims(&store).await;
 }

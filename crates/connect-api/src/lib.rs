@@ -39,5 +39,5 @@ pub const DESKTOP_CALLBACK_PATH: &str = "/callback";
 pub const TOKEN_PATH: &str = "/oauth/token";
 /// Where the desktop asks the service to disconnect (deauthorize) an account.
 pub const REVOKE_PATH: &str = "/oauth/revoke";
-/// Answers `ok` while the service runs.
+/// Answers 200 (`{"status":"ok"}`) while the service and its database run.
 pub const HEALTH_PATH: &str = "/healthz";

@@ -50,8 +50,8 @@ pub use store::{DatabaseUrl, DatabaseUrlError, PgStore, SqliteStore, Store, Stor
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 /// The platform's Connect webhook endpoint (the relay's path, on the hub).
 pub const PLATFORM_WEBHOOK_PATH: &str = fluxstore_relay::WEBHOOK_PATH;
-pub use fluxstore_connect_api::hub::{FEED_PATH, STORE_WEBHOOK_PREFIX, STORES_PATH};
 pub use fluxstore_connect_api::HEALTH_PATH;
+pub use fluxstore_connect_api::hub::{FEED_PATH, STORE_WEBHOOK_PREFIX, STORES_PATH};
 /// How long doorbells are kept by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 

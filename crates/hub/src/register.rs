@@ -97,3 +97,35 @@ pub(crate) async fn register_store<S: Store>(
     };
     (StatusCode::OK, axum::Json(registration)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_is_its_ipv4_address_or_its_ipv6_64() {
+        let at = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
+        assert_eq!(
+            peer_group(at("203.0.113.7:5000")),
+            peer_group(at("203.0.113.7:6000"))
+        );
+        assert_ne!(
+            peer_group(at("203.0.113.7:5000")),
+            peer_group(at("203.0.113.8:5000"))
+        );
+        assert_eq!(
+            peer_group(at("[2001:db8:1:2:aaaa::1]:5000")),
+            peer_group(at("[2001:db8:1:2:bbbb::9]:5000")),
+            "one host's /64 is one peer"
+        );
+        assert_ne!(
+            peer_group(at("[2001:db8:1:2::1]:5000")),
+            peer_group(at("[2001:db8:1:3::1]:5000"))
+        );
+        assert_eq!(
+            peer_group(at("[::ffff:203.0.113.7]:5000")),
+            peer_group(at("203.0.113.7:1")),
+            "an IPv4 peer seen through IPv6 is the same peer"
+        );
+    }
+}

@@ -48,9 +48,11 @@ async fn service(fake: &ConnectFake) -> RunningService {
     RunningService::spawn(listener, config).unwrap()
 }
 
-/// The owner's browser: follows every redirect, like a real one (hang-guarded).
+/// The owner's browser: follows every redirect and keeps cookies, like a real one
+/// (hang-guarded).
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
+        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::limited(10))
         .timeout(Duration::from_secs(20))
         .build()

@@ -161,8 +161,37 @@ export function urlRecorder() {
   };
 }
 
-/** The owner's browser following `url` through every redirect, as a real one would. */
+/**
+ * The owner's browser following `url` through every redirect, as a real one would: it keeps
+ * the cookies each host sets (the Connect service binds a sign-in to the browser that started
+ * it), which fetch alone does not do across redirects.
+ */
 export async function follow(url) {
-  const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(20000) });
-  return { status: res.status, url: res.url, body: await res.text() };
+  const jar = new Map(); // host -> Map(name -> value)
+  const signal = AbortSignal.timeout(20000);
+  let current = new URL(url);
+  for (let hops = 0; hops < 20; hops++) {
+    const cookies = jar.get(current.host);
+    const headers = cookies ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {};
+    const res = await fetch(current, { redirect: 'manual', headers, signal });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq < 1) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const hostJar = jar.get(current.host) ?? new Map();
+      if (value === '' || /max-age=0\b/i.test(line)) hostJar.delete(name);
+      else hostJar.set(name, value);
+      jar.set(current.host, hostJar);
+    }
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.arrayBuffer();
+      current = new URL(location, current);
+      continue;
+    }
+    return { status: res.status, url: current.toString(), body: await res.text() };
+  }
+  throw new Error(`too many redirects from ${url}`);
 }

@@ -32,9 +32,12 @@ pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
 /// Where Stripe sends the browser back to the service. Its operator registers
 /// `{public_url}/oauth/callback` as a redirect URI in the platform's Connect settings.
 pub const CALLBACK_PATH: &str = "/oauth/callback";
+/// The path of the desktop's loopback listener, the only redirect target the service
+/// accepts (`http://127.0.0.1:<port>/callback` or `http://[::1]:<port>/callback`).
+pub const DESKTOP_CALLBACK_PATH: &str = "/callback";
 /// Where the desktop redeems its one-time code with its PKCE verifier.
 pub const TOKEN_PATH: &str = "/oauth/token";
 /// Where the desktop asks the service to disconnect (deauthorize) an account.
 pub const REVOKE_PATH: &str = "/oauth/revoke";
-/// Answers `ok` while the service runs.
+/// Answers 200 (`{"status":"ok"}`) while the service and its database run.
 pub const HEALTH_PATH: &str = "/healthz";

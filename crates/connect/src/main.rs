@@ -1,4 +1,4 @@
-//! `fluxstore-connect`: run the Connect service. The platform keys are read from files
+//! `fluxstore-connect`: run the Connect service (the hub's Connect broker on its own). The platform keys are read from files
 //! (never argv or the environment) and never logged.
 
 use std::net::SocketAddr;
@@ -44,6 +44,10 @@ struct Args {
     /// Connections served at once; further ones wait until one ends.
     #[arg(long, value_name = "N", default_value_t = fluxstore_connect::DEFAULT_MAX_CONNECTIONS)]
     max_connections: usize,
+    /// A file with the key that seals sign-ins in progress and grants waiting for their
+    /// desktop (64 hexadecimal digits, `openssl rand -hex 32`); without it one is made at start.
+    #[arg(long, value_name = "PATH")]
+    state_key_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -63,6 +67,9 @@ async fn main() -> anyhow::Result<()> {
     config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.request_timeout = Duration::from_secs(args.request_timeout);
     config.max_connections = args.max_connections;
+    if let Some(path) = &args.state_key_file {
+        config.state_key = fluxstore_connect::StateKey::read_file(path)?;
+    }
     // Refused before listening: a service that cannot serve safely does not start.
     config.check()?;
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -7,7 +7,8 @@
 //! 2. Idle subscribers: the `fluxstore-hub` binary holding `FLUXSTORE_BENCH_SUBSCRIBERS`
 //!    (default 10,000) open feeds; its resident memory before and after, per feed.
 //!
-//! `FLUXSTORE_BENCH_DOORBELLS` sets the doorbells per intake run (default 20,000).
+//! `FLUXSTORE_BENCH_DOORBELLS` sets the doorbells per intake run (default 20,000);
+//! `FLUXSTORE_BENCH_SUBSCRIBERS=0` skips the idle feeds.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -262,7 +263,11 @@ fn main() {
                 run_intake("SQLite (embedded)", vec![s], total).await;
             }
         }
-        idle_subscribers(env_usize("FLUXSTORE_BENCH_SUBSCRIBERS", 10_000)).await;
+        // FLUXSTORE_BENCH_SUBSCRIBERS=0 measures the intake alone.
+        let subscribers = env_usize("FLUXSTORE_BENCH_SUBSCRIBERS", 10_000);
+        if subscribers > 0 {
+            idle_subscribers(subscribers).await;
+        }
     });
 }
 

@@ -8,8 +8,16 @@
 //! disconnected the platform), so a revoked token loses its feed at the next check and is
 //! answered 401 from then on.
 //!
-//! Invariant: the cache is keyed by the token's SHA-256, never the token; only tokens Stripe
-//! accepted enter it, so anonymous callers cannot grow it.
+//! Stripe is asked only so fast: every check that goes to Stripe passes one limiter per
+//! replica ([`HubConfig::token_check_rate`](crate::HubConfig)), and a token Stripe refused is
+//! remembered (by hash) for as long as an accepted one, so a flood of bogus or revoked tokens
+//! costs Stripe at most the limiter's rate, and a repeated one costs it nothing. Over the
+//! rate a new token is answered "busy, try again" without asking Stripe; tokens already
+//! accepted (the cache) are not slowed down.
+//!
+//! Invariant: both caches are keyed by the token's SHA-256, never the token; the accepted
+//! cache holds only tokens Stripe accepted, and the refused one is capped
+//! ([`NEGATIVE_LIMIT`] entries), so anonymous callers cannot grow either without bound.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,6 +34,9 @@ pub const TOKEN_RECHECK: Duration = Duration::from_secs(5 * 60);
 const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Above this many cached tokens, expired ones are dropped on the next insert.
 const CACHE_SOFT_LIMIT: usize = 10_000;
+/// Most refused tokens remembered; when full (after dropping expired ones) a refused token
+/// is not remembered, and the limiter alone bounds what it costs Stripe.
+pub const NEGATIVE_LIMIT: usize = 10_000;
 
 /// Why a token was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +45,8 @@ pub enum CheckError {
     Refused,
     #[error("Stripe could not be asked about the token: {0}")]
     Unavailable(String),
+    #[error("too many tokens are being checked with Stripe right now")]
+    Busy,
 }
 
 struct Cached {
@@ -47,10 +60,13 @@ pub struct ConnectCheck {
     account_url: Url,
     trust_for: Duration,
     cache: Mutex<HashMap<[u8; 32], Cached>>,
+    refused: Mutex<HashMap<[u8; 32], Instant>>,
+    limiter: governor::DefaultDirectRateLimiter,
 }
 
 impl ConnectCheck {
-    pub fn new(stripe_api_base: &Url, trust_for: Duration) -> ConnectCheck {
+    /// `rate`: checks per second sent to Stripe (per replica), and burst.
+    pub fn new(stripe_api_base: &Url, trust_for: Duration, rate: (u32, u32)) -> ConnectCheck {
         let mut account_url = stripe_api_base.clone();
         let prefix = stripe_api_base.path().trim_end_matches('/').to_owned();
         account_url.set_path(&format!("{prefix}/v1/account"));
@@ -64,6 +80,23 @@ impl ConnectCheck {
             account_url,
             trust_for,
             cache: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
+            limiter: governor::RateLimiter::direct(crate::rate(rate.0, rate.1)),
+        }
+    }
+
+    fn refused(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Instant>> {
+        self.refused.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember_refused(&self, key: [u8; 32]) {
+        let mut refused = self.refused();
+        if refused.len() >= NEGATIVE_LIMIT {
+            let trust_for = self.trust_for;
+            refused.retain(|_, at| at.elapsed() < trust_for);
+        }
+        if refused.len() < NEGATIVE_LIMIT {
+            refused.insert(key, Instant::now());
         }
     }
 
@@ -77,18 +110,27 @@ impl ConnectCheck {
     }
 
     /// The account `token` belongs to: from the cache while the last check is recent enough
-    /// (unless `fresh`), else from Stripe.
+    /// (unless `fresh`), else from Stripe, within the check rate. A token Stripe refused
+    /// stays refused here for as long as an answer is trusted (Stripe does not revive one).
     pub async fn account_of(
         &self,
         token: &SecretString,
         fresh: bool,
     ) -> Result<String, CheckError> {
         let key = tokens::hash_secret(token);
+        if let Some(at) = self.refused().get(&key)
+            && at.elapsed() < self.trust_for
+        {
+            return Err(CheckError::Refused);
+        }
         if !fresh
             && let Some(hit) = self.cache().get(&key)
             && hit.checked.elapsed() < self.trust_for
         {
             return Ok(hit.account.clone());
+        }
+        if self.limiter.check().is_err() {
+            return Err(CheckError::Busy);
         }
         let answer = self
             .http
@@ -100,6 +142,7 @@ impl ConnectCheck {
         let status = answer.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             self.cache().remove(&key);
+            self.remember_refused(key);
             return Err(CheckError::Refused);
         }
         if !status.is_success() {
@@ -133,5 +176,6 @@ impl ConnectCheck {
     pub fn forget_expired(&self) {
         let trust_for = self.trust_for;
         self.cache().retain(|_, c| c.checked.elapsed() < trust_for);
+        self.refused().retain(|_, at| at.elapsed() < trust_for);
     }
 }

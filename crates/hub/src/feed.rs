@@ -106,6 +106,12 @@ async fn authorize<S: Store>(
             "Stripe could not be asked whether this token is valid; the desktop will try again.",
             detail,
         )),
+        Err(CheckError::Busy) => Err(Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many feeds are being opened right now; the desktop will try again shortly.",
+            "over the rate of token checks with Stripe",
+        )),
     }
 }
 
@@ -254,6 +260,10 @@ async fn next<S: Store>(mut st: FeedState<S>) -> Option<(Result<Event, Infallibl
                 Err(CheckError::Unavailable(detail)) => {
                     tracing::warn!(%detail, "a feed's token could not be checked; keeping the feed");
                     r.at = Instant::now() + CHECK_RETRY;
+                }
+                Err(CheckError::Busy) => {
+                    // Over the check rate: keep the feed and ask again shortly.
+                    r.at = Instant::now() + Duration::from_secs(1);
                 }
             }
         }

@@ -11,13 +11,18 @@
 //!   doorbells (the hub holds none of the store's secrets), rate-limited per store;
 //! - `GET /v1/feed` — Server-Sent Events of one account's or store's doorbells, resumable with
 //!   `Last-Event-ID`, with heartbeats, and `event: resync` when the cursor is beyond reach;
-//! - `GET /healthz` — 200 while the database answers.
+//! - `GET /healthz` — 200 while the database answers;
+//! - with a Connect client id, the Connect broker's `/oauth/*` routes ([`broker`]).
+//!
+//! `fluxstore-connect` is this hub with the broker's routes only ([`HubConfig::doorbells`]
+//! off).
 //!
 //! Invariant: the hub keeps no customer data — per event only (account or store, livemode,
 //! event id, type, created, received). The desktop fetches the event itself from Stripe with
 //! its own credential, so a forged doorbell costs one fetch and changes nothing.
 
 pub mod auth;
+pub mod broker;
 mod feed;
 mod intake;
 mod register;
@@ -45,8 +50,8 @@ pub use store::{DatabaseUrl, DatabaseUrlError, PgStore, SqliteStore, Store, Stor
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 /// The platform's Connect webhook endpoint (the relay's path, on the hub).
 pub const PLATFORM_WEBHOOK_PATH: &str = fluxstore_relay::WEBHOOK_PATH;
+pub use fluxstore_connect_api::HEALTH_PATH;
 pub use fluxstore_connect_api::hub::{FEED_PATH, STORE_WEBHOOK_PREFIX, STORES_PATH};
-pub const HEALTH_PATH: &str = "/healthz";
 /// How long doorbells are kept by default.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
@@ -61,6 +66,8 @@ pub enum ConfigError {
         "the Stripe API base must be https (or http to this computer, for a local stand-in): Connect tokens are sent to it"
     )]
     StripeApiBase,
+    #[error(transparent)]
+    Broker(#[from] broker::ConfigError),
 }
 
 /// How the hub listens, what it bounds, and how long it keeps and trusts things.
@@ -90,8 +97,23 @@ pub struct HubConfig {
     pub heartbeat: Duration,
     /// Unverified doorbells per second one key-mode store may ring (per replica), and burst.
     pub store_doorbell_rate: (u32, u32),
-    /// Store registrations per second (per replica), and burst.
+    /// Store registrations per second (per replica, all peers together), and burst.
     pub registration_rate: (u32, u32),
+    /// Store registrations one peer (an IPv4 address, or an IPv6 /64) may make per minute
+    /// (per replica), and burst.
+    pub registration_rate_per_peer: (u32, u32),
+    /// How long a registered store may go without its feed ever being opened before it is
+    /// removed (abandoned registrations do not accumulate).
+    pub unclaimed_store_ttl: Duration,
+    /// Connect token checks sent to Stripe per second (per replica), and burst.
+    pub token_check_rate: (u32, u32),
+    /// Whether the doorbell routes (webhooks, store registration, feed) are served;
+    /// `fluxstore-connect` serves the broker alone.
+    pub doorbells: bool,
+    /// The Connect broker's configuration, when this hub brokers sign-ins (`--client-id`).
+    pub broker: Option<broker::Config>,
+    /// How often expired Connect grants are removed (they are refused once expired anyway).
+    pub grant_sweep_every: Duration,
 }
 
 impl HubConfig {
@@ -122,6 +144,12 @@ impl HubConfig {
             heartbeat: Duration::from_secs(15),
             store_doorbell_rate: (20, 200),
             registration_rate: (5, 50),
+            registration_rate_per_peer: (2, 5),
+            unclaimed_store_ttl: Duration::from_secs(24 * 60 * 60),
+            token_check_rate: (20, 50),
+            doorbells: true,
+            broker: None,
+            grant_sweep_every: Duration::from_secs(10),
         })
     }
 
@@ -148,6 +176,10 @@ impl HubConfig {
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
+    #[error(transparent)]
+    Config(#[from] broker::ConfigError),
+    #[error("the Connect broker could not be prepared: {0}")]
+    Broker(#[from] broker::StripeError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -156,7 +188,7 @@ pub enum HubError {
     },
 }
 
-fn rate(per_second: u32, burst: u32) -> Quota {
+pub(crate) fn rate(per_second: u32, burst: u32) -> Quota {
     let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
     Quota::per_second(nz(per_second)).allow_burst(nz(burst))
 }
@@ -165,25 +197,37 @@ fn rate(per_second: u32, burst: u32) -> Quota {
 pub(crate) struct App<S> {
     pub(crate) store: S,
     pub(crate) config: HubConfig,
-    pub(crate) connect: auth::ConnectCheck,
+    pub(crate) connect: Arc<auth::ConnectCheck>,
     pub(crate) store_limiter: DefaultKeyedRateLimiter<String>,
     pub(crate) registration_limiter: DefaultDirectRateLimiter,
+    pub(crate) registration_peer_limiter: DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// Turns true at shutdown: open feeds end so connections can close.
     pub(crate) stop: watch::Receiver<bool>,
 }
 
-fn router<S: Store>(app: Arc<App<S>>) -> Router {
-    Router::new()
-        .route(PLATFORM_WEBHOOK_PATH, any(intake::platform_webhook::<S>))
-        .route(
-            &format!("{STORE_WEBHOOK_PREFIX}{{store_key}}"),
-            any(intake::store_webhook::<S>),
-        )
-        .route(STORES_PATH, post(register::register_store::<S>))
-        .route(FEED_PATH, get(feed::feed::<S>))
-        .route(HEALTH_PATH, get(intake::healthz::<S>))
-        .fallback(intake::not_found)
-        .with_state(app)
+fn router<S: Store>(app: Arc<App<S>>) -> Result<Router, broker::StripeError> {
+    let mut routes = Router::new().route(HEALTH_PATH, get(intake::healthz::<S>));
+    if app.config.doorbells {
+        routes = routes
+            .route(PLATFORM_WEBHOOK_PATH, any(intake::platform_webhook::<S>))
+            .route(
+                &format!("{STORE_WEBHOOK_PREFIX}{{store_key}}"),
+                any(intake::store_webhook::<S>),
+            )
+            .route(STORES_PATH, post(register::register_store::<S>))
+            .route(FEED_PATH, get(feed::feed::<S>));
+    }
+    let broker = app
+        .config
+        .broker
+        .clone()
+        .map(|config| broker::router(config, app.store.clone(), app.connect.clone()))
+        .transpose()?;
+    let mut routes = routes.fallback(intake::not_found).with_state(app);
+    if let Some(broker) = broker {
+        routes = routes.merge(broker);
+    }
+    Ok(routes)
 }
 
 /// Entry point.
@@ -198,17 +242,39 @@ impl Hub {
                 addr: config.listen,
                 source,
             })?;
+        Hub::spawn(listener, config, store)
+    }
+
+    /// Serve on an already bound listener (so its address can go into the public URL), on
+    /// the current Tokio runtime.
+    pub fn spawn<S: Store>(
+        listener: tokio::net::TcpListener,
+        config: HubConfig,
+        store: S,
+    ) -> Result<HubHandle, HubError> {
+        if let Some(broker) = &config.broker {
+            broker.check()?;
+        }
         let local_addr = listener.local_addr().map_err(|source| HubError::Bind {
             addr: config.listen,
             source,
         })?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = Arc::new(App {
-            connect: auth::ConnectCheck::new(&config.stripe_api_base, config.token_recheck),
+            connect: Arc::new(auth::ConnectCheck::new(
+                &config.stripe_api_base,
+                config.token_recheck,
+                config.token_check_rate,
+            )),
             store_limiter: RateLimiter::keyed(rate(
                 config.store_doorbell_rate.0,
                 config.store_doorbell_rate.1,
             )),
+            registration_peer_limiter: RateLimiter::keyed({
+                let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+                Quota::per_minute(nz(config.registration_rate_per_peer.0))
+                    .allow_burst(nz(config.registration_rate_per_peer.1))
+            }),
             registration_limiter: RateLimiter::direct(rate(
                 config.registration_rate.0,
                 config.registration_rate.1,
@@ -222,9 +288,10 @@ impl Hub {
             max_connections: app.config.max_connections,
             shutdown_grace: app.config.shutdown_grace,
         };
+        let routes = router(app.clone())?;
         let server = tokio::spawn(fluxstore_relay::server::serve(
             listener,
-            router(app.clone()),
+            routes,
             limits,
             stop_rx.clone(),
         ));
@@ -243,10 +310,24 @@ impl Hub {
 async fn sweep<S: Store>(app: Arc<App<S>>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(app.config.sweep_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut grant_tick = tokio::time::interval(app.config.grant_sweep_every);
+    grant_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = tick.tick() => {}
+        let grants_only = tokio::select! {
+            _ = tick.tick() => false,
+            _ = grant_tick.tick() => true,
             _ = stop.wait_for(|s| *s) => return,
+        };
+        if grants_only {
+            if app.config.broker.is_some()
+                && let Err(e) = app
+                    .store
+                    .prune_grants(fluxstore_relay::signature::unix_now())
+                    .await
+            {
+                tracing::warn!(error = %e, "expired Connect grants could not be removed; trying again");
+            }
+            continue;
         }
         let cutoff = fluxstore_relay::signature::unix_now()
             - i64::try_from(app.config.retention.as_secs()).unwrap_or(i64::MAX);
@@ -257,7 +338,17 @@ async fn sweep<S: Store>(app: Arc<App<S>>, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "retention could not run; trying again later"),
         }
+        let unclaimed_before = fluxstore_relay::signature::unix_now()
+            - i64::try_from(app.config.unclaimed_store_ttl.as_secs()).unwrap_or(i64::MAX);
+        match app.store.prune_unclaimed_stores(unclaimed_before).await {
+            Ok(removed) if removed > 0 => {
+                tracing::info!(removed, "store registrations never used were removed");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "unused store registrations could not be removed"),
+        }
         app.store_limiter.retain_recent();
+        app.registration_peer_limiter.retain_recent();
         app.connect.forget_expired();
     }
 }

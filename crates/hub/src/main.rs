@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
+use fluxstore_hub::broker::StateKey;
 use fluxstore_hub::{DatabaseUrl, Hub, HubConfig, PgStore, PlatformSecrets, SqliteStore};
 use url::Url;
 
@@ -45,6 +46,26 @@ struct Args {
     /// Connections served at once (each open feed holds one).
     #[arg(long, default_value_t = 16_384)]
     max_connections: usize,
+    /// The platform's Connect client id (`ca_…`): turns the Connect broker's `/oauth/*`
+    /// routes on (register `<public-url>/oauth/callback` as a redirect URI at Stripe).
+    #[arg(long, requires = "platform_key_files")]
+    client_id: Option<String>,
+    /// A file holding only one of the platform's secret keys (`sk_test_…` or `sk_live_…`); its
+    /// prefix is the mode it serves. Give it twice, once with each key, to serve both modes.
+    #[arg(
+        long = "platform-key-file",
+        value_name = "PATH",
+        requires = "client_id"
+    )]
+    platform_key_files: Vec<PathBuf>,
+    /// Stripe's Connect OAuth base URL (for a local stand-in in tests).
+    #[arg(long, default_value = fluxstore_hub::broker::DEFAULT_STRIPE_CONNECT_BASE)]
+    stripe_connect_base: Url,
+    /// A file with the key that seals sign-ins in progress and grants waiting for their
+    /// desktop: 64 hexadecimal digits (`openssl rand -hex 32`). Every replica must read the
+    /// same key; without it this instance makes one at start (one replica only).
+    #[arg(long, value_name = "PATH", requires = "client_id")]
+    state_key_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -75,6 +96,35 @@ async fn main() -> anyhow::Result<()> {
     config.set_stripe_api_base(args.stripe_api_base)?;
     config.retention = Duration::from_secs(u64::from(args.retention_days) * 24 * 60 * 60);
     config.max_connections = args.max_connections;
+    if let Some(client_id) = &args.client_id {
+        let keys = fluxstore_hub::broker::read_platform_key_files(&args.platform_key_files)?;
+        let mut broker = fluxstore_hub::broker::Config::with_platform_keys(
+            config.public_url.clone(),
+            client_id,
+            keys,
+        )?;
+        broker.stripe_connect_base = args.stripe_connect_base.clone();
+        broker.stripe_api_base = config.stripe_api_base.clone();
+        match &args.state_key_file {
+            Some(path) => broker.state_key = StateKey::read_file(path)?,
+            None => tracing::warn!(
+                "no --state-key-file: this instance made its own state key, so sign-ins must start and finish on it; give every replica the same key file"
+            ),
+        }
+        broker.check()?;
+        let modes: Vec<&str> = broker
+            .platform_keys
+            .modes()
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        tracing::info!(
+            callback = %broker.callback_url(),
+            modes = %modes.join(", "),
+            "Connect broker on; register the callback URL in Stripe's Connect settings"
+        );
+        config.broker = Some(broker);
+    }
 
     let database = match &args.database_url {
         Some(text) => DatabaseUrl::parse(text)?,

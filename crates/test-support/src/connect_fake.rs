@@ -81,6 +81,7 @@ struct Inner {
     deauthorizations: Vec<Authenticated>,
     authorize_requests: Vec<HashMap<String, String>>,
     token_requests: usize,
+    account_requests: usize,
     redemptions: Vec<Authenticated>,
 }
 
@@ -166,6 +167,10 @@ impl ConnectFake {
     }
     pub fn token_requests(&self) -> usize {
         self.state.lock().token_requests
+    }
+    /// How many `GET /v1/account` requests arrived (each a token check).
+    pub fn account_requests(&self) -> usize {
+        self.state.lock().account_requests
     }
     /// Every authorization code redeemed (`grant_type=authorization_code`), in order, with
     /// the mode of the platform key that redeemed it.

@@ -308,7 +308,11 @@ pub(super) async fn deauthorize(
 
 pub(super) async fn account(State(s): State<Arc<FakeState>>, headers: HeaderMap) -> Response {
     let token = bearer(&headers).unwrap_or_default();
-    let account = s.lock().tokens.get(&token).cloned();
+    let account = {
+        let mut inner = s.lock();
+        inner.account_requests += 1;
+        inner.tokens.get(&token).cloned()
+    };
     match account {
         Some(id) => axum::Json(json!({
             "id": id,

@@ -8,6 +8,7 @@ mod clock;
 pub mod connect_fake;
 pub mod fuzz;
 pub mod no_secret;
+pub mod owner_browser;
 pub mod stripe_fake;
 mod temp_mirror;
 pub mod wait;

@@ -300,11 +300,16 @@ async fn connect_prints_the_url_then_the_account_and_disconnect_revokes() {
             let _ = tx.send((url.clone(), open));
         }
     };
-    // The "browser": follows every redirect from the printed URL to the loopback.
+    // The "browser": follows every redirect from the printed URL to the loopback, keeping
+    // cookies as a real one does (the service binds the sign-in to its browser).
     let browser = tokio::spawn(async move {
         let (url, open) = rx.await.unwrap();
         assert!(!open, "--no-browser opens nothing");
-        reqwest::get(url).await.unwrap().text().await.unwrap()
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        client.get(url).send().await.unwrap().text().await.unwrap()
     });
     let mut no_input = std::io::empty();
     let out = tokio::time::timeout(

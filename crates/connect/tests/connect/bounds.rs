@@ -1,6 +1,6 @@
 //! The service's bounds over real sockets: a client that stalls in its headers is cut off, a
-//! request whose body never arrives is answered 408, connections beyond the cap wait while a
-//! normal request still succeeds once a slot frees, and an `http://` public URL that is not
+//! request whose body never arrives is answered 408, idle connections at the cap make room
+//! for a normal request, and an `http://` public URL that is not
 //! this computer is refused before anything listens.
 
 use std::process::Command;
@@ -74,11 +74,15 @@ async fn a_request_whose_body_never_arrives_is_answered_408() {
     assert!(health_ok(&rig).await);
 }
 
+/// The cap holds, and idle connections cannot keep an owner out: when every slot is held by
+/// a connection that sends nothing, the one idle longest is closed to make room (the hub's
+/// accept loop, shared with the relay), so a normal request is served without waiting for
+/// the idle ones' header timeout.
 #[tokio::test]
-async fn connections_beyond_the_cap_wait_and_a_normal_request_succeeds_once_a_slot_frees() {
+async fn connections_at_the_cap_that_sit_idle_make_room_for_a_normal_request() {
     let rig = Rig::start_with(ConnectFakeConfig::default(), |c| {
         c.max_connections = 2;
-        c.header_read_timeout = Duration::from_millis(1500);
+        c.header_read_timeout = Duration::from_secs(30);
     })
     .await;
     // Two connections that send nothing hold both slots.
@@ -88,27 +92,22 @@ async fn connections_beyond_the_cap_wait_and_a_normal_request_succeeds_once_a_sl
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let url = rig.service_url().join("/healthz").unwrap();
-    let normal = tokio::spawn(async move { browser().get(url).send().await.map(|r| r.status()) });
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(
-        !normal.is_finished(),
-        "a third connection is not served while the cap is full"
-    );
-    // The idle ones run out of header time; the waiting request is then served.
-    for mut c in idle {
-        assert!(
-            closed_within(&mut c, Duration::from_secs(10))
-                .await
-                .is_some(),
-            "an idle connection was cut off"
-        );
-    }
-    let status = tokio::time::timeout(Duration::from_secs(20), normal)
+    let status = tokio::time::timeout(Duration::from_secs(10), browser().get(url).send())
         .await
-        .expect("the waiting request was served")
-        .unwrap()
-        .expect("no error");
+        .expect("served well before the idle connections' 30 s header timeout")
+        .expect("no error")
+        .status();
     assert_eq!(status, 200);
+    let mut closed = 0;
+    for mut c in idle {
+        if closed_within(&mut c, Duration::from_millis(500))
+            .await
+            .is_some()
+        {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "an idle connection was closed to make room");
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! The pieces every test starts: fake Stripe Connect, the service, a browser.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use fluxstore_connect::{Config, PlatformKeys, RunningService};
 use fluxstore_mirror::Mode;
@@ -68,46 +67,9 @@ impl Rig {
     }
 }
 
-/// The owner's browser: follows every redirect, like a real one.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(10))
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-/// A browser that stops when it is sent to the desktop's loopback (`/callback`), so a test
-/// can play the desktop by hand. Returns the final response (the 303 towards the loopback).
-pub fn browser_stopping_at_loopback() -> reqwest::Client {
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.url().path() == "/callback" || attempt.previous().len() > 10 {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .redirect(policy)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-/// A valid PKCE pair (verifier, S256 challenge), computed independently of both halves.
-pub fn pkce() -> (String, String) {
-    use base64::Engine;
-    use sha2::Digest;
-    let verifier: String = (0..64)
-        .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
-        .collect();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-/// The desktop's loopback when a test plays the desktop by hand (nothing listens there).
-pub const LOOPBACK: &str = "http://127.0.0.1:9/callback";
+pub use fluxstore_test_support::owner_browser::{
+    LOOPBACK, browser, browser_stopping_at_loopback, pkce,
+};
 
 /// Play the desktop by hand up to the one-time code: returns (code, redirect_uri). Names no
 /// mode, so the sign-in is in the default (live) mode.

@@ -8,7 +8,9 @@
 //!   transaction-scoped advisory lock, in group commits; SQLite: one writer);
 //! - after a doorbell is committed, every replica's [`Store::wakeups`] carries its
 //!   [`WakeKey`] (PostgreSQL: `NOTIFY` in the same transaction; SQLite: in process);
-//! - only hashes of a store's key and feed token are stored.
+//! - only hashes of a store's key and feed token are stored;
+//! - a Connect grant waiting for its desktop is stored sealed (ciphertext only), keyed by the
+//!   hash of its one-time code, handed out at most once, and never after it expired.
 
 mod database_url;
 mod postgres;
@@ -126,8 +128,17 @@ pub enum StoreError {
     Migration(String),
 }
 
+/// A waiting grant looked up by its one-time code (the row is gone either way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TakenGrant {
+    /// The sealed grant, within its lifetime.
+    Fresh(Vec<u8>),
+    Expired,
+    Missing,
+}
+
 /// The hub's storage. Every method is one short transaction.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Clone + Send + Sync + 'static {
     /// Answers when the database does.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn create_store(&self, store: &NewStore)
@@ -137,7 +148,8 @@ pub trait Store: Send + Sync + 'static {
         &self,
         key_hash: [u8; 32],
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-    /// The store id whose feed token hashes to `token_hash`.
+    /// The store id whose feed token hashes to `token_hash`; the store is marked claimed
+    /// (its desktop is using it), so it is not removed as an abandoned registration.
     fn store_by_feed_token(
         &self,
         token_hash: [u8; 32],
@@ -159,6 +171,28 @@ pub trait Store: Send + Sync + 'static {
         &self,
         received_before: i64,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// Remove stores registered before `created_before` whose feed was never opened (and
+    /// their doorbells); how many went.
+    fn prune_unclaimed_stores(
+        &self,
+        created_before: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Keep a sealed Connect grant under the hash of its one-time code until `expires`
+    /// (unix seconds); grants already expired are removed on the way.
+    fn put_grant(
+        &self,
+        code_hash: [u8; 32],
+        sealed: Vec<u8>,
+        expires: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Remove the grant of `code_hash` and return it if it had not expired by `now`.
+    fn take_grant(
+        &self,
+        code_hash: [u8; 32],
+        now: i64,
+    ) -> impl Future<Output = Result<TakenGrant, StoreError>> + Send;
+    /// Remove every grant that expired by `now`; how many went.
+    fn prune_grants(&self, now: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Wake keys of committed doorbells (and [`WAKE_ALL`]), from every replica.
     fn wakeups(&self) -> broadcast::Receiver<WakeKey>;
 }

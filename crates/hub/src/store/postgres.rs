@@ -20,8 +20,8 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::{
-    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, Target, WAKE_ALL,
-    WAKE_CHANNEL, WakeKey,
+    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, TakenGrant, Target,
+    WAKE_ALL, WAKE_CHANNEL, WakeKey,
 };
 
 mod embedded {
@@ -157,53 +157,90 @@ async fn write_loop(pool: Pool, mut queue: mpsc::Receiver<(NewDoorbell, Reply)>)
     }
 }
 
+/// One transaction of a fixed number of round trips whatever the batch's size: the lock,
+/// one multi-row `INSERT … SELECT FROM unnest(…)`, one `pg_notify` per distinct wake key in
+/// one statement, the commit. (Round trips are taken under the write lock, which every
+/// replica shares, so they bound the intake of all replicas together.)
 async fn write_batch(pool: &Pool, doorbells: &[&NewDoorbell]) -> Result<Vec<bool>, StoreError> {
+    // Within a batch the first of two equal doorbells is the new one; the rest duplicates.
+    let key_of = |d: &NewDoorbell| match &d.target {
+        Target::Account(a) => (Some(a.clone()), None, d.event_id.clone()),
+        Target::Store(s) => (None, Some(s.clone()), d.event_id.clone()),
+    };
+    let mut first_of = std::collections::HashMap::new();
+    let mut unique: Vec<&NewDoorbell> = Vec::with_capacity(doorbells.len());
+    for (i, d) in doorbells.iter().enumerate() {
+        first_of.entry(key_of(d)).or_insert_with(|| {
+            unique.push(d);
+            i
+        });
+    }
+    let (mut accounts, mut stores) = (Vec::new(), Vec::new());
+    let (mut livemodes, mut ids, mut types, mut created, mut received) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for d in &unique {
+        let (account, store, _) = key_of(d);
+        accounts.push(account);
+        stores.push(store);
+        livemodes.push(d.livemode);
+        ids.push(d.event_id.as_str());
+        types.push(d.event_type.as_str());
+        created.push(d.created);
+        received.push(d.received);
+    }
+
     let mut client = pool.get().await.map_err(unavailable)?;
     let tx = client.transaction().await.map_err(unavailable)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .await
         .map_err(unavailable)?;
+    // `WITH ORDINALITY … ORDER BY` keeps the cursors in the order the doorbells came.
     let insert = tx
         .prepare_cached(
             "INSERT INTO doorbells (account, store, livemode, event_id, type, created, received)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING cursor",
+             SELECT a, s, l, e, t, c, r
+             FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::int8[], $7::int8[])
+                  WITH ORDINALITY AS u(a, s, l, e, t, c, r, n)
+             ORDER BY n
+             ON CONFLICT DO NOTHING RETURNING account, store, event_id",
         )
         .await
         .map_err(unavailable)?;
-    let mut fresh = Vec::with_capacity(doorbells.len());
+    let rows = tx
+        .query(
+            &insert,
+            &[
+                &accounts, &stores, &livemodes, &ids, &types, &created, &received,
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    let written: std::collections::HashSet<(Option<String>, Option<String>, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let fresh: Vec<bool> = doorbells
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let key = key_of(d);
+            first_of.get(&key) == Some(&i) && written.contains(&key)
+        })
+        .collect();
     let mut keys: Vec<String> = Vec::new();
-    for d in doorbells {
-        let (account, store) = match &d.target {
-            Target::Account(a) => (Some(a.as_str()), None),
-            Target::Store(s) => (None, Some(s.as_str())),
-        };
-        let row = tx
-            .query_opt(
-                &insert,
-                &[
-                    &account,
-                    &store,
-                    &d.livemode,
-                    &d.event_id,
-                    &d.event_type,
-                    &d.created,
-                    &d.received,
-                ],
-            )
-            .await
-            .map_err(unavailable)?;
-        fresh.push(row.is_some());
-        if row.is_some() {
-            let key = d.scope().wake_key();
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
+    for (d, new) in doorbells.iter().zip(&fresh) {
+        let key = d.scope().wake_key();
+        if *new && !keys.contains(&key) {
+            keys.push(key);
         }
     }
-    for key in &keys {
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, key])
-            .await
-            .map_err(unavailable)?;
+    if !keys.is_empty() {
+        tx.execute(
+            "SELECT pg_notify($1, k) FROM unnest($2::text[]) AS k",
+            &[&CHANNEL, &keys],
+        )
+        .await
+        .map_err(unavailable)?;
     }
     tx.commit().await.map_err(unavailable)?;
     Ok(fresh)
@@ -334,12 +371,22 @@ impl Store for PgStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT id FROM stores WHERE feed_token_hash = $1",
+                "SELECT id, claimed FROM stores WHERE feed_token_hash = $1",
                 &[&token_hash.as_slice()],
             )
             .await
             .map_err(unavailable)?;
-        Ok(row.map(|r| r.get(0)))
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id: String = row.get(0);
+        if !row.get::<_, bool>(1) {
+            client
+                .execute("UPDATE stores SET claimed = TRUE WHERE id = $1", &[&id])
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(Some(id))
     }
 
     async fn ring(&self, doorbell: NewDoorbell) -> Result<bool, StoreError> {
@@ -438,6 +485,61 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(Some(removed as u64))
+    }
+
+    async fn prune_unclaimed_stores(&self, created_before: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM stores WHERE NOT claimed AND created < $1",
+                &[&created_before],
+            )
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put_grant(
+        &self,
+        code_hash: [u8; 32],
+        sealed: Vec<u8>,
+        expires: i64,
+    ) -> Result<(), StoreError> {
+        let now = fluxstore_relay::signature::unix_now();
+        let client = self.client().await?;
+        // One statement, one round trip: expired grants go, the new one comes.
+        client
+            .execute(
+                "WITH gone AS (DELETE FROM broker_grants WHERE expires <= $4)
+                 INSERT INTO broker_grants (code_hash, sealed, expires) VALUES ($1, $2, $3)",
+                &[&code_hash.as_slice(), &sealed, &expires, &now],
+            )
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn take_grant(&self, code_hash: [u8; 32], now: i64) -> Result<TakenGrant, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "DELETE FROM broker_grants WHERE code_hash = $1 RETURNING sealed, expires",
+                &[&code_hash.as_slice()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(match row {
+            Some(r) if r.get::<_, i64>(1) > now => TakenGrant::Fresh(r.get(0)),
+            Some(_) => TakenGrant::Expired,
+            None => TakenGrant::Missing,
+        })
+    }
+
+    async fn prune_grants(&self, now: i64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM broker_grants WHERE expires <= $1", &[&now])
+            .await
+            .map_err(unavailable)
     }
 
     fn wakeups(&self) -> broadcast::Receiver<WakeKey> {

@@ -12,11 +12,17 @@ use rusqlite_migration::{M, Migrations};
 use tokio::sync::broadcast;
 
 use super::{
-    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, Target, WAKE_CHANNEL,
-    WakeKey,
+    Doorbell, Horizon, NewDoorbell, NewStore, Scope, Store, StoreError, TakenGrant, Target,
+    WAKE_CHANNEL, WakeKey,
 };
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/sqlite/V1__init.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/sqlite/V1__init.sql")),
+    M::up(include_str!(
+        "../../migrations/sqlite/V2__broker_grants.sql"
+    )),
+    M::up(include_str!("../../migrations/sqlite/V3__store_claims.sql")),
+];
 
 /// The embedded store. Cheap to clone.
 #[derive(Clone)]
@@ -129,12 +135,17 @@ impl Store for SqliteStore {
         token_hash: [u8; 32],
     ) -> Result<Option<String>, StoreError> {
         self.with(move |c| {
-            c.query_row(
-                "SELECT id FROM stores WHERE feed_token_hash = ?1",
-                [token_hash.as_slice()],
-                |r| r.get(0),
-            )
-            .optional()
+            let found: Option<(String, bool)> = c
+                .query_row(
+                    "SELECT id, claimed FROM stores WHERE feed_token_hash = ?1",
+                    [token_hash.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((id, false)) = &found {
+                c.execute("UPDATE stores SET claimed = 1 WHERE id = ?1", [id])?;
+            }
+            Ok(found.map(|(id, _)| id))
         })
         .await
     }
@@ -239,6 +250,60 @@ impl Store for SqliteStore {
             Ok(Some(removed as u64))
         })
         .await
+    }
+
+    async fn prune_unclaimed_stores(&self, created_before: i64) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            c.execute(
+                "DELETE FROM stores WHERE claimed = 0 AND created < ?1",
+                [created_before],
+            )
+        })
+        .await
+        .map(|n| n as u64)
+    }
+
+    async fn put_grant(
+        &self,
+        code_hash: [u8; 32],
+        sealed: Vec<u8>,
+        expires: i64,
+    ) -> Result<(), StoreError> {
+        let now = fluxstore_relay::signature::unix_now();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM broker_grants WHERE expires <= ?1", [now])?;
+            tx.execute(
+                "INSERT INTO broker_grants (code_hash, sealed, expires) VALUES (?1, ?2, ?3)",
+                params![code_hash.as_slice(), sealed, expires],
+            )?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn take_grant(&self, code_hash: [u8; 32], now: i64) -> Result<TakenGrant, StoreError> {
+        let row: Option<(Vec<u8>, i64)> = self
+            .with(move |c| {
+                c.query_row(
+                    "DELETE FROM broker_grants WHERE code_hash = ?1 RETURNING sealed, expires",
+                    [code_hash.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .await?;
+        Ok(match row {
+            Some((sealed, expires)) if expires > now => TakenGrant::Fresh(sealed),
+            Some(_) => TakenGrant::Expired,
+            None => TakenGrant::Missing,
+        })
+    }
+
+    async fn prune_grants(&self, now: i64) -> Result<u64, StoreError> {
+        self.with(move |c| c.execute("DELETE FROM broker_grants WHERE expires <= ?1", [now]))
+            .await
+            .map(|n| n as u64)
     }
 
     fn wakeups(&self) -> broadcast::Receiver<WakeKey> {

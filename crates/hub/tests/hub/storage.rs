@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fluxstore_hub::store::{NewDoorbell, NewStore, Scope, Store, Target, WAKE_ALL};
+use fluxstore_hub::store::{NewDoorbell, NewStore, Scope, Store, TakenGrant, Target, WAKE_ALL};
 use fluxstore_hub::{SqliteStore, tokens};
 
 use crate::rig;
@@ -183,6 +183,92 @@ async fn suite<S: Store>(store: S) {
     );
     let again = store.after(&a_test, 0, 100).await.unwrap();
     assert!(again[0].cursor > tip);
+
+    // The same doorbell rung many times at once (one group commit on PostgreSQL): one is new.
+    let same = doorbell(b.clone(), true, "evt_concurrent", rig::now());
+    let rings = (0..32).map(|_| store.ring(same.clone()));
+    let answers = futures_util::future::join_all(rings).await;
+    let new = answers.into_iter().filter(|a| *a.as_ref().unwrap()).count();
+    assert_eq!(
+        new, 1,
+        "exactly one of 32 concurrent equal doorbells is new"
+    );
+
+    grants_and_claims(&store).await;
+}
+
+/// Connect grants: taken once, never after they expired, swept; abandoned store
+/// registrations go, claimed ones (their feed was opened) stay.
+async fn grants_and_claims<S: Store>(store: &S) {
+    let now = rig::now();
+    store
+        .put_grant([1; 32], vec![7; 40], now + 60)
+        .await
+        .unwrap();
+    store
+        .put_grant([2; 32], vec![8; 40], now - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_grant([1; 32], now).await.unwrap(),
+        TakenGrant::Fresh(vec![7; 40])
+    );
+    assert_eq!(
+        store.take_grant([1; 32], now).await.unwrap(),
+        TakenGrant::Missing
+    );
+    assert_eq!(
+        store.take_grant([2; 32], now).await.unwrap(),
+        TakenGrant::Expired,
+        "an expired grant is refused as expired, and removed"
+    );
+    assert_eq!(
+        store.take_grant([2; 32], now).await.unwrap(),
+        TakenGrant::Missing
+    );
+    store
+        .put_grant([3; 32], vec![9; 40], now + 1)
+        .await
+        .unwrap();
+    store
+        .put_grant([4; 32], vec![9; 40], now + 60)
+        .await
+        .unwrap();
+    assert_eq!(store.prune_grants(now + 5).await.unwrap(), 1);
+    assert_eq!(
+        store.take_grant([4; 32], now).await.unwrap(),
+        TakenGrant::Fresh(vec![9; 40]),
+        "a grant within its lifetime is not swept"
+    );
+
+    let register = |created: i64| {
+        let key = tokens::new_token(tokens::STORE_KEY_PREFIX);
+        let feed = tokens::new_token(tokens::FEED_TOKEN_PREFIX);
+        NewStore {
+            id: tokens::new_store_id(),
+            key_hash: tokens::hash_secret(&key),
+            feed_token_hash: tokens::hash_secret(&feed),
+            created,
+        }
+    };
+    let (abandoned, claimed, young) = (register(now - 100), register(now - 100), register(now));
+    for st in [&abandoned, &claimed, &young] {
+        store.create_store(st).await.unwrap();
+    }
+    store
+        .store_by_feed_token(claimed.feed_token_hash)
+        .await
+        .unwrap();
+    assert_eq!(store.prune_unclaimed_stores(now - 10).await.unwrap(), 1);
+    assert_eq!(store.store_by_key(abandoned.key_hash).await.unwrap(), None);
+    assert!(
+        store
+            .store_by_key(claimed.key_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.store_by_key(young.key_hash).await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -268,4 +354,33 @@ async fn postgresql_replicas_migrate_together_and_share_rows_and_wake_ups() {
     let (pa, pb) = tokio::join!(a.prune(rig::now() + 10), b.prune(rig::now() + 10));
     let removed: u64 = [pa.unwrap(), pb.unwrap()].into_iter().flatten().sum();
     assert_eq!(removed, 1);
+}
+
+/// A database of the first schema (before grants and claims) migrates, and the stores it
+/// held count as claimed: an upgrade removes no one's registration.
+#[tokio::test]
+async fn an_embedded_store_of_the_first_schema_migrates_and_keeps_its_stores() {
+    let dir = rig::data_dir();
+    let path = dir.path().join("hub.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../../migrations/sqlite/V1__init.sql"))
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO stores (id, key_hash, feed_token_hash, created) VALUES ('st_old', ?1, ?2, 1)",
+            rusqlite::params![[1u8; 32].as_slice(), [2u8; 32].as_slice()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.prune_unclaimed_stores(rig::now()).await.unwrap(), 0);
+    assert_eq!(
+        store.store_by_key([1; 32]).await.unwrap().as_deref(),
+        Some("st_old")
+    );
+    store
+        .put_grant([3; 32], vec![1], rig::now() + 60)
+        .await
+        .unwrap();
 }

@@ -18,13 +18,16 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
 
-use super::AppState;
+use super::Broker;
 use super::browser::{log_stripe_error, not_set_up_for};
-use crate::error::OAuthError;
-use crate::store::Taken;
+use super::error::OAuthError;
+use crate::auth::CheckError;
+use crate::store::{Store, TakenGrant};
+use crate::tokens;
+use fluxstore_relay::signature::unix_now;
 
-pub(crate) async fn token(State(app): State<Arc<AppState>>, body: Bytes) -> Response {
-    match redeem(&app, &body) {
+pub(crate) async fn token<S: Store>(State(app): State<Arc<Broker<S>>>, body: Bytes) -> Response {
+    match redeem(&app, &body).await {
         Ok(grant) => {
             tracing::info!(mode = %grant.mode(), "token: code redeemed");
             let mut resp = axum::Json(grant).into_response();
@@ -41,7 +44,7 @@ pub(crate) async fn token(State(app): State<Arc<AppState>>, body: Bytes) -> Resp
     }
 }
 
-fn redeem(app: &AppState, body: &[u8]) -> Result<TokenResponse, OAuthError> {
+async fn redeem<S: Store>(app: &Broker<S>, body: &[u8]) -> Result<TokenResponse, OAuthError> {
     let form: TokenRequest = serde_urlencoded::from_bytes(body).map_err(|_| {
         OAuthError::invalid_request("the request could not be read (is a parameter repeated?)")
     })?;
@@ -66,14 +69,32 @@ fn redeem(app: &AppState, body: &[u8]) -> Result<TokenResponse, OAuthError> {
         field("redirect_uri", form.redirect_uri.as_deref())?,
     );
     // Taken before any check: a code gets one attempt, so a verifier cannot be guessed.
-    let issued = match app.codes.take(code) {
-        Taken::Fresh(i) => i,
-        Taken::Expired => {
+    let code_hash = tokens::hash(code);
+    let taken = app.store.take_grant(code_hash, unix_now()).await.map_err(|e| {
+        tracing::warn!(error = %e, "token: the waiting grants could not be read");
+        OAuthError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the Connect service cannot reach its database just now; start the connection again in a minute",
+        )
+    })?;
+    let issued = match taken {
+        TakenGrant::Fresh(sealed) => app
+            .config
+            .state_key
+            .open_grant(&code_hash, &sealed)
+            .ok_or_else(|| {
+                tracing::warn!("token: a waiting grant does not open with this service's state key");
+                OAuthError::invalid_grant(
+                    "the code was issued by a Connect service with another state key; start the connection again",
+                )
+            })?,
+        TakenGrant::Expired => {
             return Err(OAuthError::invalid_grant(
                 "the code has expired; start the connection again",
             ));
         }
-        Taken::Missing => {
+        TakenGrant::Missing => {
             return Err(OAuthError::invalid_grant(
                 "the code is unknown or was already used",
             ));
@@ -103,8 +124,8 @@ fn redeem(app: &AppState, body: &[u8]) -> Result<TokenResponse, OAuthError> {
 
 /// `POST /oauth/revoke` — deauthorize an account at Stripe. The caller proves it holds that
 /// account's access token: Stripe must accept the token and name the same account.
-pub(crate) async fn revoke(
-    State(app): State<Arc<AppState>>,
+pub(crate) async fn revoke<S: Store>(
+    State(app): State<Arc<Broker<S>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -143,16 +164,25 @@ pub(crate) async fn revoke(
         tracing::info!(mode = %mode, "revoke refused: no platform key for the mode");
         return OAuthError::invalid_request(not_set_up_for(mode)).into_response();
     }
-    match app.stripe.account_of_token(&token).await {
-        Ok(Some(id)) if id == account => {}
-        Ok(_) => {
+    match app.connect.account_of(&token, true).await {
+        Ok(id) if id == account => {}
+        Ok(_) | Err(CheckError::Refused) => {
             tracing::info!("revoke refused: token not valid for the account");
             return unauthorized(
                 "the access token is not valid for this account (it may already be revoked)",
             );
         }
-        Err(e) => {
-            log_stripe_error("revoke: checking the token failed", &e);
+        Err(CheckError::Busy) => {
+            tracing::warn!("revoke: over the rate of token checks with Stripe");
+            return OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "too many requests are being checked with Stripe right now; please try again in a minute",
+            )
+            .into_response();
+        }
+        Err(CheckError::Unavailable(detail)) => {
+            tracing::warn!(%detail, "revoke: checking the token failed");
             return OAuthError::new(
                 StatusCode::BAD_GATEWAY,
                 "temporarily_unavailable",

@@ -1,26 +1,19 @@
 //! The service's only outbound client: Stripe's Connect OAuth endpoints (authenticated with
-//! the platform key of the mode at hand as a Bearer credential, never in a URL) and
-//! `GET /v1/account` (with the desktop's own access token, to authenticate a revoke).
+//! the platform key of the mode at hand as a Bearer credential, never in a URL). A revoke's
+//! token is checked by the hub's one token checker ([`crate::auth::ConnectCheck`]).
 
 use fluxstore_connect_api::{Mode, OAuthErrorBody, TokenResponse};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use url::Url;
 
-use crate::config::{Config, PlatformKeys, join};
-use crate::error::StripeError;
+use super::config::{Config, PlatformKeys, join};
+use super::error::StripeError;
 
 pub(crate) struct StripeConnect {
     http: reqwest::Client,
     connect_base: Url,
-    api_base: Url,
     client_id: String,
     platform_keys: PlatformKeys,
-}
-
-#[derive(Deserialize)]
-struct AccountBody {
-    id: String,
 }
 
 impl StripeConnect {
@@ -33,7 +26,6 @@ impl StripeConnect {
         Ok(StripeConnect {
             http,
             connect_base: config.stripe_connect_base.clone(),
-            api_base: config.stripe_api_base.clone(),
             client_id: config.client_id.clone(),
             platform_keys: config.platform_keys.clone(),
         })
@@ -87,30 +79,6 @@ impl StripeConnect {
             return Err(oauth_error(status.as_u16(), &bytes));
         }
         serde_json::from_slice(&bytes).map_err(|_| StripeError::Malformed)
-    }
-
-    /// The account an access token belongs to; `None` when Stripe refuses the token (401),
-    /// i.e. it is unknown or already revoked.
-    pub(crate) async fn account_of_token(
-        &self,
-        token: &SecretString,
-    ) -> Result<Option<String>, StripeError> {
-        let resp = self
-            .http
-            .get(join(&self.api_base, "/v1/account"))
-            .bearer_auth(token.expose_secret())
-            .send()
-            .await
-            .map_err(|e| StripeError::from_reqwest(&e))?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(StripeError::Status(status.as_u16()));
-        }
-        let body: AccountBody = resp.json().await.map_err(|_| StripeError::Malformed)?;
-        Ok(Some(body.id))
     }
 
     /// `POST /oauth/deauthorize` with `client_id` and `stripe_user_id`, authenticated with

@@ -1,21 +1,36 @@
 //! The endpoints the owner's browser visits: the desktop's authorize request and Stripe's
 //! redirect back. Every failure is a small page or a redirect to the checked loopback URI.
+//!
+//! The sign-in travels as sealed state (see [`super::sealed`]); the browser that starts it
+//! gets an HttpOnly, SameSite=Lax cookie whose SHA-256 the state carries, and Stripe's
+//! answer is accepted only with that cookie, so a code cannot be pushed into another
+//! browser's sign-in (login CSRF) nor a link finished elsewhere.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fluxstore_connect_api::{AuthorizeQuery, Mode};
+use fluxstore_connect_api::{AuthorizeQuery, DESKTOP_CALLBACK_PATH, Mode};
+use fluxstore_relay::signature::unix_now;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use url::{Host, Url};
 
-use super::{AppState, IssuedCode, Params, PendingSignIn, random_token};
-use crate::error::StripeError;
-use crate::store::Taken;
+use super::error::StripeError;
+use super::sealed::{SignIn, StateRefusal, WaitingGrant};
+use super::{Broker, MAX_CODE_TTL, Params, random_token};
+use crate::store::Store;
+use crate::tokens;
+
+/// Cookies binding a sign-in to its browser are named this, then 16 hex digits of the
+/// binding's hash, so several sign-ins in one browser do not overwrite each other.
+const COOKIE_PREFIX: &str = "fluxstore_signin_";
 
 fn page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = format!(
@@ -49,6 +64,9 @@ pub(crate) fn loopback_redirect(raw: &str) -> Result<Url, &'static str> {
     if url.port().is_none() {
         return Err("the redirect_uri must name the port of the desktop's listener");
     }
+    if url.path() != DESKTOP_CALLBACK_PATH {
+        return Err("the redirect_uri must be the desktop's loopback /callback path");
+    }
     if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
         return Err("the redirect_uri must not carry credentials or a fragment");
     }
@@ -68,8 +86,8 @@ fn with_params(base: &Url, pairs: &[(&str, &str)]) -> Url {
 
 /// `GET /oauth/authorize` — the desktop (through the owner's browser) starts a sign-in in
 /// the mode it asks for (`mode=test|live`, live when absent).
-pub(crate) async fn authorize(
-    State(app): State<Arc<AppState>>,
+pub(crate) async fn authorize<S: Store>(
+    State(app): State<Arc<Broker<S>>>,
     query: Result<Query<AuthorizeQuery>, QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
@@ -121,26 +139,63 @@ pub(crate) async fn authorize(
         tracing::info!(mode = %mode, "authorize refused: no platform key for the mode");
         return back("invalid_request", &not_set_up_for(mode));
     }
-    let service_state = random_token("");
-    let pending = PendingSignIn {
+    // The binding: a random value in the browser's cookie, its hash in the sealed state.
+    let binding = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let binding_hash = hex::encode(Sha256::digest(binding.as_bytes()));
+    let ttl = app.config.pending_ttl;
+    let sign_in = SignIn {
         redirect_uri: redirect_uri.clone(),
         desktop_state: state.to_owned(),
         code_challenge: challenge.to_owned(),
         mode,
+        browser: binding_hash.clone(),
+        expires: unix_now() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
     };
-    if app.pending.insert(service_state.clone(), pending).is_err() {
-        tracing::warn!("authorize refused: too many sign-ins in progress");
-        return page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Too many sign-ins in progress",
-            "Please try again in a few minutes.",
-        );
-    }
+    let service_state = app.config.state_key.seal_sign_in(&sign_in);
     let target = app
         .stripe
         .authorize_url(&app.config.callback_url(), &service_state);
     tracing::info!(mode = %mode, "authorize: sending the owner to Stripe");
-    Redirect::to(target.as_str()).into_response()
+    let mut response = Redirect::to(target.as_str()).into_response();
+    let cookie = cookie(&app.config.public_url, &binding_hash, &binding, ttl);
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `Set-Cookie` for a sign-in's binding (an empty value and no lifetime clears it).
+fn cookie(public_url: &Url, binding_hash: &str, value: &str, max_age: Duration) -> String {
+    let path = format!("{}/oauth", public_url.path().trim_end_matches('/'));
+    let secure = if public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{COOKIE_PREFIX}{}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        &binding_hash[..16],
+        max_age.as_secs()
+    )
+}
+
+/// Whether the request carries the cookie whose SHA-256 is `binding_hash`.
+fn carries_binding(headers: &HeaderMap, binding_hash: &str) -> bool {
+    let Some(prefix) = binding_hash.get(..16) else {
+        return false;
+    };
+    let name = format!("{COOKIE_PREFIX}{prefix}");
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(n, _)| *n == name)
+        .any(|(_, value)| {
+            let hash = hex::encode(Sha256::digest(value.as_bytes()));
+            hash.as_bytes().ct_eq(binding_hash.as_bytes()).into()
+        })
 }
 
 /// The desktop's state and its S256 code challenge, or why the request is refused.
@@ -175,28 +230,60 @@ pub(crate) fn not_set_up_for(mode: Mode) -> String {
 }
 
 /// `GET /oauth/callback` — Stripe sends the owner back here with `code` or `error`.
-pub(crate) async fn callback(State(app): State<Arc<AppState>>, Query(q): Params) -> Response {
-    let expired = || {
+pub(crate) async fn callback<S: Store>(
+    State(app): State<Arc<Broker<S>>>,
+    headers: HeaderMap,
+    Query(q): Params,
+) -> Response {
+    let refused = |message: &str| {
         page(
             StatusCode::BAD_REQUEST,
             "This sign-in link is no longer valid",
-            "It expired or was already used. Start the connection again from FluxStore Desktop.",
+            message,
         )
     };
     let Some(state) = q.get("state") else {
-        return expired();
+        return refused(
+            "It carries no sign-in. Start the connection again from FluxStore Desktop.",
+        );
     };
-    let pending = match app.pending.take(state) {
-        Taken::Fresh(p) => p,
-        Taken::Expired | Taken::Missing => {
-            tracing::info!("callback: unknown or expired state");
-            return expired();
+    let pending = match app.config.state_key.open_sign_in(state, unix_now()) {
+        Ok(p) => p,
+        Err(StateRefusal::Expired) => {
+            tracing::info!("callback refused: the sign-in state expired");
+            return refused(&format!(
+                "The sign-in took longer than the {} minutes allowed. Start the connection again from FluxStore Desktop.",
+                app.config.pending_ttl.as_secs().div_ceil(60)
+            ));
         }
+        Err(StateRefusal::Invalid) => {
+            tracing::info!("callback refused: a state this service did not issue, or altered");
+            return refused(
+                "It was not issued by this Connect service, or it was changed on the way. Start the connection again from FluxStore Desktop.",
+            );
+        }
+    };
+    if !carries_binding(&headers, &pending.browser) {
+        tracing::info!("callback refused: not the browser that started the sign-in");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in was started in another browser",
+            "For your safety, a connection can only be finished in the browser where it was started. Start the connection again from FluxStore Desktop and finish it in the browser that opens.",
+        );
+    }
+    let clear = cookie(&app.config.public_url, &pending.browser, "", Duration::ZERO);
+    let with_cleared = move |mut response: Response| {
+        if let Ok(value) = HeaderValue::from_str(&clear) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        response
     };
     let back = |pairs: &[(&str, &str)]| {
         let mut all = pairs.to_vec();
         all.push(("state", &pending.desktop_state));
-        Redirect::to(with_params(&pending.redirect_uri, &all).as_str()).into_response()
+        with_cleared(
+            Redirect::to(with_params(&pending.redirect_uri, &all).as_str()).into_response(),
+        )
     };
     if let Some(error) = q.get("error") {
         let code: String = error
@@ -255,18 +342,23 @@ pub(crate) async fn callback(State(app): State<Arc<AppState>>, Query(q): Params)
         ]);
     }
     let code = random_token("fsc_");
-    let issued = IssuedCode {
+    let code_hash = tokens::hash(&code);
+    let waiting = WaitingGrant {
         grant,
         redirect_uri: pending.redirect_uri.clone(),
         code_challenge: pending.code_challenge.clone(),
     };
-    if app.codes.insert(code.clone(), issued).is_err() {
-        tracing::warn!("callback: too many unredeemed codes");
+    let sealed = app.config.state_key.seal_grant(&code_hash, &waiting);
+    drop(waiting);
+    let ttl = app.config.code_ttl.min(MAX_CODE_TTL);
+    let expires = unix_now() + i64::try_from(ttl.as_secs()).unwrap_or(60);
+    if let Err(e) = app.store.put_grant(code_hash, sealed, expires).await {
+        tracing::warn!(error = %e, "callback: the grant could not be stored");
         return back(&[
             ("error", "temporarily_unavailable"),
             (
                 "error_description",
-                "The Connect service is busy. Please try again in a minute.",
+                "The Connect service could not finish the connection just now. Please try again in a minute.",
             ),
         ]);
     }

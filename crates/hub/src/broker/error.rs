@@ -1,4 +1,4 @@
-//! Errors of the service. HTTP answers carry an OAuth error code and a sentence for people;
+//! Errors of the broker. HTTP answers carry an OAuth error code and a sentence for people;
 //! internals (Stripe's transport errors, anything holding the platform key) are logged by
 //! kind only and never returned.
 
@@ -45,6 +45,8 @@ pub enum ConfigError {
     },
     #[error("no platform key is configured; give the platform's `sk_test_…` or `sk_live_…` key")]
     NoPlatformKey,
+    #[error("the state key file {path} could not be used: {reason}")]
+    StateKeyFile { path: String, reason: String },
 }
 
 /// An OAuth 2.0 error answer (RFC 6749 §5.2): `{"error", "error_description"}`.

@@ -1,4 +1,4 @@
-//! Service configuration. The platform keys live only in [`SecretString`]s: `Config`'s
+//! The broker's configuration. The platform keys live only in [`SecretString`]s: `Config`'s
 //! `Debug` prints them redacted and nothing in this crate serializes them. There is at most
 //! one key per mode, and a key's mode is its prefix — never a separate setting that could
 //! disagree with it.
@@ -11,7 +11,8 @@ use fluxstore_connect_api::net::sends_secrets_safely;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::error::ConfigError;
+use super::error::ConfigError;
+use super::sealed::StateKey;
 
 /// Stripe's Connect OAuth host (authorize, token, deauthorize).
 pub const DEFAULT_STRIPE_CONNECT_BASE: &str = "https://connect.stripe.com";
@@ -85,13 +86,16 @@ pub struct Config {
     /// The platform's secret keys. Used only in requests to Stripe.
     pub platform_keys: PlatformKeys,
     pub stripe_connect_base: Url,
+    /// Where a revoke's token is checked (`GET /v1/account`). In the hub, the hub's own
+    /// `--stripe-api-base` is used (one checker for feeds and revokes); `fluxstore-connect`
+    /// passes this one to it.
     pub stripe_api_base: Url,
     /// How long a one-time code handed to the desktop stays redeemable (at most 60 s).
     pub code_ttl: Duration,
     /// How long an owner may take at Stripe's authorize page.
     pub pending_ttl: Duration,
-    /// Upper bound on sign-ins waiting at Stripe and on unredeemed codes (each).
-    pub max_pending: usize,
+    /// Seals sign-in states and waiting grants; shared by every replica of one platform.
+    pub state_key: StateKey,
     /// Timeout of each request this service makes to Stripe.
     pub outbound_timeout: Duration,
     /// How long a client may take to send a request's headers; then the connection is cut.
@@ -104,7 +108,7 @@ pub struct Config {
     pub max_connections: usize,
 }
 
-/// Defaults of the service's bounds (each a flag of `fluxstore-connect`).
+/// Defaults of the broker's bounds (each a flag of `fluxstore-connect`).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
@@ -153,7 +157,7 @@ impl Config {
             stripe_api_base: Url::parse(DEFAULT_STRIPE_API_BASE).expect("constant URL"),
             code_ttl: Duration::from_secs(60),
             pending_ttl: Duration::from_secs(15 * 60),
-            max_pending: 1024,
+            state_key: StateKey::generate(),
             outbound_timeout: Duration::from_secs(20),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,

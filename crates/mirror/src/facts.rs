@@ -114,6 +114,7 @@ closed_enum! {
         RequestTimeout = "request_timeout",
         MethodNotAllowed = "method_not_allowed",
         NotFound = "not_found",
+        DoorbellUnverified = "doorbell_unverified",
         Unknown = "unknown",
     }
 }
@@ -155,6 +156,9 @@ impl RejectionCode {
             }
             RejectionCode::NotFound => {
                 "A delivery was posted to a wrong path on the relay, so it was not stored."
+            }
+            RejectionCode::DoorbellUnverified => {
+                "The FluxStore hub announced an event that Stripe does not confirm (it does not exist, or it belongs to another account or mode), so nothing was stored."
             }
             RejectionCode::Unknown => {
                 "The relay refused a delivery for a reason this version of FluxStore does not know."
@@ -198,6 +202,9 @@ impl RejectionCode {
             RejectionCode::NotFound => {
                 "Make the webhook URL in the Stripe Dashboard end in /api/webhooks/stripe."
             }
+            RejectionCode::DoorbellUnverified => {
+                "Nothing to do: FluxStore asks Stripe itself about every announced event. If it repeats, someone is posting made-up events to your store's hub address; check the webhook endpoints in the Stripe Dashboard."
+            }
             RejectionCode::Unknown => {
                 "Update FluxStore to see the reason; meanwhile check the endpoint and signing secret in the Stripe Dashboard."
             }
@@ -230,6 +237,7 @@ impl RejectionCode {
             RejectionCode::MethodNotAllowed => "Only POST is accepted here.",
             RejectionCode::NotFound => "Nothing is served at this path.",
             RejectionCode::RequestTimeout => "The request body did not arrive in time.",
+            RejectionCode::DoorbellUnverified => "Stripe does not confirm this event.",
             RejectionCode::Unknown => "The request was refused.",
         }
     }

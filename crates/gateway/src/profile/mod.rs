@@ -27,6 +27,8 @@ mod checklist;
 mod connect;
 mod error;
 pub mod feed;
+pub mod follow;
+pub mod hub;
 mod keys;
 mod orders;
 mod refund;
@@ -44,7 +46,9 @@ pub use connect::{
     renewing_subscriptions,
 };
 pub use error::ProfileError;
-pub use feed::{Feed, FeedObserver, POLL};
+pub use feed::{Feed, FeedObserver, FeedOptions, POLL};
+pub use follow::{HubFeedState, HubFeedStatus};
+pub use hub::{HUB_ENV, HubService, HubSource, hub_url};
 pub use keys::SavedKeys;
 pub use refund::RefundTarget;
 pub use settings::Setting;
@@ -80,6 +84,8 @@ pub struct ProfileConfig {
     /// An API key for this run only (`--key-file`): the credential of its mode, beating the
     /// keyring. Never stored.
     pub api_key: Option<ApiKey>,
+    /// The FluxStore hub for this run only (`--hub`): beats the owner's setting.
+    pub hub: Option<url::Url>,
 }
 
 impl ProfileConfig {

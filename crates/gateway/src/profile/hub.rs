@@ -219,7 +219,7 @@ impl Profile {
             return Ok(Rung::Refused(why));
         }
         let types = crate::sync::projected_types();
-        if !types.iter().any(|t| *t == d.event_type) {
+        if !types.contains(&d.event_type) {
             return Ok(Rung::Skipped);
         }
         let client = self.client(mode).await?;

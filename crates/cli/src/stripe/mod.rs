@@ -32,6 +32,7 @@ use url::Url;
 
 pub use connect::{ConnectArgs, DisconnectArgs};
 pub use keys::KeysCommand;
+pub use sync::SyncArgs;
 pub use webhook::WebhookCommand;
 
 /// Options every Stripe command takes.
@@ -105,8 +106,9 @@ pub enum StripeCommand {
         #[command(subcommand)]
         cmd: WebhookCommand,
     },
-    /// Pull events from Stripe's events API into the mirror.
-    Sync(Common),
+    /// Pull events from Stripe's events API into the mirror; with --follow, keep following
+    /// the FluxStore hub's live feed until interrupted.
+    Sync(SyncArgs),
     /// Every call FluxStore made to Stripe, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -158,7 +160,7 @@ pub async fn execute(
             cmd: KeysCommand::Set(c) | KeysCommand::Status(c),
         }
         | StripeCommand::Account(c)
-        | StripeCommand::Sync(c)
+        | StripeCommand::Sync(SyncArgs { common: c, .. })
         | StripeCommand::Refund { common: c, .. }
         | StripeCommand::Lookup { common: c, .. }
         | StripeCommand::OrderMarker { common: c, .. }
@@ -193,7 +195,7 @@ pub async fn execute(
         StripeCommand::Webhook {
             cmd: WebhookCommand::Create { url, common },
         } => webhook::create(&common, &url).await,
-        StripeCommand::Sync(c) => sync::run(&c).await,
+        StripeCommand::Sync(a) => sync::run(&a).await,
         StripeCommand::Audit { limit, common } => audit::run(&common, limit).await,
         StripeCommand::Connect(a) => connect::connect(&a, show_url).await,
         StripeCommand::Disconnect(a) => connect::disconnect(&a, input, interactive).await,
@@ -277,6 +279,7 @@ fn profile(
         api_base: api_base.map(str::to_owned),
         connect_service,
         api_key: None,
+        hub: None,
     };
     Profile::open(config, keyring, mirror)
 }

@@ -3,6 +3,7 @@
 
 mod crash;
 mod end_to_end;
+mod follow;
 mod read;
 mod secrets;
 mod support;

@@ -105,7 +105,10 @@ impl Tracker {
     }
 
     pub(crate) fn get(&self) -> HubFeedStatus {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn update(&self, f: impl FnOnce(&mut HubFeedStatus)) {
@@ -137,7 +140,10 @@ enum Ended {
     /// 404: nothing serves a feed at this address.
     NoFeed,
     /// Could not connect, or the feed was cut; `live` when it had been open.
-    Lost { why: String, live: bool },
+    Lost {
+        why: String,
+        live: bool,
+    },
 }
 
 /// Follow `mode`'s feed until cancelled.
@@ -223,7 +229,10 @@ pub(crate) async fn follow(
                 tracker.set(
                     HubFeedState::Polling,
                     Some(&hub),
-                    format!("{} has no live feed, so FluxStore reads Stripe's events every 2 minutes.", host(&hub)),
+                    format!(
+                        "{} has no live feed, so FluxStore reads Stripe's events every 2 minutes.",
+                        host(&hub)
+                    ),
                 );
                 if !pause(RECHECK, &changed, &cancel).await {
                     return;
@@ -471,7 +480,10 @@ impl Session<'_> {
             return Ok(());
         }
         for d in batch {
-            let rung = self.profile.answer_doorbell(self.mode, self.hub, &d).await?;
+            let rung = self
+                .profile
+                .answer_doorbell(self.mode, self.hub, &d)
+                .await?;
             self.profile
                 .set_hub_cursor(self.mode, self.hub, d.cursor)
                 .await?;

@@ -165,9 +165,7 @@ impl Profile {
 
     /// The cursor `mode`'s feed resumes after on `hub` (None: start at the hub's newest).
     pub async fn hub_cursor(&self, mode: Mode, hub: &Url) -> Result<Option<i64>, ProfileError> {
-        let raw = self
-            .read(move |m| Setting::HubCursor(mode).get(m))
-            .await?;
+        let raw = self.read(move |m| Setting::HubCursor(mode).get(m)).await?;
         // A cursor of another hub means nothing here; an unreadable one is treated as none
         // (the feed then starts at the newest doorbell and the events sync heals the rest).
         Ok(raw

@@ -130,6 +130,12 @@ impl Profile {
         self
     }
 
+    /// This profile following `hub` for this run (see [`ProfileConfig::hub`]).
+    pub fn with_hub(mut self, hub: url::Url) -> Profile {
+        self.config.hub = Some(hub);
+        self
+    }
+
     pub fn api_key_override(&self) -> Option<&ApiKey> {
         self.config.api_key.as_ref()
     }

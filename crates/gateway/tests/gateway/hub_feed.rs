@@ -49,7 +49,10 @@ async fn a_reaches_a_and_not_b(db: HubDb, dir: &std::path::Path) {
     }
     {
         let m = a.profile.mirror().lock().unwrap();
-        let order = m.order_for_payment(&paid.payment_intent_id).unwrap().unwrap();
+        let order = m
+            .order_for_payment(&paid.payment_intent_id)
+            .unwrap()
+            .unwrap();
         assert_eq!(order.status.as_str(), "paid");
     }
     for id in &ids {
@@ -193,7 +196,10 @@ async fn a_doorbell_for_an_event_stripe_does_not_have_changes_nothing_and_is_a_r
     let status = &a.feed.as_ref().unwrap().hub_status()[0];
     assert_eq!(status.refused, 1);
     let facts = a.profile.checklist_facts().await.unwrap();
-    assert!(facts.test.last_feed_at.is_some(), "the checklist counts the hub's delivery");
+    assert!(
+        facts.test.last_feed_at.is_some(),
+        "the checklist counts the hub's delivery"
+    );
     assert_eq!(
         facts.last_rejection.map(|r| r.code),
         Some(RejectionCode::DoorbellUnverified)

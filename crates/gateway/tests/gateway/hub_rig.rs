@@ -43,12 +43,8 @@ pub enum HubDb {
 /// A hub on `listen` (port 0 for any) checking tokens at `stripe`.
 pub async fn start_hub(db: &HubDb, listen: SocketAddr, stripe: &str) -> HubHandle {
     let secrets = PlatformSecrets::parse(&format!("test {PLATFORM_SECRET}\n")).unwrap();
-    let mut config = HubConfig::new(
-        listen,
-        Url::parse("http://127.0.0.1:1").unwrap(),
-        secrets,
-    )
-    .unwrap();
+    let mut config =
+        HubConfig::new(listen, Url::parse("http://127.0.0.1:1").unwrap(), secrets).unwrap();
     config
         .set_stripe_api_base(Url::parse(stripe).unwrap())
         .unwrap();

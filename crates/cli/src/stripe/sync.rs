@@ -24,7 +24,7 @@ pub struct SyncArgs {
     pub follow: bool,
     /// The FluxStore hub to follow (default: the owner's setting, else the Connect service
     /// the mode's token came from). https, or http to this computer.
-    #[arg(long, value_name = "URL", env = HUB_ENV, requires = "follow")]
+    #[arg(long, value_name = "URL", env = HUB_ENV)]
     pub hub: Option<String>,
 }
 

@@ -50,7 +50,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
         SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
         OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,
-        RefundFact, Healed,
+        RefundFact, Healed, HubFeedStatus, HubFeedState, HubSource, HubArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -173,6 +173,7 @@ fn commands_ts(declared: &BTreeSet<String>) -> String {
         (crate::notify::ONLINE_CHANGED, OnlineChanged::ident()),
         (crate::notify::ACCOUNT_CHANGED, ConnectionStatus::ident()),
         (crate::notify::SIGN_IN_ENDED, SignInEnded::ident()),
+        (crate::notify::HUB_FEED_CHANGED, HubFeedStatus::ident()),
     ];
     let mut used = BTreeSet::new();
     let mut note = |ts: &str| {

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod connection;
 pub mod dto;
 pub mod error;
+pub mod live;
 pub mod notify;
 pub mod options;
 pub mod orders;

@@ -4,13 +4,16 @@
 //!
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
-use crate::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress};
+use crate::dto::{
+    AppliedEvent, ConnectionStatus, HubFeedStatus, OnlineChanged, SignInEnded, SyncProgress,
+};
 
 pub const EVENT_APPLIED: &str = "event_applied";
 pub const SYNC_PROGRESS: &str = "sync_progress";
 pub const ONLINE_CHANGED: &str = "online_changed";
 pub const ACCOUNT_CHANGED: &str = "account_changed";
 pub const SIGN_IN_ENDED: &str = "sign_in_ended";
+pub const HUB_FEED_CHANGED: &str = "hub_feed_changed";
 
 /// Where shell events go: the Tauri window in the app, a recorder in tests.
 pub trait Notify: Send + Sync + 'static {
@@ -20,6 +23,8 @@ pub trait Notify: Send + Sync + 'static {
     fn account_changed(&self, status: &ConnectionStatus);
     /// A Connect sign-in ended (connected or not): the UI leaves its waiting state.
     fn sign_in_ended(&self, ended: &SignInEnded);
+    /// A mode's live feed through the hub changed (its state, or a doorbell answered).
+    fn hub_feed_changed(&self, status: &HubFeedStatus);
     /// Open a checked https URL in the system browser.
     fn open_in_browser(&self, url: &str) -> Result<(), String>;
 }
@@ -51,6 +56,9 @@ impl Notify for TauriNotify {
     }
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.emit(SIGN_IN_ENDED, ended.clone());
+    }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.emit(HUB_FEED_CHANGED, status.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         use tauri_plugin_opener::OpenerExt;

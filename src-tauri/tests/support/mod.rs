@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use fluxstore_desktop::dto::{
-    AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress,
+    AppliedEvent, ConnectionStatus, HubFeedStatus, OnlineChanged, SignInEnded, SyncProgress,
 };
 use fluxstore_desktop::notify::Notify;
 
@@ -15,6 +15,7 @@ pub struct Recorder {
     pub online: Mutex<Vec<bool>>,
     pub accounts: Mutex<Vec<ConnectionStatus>>,
     pub opened: Mutex<Vec<String>>,
+    pub hub_feed: Mutex<Vec<HubFeedStatus>>,
 }
 
 impl Recorder {
@@ -46,6 +47,9 @@ impl Notify for Recorder {
     }
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.sign_ins.lock().unwrap().push(ended.clone());
+    }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.hub_feed.lock().unwrap().push(status.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());

@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 use url::Url;
 
 use super::feed::FeedObserver;
-use super::hub::{Rung, hub_url};
+use super::hub::{HubService, HubSource, Rung, hub_url};
 use super::{Profile, ProfileError, unix_now};
 use crate::sync::{CancelToken, SyncOptions};
 
@@ -59,6 +59,8 @@ pub struct HubFeedStatus {
     pub state: HubFeedState,
     /// The hub followed (or tried).
     pub hub: Option<String>,
+    /// Where that address comes from (the owner's setting, `FLUXSTORE_HUB`, …).
+    pub hub_source: Option<HubSource>,
     /// What the state means and, when not live, why; in the owner's words.
     pub detail: String,
     /// When the last doorbell was answered (unix seconds).
@@ -81,6 +83,7 @@ impl HubFeedStatus {
             mode,
             state: HubFeedState::Off,
             hub: None,
+            hub_source: None,
             detail: "Not following the FluxStore hub yet.".to_owned(),
             last_doorbell_at: None,
             last_delay_secs: None,
@@ -123,10 +126,11 @@ impl Tracker {
         }
     }
 
-    fn set(&self, state: HubFeedState, hub: Option<&Url>, detail: String) {
+    fn set(&self, state: HubFeedState, hub: Option<&HubService>, detail: String) {
         self.update(|s| {
             s.state = state;
-            s.hub = hub.map(Url::to_string);
+            s.hub = hub.map(|h| h.url.clone());
+            s.hub_source = hub.map(|h| h.source);
             s.detail = detail;
         });
     }
@@ -196,7 +200,11 @@ pub(crate) async fn follow(
                 continue;
             }
         };
-        let hub = match profile.hub(mode).await.and_then(|h| hub_url(&h.url)) {
+        let (service, hub) = match profile
+            .hub(mode)
+            .await
+            .and_then(|h| hub_url(&h.url).map(|u| (h, u)))
+        {
             Ok(h) => h,
             Err(e) => {
                 tracker.set(HubFeedState::Off, None, e.to_string());
@@ -210,6 +218,7 @@ pub(crate) async fn follow(
             profile: &profile,
             mode,
             hub: &hub,
+            service: &service,
             tracker: &tracker,
             cancel: &cancel,
         };
@@ -218,7 +227,7 @@ pub(crate) async fn follow(
             Ended::Refused => {
                 tracker.set(
                     HubFeedState::Off,
-                    Some(&hub),
+                    Some(&service),
                     "The FluxStore hub did not accept this mode's Stripe access; FluxStore reads Stripe's events every 2 minutes. If Stripe no longer accepts it either, connect again.".to_owned(),
                 );
                 if !pause(RECHECK, &changed, &cancel).await {
@@ -228,7 +237,7 @@ pub(crate) async fn follow(
             Ended::NoFeed => {
                 tracker.set(
                     HubFeedState::Polling,
-                    Some(&hub),
+                    Some(&service),
                     format!(
                         "{} has no live feed, so FluxStore reads Stripe's events every 2 minutes.",
                         host(&hub)
@@ -244,7 +253,7 @@ pub(crate) async fn follow(
                 }
                 tracker.set(
                     HubFeedState::Polling,
-                    Some(&hub),
+                    Some(&service),
                     format!("The FluxStore hub cannot be reached ({why}); FluxStore reads Stripe's events every 2 minutes meanwhile and reconnects by itself."),
                 );
                 if !pause(jitter(backoff), &changed, &cancel).await {
@@ -286,6 +295,7 @@ struct Session<'a> {
     profile: &'a Arc<Profile>,
     mode: Mode,
     hub: &'a Url,
+    service: &'a HubService,
     tracker: &'a Tracker,
     cancel: &'a CancelToken,
 }
@@ -364,7 +374,7 @@ impl Session<'_> {
         }
         self.tracker.set(
             HubFeedState::Live,
-            Some(self.hub),
+            Some(self.service),
             format!(
                 "Live through the FluxStore hub ({}): a new order shows up within seconds of payment.",
                 host(self.hub)

@@ -10,4 +10,4 @@
  * stored spelling this build does not know (written by a newer build) reads as, never
  * something the relay sends.
  */
-export type RejectionCode = "signature_invalid" | "timestamp_outside_tolerance" | "mode_mismatch" | "no_signing_secret" | "signature_header_missing" | "malformed_payload" | "payload_too_large" | "storage_unavailable" | "request_timeout" | "method_not_allowed" | "not_found" | "unknown";
+export type RejectionCode = "signature_invalid" | "timestamp_outside_tolerance" | "mode_mismatch" | "no_signing_secret" | "signature_header_missing" | "malformed_payload" | "payload_too_large" | "storage_unavailable" | "request_timeout" | "method_not_allowed" | "not_found" | "doorbell_unverified" | "unknown";

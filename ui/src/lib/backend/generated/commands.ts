@@ -10,6 +10,8 @@ import type { ConnectStarted } from './ConnectStarted';
 import type { ConnectionStatus } from './ConnectionStatus';
 import type { CreateWebhookArgs } from './CreateWebhookArgs';
 import type { Dispute } from './Dispute';
+import type { HubArgs } from './HubArgs';
+import type { HubFeedStatus } from './HubFeedStatus';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
@@ -47,6 +49,9 @@ export interface Commands {
   connect_start: [ModeArgs, ConnectStarted];
   connect_cancel: [void, null];
   set_connect_service: [ConnectServiceArgs, ConnectionStatus];
+  hub_feed: [void, Array<HubFeedStatus>];
+  set_hub: [HubArgs, Array<HubFeedStatus>];
+  sync_now: [void, Array<HubFeedStatus>];
   disconnect: [ModeArgs, ConnectionStatus];
   account_status: [AccountStatusArgs, AccountStatus | null];
   checklist_facts: [void, ChecklistFacts];
@@ -80,6 +85,9 @@ export const COMMAND_NAMES = [
   'connect_start',
   'connect_cancel',
   'set_connect_service',
+  'hub_feed',
+  'set_hub',
+  'sync_now',
   'disconnect',
   'account_status',
   'checklist_facts',
@@ -111,6 +119,7 @@ export interface BackendEvents {
   online_changed: OnlineChanged;
   account_changed: ConnectionStatus;
   sign_in_ended: SignInEnded;
+  hub_feed_changed: HubFeedStatus;
 }
 
 export const EVENT_NAMES = [
@@ -119,4 +128,5 @@ export const EVENT_NAMES = [
   'online_changed',
   'account_changed',
   'sign_in_ended',
+  'hub_feed_changed',
 ] as const;

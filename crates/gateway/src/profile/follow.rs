@@ -219,6 +219,7 @@ pub(crate) async fn follow(
             mode,
             hub: &hub,
             service: &service,
+            client: Mutex::new(None),
             tracker: &tracker,
             cancel: &cancel,
         };
@@ -298,6 +299,8 @@ struct Session<'a> {
     service: &'a HubService,
     tracker: &'a Tracker,
     cancel: &'a CancelToken,
+    /// The mode's Stripe client, made at the first doorbell of this connection.
+    client: Mutex<Option<crate::client::StripeClient>>,
 }
 
 /// What the stream held: a doorbell, a resync, or something this build skips.
@@ -489,10 +492,24 @@ impl Session<'_> {
             });
             return Ok(());
         }
+        // The mode's credential is read once per connection of the feed (a keyring read is
+        // slow), and a mode disconnected meanwhile answers nothing: its doorbells wait.
+        if !self.profile.is_connected(self.mode).await? {
+            return Err(ProfileError::NotConnected { mode: self.mode });
+        }
+        let cached = self.client.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let client = match cached {
+            Some(c) => c,
+            None => {
+                let c = self.profile.client(self.mode).await?;
+                *self.client.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+                c
+            }
+        };
         for d in batch {
             let rung = self
                 .profile
-                .answer_doorbell(self.mode, self.hub, &d)
+                .answer_doorbell(self.mode, self.hub, &client, &d)
                 .await?;
             self.profile
                 .set_hub_cursor(self.mode, self.hub, d.cursor)

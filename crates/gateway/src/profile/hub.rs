@@ -191,13 +191,15 @@ impl Profile {
     }
 
     /// Answer one doorbell of `mode`'s feed from `hub`: check what it claims against this
-    /// mode, ask Stripe for the event, store what Stripe answered. The cursor is the caller's.
-    /// Errors are those of Stripe or the mirror (offline, 401, disk): the doorbell is then
-    /// not dealt with and must be rung again.
+    /// mode, ask Stripe for the event with `client` (this mode's, from [`Profile::client`]),
+    /// store what Stripe answered. The cursor is the caller's. Errors are those of Stripe or
+    /// the mirror (offline, 401, disk): the doorbell is then not dealt with and must be rung
+    /// again.
     pub async fn answer_doorbell(
         &self,
         mode: Mode,
         hub: &Url,
+        client: &crate::client::StripeClient,
         d: &Doorbell,
     ) -> Result<Rung, ProfileError> {
         let account = self.read(move |m| Setting::AccountId(mode).get(m)).await?;
@@ -220,7 +222,11 @@ impl Profile {
         if !types.contains(&d.event_type) {
             return Ok(Rung::Skipped);
         }
-        let client = self.client(mode).await?;
+        if client.mode() != mode {
+            return Err(ProfileError::Invalid(
+                "a doorbell was answered with the other mode's credential".to_owned(),
+            ));
+        }
         let event = match client.retrieve_event(&d.event_id).await {
             Ok(event) => event,
             Err(GatewayError::NotFound { .. }) => {

@@ -91,14 +91,16 @@ pub fn subscribed_event_types() -> impl Iterator<Item = &'static str> {
 }
 
 closed_enum! {
-    /// Why the relay refused a webhook delivery. Stored with the rejection aggregates and
+    /// Why the relay refused a webhook delivery (or the desktop a doorbell of the FluxStore
+    /// hub: [`RejectionCode::DoorbellUnverified`]). Stored with the rejection aggregates and
     /// answered (as `error.code`) to the sender; the spellings are the stored ones, so they
     /// never change. `NotFound` and `MethodNotAllowed` are answered and counted in memory,
     /// never stored.
     ///
-    /// Closed: the relay emits every variant but [`RejectionCode::Unknown`], which is what a
-    /// stored spelling this build does not know (written by a newer build) reads as, never
-    /// something the relay sends.
+    /// Closed: the relay emits every variant but [`RejectionCode::Unknown`] and
+    /// `DoorbellUnverified` (the hub feed's follower records that one: an announced event
+    /// Stripe did not confirm). `Unknown` is what a stored spelling this build does not know
+    /// (written by a newer build) reads as, never something anyone sends.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     #[serde(rename_all = "snake_case")]

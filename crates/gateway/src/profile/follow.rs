@@ -148,6 +148,8 @@ enum Ended {
         why: String,
         live: bool,
     },
+    /// The mode's connection ended while following (disconnected, deauthorized, 401).
+    Disconnected,
 }
 
 /// Follow `mode`'s feed until cancelled.
@@ -247,6 +249,11 @@ pub(crate) async fn follow(
                 if !pause(RECHECK, &changed, &cancel).await {
                     return;
                 }
+            }
+            // The next round finds the mode without a Connect token and says so.
+            Ended::Disconnected => {
+                tracker.observer.connection_changed(mode);
+                continue;
             }
             Ended::Lost { why, live } => {
                 if live {
@@ -438,8 +445,12 @@ impl Session<'_> {
                             Err(e) => return lost(e.to_string()),
                         }
                     }
-                    if let Err(e) = self.answer(batch).await {
-                        return lost(e.to_string());
+                    match self.answer(batch).await {
+                        Ok(()) => {}
+                        Err(
+                            ProfileError::NotConnected { .. } | ProfileError::Disconnected { .. },
+                        ) => return Ended::Disconnected,
+                        Err(e) => return lost(e.to_string()),
                     }
                     if let Some(Item::Resync(r)) = held {
                         if let Err(e) = self.sync().await {
@@ -497,7 +508,11 @@ impl Session<'_> {
         if !self.profile.is_connected(self.mode).await? {
             return Err(ProfileError::NotConnected { mode: self.mode });
         }
-        let cached = self.client.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let cached = self
+            .client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let client = match cached {
             Some(c) => c,
             None => {

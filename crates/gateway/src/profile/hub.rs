@@ -234,7 +234,14 @@ impl Profile {
                 return Ok(Rung::Refused("Stripe has no such event for this account"));
             }
             Err(e) => {
-                self.note_stripe_error(mode, &e).await?;
+                // A 401: the token was revoked, and this mode's connection ends here as it
+                // does for the events sync.
+                if self.note_stripe_error(mode, &e).await? {
+                    return Err(ProfileError::Disconnected {
+                        mode,
+                        reason: super::REASON_TOKEN_REJECTED.to_owned(),
+                    });
+                }
                 return Err(e.into());
             }
         };

@@ -6,7 +6,8 @@
 //! `scripts/with-secret-service.sh cargo bench -p fluxstore-gateway --bench hub_feed`
 //! (the Connect tokens live in the keyring). `FLUXSTORE_BENCH_STORES` (default 100),
 //! `FLUXSTORE_BENCH_PAYMENTS` per store (default 4; 3 events each), `FLUXSTORE_BENCH_SENDERS`
-//! (payments posted at once, default 8).
+//! (payments posted at once, default 8), `FLUXSTORE_BENCH_RATE` (webhooks per second offered in
+//! all, default 0: as fast as the senders go).
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +35,7 @@ async fn main() {
     let stores = env_or("FLUXSTORE_BENCH_STORES", 100);
     let payments = env_or("FLUXSTORE_BENCH_PAYMENTS", 4);
     let senders = env_or("FLUXSTORE_BENCH_SENDERS", 8).max(1);
+    let rate = env_or("FLUXSTORE_BENCH_RATE", 0);
     let dir = tempfile::tempdir().unwrap();
     let db = match postgres_database().await {
         Some(url) => HubDb::Postgres(url),
@@ -71,8 +73,10 @@ async fn main() {
     let sent: Arc<std::sync::Mutex<HashMap<String, Instant>>> = Arc::default();
     let started = Instant::now();
     let mut tasks = Vec::new();
+    // A paced run sends webhook n at `started + n / rate`, whichever sender is free.
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for _ in 0..senders {
-        let (work, sent, url) = (work.clone(), sent.clone(), url.clone());
+        let (work, sent, url, next) = (work.clone(), sent.clone(), url.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             loop {
@@ -80,6 +84,11 @@ async fn main() {
                     return;
                 };
                 for e in events {
+                    if rate > 0 {
+                        let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let at = started + Duration::from_secs_f64(n as f64 / rate as f64);
+                        tokio::time::sleep_until(at.into()).await;
+                    }
                     let id = e["id"].as_str().unwrap().to_owned();
                     sent.lock().unwrap().insert(id, Instant::now());
                     assert_eq!(post_signed(&http, &url, &e).await, 200);
@@ -121,8 +130,9 @@ async fn main() {
         })
         .sum();
     println!(
-        "hub feed end to end ({backend}): {} of {total} events across {stores} stores, {senders} senders, posted in {:.1} s",
+        "hub feed end to end ({backend}): {} of {total} events across {stores} stores, {senders} senders, {}, posted in {:.1} s",
         delays.len(),
+        if rate > 0 { format!("{rate} webhooks/s offered") } else { "unpaced".to_owned() },
         posted.as_secs_f64()
     );
     if !delays.is_empty() {

@@ -526,9 +526,6 @@ impl Session<'_> {
                 .profile
                 .answer_doorbell(self.mode, self.hub, &client, &d)
                 .await?;
-            self.profile
-                .set_hub_cursor(self.mode, self.hub, d.cursor)
-                .await?;
             match &rung {
                 Rung::Stored(e) => {
                     self.tracker.observer.applied(e);

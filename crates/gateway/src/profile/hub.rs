@@ -10,9 +10,9 @@
 //! - A doorbell of the other mode or of another account, with an id that is not an event id,
 //!   or naming an event Stripe does not have for this credential changes nothing and is
 //!   recorded as a rejection (`doorbell_unverified`) the owner sees with the relay's.
-//! - The cursor (a mirror setting, per mode, tied to the hub's address) moves only after the
-//!   doorbell's event is committed (or the doorbell was refused), so a restart re-rings
-//!   nothing that is not stored and skips nothing that is not.
+//! - The cursor (a mirror setting, per mode, tied to the hub's address) moves in the same
+//!   transaction as the doorbell's event (or after the doorbell was refused or skipped), so a
+//!   restart re-rings nothing that is stored and skips nothing that is not.
 //! - The feed's token is the mode's Connect access token; it travels only to an address
 //!   that passes [`crate::net::sends_secrets_safely`].
 use fluxstore_connect_api::hub::Doorbell;
@@ -78,6 +78,14 @@ pub fn hub_url(text: &str) -> Result<Url, ProfileError> {
 struct StoredCursor {
     hub: String,
     cursor: i64,
+}
+
+fn cursor_text(hub: &Url, cursor: i64) -> Result<String, ProfileError> {
+    serde_json::to_string(&StoredCursor {
+        hub: hub.to_string(),
+        cursor,
+    })
+    .map_err(|e| ProfileError::from(GatewayError::UnexpectedResponse(e.to_string())))
 }
 
 /// What one doorbell did.
@@ -181,20 +189,17 @@ impl Profile {
         hub: &Url,
         cursor: i64,
     ) -> Result<(), ProfileError> {
-        let value = serde_json::to_string(&StoredCursor {
-            hub: hub.to_string(),
-            cursor,
-        })
-        .map_err(|e| ProfileError::from(GatewayError::UnexpectedResponse(e.to_string())))?;
+        let value = cursor_text(hub, cursor)?;
         self.write(move |m| Setting::HubCursor(mode).set(m, Some(&value)))
             .await
     }
 
     /// Answer one doorbell of `mode`'s feed from `hub`: check what it claims against this
     /// mode, ask Stripe for the event with `client` (this mode's, from [`Profile::client`]),
-    /// store what Stripe answered. The cursor is the caller's. Errors are those of Stripe or
-    /// the mirror (offline, 401, disk): the doorbell is then not dealt with and must be rung
-    /// again.
+    /// store what Stripe answered, and move the feed's cursor past the doorbell — in the
+    /// event's own transaction when one is stored. Errors are those of Stripe or the mirror
+    /// (offline, 401, disk): the doorbell is then not dealt with, the cursor stays, and the
+    /// doorbell is rung again when the feed resumes.
     pub async fn answer_doorbell(
         &self,
         mode: Mode,
@@ -216,10 +221,12 @@ impl Profile {
         };
         if let Some(why) = refusal {
             self.refuse_doorbell(hub).await?;
+            self.set_hub_cursor(mode, hub, d.cursor).await?;
             return Ok(Rung::Refused(why));
         }
         let types = crate::sync::projected_types();
         if !types.contains(&d.event_type) {
+            self.set_hub_cursor(mode, hub, d.cursor).await?;
             return Ok(Rung::Skipped);
         }
         if client.mode() != mode {
@@ -231,6 +238,7 @@ impl Profile {
             Ok(event) => event,
             Err(GatewayError::NotFound { .. }) => {
                 self.refuse_doorbell(hub).await?;
+                self.set_hub_cursor(mode, hub, d.cursor).await?;
                 return Ok(Rung::Refused("Stripe has no such event for this account"));
             }
             Err(e) => {
@@ -248,14 +256,19 @@ impl Profile {
         let kind = event.get("type").and_then(|t| t.as_str()).unwrap_or("");
         if event.get("livemode").and_then(|l| l.as_bool()) != Some(mode.is_live()) {
             self.refuse_doorbell(hub).await?;
+            self.set_hub_cursor(mode, hub, d.cursor).await?;
             return Ok(Rung::Refused("Stripe's event is of the other mode"));
         }
         if !types.iter().any(|t| t == kind) {
+            self.set_hub_cursor(mode, hub, d.cursor).await?;
             return Ok(Rung::Skipped);
         }
         let raw = serde_json::to_vec(&event)
             .map_err(|e| ProfileError::from(GatewayError::UnexpectedResponse(e.to_string())))?;
-        let outcome = self.write(move |m| m.ingest(&raw, Source::Feed)).await?;
+        let (key, cursor) = (Setting::HubCursor(mode).key(), cursor_text(hub, d.cursor)?);
+        let outcome = self
+            .write(move |m| m.ingest_with_setting(&raw, Source::Feed, &key, &cursor))
+            .await?;
         Ok(match outcome {
             IngestOutcome::Applied(e) => Rung::Stored(e),
             IngestOutcome::Duplicate { .. } => Rung::Known,

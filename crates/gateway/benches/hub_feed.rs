@@ -132,7 +132,11 @@ async fn main() {
     println!(
         "hub feed end to end ({backend}): {} of {total} events across {stores} stores, {senders} senders, {}, posted in {:.1} s",
         delays.len(),
-        if rate > 0 { format!("{rate} webhooks/s offered") } else { "unpaced".to_owned() },
+        if rate > 0 {
+            format!("{rate} webhooks/s offered")
+        } else {
+            "unpaced".to_owned()
+        },
         posted.as_secs_f64()
     );
     if !delays.is_empty() {

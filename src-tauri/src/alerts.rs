@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use fluxstore_mirror::Notice;
 
-use crate::dto::{AppliedEvent, ConnectionStatus, OnlineChanged, SignInEnded, SyncProgress};
+use crate::dto::{
+    AppliedEvent, ConnectionStatus, HubFeedStatus, OnlineChanged, SignInEnded, SyncProgress,
+};
 use crate::error::IpcResult;
 use crate::notify::Notify;
 use crate::store::Store;
@@ -125,6 +127,9 @@ impl Notify for AlertingNotify {
     }
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.inner.sign_in_ended(ended);
+    }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.inner.hub_feed_changed(status);
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.inner.open_in_browser(url)

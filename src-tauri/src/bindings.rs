@@ -56,6 +56,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         RevenueSummary, CurrencyRevenue, RevenueSummaryArgs, Notice,
         NoticeKind, NoticeTarget, ExportList, ExportCsvArgs, ExportDone, NoticePreference,
         Preferences, SetPreferencesArgs,
+        HubFeedStatus, HubFeedState, HubSource, HubArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -271,6 +272,7 @@ fn commands_ts(declared: &BTreeSet<String>) -> String {
         (crate::notify::ACCOUNT_CHANGED, ConnectionStatus::ident()),
         (crate::notify::SIGN_IN_ENDED, SignInEnded::ident()),
         (crate::notify::NOTICE_SHOWN, Notice::ident()),
+        (crate::notify::HUB_FEED_CHANGED, HubFeedStatus::ident()),
     ];
     let mut used = BTreeSet::new();
     let mut note = |ts: &str| {

@@ -96,6 +96,9 @@ ipc! {
     connect_start(ModeArgs) -> ConnectStarted;
     connect_cancel() -> ();
     set_connect_service(ConnectServiceArgs) -> ConnectionStatus;
+    hub_feed() -> Vec<HubFeedStatus>;
+    set_hub(HubArgs) -> Vec<HubFeedStatus>;
+    sync_now() -> Vec<HubFeedStatus>;
     disconnect(ModeArgs) -> ConnectionStatus;
     account_status(AccountStatusArgs) -> Option<AccountStatus>;
     checklist_facts() -> ChecklistFacts;

@@ -49,7 +49,7 @@ impl AppState {
             }
             state.notify.sign_in_ended(&ended);
             if ended.connected {
-                state.sync_now().await;
+                state.wake_feed().await;
             }
             let _ = state.changed().await;
         });

@@ -79,7 +79,7 @@ impl AppState {
         self.observe(&saved);
         saved?;
         // Heal from Stripe's events right away rather than at the next poll.
-        self.sync_now().await;
+        self.wake_feed().await;
         self.changed().await
     }
 

@@ -13,6 +13,7 @@ pub mod desktop;
 pub mod disputes;
 pub mod dto;
 pub mod error;
+pub mod live;
 pub mod notify;
 pub mod options;
 pub mod orders;

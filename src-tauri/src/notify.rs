@@ -6,7 +6,7 @@
 //! Invariant: events carry only what a view needs to refresh one row or badge (ids, types,
 //! modes, counts); never a secret and never a whole list.
 use crate::dto::{
-    AppliedEvent, ConnectionStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
+    AppliedEvent, ConnectionStatus, HubFeedStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
 };
 
 pub const EVENT_APPLIED: &str = "event_applied";
@@ -15,6 +15,7 @@ pub const ONLINE_CHANGED: &str = "online_changed";
 pub const ACCOUNT_CHANGED: &str = "account_changed";
 pub const SIGN_IN_ENDED: &str = "sign_in_ended";
 pub const NOTICE_SHOWN: &str = "notice_shown";
+pub const HUB_FEED_CHANGED: &str = "hub_feed_changed";
 
 /// Where shell events go: the Tauri window in the app, a recorder in tests.
 pub trait Notify: Send + Sync + 'static {
@@ -24,6 +25,8 @@ pub trait Notify: Send + Sync + 'static {
     fn account_changed(&self, status: &ConnectionStatus);
     /// A Connect sign-in ended (connected or not): the UI leaves its waiting state.
     fn sign_in_ended(&self, ended: &SignInEnded);
+    /// A mode's live feed through the hub changed (its state, or a doorbell answered).
+    fn hub_feed_changed(&self, status: &HubFeedStatus);
     /// Open a checked https URL in the system browser.
     fn open_in_browser(&self, url: &str) -> Result<(), String>;
     /// Ask the owner for one file with the OS file dialog (blocking: call it off the async
@@ -68,6 +71,9 @@ impl Notify for TauriNotify {
     }
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.emit(SIGN_IN_ENDED, ended.clone());
+    }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.emit(HUB_FEED_CHANGED, status.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         use tauri_plugin_opener::OpenerExt;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
-use fluxstore_gateway::profile::{Feed, FeedObserver, POLL};
+use fluxstore_gateway::profile::{Feed, FeedObserver, HubFeedStatus, POLL};
 use fluxstore_gateway::sync::SyncProgress as SyncPages;
 use fluxstore_gateway::{
     AppliedEvent, CancelToken, GatewayError, Profile, ProfileConfig, ProfileError, SecretStore,
@@ -237,9 +237,20 @@ impl AppState {
     }
 
     /// Run the feed now (new keys, a new connection); no-op before it started.
-    pub async fn sync_now(&self) {
+    pub async fn wake_feed(&self) {
         if let Some(feed) = self.feed.lock().await.as_ref() {
             feed.sync_now();
+        }
+    }
+
+    /// The live feed of each mode of the owner's store (off for both before the feed started).
+    pub async fn hub_feed_status(&self) -> Vec<HubFeedStatus> {
+        match self.feed.lock().await.as_ref() {
+            Some(feed) => feed.hub_status(),
+            None => vec![
+                HubFeedStatus::off(Mode::Test),
+                HubFeedStatus::off(Mode::Live),
+            ],
         }
     }
 
@@ -286,6 +297,12 @@ impl FeedObserver for ShellFeed {
     fn reachable(&self, online: bool) {
         if let Some(state) = self.state.upgrade() {
             state.set_online(online);
+        }
+    }
+
+    fn hub_feed(&self, status: &HubFeedStatus) {
+        if let Some(state) = self.state.upgrade() {
+            state.notify.hub_feed_changed(status);
         }
     }
 

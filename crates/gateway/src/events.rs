@@ -59,3 +59,35 @@ impl StripeClient {
         Ok(EventPage { data, has_more })
     }
 }
+
+/// Whether `id` can be an event id (`evt_` then letters, digits, `_`): an id from an
+/// unverified source (a hub's doorbell) is checked before it becomes part of a URL.
+pub fn is_event_id(id: &str) -> bool {
+    id.len() > 4
+        && id.len() <= 255
+        && id.starts_with("evt_")
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+impl StripeClient {
+    /// `GET /v1/events/{id}`: one event, as Stripe keeps it (30 days). An id Stripe does not
+    /// have for this credential is [`GatewayError::NotFound`].
+    pub async fn retrieve_event(&self, id: &str) -> Result<Value, GatewayError> {
+        if !is_event_id(id) {
+            return Err(GatewayError::invalid(
+                "An event id starts with evt_ and has only letters, digits and underscores.",
+            ));
+        }
+        let v = self
+            .send(Call::get(format!("/v1/events/{id}")).object(id))
+            .await?;
+        if v.get("object").and_then(Value::as_str) != Some("event")
+            || v.get("id").and_then(Value::as_str) != Some(id)
+        {
+            return Err(GatewayError::UnexpectedResponse(
+                "Stripe answered with something other than the event asked for".to_owned(),
+            ));
+        }
+        Ok(v)
+    }
+}

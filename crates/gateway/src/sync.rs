@@ -57,7 +57,7 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
-    async fn cancelled(&self) {
+    pub(crate) async fn cancelled(&self) {
         let waiter = self.notify.notified();
         if self.is_cancelled() {
             return;

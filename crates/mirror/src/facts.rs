@@ -91,14 +91,16 @@ pub fn subscribed_event_types() -> impl Iterator<Item = &'static str> {
 }
 
 closed_enum! {
-    /// Why the relay refused a webhook delivery. Stored with the rejection aggregates and
+    /// Why the relay refused a webhook delivery (or the desktop a doorbell of the FluxStore
+    /// hub: [`RejectionCode::DoorbellUnverified`]). Stored with the rejection aggregates and
     /// answered (as `error.code`) to the sender; the spellings are the stored ones, so they
     /// never change. `NotFound` and `MethodNotAllowed` are answered and counted in memory,
     /// never stored.
     ///
-    /// Closed: the relay emits every variant but [`RejectionCode::Unknown`], which is what a
-    /// stored spelling this build does not know (written by a newer build) reads as, never
-    /// something the relay sends.
+    /// Closed: the relay emits every variant but [`RejectionCode::Unknown`] and
+    /// `DoorbellUnverified` (the hub feed's follower records that one: an announced event
+    /// Stripe did not confirm). `Unknown` is what a stored spelling this build does not know
+    /// (written by a newer build) reads as, never something anyone sends.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
     #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     #[serde(rename_all = "snake_case")]
@@ -114,6 +116,7 @@ closed_enum! {
         RequestTimeout = "request_timeout",
         MethodNotAllowed = "method_not_allowed",
         NotFound = "not_found",
+        DoorbellUnverified = "doorbell_unverified",
         Unknown = "unknown",
     }
 }
@@ -155,6 +158,9 @@ impl RejectionCode {
             }
             RejectionCode::NotFound => {
                 "A delivery was posted to a wrong path on the relay, so it was not stored."
+            }
+            RejectionCode::DoorbellUnverified => {
+                "The FluxStore hub announced an event that Stripe does not confirm (it does not exist, or it belongs to another account or mode), so nothing was stored."
             }
             RejectionCode::Unknown => {
                 "The relay refused a delivery for a reason this version of FluxStore does not know."
@@ -198,6 +204,9 @@ impl RejectionCode {
             RejectionCode::NotFound => {
                 "Make the webhook URL in the Stripe Dashboard end in /api/webhooks/stripe."
             }
+            RejectionCode::DoorbellUnverified => {
+                "Nothing to do: FluxStore asks Stripe itself about every announced event. If it repeats, someone is posting made-up events to your store's hub address; check the webhook endpoints in the Stripe Dashboard."
+            }
             RejectionCode::Unknown => {
                 "Update FluxStore to see the reason; meanwhile check the endpoint and signing secret in the Stripe Dashboard."
             }
@@ -230,6 +239,7 @@ impl RejectionCode {
             RejectionCode::MethodNotAllowed => "Only POST is accepted here.",
             RejectionCode::NotFound => "Nothing is served at this path.",
             RejectionCode::RequestTimeout => "The request body did not arrive in time.",
+            RejectionCode::DoorbellUnverified => "Stripe does not confirm this event.",
             RejectionCode::Unknown => "The request was refused.",
         }
     }

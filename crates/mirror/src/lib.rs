@@ -133,6 +133,25 @@ impl Mirror {
         Ok(out)
     }
 
+    /// [`Mirror::ingest`] that also sets a (non-secret) setting in the same transaction: a
+    /// feed's cursor moves exactly when its event is committed, with one commit for both.
+    pub fn ingest_with_setting(
+        &mut self,
+        raw: &[u8],
+        source: Source,
+        key: &str,
+        value: &str,
+    ) -> Result<IngestOutcome, MirrorError> {
+        let ev = Event::parse(raw)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = ingest::ingest_one(&tx, &ev, source, ingest::now_unix())?;
+        log::set_setting(&tx, key, Some(value))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Group commit: all events in ONE transaction. Outer Err: nothing committed. Inner
     /// results are per event, in input order (duplicates inside the batch are reported as
     /// Duplicate).

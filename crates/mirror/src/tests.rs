@@ -843,3 +843,27 @@ fn only_upgrades_that_re_derive_orders_are_announced() {
     );
     assert!(!schema::rederives_from(SCHEMA_VERSION));
 }
+
+#[test]
+fn an_event_and_its_setting_commit_together_and_a_duplicate_changes_only_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = Mirror::open(&dir.path().join("m.sqlite")).unwrap();
+    let raws = story_bytes(1, Outcome::Paid);
+    let first = m
+        .ingest_with_setting(&raws[0], Source::Feed, "feed.cursor", "1")
+        .unwrap();
+    assert!(matches!(first, IngestOutcome::Applied(_)));
+    assert_eq!(m.setting("feed.cursor").unwrap().as_deref(), Some("1"));
+    let again = m
+        .ingest_with_setting(&raws[0], Source::Feed, "feed.cursor", "2")
+        .unwrap();
+    assert!(matches!(again, IngestOutcome::Duplicate { .. }));
+    assert_eq!(m.setting("feed.cursor").unwrap().as_deref(), Some("2"));
+    assert_eq!(m.events(None, 10).unwrap().len(), 1);
+    // A setting that carries a secret is refused, and the event with it.
+    let e = m
+        .ingest_with_setting(&raws[1], Source::Feed, "feed.cursor", "sk_test_leak")
+        .unwrap_err();
+    assert!(matches!(e, MirrorError::SecretRefused));
+    assert_eq!(m.events(None, 10).unwrap().len(), 1);
+}

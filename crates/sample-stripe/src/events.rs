@@ -125,3 +125,21 @@ impl Ledger {
         ok(json!({"object": "list", "url": "/v1/events", "has_more": has_more, "data": page}))
     }
 }
+
+impl Ledger {
+    /// `GET /v1/events/{id}` for a key of mode `livemode`: an event of the other mode, or
+    /// past the 30-day retention, does not exist for it.
+    pub fn retrieve_event(&self, id: &str, livemode: bool, p: &Params) -> Result<Reply, ApiError> {
+        p.only(&["expand"])?;
+        let cutoff = now() - RETENTION_SECS;
+        self.events_newest_first()
+            .into_iter()
+            .find(|e| {
+                e["id"] == id
+                    && e["livemode"] == livemode
+                    && e["created"].as_i64().unwrap_or(0) >= cutoff
+            })
+            .map(|e| ok((*e).clone()))
+            .unwrap_or_else(|| Err(ApiError::missing(id, "event", "id")))
+    }
+}

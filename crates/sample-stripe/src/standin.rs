@@ -254,6 +254,7 @@ fn route(
         }
         ("POST", ["v1", "refunds"]) => account.ledger.create_refund(LIVEMODE, p),
         ("GET", ["v1", "events"]) => account.ledger.list_events(LIVEMODE, p),
+        ("GET", ["v1", "events", id]) => account.ledger.retrieve_event(id, LIVEMODE, p),
         ("GET", ["v1", "checkout", "sessions", id, "line_items"]) => {
             account.ledger.list_line_items(id, LIVEMODE, p)
         }

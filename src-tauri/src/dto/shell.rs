@@ -204,6 +204,13 @@ pub struct ConnectServiceArgs {
     pub url: Option<String>,
 }
 
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct HubArgs {
+    /// The FluxStore hub's address for the live feed; null returns to the default (the
+    /// Connect service a mode's token came from).
+    pub url: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
 pub struct LimitArgs {
     pub limit: u32,

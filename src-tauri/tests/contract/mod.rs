@@ -68,6 +68,9 @@ impl Notify for Events {
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.push("sign_in_ended", json!(ended));
     }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.push("hub_feed_changed", json!(status));
+    }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.push("opened_in_browser", json!({ "url": url }));
         Ok(())

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use fluxstore_desktop::dto::{
-    AppliedEvent, ConnectionStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
+    AppliedEvent, ConnectionStatus, HubFeedStatus, Notice, OnlineChanged, SignInEnded, SyncProgress,
 };
 use fluxstore_desktop::notify::Notify;
 
@@ -21,6 +21,7 @@ pub struct Recorder {
     pub notices: Mutex<Vec<Notice>>,
     /// What the save dialog answers (None: the owner cancels).
     pub save_to: Mutex<Option<std::path::PathBuf>>,
+    pub hub_feed: Mutex<Vec<HubFeedStatus>>,
 }
 
 impl Recorder {
@@ -52,6 +53,9 @@ impl Notify for Recorder {
     }
     fn sign_in_ended(&self, ended: &SignInEnded) {
         self.sign_ins.lock().unwrap().push(ended.clone());
+    }
+    fn hub_feed_changed(&self, status: &HubFeedStatus) {
+        self.hub_feed.lock().unwrap().push(status.clone());
     }
     fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.opened.lock().unwrap().push(url.to_owned());

@@ -10,7 +10,7 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, Mode, Notice, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, HubFeedStatus, Mode, Notice, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -51,6 +51,8 @@ export class AppState {
   webhookChecks = $state<Partial<Record<Mode, WebhookCheck>>>({});
   /** Notices the shell raised while the window was open, newest first (a few). */
   notices = $state<Notice[]>([]);
+  /** Each mode's live feed through the FluxStore hub (live, polling, off; the last doorbell). */
+  hubFeed = $state<HubFeedStatus[]>([]);
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -86,6 +88,7 @@ export class AppState {
       this.setConnection(s);
       void this.refreshFacts();
       void this.checkWebhooks();
+      void this.refreshHubFeed();
     });
     await this.backend.on('sign_in_ended', (e) => this.signIn.ended(e));
     await this.backend.on('notice_shown', (n) => {
@@ -93,6 +96,9 @@ export class AppState {
     });
     await this.backend.on('sync_progress', (p) => {
       this.sync = p.done && !p.gap ? null : p;
+    });
+    await this.backend.on('hub_feed_changed', (s) => {
+      this.hubFeed = [...this.hubFeed.filter((f) => f.mode !== s.mode), s];
     });
     try {
       this.updating = (await this.backend.call('startup_status')).updating;
@@ -114,7 +120,17 @@ export class AppState {
       this.online = this.connection.online;
       await this.refreshFacts();
       void this.checkWebhooks();
+      this.hubFeed = await this.backend.call('hub_feed');
       this.loadError = null;
+    } catch (e) {
+      this.loadError = toBackendError(e);
+    }
+  }
+
+  /** Ask the shell for each mode's live feed (after a connection change or "Sync now"). */
+  async refreshHubFeed(): Promise<void> {
+    try {
+      this.hubFeed = await this.backend.call('hub_feed');
     } catch (e) {
       this.loadError = toBackendError(e);
     }

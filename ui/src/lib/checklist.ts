@@ -135,7 +135,7 @@ export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: Ch
 
   const webhookTitle = 'Webhook endpoint and signing secret';
   if (keyModes.length === 0 && (isConnect || anyConnected))
-    steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: events come from Stripe’s events API.' });
+    steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: the FluxStore hub announces new events and FluxStore fetches them from Stripe; Stripe’s events API fills any gap.' });
   else if (!anyConnected) steps.push({ id: 'webhook', title: webhookTitle, state: 'blocked', detail: 'Save your API keys first.' });
   else if (keyModes.some((m) => hasWebhookSecret(c, m))) {
     // Stripe's own answer about its endpoints, where FluxStore could ask (online, key modes).

@@ -1,13 +1,14 @@
 /**
  * Sentences about how events reach FluxStore, per mode and per road, so that what the UI
- * promises is what the code does: a webhook delivery arrives in seconds; without one (Stripe
- * Connect, or keys whose webhook has not reached the relay) FluxStore reads Stripe's events API
- * every 2 minutes (the feed's poll), and the hub's live feed does not exist yet.
+ * promises is what the code does: a webhook delivery arrives in seconds, and so does an event
+ * the FluxStore hub announces while a mode's live feed is open (Stripe Connect); otherwise
+ * (the hub unreachable, keys whose webhook has not reached the relay) FluxStore reads Stripe's
+ * events API every 2 minutes (the feed's poll).
  *
  * Invariant: every sentence here is chosen from the connection and the mirror's facts; unit
  * tests (`tests/unit/words.test.ts`) pin each per mode.
  */
-import type { ChecklistFacts, ConnectionStatus, Mode } from './backend/types';
+import type { ChecklistFacts, ConnectionStatus, HubFeedStatus, Mode } from './backend/types';
 
 /** How often the events sync reads Stripe's events API (the gateway's `feed::POLL`). */
 export const POLL_WORDS = 'every 2 minutes';
@@ -17,15 +18,33 @@ export function webhooksWork(c: ConnectionStatus | null, facts: ChecklistFacts |
   return c?.[mode].via === 'keys' && (facts?.[mode].last_webhook_at ?? null) !== null;
 }
 
+/** Whether `mode`'s live feed through the FluxStore hub is open now. */
+export function hubLive(feed: readonly HubFeedStatus[] | null | undefined, mode: Mode): boolean {
+  return (feed ?? []).some((f) => f.mode === mode && f.state === 'live');
+}
+
 /** When a new order of `mode` shows up, by the road that works. */
-export function arrivalPromise(c: ConnectionStatus | null, facts: ChecklistFacts | null, mode: Mode): string {
+export function arrivalPromise(
+  c: ConnectionStatus | null,
+  facts: ChecklistFacts | null,
+  mode: Mode,
+  feed?: readonly HubFeedStatus[] | null,
+): string {
   if (webhooksWork(c, facts, mode)) return 'A new order shows up here within seconds of payment.';
+  if (hubLive(feed, mode)) return 'A new order shows up here within seconds of payment: the FluxStore hub announces it.';
   return `A new order shows up here within about 2 minutes of payment: FluxStore reads Stripe’s events ${POLL_WORDS}.`;
 }
 
 /** What a still-pending order of `mode` may mean, by how that mode is connected. */
-export function pendingAdvice(c: ConnectionStatus | null, facts: ChecklistFacts | null, mode: Mode): string {
+export function pendingAdvice(
+  c: ConnectionStatus | null,
+  facts: ChecklistFacts | null,
+  mode: Mode,
+  feed?: readonly HubFeedStatus[] | null,
+): string {
   const via = c?.[mode].via ?? null;
+  if (via === 'connect' && hubLive(feed, mode))
+    return 'Still pending. The FluxStore hub announces each payment as Stripe reports it, so if the customer paid, Stripe has not reported it yet. If it stays pending, open the payment in the Stripe Dashboard.';
   if (via === 'connect')
     return `Still pending. With Stripe Connect, FluxStore reads Stripe’s events ${POLL_WORDS}, so a payment made just now may not be here yet. If it stays pending, open the payment in the Stripe Dashboard.`;
   if (via === 'keys' && webhooksWork(c, facts, mode))

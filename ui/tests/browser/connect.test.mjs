@@ -88,6 +88,13 @@ test('Connect test then live: waiting state, each account with its status, updat
   assert.match(reqs, /Stripe’s reason: requirements\.past_due/);
   assert.match(reqs, /dashboard\.stripe\.com\/account\/onboarding/);
   assert.match(await livePanel.textContent(), /Stripe Connect access token: stored in Secret Service/);
+  // Live updates: this world has no FluxStore hub, so the Connect mode polls and says why.
+  const feed = page.getByTestId('hub-feed');
+  assert.equal(await feed.getByTestId('hub-feed-state').getAttribute('data-state'), 'polling');
+  assert.match(await text(feed.getByTestId('hub-feed-detail')), /api\.fluxstore\.net has no live feed, so FluxStore reads Stripe.s events every 2 minutes/);
+  assert.match(await text(feed.getByTestId('hub-feed-last')), /No doorbell since the app started/);
+  await feed.getByTestId('sync-now').click();
+  await feed.getByText('Reading Stripe’s events now.').waitFor();
   await screenshot(page, 'gateways-connect');
 
   // Refresh asks Stripe (an audit row); offline it is disabled and says why.

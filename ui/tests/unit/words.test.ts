@@ -66,6 +66,19 @@ describe('words that match the code', () => {
   });
 });
 
+describe('the hub’s live feed', () => {
+  const feed = (mode: 'test' | 'live', state: 'live' | 'polling' | 'off') => [
+    { mode, state, hub: null, hub_source: null, detail: '', last_doorbell_at: null, last_delay_secs: null, doorbells: 0, refused: 0 },
+  ];
+  test('“within seconds” for a Connect mode only while its feed is live', () => {
+    expect(arrivalPromise(conn('connect', 'connect'), facts({}), 'test', feed('test', 'live'))).toMatch(/within seconds.*hub/);
+    expect(arrivalPromise(conn('connect', 'connect'), facts({}), 'test', feed('test', 'polling'))).toMatch(/within about 2 minutes/);
+    expect(arrivalPromise(conn('connect', 'connect'), facts({}), 'live', feed('test', 'live'))).toMatch(/within about 2 minutes/);
+    expect(pendingAdvice(conn('connect', 'connect'), facts({}), 'test', feed('test', 'live'))).toMatch(/hub announces/);
+    expect(pendingAdvice(conn('connect', 'connect'), facts({}), 'test', feed('test', 'off'))).toMatch(/every 2 minutes/);
+  });
+});
+
 describe('no promise the code does not keep (a lint over the UI and the README)', () => {
   test('the retired sentences are gone', async () => {
     const { readFileSync, readdirSync, statSync } = await import('node:fs');

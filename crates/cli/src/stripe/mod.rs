@@ -34,6 +34,7 @@ use url::Url;
 pub use connect::{ConnectArgs, DisconnectArgs};
 pub use dispute::DisputeCommand;
 pub use keys::KeysCommand;
+pub use sync::SyncArgs;
 pub use webhook::WebhookCommand;
 
 /// Options every Stripe command takes.
@@ -107,8 +108,9 @@ pub enum StripeCommand {
         #[command(subcommand)]
         cmd: WebhookCommand,
     },
-    /// Pull events from Stripe's events API into the mirror.
-    Sync(Common),
+    /// Pull events from Stripe's events API into the mirror; with --follow, keep following
+    /// the FluxStore hub's live feed until interrupted.
+    Sync(SyncArgs),
     /// Answer a dispute: the evidence draft (offline) and its submission to Stripe.
     Dispute {
         #[command(subcommand)]
@@ -165,7 +167,7 @@ pub async fn execute(
             cmd: KeysCommand::Set(c) | KeysCommand::Status(c),
         }
         | StripeCommand::Account(c)
-        | StripeCommand::Sync(c)
+        | StripeCommand::Sync(SyncArgs { common: c, .. })
         | StripeCommand::Refund { common: c, .. }
         | StripeCommand::Lookup { common: c, .. }
         | StripeCommand::OrderMarker { common: c, .. }
@@ -201,7 +203,7 @@ pub async fn execute(
         StripeCommand::Webhook {
             cmd: WebhookCommand::Create { url, common },
         } => webhook::create(&common, &url).await,
-        StripeCommand::Sync(c) => sync::run(&c).await,
+        StripeCommand::Sync(a) => sync::run(&a).await,
         StripeCommand::Dispute { cmd } => dispute::run(cmd).await,
         StripeCommand::Audit { limit, common } => audit::run(&common, limit).await,
         StripeCommand::Connect(a) => connect::connect(&a, show_url).await,
@@ -287,6 +289,7 @@ fn profile(
         api_base: api_base.map(str::to_owned),
         connect_service,
         api_key: None,
+        hub: None,
     };
     Profile::open(config, keyring, mirror)
 }

@@ -98,7 +98,7 @@ async fn account_refund_sync_and_audit_work_end_to_end() {
     assert!(out.stdout.contains("not_a_fluxstore_object"), "{out:?}");
 
     let out = exec(
-        StripeCommand::Sync(env.common(Some(TEST_SECRET_KEY), true)),
+        StripeCommand::Sync(SyncArgs::once(env.common(Some(TEST_SECRET_KEY), true))),
         "",
     )
     .await;
@@ -459,7 +459,7 @@ async fn lookup_heals_a_missed_refund_and_the_order_marker_narrows_orders() {
         created: now() - 60,
     });
     let sync = exec(
-        StripeCommand::Sync(env.common(Some(TEST_SECRET_KEY), true)),
+        StripeCommand::Sync(SyncArgs::once(env.common(Some(TEST_SECRET_KEY), true))),
         "",
     )
     .await;

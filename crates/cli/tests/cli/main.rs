@@ -5,6 +5,7 @@ mod crash;
 mod dispute;
 mod end_to_end;
 mod exports;
+mod follow;
 mod read;
 mod secrets;
 mod support;

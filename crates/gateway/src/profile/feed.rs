@@ -3,7 +3,12 @@
 //! wakes from sleep (the wall clock jumped past the monotonic one), and on demand
 //! ([`Feed::sync_now`]: after keys are saved, after a Connect sign-in, "Sync now").
 //!
-//! Invariants: at most one run at a time (one task); a run is bounded by the sync's page
+//! Beside the poll, each mode connected through Connect follows the FluxStore hub's live feed
+//! ([`super::follow`]): the hub rings a doorbell as Stripe sends an event, and the desktop
+//! fetches that event from Stripe at once. The poll stays: it heals whatever the feed could
+//! not bring (the hub unreachable, a resync, events from before the feed opened).
+//!
+//! Invariants: at most one poll run at a time (one task); a run is bounded by the sync's page
 //! limit and cancellable; a failed run is reported and retried on the next tick; a 401 on a
 //! Connect token and a deauthorization event end that mode's connection (see
 //! [`super::connect`]) and are reported as a connection change; modes that are not connected
@@ -14,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use fluxstore_mirror::Mode;
 use tokio::sync::Notify;
 
+use super::follow::{HubFeedStatus, Tracker, follow};
 use super::{Profile, ProfileError};
 use crate::error::GatewayError;
 use crate::sync::{CancelToken, SyncOptions, SyncProgress, SyncReport};
@@ -39,6 +45,30 @@ pub trait FeedObserver: Send + Sync + 'static {
     fn connection_changed(&self, _mode: Mode) {}
     /// Line items of `count` orders were fetched and kept after a run.
     fn line_items_fetched(&self, _mode: Mode, _count: u32) {}
+    /// A mode's live feed through the hub changed (state, or a doorbell answered).
+    fn hub_feed(&self, _status: &HubFeedStatus) {}
+}
+
+/// What a feed keeps current, and how.
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// How often Stripe's events are read.
+    pub poll: Duration,
+    /// Follow the hub's live feed for modes connected through Connect.
+    pub follow_hub: bool,
+    /// The modes fed (both, unless a command names one).
+    pub modes: Vec<Mode>,
+}
+
+impl FeedOptions {
+    /// Both modes, polled every `poll`, following the hub.
+    pub fn new(poll: Duration) -> FeedOptions {
+        FeedOptions {
+            poll,
+            follow_hub: true,
+            modes: vec![Mode::Test, Mode::Live],
+        }
+    }
 }
 
 /// An observer that reports nothing.
@@ -102,29 +132,85 @@ impl Profile {
 /// The running feed of one profile.
 pub struct Feed {
     wake: Arc<Notify>,
+    /// Wakes the hub followers (a connection or a setting changed).
+    changed: Arc<Notify>,
     cancel: CancelToken,
     task: tokio::task::JoinHandle<()>,
+    followers: Vec<(Arc<Tracker>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Feed {
-    /// Start feeding `profile`'s mirror; the first run starts at once.
+    /// Start feeding `profile`'s mirror (both modes, following the hub); the first run
+    /// starts at once.
     pub fn start(profile: Arc<Profile>, observer: Arc<dyn FeedObserver>, poll: Duration) -> Feed {
-        let wake = Arc::new(Notify::new());
-        let cancel = CancelToken::new();
-        let task = tokio::spawn(run(profile, observer, poll, wake.clone(), cancel.clone()));
-        Feed { wake, cancel, task }
+        Feed::start_with(profile, observer, FeedOptions::new(poll))
     }
 
-    /// Run again now (new keys, a new connection, "Sync now", back online).
+    /// [`Feed::start`] with its options spelled out.
+    pub fn start_with(
+        profile: Arc<Profile>,
+        observer: Arc<dyn FeedObserver>,
+        options: FeedOptions,
+    ) -> Feed {
+        let wake = Arc::new(Notify::new());
+        let changed = Arc::new(Notify::new());
+        let cancel = CancelToken::new();
+        let followers = if options.follow_hub {
+            options
+                .modes
+                .iter()
+                .map(|&mode| {
+                    let tracker = Arc::new(Tracker::new(mode, observer.clone()));
+                    let task = tokio::spawn(follow(
+                        profile.clone(),
+                        mode,
+                        tracker.clone(),
+                        changed.clone(),
+                        cancel.clone(),
+                    ));
+                    (tracker, task)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let task = tokio::spawn(run(
+            profile,
+            observer,
+            options,
+            wake.clone(),
+            cancel.clone(),
+        ));
+        Feed {
+            wake,
+            changed,
+            cancel,
+            task,
+            followers,
+        }
+    }
+
+    /// Run again now (new keys, a new connection, "Sync now", back online); a mode whose
+    /// live feed is off or waiting looks again too.
     pub fn sync_now(&self) {
         self.wake.notify_one();
+        self.changed.notify_waiters();
     }
 
-    /// Stop, interrupting a run in flight, and wait for the task.
+    /// The live feed of each mode followed (none when the hub is not followed).
+    pub fn hub_status(&self) -> Vec<HubFeedStatus> {
+        self.followers.iter().map(|(t, _)| t.get()).collect()
+    }
+
+    /// Stop, interrupting a run in flight, and wait for the tasks.
     pub async fn stop(mut self) {
         self.cancel.cancel();
         self.wake.notify_one();
+        self.changed.notify_waiters();
         let _ = (&mut self.task).await;
+        for (_, task) in &mut self.followers {
+            let _ = task.await;
+        }
     }
 }
 
@@ -132,19 +218,23 @@ impl Drop for Feed {
     fn drop(&mut self) {
         self.cancel.cancel();
         self.task.abort();
+        for (_, task) in &self.followers {
+            task.abort();
+        }
     }
 }
 
 async fn run(
     profile: Arc<Profile>,
     observer: Arc<dyn FeedObserver>,
-    poll: Duration,
+    feed: FeedOptions,
     wake: Arc<Notify>,
     cancel: CancelToken,
 ) {
     let options = SyncOptions::default();
+    let poll = feed.poll;
     loop {
-        for mode in [Mode::Test, Mode::Live] {
+        for &mode in &feed.modes {
             if cancel.is_cancelled() {
                 return;
             }

@@ -28,6 +28,8 @@ mod connect;
 mod dispute;
 mod error;
 pub mod feed;
+pub mod follow;
+pub mod hub;
 mod keys;
 mod orders;
 mod refund;
@@ -46,7 +48,9 @@ pub use connect::{
 };
 pub use dispute::DraftEdit;
 pub use error::ProfileError;
-pub use feed::{Feed, FeedObserver, POLL};
+pub use feed::{Feed, FeedObserver, FeedOptions, POLL};
+pub use follow::{HubFeedState, HubFeedStatus};
+pub use hub::{HUB_ENV, HubService, HubSource, hub_url};
 pub use keys::SavedKeys;
 pub use refund::RefundTarget;
 pub use settings::Setting;
@@ -82,6 +86,8 @@ pub struct ProfileConfig {
     /// An API key for this run only (`--key-file`): the credential of its mode, beating the
     /// keyring. Never stored.
     pub api_key: Option<ApiKey>,
+    /// The FluxStore hub for this run only (`--hub`): beats the owner's setting.
+    pub hub: Option<url::Url>,
 }
 
 impl ProfileConfig {
@@ -123,6 +129,12 @@ impl Profile {
     /// This profile with a run-only API key (see [`ProfileConfig::api_key`]).
     pub fn with_api_key(mut self, key: ApiKey) -> Profile {
         self.config.api_key = Some(key);
+        self
+    }
+
+    /// This profile following `hub` for this run (see [`ProfileConfig::hub`]).
+    pub fn with_hub(mut self, hub: url::Url) -> Profile {
+        self.config.hub = Some(hub);
         self
     }
 

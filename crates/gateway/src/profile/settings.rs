@@ -17,6 +17,9 @@ pub enum Setting {
     ConnectService,
     /// The port the owner's relay listened on last time, so a forwarding URL keeps working.
     RelayPort,
+    /// The FluxStore hub address the owner set for the live feed (unset: the environment's,
+    /// else the Connect service a mode's token came from; see [`super::hub`]).
+    HubUrl,
     /// The publishable key of a mode (public: it ships in checkout pages).
     PublishableKey(Mode),
     /// `secret` or `restricted`: which kind of API key a mode holds.
@@ -36,6 +39,9 @@ pub enum Setting {
     /// When a mode became connected, by API key or by Connect (unix seconds): the checklist
     /// counts only orders created since (the history the first sync pulls proves nothing).
     ConnectedSince(Mode),
+    /// Where a mode's hub feed resumes: the hub's address and the cursor of the last doorbell
+    /// whose event is stored (JSON). Moves only after that event is committed.
+    HubCursor(Mode),
 }
 
 impl Setting {
@@ -47,6 +53,7 @@ impl Setting {
             Setting::ActiveMode => "profile.active_mode".to_owned(),
             Setting::ConnectService => "profile.connect_service".to_owned(),
             Setting::RelayPort => "profile.relay_port".to_owned(),
+            Setting::HubUrl => "profile.hub_url".to_owned(),
             Setting::PublishableKey(m) => per_mode(m, "publishable_key"),
             Setting::KeyKind(m) => per_mode(m, "key_kind"),
             Setting::AccountId(m) => per_mode(m, "account_id"),
@@ -56,11 +63,12 @@ impl Setting {
             Setting::ConnectedAt(m) => per_mode(m, "connect.connected_at"),
             Setting::ConnectServiceUsed(m) => per_mode(m, "connect.service_url"),
             Setting::ConnectedSince(m) => per_mode(m, "connected_since"),
+            Setting::HubCursor(m) => per_mode(m, "hub.cursor"),
         }
     }
 
     /// Every per-mode setting of `mode` (forgotten together when a mode is disconnected).
-    pub fn of_mode(mode: Mode) -> [Setting; 9] {
+    pub fn of_mode(mode: Mode) -> [Setting; 10] {
         [
             Setting::PublishableKey(mode),
             Setting::KeyKind(mode),
@@ -71,6 +79,7 @@ impl Setting {
             Setting::ConnectedAt(mode),
             Setting::ConnectServiceUsed(mode),
             Setting::ConnectedSince(mode),
+            Setting::HubCursor(mode),
         ]
     }
 
@@ -170,6 +179,7 @@ mod tests {
             Setting::ActiveMode,
             Setting::ConnectService,
             Setting::RelayPort,
+            Setting::HubUrl,
         ];
         all.extend(Setting::of_mode(Mode::Test));
         all.extend(Setting::of_mode(Mode::Live));

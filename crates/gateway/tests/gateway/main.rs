@@ -10,6 +10,8 @@ mod disputes;
 mod events_sync;
 mod events_sync_applied;
 mod fuzz;
+mod hub_feed;
+mod hub_rig;
 mod keyring;
 mod no_secret_leaks;
 mod orders;

@@ -10,6 +10,7 @@
 //! tests need around them: fixed known keys in both modes, restricted keys, injected faults,
 //! recorded requests, webhook endpoints and signed deliveries, disputes.
 
+pub mod accounts;
 mod objects;
 mod routes;
 mod server;

@@ -142,6 +142,10 @@ fn route(
             require(key, &acct, "rak_event_read")?;
             state.ledger.list_events(live, p)
         }
+        ("GET", ["v1", "events", id]) => {
+            require(key, &acct, "rak_event_read")?;
+            state.ledger.retrieve_event(id, live, p)
+        }
         ("GET", ["v1", "checkout", "sessions", id, "line_items"]) => {
             require(key, &acct, "rak_checkout_session_read")?;
             state.ledger.list_line_items(id, live, p)

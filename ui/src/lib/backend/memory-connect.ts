@@ -39,6 +39,22 @@ export function checkConnectServiceUrl(text: string): string | BackendError {
   );
 }
 
+/** The hub address the owner enters, checked as the gateway's `hub_url` does; the href, or an error. */
+export function checkHubUrl(text: string): string | BackendError {
+  const trimmed = text.trim();
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return invalid(`"${trimmed}" is not a web address. Enter the FluxStore hub's address, e.g. ${DEFAULT_CONNECT_SERVICE}.`);
+  }
+  if ((url.protocol === 'https:' && url.hostname !== '') || (url.protocol === 'http:' && isLoopback(url.hostname)))
+    return url.href;
+  return invalid(
+    'The hub address must start with https:// (plain http is allowed only for an address on this computer): the live feed carries your Stripe access token.',
+  );
+}
+
 /**
  * The service's authorize page with PKCE, the loopback redirect and the mode asked for (the
  * service picks its platform key by it), as the desktop builds it.

@@ -16,6 +16,7 @@ import {
   authorizeUrl,
   CANCELLED,
   checkConnectServiceUrl,
+  checkHubUrl,
   ended,
   SERVICE_UNREACHABLE,
   type Failure,
@@ -28,6 +29,7 @@ import {
   connectService,
   emptyMode,
   freshConnection,
+  hubFeed,
   modeConnection,
   putAccount,
   REASON_OWNER_DISCONNECTED,
@@ -198,6 +200,11 @@ export class MemoryShell implements Backend {
         return this.connectCancel();
       case 'set_connect_service':
         return this.setConnectService(args.url as string | null);
+      case 'hub_feed':
+      case 'sync_now':
+        return hubFeed(this.own.conn, this.sample !== null);
+      case 'set_hub':
+        return this.setHub(args.url as string | null);
       case 'disconnect':
         return this.disconnect(args.mode);
       case 'account_status':
@@ -472,6 +479,18 @@ export class MemoryShell implements Backend {
     // The owner's profile keeps it, as in the shell, even while the sample store is shown.
     this.own.conn.connectService = value;
     return this.changed();
+  }
+
+  private setHub(url: string | null) {
+    const text = url?.trim() ?? '';
+    let value: string | null = null;
+    if (text !== '') {
+      const checked = checkHubUrl(text);
+      if (typeof checked !== 'string') throw checked;
+      value = checked;
+    }
+    this.own.conn.hub = value;
+    return hubFeed(this.own.conn, this.sample !== null);
   }
 
   private connectStart(mode: Mode) {

@@ -12,6 +12,7 @@ import type {
   AccountStatus,
   ConnectionMethod,
   ConnectService,
+  HubFeedStatus,
   Mode,
   ModeConnection,
   SecretInfo,
@@ -51,6 +52,8 @@ export interface Connection {
   modes: Record<Mode, ModeSettings>;
   /** The owner's Connect service setting; null: FluxStore's default. */
   connectService: string | null;
+  /** The owner's hub setting for the live feed; null: the Connect service. */
+  hub: string | null;
   relayUrl: string | null;
 }
 
@@ -68,7 +71,7 @@ export function emptyMode(): ModeSettings {
 }
 
 export function freshConnection(): Connection {
-  return { method: null, modes: { test: emptyMode(), live: emptyMode() }, connectService: null, relayUrl: null };
+  return { method: null, modes: { test: emptyMode(), live: emptyMode() }, connectService: null, hub: null, relayUrl: null };
 }
 
 /** Where the sample store's key and signing secret are kept (as the shell names it). */
@@ -153,4 +156,42 @@ export function accountStatus(now: number, mode: Mode, id: string, complete: boo
     },
     checked_at: now,
   };
+}
+
+const SAMPLE_NO_FEED = 'The sample store has no live feed: its events come from its own stand-in for Stripe.';
+
+/**
+ * Each mode's live feed as the shell's feed reports it in this world, which has no FluxStore hub:
+ * a mode connected through Connect finds no feed at its hub and polls; any other mode has none.
+ * Nothing is counted: no doorbell ever rings here.
+ */
+export function hubFeed(c: Connection, sample: boolean): HubFeedStatus[] {
+  return (['test', 'live'] as const).map((mode) => {
+    const off: HubFeedStatus = {
+      mode,
+      state: 'off',
+      hub: null,
+      hub_source: null,
+      detail: 'Not following the FluxStore hub yet.',
+      last_doorbell_at: null,
+      last_delay_secs: null,
+      doorbells: 0,
+      refused: 0,
+    };
+    if (sample) return { ...off, detail: SAMPLE_NO_FEED };
+    const m = c.modes[mode];
+    if (!(m.token && m.connectState === 'connected'))
+      return {
+        ...off,
+        detail: `${mode === 'test' ? 'Test' : 'Live'} mode is not connected through Stripe Connect, so there is no live feed for it.`,
+      };
+    const url = c.hub ?? connectService(c).url;
+    return {
+      ...off,
+      state: 'polling',
+      hub: url,
+      hub_source: c.hub === null ? 'connect_service' : 'setting',
+      detail: `${new URL(url).hostname} has no live feed, so FluxStore reads Stripe's events every 2 minutes.`,
+    };
+  });
 }

@@ -18,6 +18,8 @@ import type { DraftTextArgs } from './DraftTextArgs';
 import type { EvidenceFileArgs } from './EvidenceFileArgs';
 import type { ExportCsvArgs } from './ExportCsvArgs';
 import type { ExportDone } from './ExportDone';
+import type { HubArgs } from './HubArgs';
+import type { HubFeedStatus } from './HubFeedStatus';
 import type { Invoice } from './Invoice';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
@@ -63,6 +65,9 @@ export interface Commands {
   connect_start: [ModeArgs, ConnectStarted];
   connect_cancel: [void, null];
   set_connect_service: [ConnectServiceArgs, ConnectionStatus];
+  hub_feed: [void, Array<HubFeedStatus>];
+  set_hub: [HubArgs, Array<HubFeedStatus>];
+  sync_now: [void, Array<HubFeedStatus>];
   disconnect: [ModeArgs, ConnectionStatus];
   account_status: [AccountStatusArgs, AccountStatus | null];
   checklist_facts: [void, ChecklistFacts];
@@ -108,6 +113,9 @@ export const COMMAND_NAMES = [
   'connect_start',
   'connect_cancel',
   'set_connect_service',
+  'hub_feed',
+  'set_hub',
+  'sync_now',
   'disconnect',
   'account_status',
   'checklist_facts',
@@ -151,6 +159,7 @@ export interface BackendEvents {
   account_changed: ConnectionStatus;
   sign_in_ended: SignInEnded;
   notice_shown: Notice;
+  hub_feed_changed: HubFeedStatus;
 }
 
 export const EVENT_NAMES = [
@@ -160,4 +169,5 @@ export const EVENT_NAMES = [
   'account_changed',
   'sign_in_ended',
   'notice_shown',
+  'hub_feed_changed',
 ] as const;

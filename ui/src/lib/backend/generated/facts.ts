@@ -42,6 +42,7 @@ export const REJECTION_CODES = [
   "request_timeout",
   "method_not_allowed",
   "not_found",
+  "doorbell_unverified",
   "unknown",
 ] as const satisfies readonly RejectionCode[];
 
@@ -90,6 +91,10 @@ export const REJECTION_ADVICE: Readonly<Record<RejectionCode, { reason: string; 
   not_found: {
     reason: "A delivery was posted to a wrong path on the relay, so it was not stored.",
     fix: "Make the webhook URL in the Stripe Dashboard end in /api/webhooks/stripe.",
+  },
+  doorbell_unverified: {
+    reason: "The FluxStore hub announced an event that Stripe does not confirm (it does not exist, or it belongs to another account or mode), so nothing was stored.",
+    fix: "Nothing to do: FluxStore asks Stripe itself about every announced event. If it repeats, someone is posting made-up events to your store's hub address; check the webhook endpoints in the Stripe Dashboard.",
   },
   unknown: {
     reason: "The relay refused a delivery for a reason this version of FluxStore does not know.",

@@ -30,7 +30,7 @@ fn version_7_mirror(path: &std::path::Path) -> String {
         .clone();
     drop(m);
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch("ALTER TABLE orders DROP COLUMN customer_id; PRAGMA user_version = 7;")
+    conn.execute_batch(fluxstore_mirror::AS_VERSION_7_LEFT_IT)
         .unwrap();
     session
 }

@@ -310,7 +310,12 @@ impl Hub {
 async fn sweep<S: Store>(app: Arc<App<S>>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(app.config.sweep_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut grant_tick = tokio::time::interval(app.config.grant_sweep_every);
+    // The first sweep one period after start, not at once: a grant written in the first
+    // moments stays until it can be answered "expired" (a code redeemed late is told so).
+    let mut grant_tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + app.config.grant_sweep_every,
+        app.config.grant_sweep_every,
+    );
     grant_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let grants_only = tokio::select! {

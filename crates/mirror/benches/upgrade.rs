@@ -41,7 +41,7 @@ fn main() {
     }
     // As a version 7 build left it: no customer column, at version 7.
     let conn = rusqlite::Connection::open(&path).expect("open");
-    conn.execute_batch("ALTER TABLE orders DROP COLUMN customer_id; PRAGMA user_version = 7;")
+    conn.execute_batch(fluxstore_mirror::AS_VERSION_7_LEFT_IT)
         .expect("downgrade");
     drop(conn);
     println!(

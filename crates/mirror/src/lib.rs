@@ -63,6 +63,8 @@ pub use log::{MAX_REJECTION_ROWS, REJECTION_BUCKET_SECS, RejectionTally};
 pub use marker::{SETTING_KEY as ORDER_MARKER_SETTING, validate as validate_order_marker};
 pub use notices::{Notice, NoticeKind, NoticeTarget};
 pub use private::create_private_dir;
+#[doc(hidden)]
+pub use schema::AS_VERSION_7_LEFT_IT;
 pub use schema::LATEST_VERSION as SCHEMA_VERSION;
 pub use types::*;
 

@@ -829,6 +829,39 @@ fn migrates_a_populated_version_7_database_and_names_each_orders_customer() {
     );
 }
 
+/// The fixture "a mirror a version 7 build left" undoes every later version exactly: the
+/// file it leaves migrates to the latest version again, with the same tables and columns.
+#[test]
+fn as_version_7_left_it_undoes_every_later_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.sqlite");
+    let shape = |path: &std::path::Path| -> Vec<(String, String)> {
+        let conn = Connection::open(path).unwrap();
+        let mut st = conn
+            .prepare(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                 WHERE m.type = 'table' ORDER BY 1, 2",
+            )
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    drop(Mirror::open(&path).unwrap());
+    let latest = shape(&path);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(crate::AS_VERSION_7_LEFT_IT).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 7);
+    assert_ne!(shape(&path), latest);
+    drop(conn);
+    drop(Mirror::open(&path).unwrap());
+    assert_eq!(shape(&path), latest);
+}
+
 /// An upgrade from before version 7 re-derives once (the last re-deriving version's step),
 /// and a mirror that has no re-deriving step ahead of it is not announced as a long upgrade.
 #[test]

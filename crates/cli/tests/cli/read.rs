@@ -168,7 +168,7 @@ fn an_upgrade_that_rebuilds_the_orders_is_announced_once() {
     let (dir, db) = store();
     let events: i64 = {
         let conn = rusqlite::Connection::open(&db).expect("open");
-        conn.execute_batch("ALTER TABLE orders DROP COLUMN customer_id; PRAGMA user_version = 7;")
+        conn.execute_batch(fluxstore_mirror::AS_VERSION_7_LEFT_IT)
             .expect("as version 7 left it");
         conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
             .expect("count")

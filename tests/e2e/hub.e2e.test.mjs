@@ -154,6 +154,14 @@ test('a payment at Stripe rings through the hub and the order turns paid without
   assert.match(last, /after the hub received it/);
   assert.match(last, /\b[1-9]\d* since the app started/);
   assert.equal(await el('hub-feed-state').getAttribute('data-state'), 'live');
-  await app.execute(() => document.querySelector('[data-testid="hub-feed"]').scrollIntoView({ block: 'center' }));
+  // The Live updates panel in the picture (it is below the connection panels).
+  await app.execute(() => document.querySelector('[data-testid="hub-feed"]').scrollIntoView({ block: 'start' }));
+  await app.waitUntil(
+    () => app.execute(() => {
+      const top = document.querySelector('[data-testid="hub-feed"]').getBoundingClientRect().top;
+      return top >= 0 && top < window.innerHeight / 2;
+    }),
+    { timeout: 5000, timeoutMsg: 'the Live updates panel did not scroll into view' },
+  );
   await screenshot(app, 'hub-live-updates');
 });

@@ -8,6 +8,7 @@ mod contract;
 mod disputes;
 mod exports;
 mod fresh_store;
+mod hub_follow;
 mod keyring;
 mod notices;
 mod relay_events;

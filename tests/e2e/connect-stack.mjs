@@ -17,7 +17,7 @@ const fakeBinary = process.env.FLUXSTORE_E2E_CONNECT_FAKE ?? path.join(root, 'ta
 const serviceBinary = process.env.FLUXSTORE_E2E_CONNECT_SERVICE_BIN ?? path.join(root, 'target/debug/fluxstore-connect');
 
 /** Lines of a child's stdout, awaited one at a time with a bound. */
-function lineReader(child, name) {
+export function lineReader(child, name) {
   const queue = [];
   const waiters = [];
   let closed = false;
@@ -45,7 +45,7 @@ function lineReader(child, name) {
 }
 
 /** Stop `child`: `gently` first (close stdin, or SIGTERM), SIGKILL if it lingers. */
-async function stopChild(child, gently) {
+export async function stopChild(child, gently) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   gently();
@@ -56,7 +56,7 @@ async function stopChild(child, gently) {
   }
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -70,9 +70,13 @@ struct AuthCode {
     tokens: Vec<String>,
 }
 
+/// Told of each access token as it is issued: (token, account).
+type IssueHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 #[derive(Default)]
 struct Inner {
     decision: Option<Decision>,
+    on_issue: Option<IssueHook>,
     codes: HashMap<String, AuthCode>,
     /// access token → account, for tokens not revoked.
     tokens: HashMap<String, String>,
@@ -184,6 +188,12 @@ impl ConnectFake {
     /// Whether an access token is currently valid.
     pub fn token_is_active(&self, access_token: &str) -> bool {
         self.state.lock().tokens.contains_key(access_token)
+    }
+    /// Call `hook(access_token, account)` for each access token issued from now on, before the
+    /// token's answer leaves: for a test that plays one Stripe with two fakes (this one for
+    /// OAuth, a Stripe fake for the API), which must know the token as soon as its holder does.
+    pub fn on_token_issued(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
+        self.state.lock().on_issue = Some(Arc::new(hook));
     }
     /// Revoke every token of the account, as when the owner disconnects from Stripe's dashboard.
     pub fn revoke_account(&self, account: &str) {

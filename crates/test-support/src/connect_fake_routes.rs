@@ -170,6 +170,9 @@ fn issue(
     inner
         .refresh_tokens
         .insert(refresh.clone(), scope.to_owned());
+    if let Some(hook) = &inner.on_issue {
+        hook(&access, &s.config.account_id);
+    }
     let body = json!({
         "access_token": access,
         "livemode": livemode,

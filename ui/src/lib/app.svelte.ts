@@ -53,6 +53,11 @@ export class AppState {
   notices = $state<Notice[]>([]);
   /** Each mode's live feed through the FluxStore hub (live, polling, off; the last doorbell). */
   hubFeed = $state<HubFeedStatus[]>([]);
+  /** Counts `hub_feed_changed` events; per mode, the count at its latest event. An answer to
+   * `hub_feed` asked for before a mode's latest event is older than that event (events and
+   * answers may reach the window in either order) and must not undo it. */
+  #hubFeedEvents = 0;
+  #hubFeedEventAt: Partial<Record<Mode, number>> = {};
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -98,6 +103,8 @@ export class AppState {
       this.sync = p.done && !p.gap ? null : p;
     });
     await this.backend.on('hub_feed_changed', (s) => {
+      this.#hubFeedEvents += 1;
+      this.#hubFeedEventAt[s.mode] = this.#hubFeedEvents;
       this.hubFeed = [...this.hubFeed.filter((f) => f.mode !== s.mode), s];
     });
     try {
@@ -120,7 +127,7 @@ export class AppState {
       this.online = this.connection.online;
       await this.refreshFacts();
       void this.checkWebhooks();
-      this.hubFeed = await this.backend.call('hub_feed');
+      await this.#readHubFeed();
       this.loadError = null;
     } catch (e) {
       this.loadError = toBackendError(e);
@@ -130,10 +137,19 @@ export class AppState {
   /** Ask the shell for each mode's live feed (after a connection change or "Sync now"). */
   async refreshHubFeed(): Promise<void> {
     try {
-      this.hubFeed = await this.backend.call('hub_feed');
+      await this.#readHubFeed();
     } catch (e) {
       this.loadError = toBackendError(e);
     }
+  }
+
+  async #readHubFeed(): Promise<void> {
+    const asked = this.#hubFeedEvents;
+    const answer = await this.backend.call('hub_feed');
+    // A mode whose state changed since the question keeps the newer state.
+    this.hubFeed = answer.map((f) =>
+      (this.#hubFeedEventAt[f.mode] ?? 0) > asked ? (this.hubFeed.find((h) => h.mode === f.mode) ?? f) : f,
+    );
   }
 
   async refreshFacts(): Promise<void> {

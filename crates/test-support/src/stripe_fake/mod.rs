@@ -404,6 +404,15 @@ impl StripeFake {
             .push_back((path_prefix.to_owned(), fault));
     }
 
+    /// Accept `key` from now on, as Stripe accepts an access token its Connect OAuth has just
+    /// issued for this account.
+    pub fn accept_key(&self, key: FakeKey) {
+        let mut s = self.shared.lock();
+        if !s.cfg.keys.iter().any(|k| k.key == key.key) {
+            s.cfg.keys.push(key);
+        }
+    }
+
     /// Every request seen so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()

@@ -181,5 +181,37 @@ test('Stripe links: an order opens its payment and customer in the Dashboard of 
   assert.deepEqual(problems, []);
 });
 
+test('first start after an upgrade: the window says the order history is being updated, then shows the store', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'upgrading' });
+  const updating = page.getByTestId('updating');
+  await updating.waitFor();
+  assert.match(await updating.textContent(), /Updating your order history…/);
+  assert.match(await updating.textContent(), /48,210 events stored on this computer/);
+  assert.doesNotMatch(await updating.textContent(), /%/, 'no made-up percentage');
+  await screenshot(page, 'updating-order-history');
+  await simulate(page, 'finishUpgrade');
+  await page.getByRole('heading', { name: /Get started|Set up/ }).first().waitFor();
+  assert.equal(await page.getByTestId('updating').count(), 0);
+  assert.deepEqual(problems, []);
+});
+
+test('the revenue summary heads Orders, per currency, and follows the From and To days', async () => {
+  const { page, problems } = await openApp(browser.context, server.url, { state: 'sample', hash: '#/orders' });
+  await page.getByTestId('orders').waitFor();
+  const summary = page.getByTestId('revenue-summary');
+  await summary.waitFor();
+  const currencies = await summary.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-currency')));
+  assert.ok(currencies.length >= 3, `several currencies: ${currencies}`);
+  assert.deepEqual([...currencies].sort(), currencies, 'in code order');
+  // KWD with three decimals, JPY with none, in every money column.
+  const kwd = await summary.locator('tr[data-currency="kwd"] td.num').allTextContents();
+  for (const cell of kwd.slice(1).filter((t) => t.trim() !== '—')) assert.match(cell, /KWD\s?[\d,]+\.\d{3}/, cell);
+  const jpy = await summary.locator('tr[data-currency="jpy"] td.num').allTextContents();
+  for (const cell of jpy.slice(1).filter((t) => t.trim() !== '—')) assert.match(cell, /¥[\d,]+$/, cell);
+  await screenshot(page, 'orders-revenue-summary');
+  // A period with no paid order: the summary steps aside.
+  await page.getByLabel('From').fill('2001-01-01');
+  await page.getByLabel('To').fill('2001-01-31');
+  await summary.waitFor({ state: 'detached' });
   assert.deepEqual(problems, []);
 });

@@ -152,6 +152,16 @@ enum Ended {
     Disconnected,
 }
 
+/// The HTTP client the desktop speaks to the hub with (no redirects: a token never follows
+/// one elsewhere).
+pub(crate) fn hub_http() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// Follow `mode`'s feed until cancelled.
 pub(crate) async fn follow(
     profile: Arc<Profile>,
@@ -160,12 +170,7 @@ pub(crate) async fn follow(
     changed: Arc<Notify>,
     cancel: CancelToken,
 ) {
-    let http = match reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let http = match hub_http() {
         Ok(h) => h,
         Err(e) => {
             tracker.set(

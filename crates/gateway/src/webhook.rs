@@ -213,11 +213,12 @@ pub struct WebhookCheck {
 }
 
 /// Judge `endpoints` of `mode`: the one at an address FluxStore receives on (a path ending
-/// in [`fluxstore_mirror::facts::WEBHOOK_PATH`], or `hub_host`), enabled, with the 12 events.
+/// in [`fluxstore_mirror::facts::WEBHOOK_PATH`], or on one of `hub_hosts`), enabled, with the
+/// 12 events.
 pub fn check_endpoints(
     mode: fluxstore_mirror::Mode,
     endpoints: &[ListedEndpoint],
-    hub_host: Option<&str>,
+    hub_hosts: &[String],
 ) -> WebhookCheck {
     let ours = |e: &&ListedEndpoint| {
         // The relay's path on any host (a tunnel, a proxy), or anything on the hub's host.
@@ -225,7 +226,7 @@ pub fn check_endpoints(
             u.path()
                 .trim_end_matches('/')
                 .ends_with(fluxstore_mirror::facts::WEBHOOK_PATH)
-                || hub_host.is_some_and(|h| u.host_str() == Some(h))
+                || hub_hosts.iter().any(|h| u.host_str() == Some(h.as_str()))
         })
     };
     let missing = |e: &ListedEndpoint| -> Vec<String> {
@@ -331,7 +332,7 @@ mod tests {
                 "enabled",
                 &all_twelve(),
             )],
-            None,
+            &[],
         );
         assert!(c.ok, "{c:?}");
         let star = check_endpoints(
@@ -341,7 +342,7 @@ mod tests {
                 "enabled",
                 &["*"],
             )],
-            Some("hub.example"),
+            &["hub.example".to_owned()],
         );
         assert!(star.ok, "{star:?}");
     }
@@ -357,7 +358,7 @@ mod tests {
                 "enabled",
                 &events,
             )],
-            None,
+            &[],
         );
         assert!(!c.ok);
         assert_eq!(c.missing_events, vec!["charge.dispute.closed"]);
@@ -377,7 +378,7 @@ mod tests {
                 "disabled",
                 &["*"],
             )],
-            None,
+            &[],
         );
         assert!(
             !c.ok && c.disabled && c.message.contains("disabled"),
@@ -386,7 +387,7 @@ mod tests {
         let c = check_endpoints(
             Mode::Test,
             &[endpoint("https://other.example/hooks", "enabled", &["*"])],
-            None,
+            &[],
         );
         assert!(!c.ok && c.endpoint_id.is_none());
         assert!(
@@ -394,7 +395,7 @@ mod tests {
             "{}",
             c.message
         );
-        let c = check_endpoints(Mode::Live, &[], None);
+        let c = check_endpoints(Mode::Live, &[], &[]);
         assert!(
             c.message
                 .contains("live Stripe account has no webhook endpoint")

@@ -142,10 +142,7 @@ impl Profile {
             endpoint_id: endpoint.id,
         };
         let slot = self.slot(mode, SecretKind::HubFeedToken);
-        let (put_slot, token) = (
-            slot.clone(),
-            Secret::new(registration.feed_token.expose()),
-        );
+        let (put_slot, token) = (slot.clone(), Secret::new(registration.feed_token.expose()));
         self.with_keyring(move |k| k.put(&put_slot, &token)).await?;
         let value = serde_json::to_string(&record)
             .map_err(|e| ProfileError::from(GatewayError::UnexpectedResponse(e.to_string())))?;
@@ -211,7 +208,10 @@ impl Profile {
             Setting::HubCursor(mode).set(m, None)
         })
         .await?;
-        tracing::info!(mode = mode.as_str(), "live updates through the hub turned off");
+        tracing::info!(
+            mode = mode.as_str(),
+            "live updates through the hub turned off"
+        );
         Ok(KeyHubOff {
             mode,
             endpoint_deleted: deleted.is_ok(),
@@ -259,10 +259,12 @@ async fn register(hub: &Url) -> Result<StoreRegistration, ProfileError> {
         };
         return Err(hub_error(hub, what));
     }
-    let registration: StoreRegistration = resp
-        .json()
-        .await
-        .map_err(|_| hub_error(hub, "answered with something that is no registration.".into()))?;
+    let registration: StoreRegistration = resp.json().await.map_err(|_| {
+        hub_error(
+            hub,
+            "answered with something that is no registration.".into(),
+        )
+    })?;
     let webhook = Url::parse(&registration.webhook_url).ok();
     if registration.feed_token.is_empty()
         || registration.store_id.is_empty()

@@ -56,7 +56,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         RevenueSummary, CurrencyRevenue, RevenueSummaryArgs, Notice,
         NoticeKind, NoticeTarget, ExportList, ExportCsvArgs, ExportDone, NoticePreference,
         Preferences, SetPreferencesArgs,
-        HubFeedStatus, HubFeedState, HubSource, HubArgs,
+        HubFeedStatus, HubFeedState, HubSource, HubArgs, KeyHubStatus, KeyHubChange, KeyHubArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)

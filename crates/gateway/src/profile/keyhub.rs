@@ -55,12 +55,14 @@ pub struct KeyHubStatus {
     pub endpoint_id: Option<String>,
 }
 
-/// What turning live updates off did.
+/// What turning live updates on or off did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct KeyHubOff {
-    pub mode: Mode,
-    /// The endpoint was deleted in Stripe (false: there was none, or the key could not).
+pub struct KeyHubChange {
+    /// The mode's state after the change.
+    pub status: KeyHubStatus,
+    /// Turning off deleted the hub's endpoint in Stripe (false: turned on, there was none, or
+    /// the key could not delete it).
     pub endpoint_deleted: bool,
     /// What happened, in the owner's words.
     pub message: String,
@@ -155,12 +157,30 @@ impl Profile {
         self.key_hub(mode).await
     }
 
+    /// Turn live updates through the hub on or off for `mode`, with what that did in words.
+    pub async fn set_key_hub(&self, mode: Mode, on: bool) -> Result<KeyHubChange, ProfileError> {
+        if !on {
+            return self.disable_key_hub(mode).await;
+        }
+        let status = self.enable_key_hub(mode).await?;
+        let message = format!(
+            "Live updates through the FluxStore hub are on for {} mode: Stripe sends your events to the hub (webhook endpoint {}), and FluxStore fetches each one from Stripe as the hub announces it.",
+            mode.as_str(),
+            status.endpoint_id.as_deref().unwrap_or("")
+        );
+        Ok(KeyHubChange {
+            status,
+            endpoint_deleted: false,
+            message,
+        })
+    }
+
     /// Turn off live updates through the hub for `mode`: delete the webhook endpoint created
     /// for it (when the owner's key still can), then forget the feed token and the record.
-    pub async fn disable_key_hub(&self, mode: Mode) -> Result<KeyHubOff, ProfileError> {
+    pub async fn disable_key_hub(&self, mode: Mode) -> Result<KeyHubChange, ProfileError> {
         let Some(record) = self.hub_store(mode).await? else {
-            return Ok(KeyHubOff {
-                mode,
+            return Ok(KeyHubChange {
+                status: self.key_hub(mode).await?,
                 endpoint_deleted: false,
                 message: format!(
                     "Live updates through the FluxStore hub were already off for {} mode.",
@@ -212,8 +232,8 @@ impl Profile {
             mode = mode.as_str(),
             "live updates through the hub turned off"
         );
-        Ok(KeyHubOff {
-            mode,
+        Ok(KeyHubChange {
+            status: self.key_hub(mode).await?,
             endpoint_deleted: deleted.is_ok(),
             message,
         })

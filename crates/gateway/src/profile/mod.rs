@@ -52,7 +52,7 @@ pub use error::ProfileError;
 pub use feed::{Feed, FeedObserver, FeedOptions, POLL};
 pub use follow::{HubFeedState, HubFeedStatus};
 pub use hub::{HUB_ENV, HubService, HubSource, hub_url};
-pub use keyhub::{KeyHubOff, KeyHubStatus};
+pub use keyhub::{KeyHubChange, KeyHubStatus};
 pub use keys::SavedKeys;
 pub use refund::RefundTarget;
 pub use settings::Setting;

@@ -176,6 +176,10 @@ fn facts_ts() -> String {
         lit(WEBHOOK_PATH)
     ));
     out.push_str(&format!(
+        "\n/** A key-mode store's webhook address at the FluxStore hub: this path, then its store key. */\nexport const STORE_WEBHOOK_PREFIX = {};\n",
+        lit(fluxstore_gateway::profile::hub::STORE_WEBHOOK_PREFIX)
+    ));
+    out.push_str(&format!(
         "\n/** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */\nexport const DASHBOARD_ORIGIN = {};\n",
         lit(DASHBOARD_ORIGIN)
     ));

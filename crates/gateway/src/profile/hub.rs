@@ -29,6 +29,9 @@ use crate::error::GatewayError;
 use crate::keystore::SecretKind;
 use crate::secret::Secret;
 
+/// A key-mode store's webhook address at the hub: this path, then its store key.
+pub use fluxstore_connect_api::hub::STORE_WEBHOOK_PREFIX;
+
 /// The hub address for this run (the CLI's `--hub` reads it too).
 pub const HUB_ENV: &str = "FLUXSTORE_HUB";
 

@@ -10,7 +10,17 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, HubFeedStatus, Mode, Notice, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
+import type {
+  ChecklistFacts,
+  ConnectionStatus,
+  HubFeedStatus,
+  KeyHubStatus,
+  Mode,
+  Notice,
+  PendingUpdate,
+  SyncProgress,
+  WebhookCheck,
+} from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -53,6 +63,8 @@ export class AppState {
   notices = $state<Notice[]>([]);
   /** Each mode's live feed through the FluxStore hub (live, polling, off; the last doorbell). */
   hubFeed = $state<HubFeedStatus[]>([]);
+  /** Whether each mode's API keys get live updates through the FluxStore hub (the owner's choice). */
+  keyHub = $state<KeyHubStatus[]>([]);
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -121,6 +133,7 @@ export class AppState {
       await this.refreshFacts();
       void this.checkWebhooks();
       this.hubFeed = await this.backend.call('hub_feed');
+      this.keyHub = await this.backend.call('key_hub');
       this.loadError = null;
     } catch (e) {
       this.loadError = toBackendError(e);
@@ -131,6 +144,7 @@ export class AppState {
   async refreshHubFeed(): Promise<void> {
     try {
       this.hubFeed = await this.backend.call('hub_feed');
+      this.keyHub = await this.backend.call('key_hub');
     } catch (e) {
       this.loadError = toBackendError(e);
     }

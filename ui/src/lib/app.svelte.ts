@@ -77,7 +77,7 @@ export class AppState {
 
   checklist: Checklist | null = $derived(
     this.connection && this.facts
-      ? deriveChecklist({ connection: this.connection, facts: this.facts, webhookChecks: this.webhookChecks })
+      ? deriveChecklist({ connection: this.connection, facts: this.facts, webhookChecks: this.webhookChecks, keyHub: this.keyHub })
       : null,
   );
 
@@ -131,9 +131,9 @@ export class AppState {
       this.connection = await this.backend.call('connection_status');
       this.online = this.connection.online;
       await this.refreshFacts();
+      this.keyHub = await this.backend.call('key_hub');
       void this.checkWebhooks();
       this.hubFeed = await this.backend.call('hub_feed');
-      this.keyHub = await this.backend.call('key_hub');
       this.loadError = null;
     } catch (e) {
       this.loadError = toBackendError(e);
@@ -162,7 +162,7 @@ export class AppState {
 
   /**
    * Ask Stripe (through the shell) whether each mode connected with keys and a signing secret
-   * has an enabled endpoint with the 12 events. Offline, or when Stripe cannot be asked, the
+   * (or live updates through the hub) has an enabled endpoint with the 12 events. Offline, or when Stripe cannot be asked, the
    * step keeps what the keyring says; nothing is retried in a loop.
    */
   async checkWebhooks(): Promise<void> {
@@ -171,7 +171,8 @@ export class AppState {
     if (c && c.online && !c.sample_store) {
       for (const mode of ['test', 'live'] as const) {
         const m = c[mode];
-        if (m.via !== 'keys' || !m.secrets.some((s) => s.kind === 'webhook_secret')) continue;
+        const hub = this.keyHub.some((k) => k.mode === mode && k.on);
+        if (m.via !== 'keys' || !(hub || m.secrets.some((s) => s.kind === 'webhook_secret'))) continue;
         try {
           checks[mode] = await this.backend.call('check_webhook_endpoint', { mode });
         } catch {

@@ -239,7 +239,7 @@ pub(crate) async fn follow(
         match session.run(&http, token.expose()).await {
             Ended::Cancelled => return,
             Ended::Refused => {
-                let detail = if service.source == HubSource::Registration {
+                let detail = if profile.follows_as_store(mode).await.unwrap_or(false) {
                     "The FluxStore hub no longer accepts this store's feed token; FluxStore reads Stripe's events every 2 minutes. Turn live updates through the hub off and on again to register anew.".to_owned()
                 } else {
                     "The FluxStore hub did not accept this mode's Stripe access; FluxStore reads Stripe's events every 2 minutes. If Stripe no longer accepts it either, connect again.".to_owned()
@@ -310,7 +310,8 @@ fn jitter(d: Duration) -> Duration {
     d.mul_f64(f)
 }
 
-fn title(mode: Mode) -> &'static str {
+/// "Test" or "Live", to begin a sentence.
+pub(crate) fn title(mode: Mode) -> &'static str {
     match mode {
         Mode::Test => "Test",
         Mode::Live => "Live",

@@ -22,6 +22,7 @@ use fluxstore_mirror::Mode;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::follow::title;
 use super::hub::hub_url;
 use super::settings::Setting;
 use super::{Profile, ProfileError};
@@ -99,6 +100,17 @@ impl Profile {
             store_id: record.as_ref().map(|r| r.store_id.clone()),
             endpoint_id: record.map(|r| r.endpoint_id),
         })
+    }
+
+    /// Whether `mode`'s feed is a key-mode store's (followed with its feed token), not a
+    /// Connect connection's.
+    pub(crate) async fn follows_as_store(&self, mode: Mode) -> Result<bool, ProfileError> {
+        let connected = self
+            .read(move |m| Setting::ConnectState(mode).get(m))
+            .await?
+            .as_deref()
+            == Some(super::connect::CONNECTED);
+        Ok(!connected && self.hub_store(mode).await?.is_some())
     }
 
     /// The key-mode store's feed token of `mode`, when live updates are on.
@@ -296,11 +308,4 @@ async fn register(hub: &Url) -> Result<StoreRegistration, ProfileError> {
         ));
     }
     Ok(registration)
-}
-
-fn title(mode: Mode) -> &'static str {
-    match mode {
-        Mode::Test => "Test",
-        Mode::Live => "Live",
-    }
 }

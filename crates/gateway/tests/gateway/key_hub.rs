@@ -203,3 +203,47 @@ async fn a_key_stripe_no_longer_accepts_ends_the_feed_in_the_owners_words() {
     a.stop().await;
     hub.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
+async fn a_feed_token_the_hub_does_not_know_turns_the_feed_off_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = HubDb::Sqlite(dir.path().join("hub.db"));
+    let stripe = StripeAccounts::start().await.unwrap();
+    let hub = start_hub(&db, "127.0.0.1:0".parse().unwrap(), &stripe.base_url()).await;
+    let mut a = Desktop::with_key(&hub.url(), keyring("keyhub-unknown")).await;
+    a.profile.enable_key_hub(Mode::Test).await.unwrap();
+    // The hub forgot the store (an operator's cleanup, a new hub database): its token is
+    // unknown there.
+    let slot = fluxstore_gateway::SecretSlot::new(
+        a.profile.store(),
+        Mode::Test,
+        fluxstore_gateway::SecretKind::HubFeedToken,
+    );
+    let unknown = format!("hft_{}", super::hub_rig::rand_hex(32));
+    a.profile
+        .keyring()
+        .unwrap()
+        .put(&slot, &fluxstore_gateway::Secret::new(&unknown))
+        .unwrap();
+    a.follow();
+    assert!(
+        wait_until(WITHIN, || a.feed.as_ref().unwrap().hub_status()[0]
+            .detail
+            .contains("no longer accepts this store's feed token"))
+        .await,
+        "{:?}",
+        a.feed.as_ref().unwrap().hub_status()
+    );
+    let status = a.feed.as_ref().unwrap().hub_status()[0].clone();
+    assert_eq!(status.state, HubFeedState::Off);
+    assert_eq!(status.hub_source, Some(HubSource::Override));
+    assert!(
+        status
+            .detail
+            .contains("Turn live updates through the hub off and on again")
+    );
+    a.stop().await;
+    assert_no_secret(a.data_dir(), &[unknown.as_str()]);
+    hub.shutdown().await;
+}

@@ -66,9 +66,15 @@ pub fn normalize(v: &Value, names: &mut Names) -> Value {
 }
 
 fn normalize_text(s: &str, names: &mut Names) -> String {
-    let mut text = s.replace(&names.service, "<connect-service>");
+    // The longer address first: one may be the other's prefix (ports of different lengths).
+    let mut addresses = vec![(names.service.as_str(), "<connect-service>")];
     if let Some(hub) = &names.hub {
-        text = text.replace(hub.as_str(), "<hub>");
+        addresses.push((hub.as_str(), "<hub>"));
+    }
+    addresses.sort_by_key(|(a, _)| std::cmp::Reverse(a.len()));
+    let mut text = s.to_owned();
+    for (address, name) in addresses {
+        text = text.replace(address, name);
     }
     for prefix in GENERATED {
         let seen = &mut names.generated;

@@ -149,8 +149,12 @@ function normalize(v: Json, names: Names): Json {
 }
 
 function normalizeText(s: string, names: Names): string {
-  let text = s.replaceAll(names.service, '<connect-service>');
-  if (names.hub !== null) text = text.replaceAll(names.hub, '<hub>');
+  // The longer address first: one may be the other's prefix (ports of different lengths).
+  const addresses: [string, string][] = [[names.service, '<connect-service>']];
+  if (names.hub !== null) addresses.push([names.hub, '<hub>']);
+  addresses.sort((a, b) => b[0].length - a[0].length);
+  let text = s;
+  for (const [address, name] of addresses) text = text.replaceAll(address, name);
   for (const prefix of GENERATED) {
     const seen = (names.generated[prefix] ??= []);
     text = text.replace(new RegExp(`(?<![A-Za-z0-9_])${prefix}([A-Za-z0-9_]+)`, 'g'), (_, id: string) => {

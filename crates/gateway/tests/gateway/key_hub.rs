@@ -247,3 +247,34 @@ async fn a_feed_token_the_hub_does_not_know_turns_the_feed_off_with_what_to_do()
     assert_no_secret(a.data_dir(), &[unknown.as_str()]);
     hub.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service: scripts/with-secret-service.sh … -- --include-ignored"]
+async fn disconnecting_a_key_mode_ends_its_live_updates_and_deletes_the_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = HubDb::Sqlite(dir.path().join("hub.db"));
+    let stripe = StripeAccounts::start().await.unwrap();
+    let hub = start_hub(&db, "127.0.0.1:0".parse().unwrap(), &stripe.base_url()).await;
+    let a = Desktop::with_key(&hub.url(), keyring("keyhub-disconnect")).await;
+    a.profile.enable_key_hub(Mode::Test).await.unwrap();
+    let (_, path) = the_endpoint(&a);
+    a.profile
+        .disconnect(Mode::Test, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        a.fake.webhook_endpoints().is_empty(),
+        "the hub's endpoint is deleted"
+    );
+    assert!(!a.profile.key_hub(Mode::Test).await.unwrap().on);
+    assert!(a.profile.hub_token(Mode::Test).await.unwrap().is_none());
+    let slot = fluxstore_gateway::SecretSlot::new(
+        a.profile.store(),
+        Mode::Test,
+        fluxstore_gateway::SecretKind::HubFeedToken,
+    );
+    assert!(a.profile.keyring().unwrap().get(&slot).unwrap().is_none());
+    let store_key = path.trim_start_matches(STORE_WEBHOOK_PREFIX).to_owned();
+    assert_no_secret(a.data_dir(), &[store_key.as_str()]);
+    hub.shutdown().await;
+}

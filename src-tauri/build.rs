@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "hub_feed",
     "set_hub",
     "sync_now",
+    "key_hub",
+    "set_key_hub",
     "disconnect",
     "account_status",
     "checklist_facts",

@@ -56,7 +56,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         RevenueSummary, CurrencyRevenue, RevenueSummaryArgs, Notice,
         NoticeKind, NoticeTarget, ExportList, ExportCsvArgs, ExportDone, NoticePreference,
         Preferences, SetPreferencesArgs,
-        HubFeedStatus, HubFeedState, HubSource, HubArgs,
+        HubFeedStatus, HubFeedState, HubSource, HubArgs, KeyHubStatus, KeyHubChange, KeyHubArgs,
     );
     std::fs::write(dir.join(format!("{FACTS}.ts")), facts_ts()).map_err(|e| e.to_string())?;
     let mut files: Vec<String> = std::fs::read_dir(dir)
@@ -174,6 +174,10 @@ fn facts_ts() -> String {
     out.push_str(&format!(
         "\n/** The path Stripe posts webhooks to on the relay. */\nexport const WEBHOOK_PATH = {};\n",
         lit(WEBHOOK_PATH)
+    ));
+    out.push_str(&format!(
+        "\n/** A key-mode store's webhook address at the FluxStore hub: this path, then its store key. */\nexport const STORE_WEBHOOK_PREFIX = {};\n",
+        lit(fluxstore_gateway::profile::hub::STORE_WEBHOOK_PREFIX)
     ));
     out.push_str(&format!(
         "\n/** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */\nexport const DASHBOARD_ORIGIN = {};\n",

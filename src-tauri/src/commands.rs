@@ -99,6 +99,8 @@ ipc! {
     hub_feed() -> Vec<HubFeedStatus>;
     set_hub(HubArgs) -> Vec<HubFeedStatus>;
     sync_now() -> Vec<HubFeedStatus>;
+    key_hub() -> Vec<KeyHubStatus>;
+    set_key_hub(KeyHubArgs) -> KeyHubChange;
     disconnect(ModeArgs) -> ConnectionStatus;
     account_status(AccountStatusArgs) -> Option<AccountStatus>;
     checklist_facts() -> ChecklistFacts;

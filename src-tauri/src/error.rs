@@ -15,7 +15,8 @@ use fluxstore_mirror::MirrorError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// Stripe or the Connect service cannot be reached; nothing changed.
+    /// Stripe, the Connect service or the FluxStore hub cannot be reached (or will not answer
+    /// now); nothing changed.
     Offline,
     /// A pasted key or secret failed validation (the message says which and why).
     InvalidKey,
@@ -128,6 +129,7 @@ impl From<ProfileError> for IpcError {
             }
             ProfileError::Invalid(_) => ErrorCode::InvalidInput,
             ProfileError::Refused(_) => ErrorCode::Refused,
+            ProfileError::Hub(_) => ErrorCode::Offline,
             ProfileError::OrderNotFound(_) => ErrorCode::NotFound,
             ProfileError::OAuth(OAuthError::Cancelled | OAuthError::TimedOut { .. }) => {
                 ErrorCode::Cancelled

@@ -4,11 +4,11 @@
 //!
 //! Invariant: the sample store has no live feed (it is fed by its stand-in, never by the hub),
 //! so while it is open both modes read as off, with that reason.
-use fluxstore_gateway::profile::HubFeedStatus;
+use fluxstore_gateway::profile::{HubFeedStatus, KeyHubChange, KeyHubStatus};
 use fluxstore_mirror::Mode;
 
-use crate::dto::HubArgs;
-use crate::error::IpcResult;
+use crate::dto::{HubArgs, KeyHubArgs};
+use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
 
 const SAMPLE_NO_FEED: &str =
@@ -34,6 +34,36 @@ impl AppState {
         self.profile.set_hub(args.url.as_deref()).await?;
         self.wake_feed().await;
         self.hub_feed().await
+    }
+
+    /// Whether each mode's API keys get live updates through the hub (off in the sample store).
+    pub async fn key_hub(&self) -> IpcResult<Vec<KeyHubStatus>> {
+        let mut out = Vec::new();
+        for mode in [Mode::Test, Mode::Live] {
+            out.push(if self.sample_open().await {
+                KeyHubStatus {
+                    mode,
+                    on: false,
+                    hub: None,
+                    store_id: None,
+                    endpoint_id: None,
+                }
+            } else {
+                self.profile.key_hub(mode).await?
+            });
+        }
+        Ok(out)
+    }
+
+    /// Turn live updates through the hub on or off for a mode connected with API keys; the
+    /// mode's feed looks again at once (it follows the store's feed, or stops).
+    pub async fn set_key_hub(&self, args: KeyHubArgs) -> IpcResult<KeyHubChange> {
+        if self.sample_open().await {
+            return Err(IpcError::new(ErrorCode::Refused, SAMPLE_NO_FEED));
+        }
+        let change = self.profile.set_key_hub(args.mode, args.on).await?;
+        self.wake_feed().await;
+        Ok(change)
     }
 
     /// "Sync now": read Stripe's events for every connected mode now, and let a feed that is

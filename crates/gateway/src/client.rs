@@ -175,6 +175,12 @@ impl Call {
             upload: None,
         }
     }
+    pub fn delete(path: impl Into<String>) -> Call {
+        Call {
+            method: Method::DELETE,
+            ..Call::get(path)
+        }
+    }
     /// A multipart POST of `upload` to the Files API.
     pub fn upload(
         path: impl Into<String>,

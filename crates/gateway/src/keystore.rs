@@ -31,14 +31,17 @@ pub enum SecretKind {
     ConnectAccessToken,
     /// A Connect refresh token.
     ConnectRefreshToken,
+    /// The Bearer token of a key-mode store's feed at the FluxStore hub.
+    HubFeedToken,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 4] = [
+    pub const ALL: [SecretKind; 5] = [
         SecretKind::ApiKey,
         SecretKind::WebhookSecret,
         SecretKind::ConnectAccessToken,
         SecretKind::ConnectRefreshToken,
+        SecretKind::HubFeedToken,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +49,7 @@ impl SecretKind {
             SecretKind::WebhookSecret => "webhook_secret",
             SecretKind::ConnectAccessToken => "connect_access_token",
             SecretKind::ConnectRefreshToken => "connect_refresh_token",
+            SecretKind::HubFeedToken => "hub_feed_token",
         }
     }
 }

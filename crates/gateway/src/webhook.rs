@@ -29,6 +29,16 @@ pub struct WebhookEndpoint {
     pub secret_entry: String,
 }
 
+/// Which keyring entries an endpoint's signing secret is kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepSecret {
+    /// Under the endpoint id and as the mode's current secret (the relay verifies with it).
+    AsCurrent,
+    /// Under the endpoint id only: the endpoint delivers elsewhere (the FluxStore hub), so
+    /// the relay's current secret stays as it was.
+    ForEndpointOnly,
+}
+
 impl StripeClient {
     /// `POST /v1/webhook_endpoints` for `url` with the 14 events and the pinned version; the
     /// returned signing secret is stored for (`account`, this mode) under the endpoint id and
@@ -38,6 +48,18 @@ impl StripeClient {
         url: &str,
         store: &SecretStore,
         account: &str,
+    ) -> Result<WebhookEndpoint, GatewayError> {
+        self.create_webhook_endpoint_keeping(url, store, account, KeepSecret::AsCurrent)
+            .await
+    }
+
+    /// [`StripeClient::create_webhook_endpoint`], its secret kept as `keep` says.
+    pub async fn create_webhook_endpoint_keeping(
+        &self,
+        url: &str,
+        store: &SecretStore,
+        account: &str,
+        keep: KeepSecret,
     ) -> Result<WebhookEndpoint, GatewayError> {
         let parsed = url::Url::parse(url.trim()).map_err(|_| {
             GatewayError::invalid("The webhook URL is not a valid web address (https://…).")
@@ -62,6 +84,7 @@ impl StripeClient {
         let by_endpoint =
             SecretSlot::new(account, self.mode(), SecretKind::WebhookSecret).with_label(&id);
         let current = SecretSlot::new(account, self.mode(), SecretKind::WebhookSecret);
+        let as_current = keep == KeepSecret::AsCurrent;
         let (s, st, a, b) = (
             secret.secret().clone(),
             store.clone(),
@@ -70,7 +93,9 @@ impl StripeClient {
         );
         tokio::task::spawn_blocking(move || -> Result<(), GatewayError> {
             st.put(&a, &s)?;
-            st.put(&b, &s)?;
+            if as_current {
+                st.put(&b, &s)?;
+            }
             Ok(())
         })
         .await
@@ -78,7 +103,9 @@ impl StripeClient {
         {
             let mut m = self.lock_mirror();
             record_presence(&mut m, store, &by_endpoint, true)?;
-            record_presence(&mut m, store, &current, true)?;
+            if as_current {
+                record_presence(&mut m, store, &current, true)?;
+            }
         }
         Ok(WebhookEndpoint {
             id,
@@ -95,6 +122,23 @@ impl StripeClient {
             enabled_events: enabled_events(&v),
             secret_entry: by_endpoint.user(),
         })
+    }
+}
+
+impl StripeClient {
+    /// `DELETE /v1/webhook_endpoints/{id}`: Stripe stops delivering to that endpoint. An
+    /// endpoint already gone (404) counts as deleted.
+    pub async fn delete_webhook_endpoint(&self, id: &str) -> Result<(), GatewayError> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(GatewayError::invalid("That is not a webhook endpoint id."));
+        }
+        match self
+            .send(Call::delete(format!("/v1/webhook_endpoints/{id}")).object(id))
+            .await
+        {
+            Ok(_) | Err(GatewayError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -169,11 +213,12 @@ pub struct WebhookCheck {
 }
 
 /// Judge `endpoints` of `mode`: the one at an address FluxStore receives on (a path ending
-/// in [`fluxstore_mirror::facts::WEBHOOK_PATH`], or `hub_host`), enabled, with the 12 events.
+/// in [`fluxstore_mirror::facts::WEBHOOK_PATH`], or on one of `hub_hosts`), enabled, with the
+/// 12 events.
 pub fn check_endpoints(
     mode: fluxstore_mirror::Mode,
     endpoints: &[ListedEndpoint],
-    hub_host: Option<&str>,
+    hub_hosts: &[String],
 ) -> WebhookCheck {
     let ours = |e: &&ListedEndpoint| {
         // The relay's path on any host (a tunnel, a proxy), or anything on the hub's host.
@@ -181,7 +226,7 @@ pub fn check_endpoints(
             u.path()
                 .trim_end_matches('/')
                 .ends_with(fluxstore_mirror::facts::WEBHOOK_PATH)
-                || hub_host.is_some_and(|h| u.host_str() == Some(h))
+                || hub_hosts.iter().any(|h| u.host_str() == Some(h.as_str()))
         })
     };
     let missing = |e: &ListedEndpoint| -> Vec<String> {
@@ -287,7 +332,7 @@ mod tests {
                 "enabled",
                 &all_twelve(),
             )],
-            None,
+            &[],
         );
         assert!(c.ok, "{c:?}");
         let star = check_endpoints(
@@ -297,7 +342,7 @@ mod tests {
                 "enabled",
                 &["*"],
             )],
-            Some("hub.example"),
+            &["hub.example".to_owned()],
         );
         assert!(star.ok, "{star:?}");
     }
@@ -313,7 +358,7 @@ mod tests {
                 "enabled",
                 &events,
             )],
-            None,
+            &[],
         );
         assert!(!c.ok);
         assert_eq!(c.missing_events, vec!["charge.dispute.closed"]);
@@ -333,7 +378,7 @@ mod tests {
                 "disabled",
                 &["*"],
             )],
-            None,
+            &[],
         );
         assert!(
             !c.ok && c.disabled && c.message.contains("disabled"),
@@ -342,7 +387,7 @@ mod tests {
         let c = check_endpoints(
             Mode::Test,
             &[endpoint("https://other.example/hooks", "enabled", &["*"])],
-            None,
+            &[],
         );
         assert!(!c.ok && c.endpoint_id.is_none());
         assert!(
@@ -350,7 +395,7 @@ mod tests {
             "{}",
             c.message
         );
-        let c = check_endpoints(Mode::Live, &[], None);
+        let c = check_endpoints(Mode::Live, &[], &[]);
         assert!(
             c.message
                 .contains("live Stripe account has no webhook endpoint")

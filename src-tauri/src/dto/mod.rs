@@ -5,7 +5,9 @@
 //! mirror crate behind its `ts` feature); only the shell's own shapes are declared here.
 pub mod shell;
 
-pub use fluxstore_gateway::profile::{HubFeedState, HubFeedStatus, HubSource};
+pub use fluxstore_gateway::profile::{
+    HubFeedState, HubFeedStatus, HubSource, KeyHubChange, KeyHubStatus,
+};
 pub use fluxstore_gateway::{
     DisputeFact, Healed, LookupReport, OrderFacts, RefundFact, StripeSays,
 };

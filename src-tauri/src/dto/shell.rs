@@ -212,6 +212,14 @@ pub struct HubArgs {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
+pub struct KeyHubArgs {
+    pub mode: Mode,
+    /// Turn live updates through the FluxStore hub on (true) or off (false) for the mode's
+    /// API keys.
+    pub on: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
 pub struct LimitArgs {
     pub limit: u32,
 }

@@ -35,6 +35,8 @@ use normalize::{Names, normalize};
 
 /// The memory backend's stand-in for the Connect service's address in scenario arguments.
 const CONNECT_SERVICE_ARG: &str = "$CONNECT_SERVICE";
+/// The same for the FluxStore hub's address (a scenario with `"hub": true` gets a real hub).
+const HUB_ARG: &str = "$HUB";
 
 /// Every event the window would get, in order, as (event name, payload).
 #[derive(Default)]
@@ -166,22 +168,39 @@ fn redacted(args: &Value) -> Value {
 /// Command arguments that carry a secret (`SecretInput` fields).
 const SECRET_ARGS: [&str; 2] = ["secret_key", "webhook_secret"];
 
-/// Replace the Connect service placeholder in a scenario's arguments.
-fn with_service(args: &Value, service: &str) -> Value {
+/// Replace the Connect service and hub placeholders in a scenario's arguments.
+fn with_service(args: &Value, service: &str, hub: &str) -> Value {
     match args {
-        Value::String(s) => Value::String(s.replace(CONNECT_SERVICE_ARG, service)),
-        Value::Array(a) => Value::Array(a.iter().map(|v| with_service(v, service)).collect()),
+        Value::String(s) => Value::String(
+            s.replace(CONNECT_SERVICE_ARG, service)
+                .replace(HUB_ARG, hub),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| with_service(v, service, hub)).collect()),
         Value::Object(o) => Value::Object(
             o.iter()
-                .map(|(k, v)| (k.clone(), with_service(v, service)))
+                .map(|(k, v)| (k.clone(), with_service(v, service, hub)))
                 .collect(),
         ),
         other => other.clone(),
     }
 }
 
-/// Run one scenario against a real `AppState` and return its raw transcript.
-async fn record(name: &str, scenario: &Value) -> (Value, String) {
+/// A real hub on loopback (embedded SQLite in `dir`), its public address its own.
+async fn start_hub(dir: &std::path::Path) -> fluxstore_hub::HubHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let public = Url::parse(&format!("http://{addr}")).unwrap();
+    let secrets =
+        fluxstore_hub::PlatformSecrets::parse("test whsec_contracthubplatformsecret00000001\n")
+            .unwrap();
+    let config = fluxstore_hub::HubConfig::new(addr, public, secrets).unwrap();
+    let store = fluxstore_hub::SqliteStore::open(&dir.join("hub.db")).unwrap();
+    fluxstore_hub::Hub::spawn(listener, config, store).unwrap()
+}
+
+/// Run one scenario against a real `AppState` and return its raw transcript, with the
+/// Connect service's and the hub's addresses.
+async fn record(name: &str, scenario: &Value) -> (Value, String, Option<String>) {
     let stripe = scenario["stripe"].as_str().unwrap_or("keys");
     // The scenario's fixed identities, so both sides connect the same account.
     let mut connect_config = ConnectFakeConfig::default();
@@ -200,6 +219,14 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
         _ => stripe_fake.base_url(),
     };
     let dir = tempfile::tempdir().unwrap();
+    let hub = if scenario["hub"].as_bool() == Some(true) {
+        Some(start_hub(dir.path()).await)
+    } else {
+        None
+    };
+    let hub_url = hub
+        .as_ref()
+        .map(|h| h.url().trim_end_matches('/').to_owned());
     let events = Arc::new(Events::default());
     let state = AppState::open_with(
         dir.path(),
@@ -225,7 +252,11 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
         let from = events.len();
         let mut entry = Map::new();
         if let Some(command) = step.get("call").and_then(Value::as_str) {
-            let args = with_service(step.get("args").unwrap_or(&Value::Null), &service_url);
+            let args = with_service(
+                step.get("args").unwrap_or(&Value::Null),
+                &service_url,
+                hub_url.as_deref().unwrap_or(HUB_ARG),
+            );
             entry.insert("call".into(), json!(command));
             if let Some(secret) = args["webhook_secret"].as_str() {
                 webhook_secret = Some(secret.to_owned());
@@ -301,7 +332,14 @@ async fn record(name: &str, scenario: &Value) -> (Value, String) {
     }
     state.shutdown().await;
     service.stop().await;
-    (json!({ "scenario": name, "steps": steps }), service_url)
+    if let Some(hub) = hub {
+        hub.shutdown().await;
+    }
+    (
+        json!({ "scenario": name, "steps": steps }),
+        service_url,
+        hub_url,
+    )
 }
 
 /// Where a committed transcript and the shell's answer part, for the failure message.
@@ -346,12 +384,14 @@ async fn contract_transcripts_match_the_shell() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let scenario_text = std::fs::read_to_string(&path).unwrap();
         let scenario: Value = serde_json::from_str(&scenario_text).unwrap();
-        let (raw, service) = record(&name, &scenario).await;
+        let (raw, service, hub) = record(&name, &scenario).await;
         let mut names = Names {
             scenario: scenario_text,
             service,
+            hub,
             accounts: Vec::new(),
             events: Vec::new(),
+            generated: Vec::new(),
         };
         let transcript = normalize(&raw, &mut names);
         let text = format!("{}\n", serde_json::to_string_pretty(&transcript).unwrap());

@@ -3,9 +3,11 @@
 //! - numbers under `created`, `updated` and any key ending in `_at` become 0 (clock);
 //! - every `acct_…` id becomes `acct_<n>` and every `evt_…` id `evt_<n>`, numbered by first
 //!   appearance (the fakes and the memory backend make them);
-//! - the Connect service's address becomes `<connect-service>` (a random port here, a fixed one
-//!   there), and any other `127.0.0.1:<digits>` port (also URL-encoded, `127.0.0.1%3A<digits>`)
+//! - the Connect service's address becomes `<connect-service>` and the hub's `<hub>` (a random
+//!   port here, a fixed one there), and any other `127.0.0.1:<digits>` port (also URL-encoded, `127.0.0.1%3A<digits>`)
 //!   becomes `<port>`;
+//! - every `st_…` (a hub's store), `we_…` (a webhook endpoint) and `hsk_…` (a store key) id that
+//!   starts a word becomes `<prefix><n>`, numbered by first appearance per prefix;
 //! - a `pk_test_…`/`pk_live_…` key the scenario does not name (one Stripe issued with a Connect
 //!   token) becomes `pk_test_<issued>`/`pk_live_<issued>`;
 //! - the `state` and `code_challenge` values of a URL's query become `<random>` (PKCE);
@@ -27,9 +29,15 @@ pub struct Names {
     /// The scenario's own text: a publishable key it names is an identity, kept as is.
     pub scenario: String,
     pub service: String,
+    pub hub: Option<String>,
     pub accounts: Vec<String>,
     pub events: Vec<String>,
+    /// Generated ids of [`GENERATED`] seen so far, as (prefix, id).
+    pub generated: Vec<(String, String)>,
 }
+
+/// Generated ids numbered when they start a word.
+const GENERATED: [&str; 3] = ["st_", "we_", "hsk_"];
 
 pub fn normalize(v: &Value, names: &mut Names) -> Value {
     match v {
@@ -58,7 +66,31 @@ pub fn normalize(v: &Value, names: &mut Names) -> Value {
 }
 
 fn normalize_text(s: &str, names: &mut Names) -> String {
-    let mut text = s.replace(&names.service, "<connect-service>");
+    // The longer address first: one may be the other's prefix (ports of different lengths).
+    let mut addresses = vec![(names.service.as_str(), "<connect-service>")];
+    if let Some(hub) = &names.hub {
+        addresses.push((hub.as_str(), "<hub>"));
+    }
+    addresses.sort_by_key(|(a, _)| std::cmp::Reverse(a.len()));
+    let mut text = s.to_owned();
+    for (address, name) in addresses {
+        text = text.replace(address, name);
+    }
+    for prefix in GENERATED {
+        let seen = &mut names.generated;
+        text = replace_words(&text, prefix, |id| {
+            let mine = seen.iter().filter(|(p, _)| p == prefix);
+            let n = match mine.clone().position(|(_, x)| x == id) {
+                Some(i) => i + 1,
+                None => {
+                    let n = mine.count() + 1;
+                    seen.push((prefix.to_owned(), id.to_owned()));
+                    n
+                }
+            };
+            format!("{prefix}<{n}>")
+        });
+    }
     for (prefix, seen) in [("acct_", &mut names.accounts), ("evt_", &mut names.events)] {
         text = replace_tokens(&text, prefix, |id| {
             let n = match seen.iter().position(|a| a == id) {
@@ -109,6 +141,32 @@ fn replace_tokens(text: &str, prefix: &str, mut f: impl FnMut(&str) -> String) -
             out.push_str(prefix);
         } else {
             out.push_str(&f(&after[..end]));
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`replace_tokens`] where `prefix` starts a word (not preceded by a letter, digit or `_`).
+fn replace_words(text: &str, prefix: &str, mut f: impl FnMut(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        let starts_word = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+        let after = &rest[at + prefix.len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        out.push_str(&rest[..at]);
+        if starts_word && end > 0 {
+            out.push_str(&f(&after[..end]));
+        } else {
+            out.push_str(prefix);
+            out.push_str(&after[..end]);
         }
         rest = &after[end..];
     }

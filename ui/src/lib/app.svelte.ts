@@ -10,7 +10,17 @@
  */
 import type { Backend, BackendError } from './backend/api';
 import { toBackendError } from './backend/errors';
-import type { ChecklistFacts, ConnectionStatus, HubFeedStatus, Mode, Notice, PendingUpdate, SyncProgress, WebhookCheck } from './backend/types';
+import type {
+  ChecklistFacts,
+  ConnectionStatus,
+  HubFeedStatus,
+  KeyHubStatus,
+  Mode,
+  Notice,
+  PendingUpdate,
+  SyncProgress,
+  WebhookCheck,
+} from './backend/types';
 import { deriveChecklist, type Checklist } from './checklist';
 import { SignInFlow } from './signin.svelte';
 
@@ -58,6 +68,8 @@ export class AppState {
    * answers may reach the window in either order) and must not undo it. */
   #hubFeedEvents = 0;
   #hubFeedEventAt: Partial<Record<Mode, number>> = {};
+  /** Whether each mode's API keys get live updates through the FluxStore hub (the owner's choice). */
+  keyHub = $state<KeyHubStatus[]>([]);
   /** Bumps on every applied event or connection change: views re-read on it. */
   revision = $state(0);
   loadError = $state<BackendError | null>(null);
@@ -70,7 +82,7 @@ export class AppState {
 
   checklist: Checklist | null = $derived(
     this.connection && this.facts
-      ? deriveChecklist({ connection: this.connection, facts: this.facts, webhookChecks: this.webhookChecks })
+      ? deriveChecklist({ connection: this.connection, facts: this.facts, webhookChecks: this.webhookChecks, keyHub: this.keyHub })
       : null,
   );
 
@@ -126,6 +138,7 @@ export class AppState {
       this.connection = await this.backend.call('connection_status');
       this.online = this.connection.online;
       await this.refreshFacts();
+      this.keyHub = await this.backend.call('key_hub');
       void this.checkWebhooks();
       await this.#readHubFeed();
       this.loadError = null;
@@ -138,14 +151,20 @@ export class AppState {
   async refreshHubFeed(): Promise<void> {
     try {
       await this.#readHubFeed();
+      this.keyHub = await this.backend.call('key_hub');
     } catch (e) {
       this.loadError = toBackendError(e);
     }
   }
 
   async #readHubFeed(): Promise<void> {
+    await this.takeHubFeed(() => this.backend.call('hub_feed'));
+  }
+
+  /** Take an answer listing each mode's live feed (`hub_feed`, `sync_now`, `set_hub`). */
+  async takeHubFeed(ask: () => Promise<HubFeedStatus[]>): Promise<void> {
     const asked = this.#hubFeedEvents;
-    const answer = await this.backend.call('hub_feed');
+    const answer = await ask();
     // A mode whose state changed since the question keeps the newer state.
     this.hubFeed = answer.map((f) =>
       (this.#hubFeedEventAt[f.mode] ?? 0) > asked ? (this.hubFeed.find((h) => h.mode === f.mode) ?? f) : f,
@@ -164,7 +183,7 @@ export class AppState {
 
   /**
    * Ask Stripe (through the shell) whether each mode connected with keys and a signing secret
-   * has an enabled endpoint with the 12 events. Offline, or when Stripe cannot be asked, the
+   * (or live updates through the hub) has an enabled endpoint with the 12 events. Offline, or when Stripe cannot be asked, the
    * step keeps what the keyring says; nothing is retried in a loop.
    */
   async checkWebhooks(): Promise<void> {
@@ -173,7 +192,8 @@ export class AppState {
     if (c && c.online && !c.sample_store) {
       for (const mode of ['test', 'live'] as const) {
         const m = c[mode];
-        if (m.via !== 'keys' || !m.secrets.some((s) => s.kind === 'webhook_secret')) continue;
+        const hub = this.keyHub.some((k) => k.mode === mode && k.on);
+        if (m.via !== 'keys' || !(hub || m.secrets.some((s) => s.kind === 'webhook_secret'))) continue;
         try {
           checks[mode] = await this.backend.call('check_webhook_endpoint', { mode });
         } catch {

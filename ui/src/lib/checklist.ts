@@ -6,7 +6,7 @@
  * Invariant: a step is never ticked by a click alone; it is done only when the state says so,
  * and every step that is not done says why in words a store owner understands.
  */
-import type { AccountStatus, ChecklistFacts, ConnectionStatus, Mode, ModeFacts, WebhookCheck } from './backend/types';
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, KeyHubStatus, Mode, ModeFacts, WebhookCheck } from './backend/types';
 import { formatDay } from './time';
 import { rejectionAdvice, TEST_CARD } from './webhook';
 
@@ -26,6 +26,8 @@ export interface ChecklistInput {
   facts: ChecklistFacts;
   /** Stripe's answer about a key-mode mode's webhook endpoints (`check_webhook_endpoint`), once asked. */
   webhookChecks?: Partial<Record<Mode, WebhookCheck>>;
+  /** Which key modes have live updates through the FluxStore hub on (`key_hub`). */
+  keyHub?: readonly KeyHubStatus[];
 }
 
 export interface Checklist {
@@ -93,7 +95,7 @@ function receivingDetail(facts: ChecklistFacts, keyModes: readonly Mode[]): stri
         ? 'Reading Stripe’s events API works too (it fills any gap).'
         : 'Events arrive by reading Stripe’s events API every 2 minutes.',
     );
-  if (!webhook && keyModes.length > 0)
+  if (!webhook && !feed && keyModes.length > 0)
     roads.push('No webhook delivery has reached FluxStore yet, so a new order shows up within about 2 minutes, not seconds.');
   return roads.join(' ');
 }
@@ -106,12 +108,14 @@ function notSince(f: ModeFacts, what: string): string {
   return `No paid ${what} order since you connected on ${formatDay(f.connected_at)}; the ${count} paid ${n === 1 ? 'order' : 'orders'} from before that ${n === 1 ? 'does' : 'do'} not prove today’s setup.`;
 }
 
-export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: ChecklistInput): Checklist {
+export function deriveChecklist({ connection: c, facts, webhookChecks = {}, keyHub = [] }: ChecklistInput): Checklist {
   const steps: Step[] = [];
   const isConnect = c.method === 'connect';
   const anyConnected = c.test.connected || c.live.connected;
   // Only a mode connected with API keys needs a webhook; Connect reads Stripe's events API.
   const keyModes = MODES.filter((m) => c[m].via === 'keys');
+  // Key modes whose events Stripe sends to the FluxStore hub (no signing secret needed there).
+  const hubModes = keyModes.filter((m) => keyHub.some((k) => k.mode === m && k.on));
   const ended = MODES.map((m) => c[m].disconnected_reason).find((r) => r !== null) ?? null;
 
   steps.push(
@@ -137,7 +141,14 @@ export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: Ch
   if (keyModes.length === 0 && (isConnect || anyConnected))
     steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: 'Not needed with Connect: the FluxStore hub announces new events and FluxStore fetches them from Stripe; Stripe’s events API fills any gap.' });
   else if (!anyConnected) steps.push({ id: 'webhook', title: webhookTitle, state: 'blocked', detail: 'Save your API keys first.' });
-  else if (keyModes.some((m) => hasWebhookSecret(c, m))) {
+  else if (hubModes.length > 0 && !keyModes.some((m) => hasWebhookSecret(c, m))) {
+    // The hub's endpoint is the app's: Stripe's answer about it decides, as for the relay's.
+    const failing = hubModes.map((m) => webhookChecks[m]).find((w) => w && !w.ok);
+    const checks = hubModes.map((m) => webhookChecks[m]).filter((w): w is WebhookCheck => !!w);
+    const on = `Live updates through the FluxStore hub are on for ${hubModes.join(' and ')} mode${hubModes.length === 2 ? 's' : ''} (no signing secret needed: FluxStore fetches each announced event from Stripe with your key).`;
+    if (failing) steps.push({ id: 'webhook', title: webhookTitle, state: 'todo', detail: `${on} But: ${failing.message}` });
+    else steps.push({ id: 'webhook', title: webhookTitle, state: 'done', detail: [on, ...checks.map((w) => w.message)].join(' ') });
+  } else if (keyModes.some((m) => hasWebhookSecret(c, m))) {
     // Stripe's own answer about its endpoints, where FluxStore could ask (online, key modes).
     const checks = keyModes.map((m) => webhookChecks[m]).filter((w): w is WebhookCheck => !!w);
     // A mode whose verified deliveries arrive works, even where Stripe lists no endpoint for
@@ -178,6 +189,13 @@ export function deriveChecklist({ connection: c, facts, webhookChecks = {} }: Ch
       title: receivingTitle,
       state: 'todo',
       detail: 'No event has been read from Stripe yet. FluxStore asks Stripe for new events right after connecting and every 2 minutes.',
+    });
+  else if (hubModes.length > 0 && !c.relay.listening)
+    steps.push({
+      id: 'receiving',
+      title: receivingTitle,
+      state: 'todo',
+      detail: 'No event has arrived through the FluxStore hub yet. Make a test payment: Stripe sends its events to the hub, and FluxStore fetches them within seconds.',
     });
   else if (!c.relay.listening)
     steps.push({ id: 'receiving', title: receivingTitle, state: 'blocked', detail: 'The relay starts once a signing secret is saved.' });

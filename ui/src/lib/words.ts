@@ -1,7 +1,8 @@
 /**
  * Sentences about how events reach FluxStore, per mode and per road, so that what the UI
  * promises is what the code does: a webhook delivery arrives in seconds, and so does an event
- * the FluxStore hub announces while a mode's live feed is open (Stripe Connect); otherwise
+ * the FluxStore hub announces while a mode's live feed is open (Stripe Connect, or keys with
+ * live updates through the hub on); otherwise
  * (the hub unreachable, keys whose webhook has not reached the relay) FluxStore reads Stripe's
  * events API every 2 minutes (the feed's poll).
  *
@@ -43,7 +44,7 @@ export function pendingAdvice(
   feed?: readonly HubFeedStatus[] | null,
 ): string {
   const via = c?.[mode].via ?? null;
-  if (via === 'connect' && hubLive(feed, mode))
+  if (via !== null && hubLive(feed, mode))
     return 'Still pending. The FluxStore hub announces each payment as Stripe reports it, so if the customer paid, Stripe has not reported it yet. If it stays pending, open the payment in the Stripe Dashboard.';
   if (via === 'connect')
     return `Still pending. With Stripe Connect, FluxStore reads Stripe’s events ${POLL_WORDS}, so a payment made just now may not be here yet. If it stays pending, open the payment in the Stripe Dashboard.`;
@@ -54,10 +55,15 @@ export function pendingAdvice(
   return `Still pending. ${mode === 'test' ? 'Test' : 'Live'} mode is not connected, so FluxStore cannot hear about this payment. Connect it in`;
 }
 
-/** The relay line of webhook health for `mode`; `bad` marks a stopped relay that matters. */
-export function relayNote(c: ConnectionStatus | null, mode: Mode): { bad: boolean; text: string } {
+/**
+ * The relay line of webhook health for `mode`; `bad` marks a stopped relay that matters.
+ * `hubOn`: live updates through the FluxStore hub are on for the mode's keys.
+ */
+export function relayNote(c: ConnectionStatus | null, mode: Mode, hubOn = false): { bad: boolean; text: string } {
   if (c?.relay.listening) return { bad: false, text: `Relay receiving at ${c.relay.local_url}.` };
   const via = c?.[mode].via ?? null;
+  if (via === 'keys' && hubOn)
+    return { bad: false, text: 'The relay is off; live updates through the FluxStore hub do not need it.' };
   if (via === 'connect' || (via === null && c?.method !== 'keys'))
     return { bad: false, text: 'The relay is off; Stripe Connect does not need it.' };
   if (via === null) return { bad: false, text: `The relay starts once ${mode} keys and a signing secret are saved.` };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { AccountStatus, ChecklistFacts, ConnectionStatus, ModeConnection, ModeFacts, WebhookCheck } from '../../src/lib/backend/types';
+import type { AccountStatus, ChecklistFacts, ConnectionStatus, KeyHubStatus, ModeConnection, ModeFacts, WebhookCheck } from '../../src/lib/backend/types';
 import { checklistAccount, deriveChecklist, type StepId } from '../../src/lib/checklist';
 
 const mc = (mode: 'test' | 'live', over: Partial<ModeConnection> = {}): ModeConnection => ({
@@ -252,6 +252,44 @@ describe('checklist derivation', () => {
     r = states(c, noFacts(), null, { test: { ...missing, ok: true, missing_events: [], message: 'Stripe sends all 12 events to https://shop.example/api/webhooks/stripe, and the endpoint is enabled.' } });
     expect(r.s.webhook).toBe('done');
     expect(r.d.webhook).toMatch(/^Signing secret saved in the keyring\. Stripe sends all 12 events/);
+  });
+
+  test('key mode with live updates through the hub: the hub\'s endpoint is the app\'s, no signing secret needed', () => {
+    const c = conn({ method: 'keys', test: keyed('test') });
+    const hub: KeyHubStatus[] = [{ mode: 'test', on: true, hub: 'https://hub.example/', store_id: 'st_1', endpoint_id: 'we_1' }];
+    const check: WebhookCheck = {
+      mode: 'test',
+      ok: true,
+      endpoint_id: 'we_1',
+      url: 'https://hub.example/api/webhooks/stripe/s/hsk_1',
+      disabled: false,
+      missing_events: [],
+      endpoints: 1,
+      message: 'Stripe sends all 12 events to https://hub.example/api/webhooks/stripe/s/hsk_1, and the endpoint is enabled.',
+    };
+    // Off, the signing secret is still what is missing.
+    expect(deriveChecklist({ connection: c, facts: noFacts(), webhookChecks: { test: check } }).steps.find((x) => x.id === 'webhook')?.state).toBe('todo');
+    const on = deriveChecklist({ connection: c, facts: noFacts(), webhookChecks: { test: check }, keyHub: hub });
+    const step = (id: StepId) => on.steps.find((x) => x.id === id)!;
+    expect(step('webhook').state).toBe('done');
+    expect(step('webhook').detail).toMatch(/^Live updates through the FluxStore hub are on for test mode \(no signing secret needed.* Stripe sends all 12 events to https:\/\/hub\.example/);
+    // Nothing arrived yet: the step says what to do, not that a relay is missing.
+    expect(step('receiving').state).toBe('todo');
+    expect(step('receiving').detail).toMatch(/through the FluxStore hub yet/);
+    // The hub's endpoint disabled in Stripe: the step says so.
+    const disabled = { ...check, ok: false, disabled: true, message: 'The webhook endpoint https://hub.example/api/webhooks/stripe/s/hsk_1 is disabled in Stripe, so nothing is delivered.' };
+    const off = deriveChecklist({ connection: c, facts: noFacts(), webhookChecks: { test: disabled }, keyHub: hub });
+    expect(off.steps.find((x) => x.id === 'webhook')?.state).toBe('todo');
+    expect(off.steps.find((x) => x.id === 'webhook')?.detail).toMatch(/But: The webhook endpoint .* is disabled/);
+    // Events announced by the hub: the receiving step names the hub, not a missing webhook.
+    const f = noFacts();
+    f.test.last_feed_at = 100;
+    f.test.last_event_at = 100;
+    const arrived = deriveChecklist({ connection: c, facts: f, webhookChecks: { test: check }, keyHub: hub });
+    const receiving = arrived.steps.find((x) => x.id === 'receiving')!;
+    expect(receiving.state).toBe('done');
+    expect(receiving.detail).toMatch(/hub announces new events/);
+    expect(receiving.detail).not.toMatch(/No webhook delivery/);
   });
 
   test('key mode: verified deliveries without a listed endpoint (stripe listen) are done, the check still shown', () => {

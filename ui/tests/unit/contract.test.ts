@@ -34,6 +34,9 @@ const DIR = join(__dirname, '..', 'contract');
 /** Where the memory backend's Connect service "listens" (the shell's test uses a real one). */
 const MEMORY_CONNECT_SERVICE = 'http://127.0.0.1:8790';
 const CONNECT_SERVICE_ARG = '$CONNECT_SERVICE';
+/** Where the memory backend's FluxStore hub is (the shell's test starts a real one). */
+const MEMORY_HUB = 'https://hub.fluxstore.test';
+const HUB_ARG = '$HUB';
 const EVENTS: (keyof BackendEvents)[] = ['event_applied', 'sync_progress', 'online_changed', 'account_changed', 'sign_in_ended'];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -50,7 +53,7 @@ interface Scenario {
 }
 
 function withService(v: Json): Json {
-  if (typeof v === 'string') return v.replaceAll(CONNECT_SERVICE_ARG, MEMORY_CONNECT_SERVICE);
+  if (typeof v === 'string') return v.replaceAll(CONNECT_SERVICE_ARG, MEMORY_CONNECT_SERVICE).replaceAll(HUB_ARG, MEMORY_HUB);
   if (Array.isArray(v)) return v.map(withService);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withService(x)]));
   return v;
@@ -120,9 +123,15 @@ const ACCOUNT_STATUS_KEEPS = ['account_id', 'mode', 'checked_at'];
 interface Names {
   scenario: string;
   service: string;
+  hub: string | null;
   accounts: string[];
   events: string[];
+  /** Generated ids of `GENERATED` seen so far, per prefix. */
+  generated: Record<string, string[]>;
 }
+
+/** Generated ids numbered when they start a word. */
+const GENERATED = ['st_', 'we_', 'hsk_'];
 
 function normalize(v: Json, names: Names): Json {
   if (Array.isArray(v)) return v.map((x) => normalize(x, names));
@@ -140,7 +149,20 @@ function normalize(v: Json, names: Names): Json {
 }
 
 function normalizeText(s: string, names: Names): string {
-  let text = s.replaceAll(names.service, '<connect-service>');
+  // The longer address first: one may be the other's prefix (ports of different lengths).
+  const addresses: [string, string][] = [[names.service, '<connect-service>']];
+  if (names.hub !== null) addresses.push([names.hub, '<hub>']);
+  addresses.sort((a, b) => b[0].length - a[0].length);
+  let text = s;
+  for (const [address, name] of addresses) text = text.replaceAll(address, name);
+  for (const prefix of GENERATED) {
+    const seen = (names.generated[prefix] ??= []);
+    text = text.replace(new RegExp(`(?<![A-Za-z0-9_])${prefix}([A-Za-z0-9_]+)`, 'g'), (_, id: string) => {
+      let n = seen.indexOf(id) + 1;
+      if (n === 0) n = seen.push(id);
+      return `${prefix}<${n}>`;
+    });
+  }
   for (const [prefix, seen] of [
     ['acct_', names.accounts],
     ['evt_', names.events],
@@ -173,7 +195,7 @@ async function replay(file: string): Promise<{ got: Json; transcript: Json }> {
   const text = readFileSync(join(DIR, 'scenarios', file), 'utf8');
   const transcript = JSON.parse(readFileSync(join(DIR, 'transcripts', file), 'utf8')) as Json;
   const raw = await record(file.replace(/\.json$/, ''), JSON.parse(text) as Scenario);
-  const got = normalize(raw, { scenario: text, service: MEMORY_CONNECT_SERVICE, accounts: [], events: [] });
+  const got = normalize(raw, { scenario: text, service: MEMORY_CONNECT_SERVICE, hub: MEMORY_HUB, accounts: [], events: [], generated: {} });
   return { got, transcript };
 }
 

@@ -63,6 +63,8 @@ describe('words that match the code', () => {
     expect(stopped.bad).toBe(true);
     expect(stopped.text).not.toMatch(/will not process payments/);
     expect(relayNote(conn('keys', 'keys', true), 'test').text).toMatch(/^Relay receiving at http:\/\/127\.0\.0\.1:8787/);
+    // Live updates through the hub on: the stopped relay does not matter.
+    expect(relayNote(conn('keys', 'keys'), 'test', true)).toEqual({ bad: false, text: 'The relay is off; live updates through the FluxStore hub do not need it.' });
   });
 });
 
@@ -76,6 +78,9 @@ describe('the hub’s live feed', () => {
     expect(arrivalPromise(conn('connect', 'connect'), facts({}), 'live', feed('test', 'live'))).toMatch(/within about 2 minutes/);
     expect(pendingAdvice(conn('connect', 'connect'), facts({}), 'test', feed('test', 'live'))).toMatch(/hub announces/);
     expect(pendingAdvice(conn('connect', 'connect'), facts({}), 'test', feed('test', 'off'))).toMatch(/every 2 minutes/);
+    // Keys with live updates through the hub: the hub announces, as for Connect.
+    expect(pendingAdvice(conn('keys', 'keys'), facts({}), 'test', feed('test', 'live'))).toMatch(/hub announces/);
+    expect(arrivalPromise(conn('keys', 'keys'), facts({}), 'test', feed('test', 'live'))).toMatch(/within seconds.*hub/);
   });
 });
 

@@ -27,8 +27,8 @@ pub use service::revoke;
 
 use crate::secret::Secret;
 
-/// The path of the loopback redirect URI.
-pub const CALLBACK_PATH: &str = "/callback";
+/// The path of the loopback redirect URI: the one the Connect service accepts.
+pub const CALLBACK_PATH: &str = fluxstore_connect_api::DESKTOP_CALLBACK_PATH;
 /// The client id the desktop presents to the Connect service (a public client).
 pub const CLIENT_ID: &str = "fluxstore-desktop";
 

@@ -26,10 +26,14 @@ impl Profile {
     pub async fn check_webhook_endpoint(&self, mode: Mode) -> Result<WebhookCheck, ProfileError> {
         let client = self.client(mode).await?;
         let endpoints = client.webhook_endpoints().await?;
-        let hub = self.connect_service().await?;
-        let hub_host = url::Url::parse(&hub.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned));
-        Ok(check_endpoints(mode, &endpoints, hub_host.as_deref()))
+        // The hub this mode follows (where a key-mode store is registered) and the Connect
+        // service (the hub of a Connect platform) both receive for FluxStore.
+        let hubs = [self.hub(mode).await?.url, self.connect_service().await?.url];
+        let mut hosts: Vec<String> = hubs
+            .iter()
+            .filter_map(|u| url::Url::parse(u).ok()?.host_str().map(str::to_owned))
+            .collect();
+        hosts.dedup();
+        Ok(check_endpoints(mode, &endpoints, &hosts))
     }
 }

@@ -318,6 +318,20 @@ impl Profile {
             })
             .await?;
         let was_connect = state.as_deref() == Some(CONNECTED);
+        // Live updates through the hub end with the keys: their endpoint is deleted while the
+        // key can still do it (a key that cannot is said in the log; the owner is disconnecting).
+        if self.hub_store(mode).await?.is_some() {
+            match self.disable_key_hub(mode).await {
+                Ok(change) => tracing::info!(
+                    mode = mode.as_str(),
+                    deleted = change.endpoint_deleted,
+                    "live updates through the hub ended with the keys"
+                ),
+                Err(e) => {
+                    tracing::warn!(mode = mode.as_str(), error = %e, "the hub's webhook endpoint could not be deleted while disconnecting")
+                }
+            }
+        }
         let token_slot = self.slot(mode, SecretKind::ConnectAccessToken);
         let mut revoked_now = false;
         if was_connect {

@@ -30,6 +30,9 @@ pub enum ProfileError {
     OrderNotFound(String),
     #[error("{0}")]
     Gateway(#[from] GatewayError),
+    /// The FluxStore hub could not be reached or refused (its words, when it gave any).
+    #[error("{0}")]
+    Hub(String),
     #[error("{}", sentence(&.0.to_string()))]
     OAuth(#[from] OAuthError),
     #[error(transparent)]
@@ -52,6 +55,7 @@ impl ProfileError {
             ProfileError::Refused(_) => "refused",
             ProfileError::OrderNotFound(_) => "not_found",
             ProfileError::Gateway(e) => e.code(),
+            ProfileError::Hub(_) => "hub_unavailable",
             ProfileError::OAuth(e) => e.code(),
             ProfileError::Keyring(e) => e.code(),
             ProfileError::Mirror(_) => "mirror_error",

@@ -3,7 +3,8 @@
 //! wakes from sleep (the wall clock jumped past the monotonic one), and on demand
 //! ([`Feed::sync_now`]: after keys are saved, after a Connect sign-in, "Sync now").
 //!
-//! Beside the poll, each mode connected through Connect follows the FluxStore hub's live feed
+//! Beside the poll, each mode connected through Connect (or by API key with live updates
+//! through the hub turned on, see [`super::keyhub`]) follows the FluxStore hub's live feed
 //! ([`super::follow`]): the hub rings a doorbell as Stripe sends an event, and the desktop
 //! fetches that event from Stripe at once. The poll stays: it heals whatever the feed could
 //! not bring (the hub unreachable, a resync, events from before the feed opened).
@@ -54,7 +55,8 @@ pub trait FeedObserver: Send + Sync + 'static {
 pub struct FeedOptions {
     /// How often Stripe's events are read.
     pub poll: Duration,
-    /// Follow the hub's live feed for modes connected through Connect.
+    /// Follow the hub's live feed for modes connected through Connect or with live updates
+    /// through the hub turned on.
     pub follow_hub: bool,
     /// The modes fed (both, unless a command names one).
     pub modes: Vec<Mode>,

@@ -1,5 +1,5 @@
 //! Following the hub's live feed for one mode: `GET {hub}/v1/feed` as Server-Sent Events,
-//! with the mode's Connect access token, resumed with `Last-Event-ID` from the cursor kept in
+//! with the mode's Connect access token (or, in key mode, the store's feed token), resumed with `Last-Event-ID` from the cursor kept in
 //! the mirror. Each doorbell is answered by [`Profile::answer_doorbell`]; several waiting at
 //! once, or an `event: resync`, run the incremental events sync instead.
 //!
@@ -8,7 +8,8 @@
 //!   doorbell refused and recorded), so a feed cut at any point resumes without a gap and
 //!   without storing anything twice (the mirror is idempotent on event ids anyway).
 //! - Every way the feed is not live is a state the owner sees ([`HubFeedStatus`]): off (no
-//!   Connect connection, or the hub refused the token) or polling (the hub is unreachable or
+//!   Connect connection nor live updates turned on in key mode, the hub refused the token, or
+//!   Stripe refused the owner's key) or polling (the hub is unreachable or
 //!   is no hub; the feed loop's events sync keeps the mirror current meanwhile).
 //! - Reconnects back off (0.5 s doubling to 30 s, jittered); a feed silent for longer than
 //!   [`IDLE`] (the hub's heartbeats stopped) is treated as cut.
@@ -47,7 +48,8 @@ pub enum HubFeedState {
     Live,
     /// The hub cannot be reached (or is no hub): Stripe's events are read every 2 minutes.
     Polling,
-    /// No feed for this mode (not connected through Connect, or the hub refused the token).
+    /// No feed for this mode (not connected through Connect nor live updates turned on in key
+    /// mode, the hub refused the token, or Stripe refused the owner's key).
     Off,
 }
 
@@ -150,6 +152,19 @@ enum Ended {
     },
     /// The mode's connection ended while following (disconnected, deauthorized, 401).
     Disconnected,
+    /// Stripe refused the owner's API key (revoked or rolled) while fetching a doorbell's
+    /// event: nothing can be verified until a current key is saved.
+    KeyRejected,
+}
+
+/// The HTTP client the desktop speaks to the hub with (no redirects: a token never follows
+/// one elsewhere).
+pub(crate) fn hub_http() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// Follow `mode`'s feed until cancelled.
@@ -160,12 +175,7 @@ pub(crate) async fn follow(
     changed: Arc<Notify>,
     cancel: CancelToken,
 ) {
-    let http = match reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("FluxStore-Desktop/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let http = match hub_http() {
         Ok(h) => h,
         Err(e) => {
             tracker.set(
@@ -187,7 +197,7 @@ pub(crate) async fn follow(
                 tracker.set(
                     HubFeedState::Off,
                     None,
-                    format!("{} mode is not connected through Stripe Connect, so there is no live feed for it.", title(mode)),
+                    format!("{} mode is not connected through Stripe Connect, and live updates through the FluxStore hub are not turned on for its API keys, so there is no live feed for it.", title(mode)),
                 );
                 if !pause(RECHECK, &changed, &cancel).await {
                     return;
@@ -223,16 +233,18 @@ pub(crate) async fn follow(
             service: &service,
             client: Mutex::new(None),
             tracker: &tracker,
+            changed: &changed,
             cancel: &cancel,
         };
         match session.run(&http, token.expose()).await {
             Ended::Cancelled => return,
             Ended::Refused => {
-                tracker.set(
-                    HubFeedState::Off,
-                    Some(&service),
-                    "The FluxStore hub did not accept this mode's Stripe access; FluxStore reads Stripe's events every 2 minutes. If Stripe no longer accepts it either, connect again.".to_owned(),
-                );
+                let detail = if profile.follows_as_store(mode).await.unwrap_or(false) {
+                    "The FluxStore hub no longer accepts this store's feed token; FluxStore reads Stripe's events every 2 minutes. Turn live updates through the hub off and on again to register anew.".to_owned()
+                } else {
+                    "The FluxStore hub did not accept this mode's Stripe access; FluxStore reads Stripe's events every 2 minutes. If Stripe no longer accepts it either, connect again.".to_owned()
+                };
+                tracker.set(HubFeedState::Off, Some(&service), detail);
                 if !pause(RECHECK, &changed, &cancel).await {
                     return;
                 }
@@ -245,6 +257,16 @@ pub(crate) async fn follow(
                         "{} has no live feed, so FluxStore reads Stripe's events every 2 minutes.",
                         host(&hub)
                     ),
+                );
+                if !pause(RECHECK, &changed, &cancel).await {
+                    return;
+                }
+            }
+            Ended::KeyRejected => {
+                tracker.set(
+                    HubFeedState::Off,
+                    Some(&service),
+                    format!("Stripe no longer accepts {} mode's API key, so the live feed stopped. Save a current key in Payment Gateways (Stripe Dashboard → Developers → API keys).", mode.as_str()),
                 );
                 if !pause(RECHECK, &changed, &cancel).await {
                     return;
@@ -288,7 +310,8 @@ fn jitter(d: Duration) -> Duration {
     d.mul_f64(f)
 }
 
-fn title(mode: Mode) -> &'static str {
+/// "Test" or "Live", to begin a sentence.
+pub(crate) fn title(mode: Mode) -> &'static str {
     match mode {
         Mode::Test => "Test",
         Mode::Live => "Live",
@@ -305,6 +328,8 @@ struct Session<'a> {
     hub: &'a Url,
     service: &'a HubService,
     tracker: &'a Tracker,
+    /// Rung when a connection or setting changed: the feed ends if its token is gone.
+    changed: &'a Notify,
     cancel: &'a CancelToken,
     /// The mode's Stripe client, made at the first doorbell of this connection.
     client: Mutex<Option<crate::client::StripeClient>>,
@@ -408,6 +433,14 @@ impl Session<'_> {
         loop {
             let next = tokio::select! {
                 n = events.next() => n,
+                () = self.changed.notified() => {
+                    // Disconnected, or live updates turned off: this feed is no longer the
+                    // mode's (the next round says why).
+                    match self.profile.hub_token(self.mode).await {
+                        Ok(Some(_)) => continue,
+                        _ => return Ended::Disconnected,
+                    }
+                }
                 () = self.cancel.cancelled() => return Ended::Cancelled,
             };
             let first = match next {
@@ -450,6 +483,9 @@ impl Session<'_> {
                         Err(
                             ProfileError::NotConnected { .. } | ProfileError::Disconnected { .. },
                         ) => return Ended::Disconnected,
+                        Err(ProfileError::Gateway(crate::error::GatewayError::InvalidKey)) => {
+                            return Ended::KeyRejected;
+                        }
                         Err(e) => return lost(e.to_string()),
                     }
                     if let Some(Item::Resync(r)) = held {

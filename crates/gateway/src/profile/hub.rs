@@ -13,8 +13,9 @@
 //! - The cursor (a mirror setting, per mode, tied to the hub's address) moves in the same
 //!   transaction as the doorbell's event (or after the doorbell was refused or skipped), so a
 //!   restart re-rings nothing that is stored and skips nothing that is not.
-//! - The feed's token is the mode's Connect access token; it travels only to an address
-//!   that passes [`crate::net::sends_secrets_safely`].
+//! - The feed's token is the mode's Connect access token, or in key mode the store's feed
+//!   token ([`super::keyhub`]); it travels only to an address that passes
+//!   [`crate::net::sends_secrets_safely`].
 use fluxstore_connect_api::hub::Doorbell;
 use fluxstore_mirror::facts::RejectionCode;
 use fluxstore_mirror::{AppliedEvent, IngestOutcome, Mode, NewRejection, Source};
@@ -27,6 +28,9 @@ use super::{Profile, ProfileError};
 use crate::error::GatewayError;
 use crate::keystore::SecretKind;
 use crate::secret::Secret;
+
+/// A key-mode store's webhook address at the hub: this path, then its store key.
+pub use fluxstore_connect_api::hub::STORE_WEBHOOK_PREFIX;
 
 /// The hub address for this run (the CLI's `--hub` reads it too).
 pub const HUB_ENV: &str = "FLUXSTORE_HUB";
@@ -44,6 +48,8 @@ pub enum HubSource {
     Environment,
     /// The Connect service the mode's token came from: the hub is the Connect service.
     ConnectService,
+    /// Where the mode's key-mode store is registered (live updates through the hub are on).
+    Registration,
 }
 
 /// The hub a mode's live feed follows.
@@ -113,14 +119,22 @@ impl Profile {
                 source: HubSource::Override,
             });
         }
-        let (setting, used) = self
+        let (setting, used, registered) = self
             .read(move |m| {
                 Ok((
                     Setting::HubUrl.get(m)?,
                     Setting::ConnectServiceUsed(mode).get(m)?,
+                    super::keyhub::read_record(Setting::HubStore(mode).get(m)?),
                 ))
             })
             .await?;
+        // A key-mode store's feed token is good only at the hub that issued it.
+        if let Some(record) = registered {
+            return Ok(HubService {
+                url: record.hub,
+                source: HubSource::Registration,
+            });
+        }
         if let Some(url) = setting {
             return Ok(HubService {
                 url,
@@ -158,14 +172,14 @@ impl Profile {
     }
 
     /// The Bearer token of `mode`'s feed: its Connect access token while the mode is
-    /// connected through Connect; None when the mode has no feed (not connected, or by API
-    /// key: a key-mode store's feed token is not kept yet).
+    /// connected through Connect, else the key-mode store's feed token while live updates
+    /// through the hub are on; None when the mode has no feed.
     pub async fn hub_token(&self, mode: Mode) -> Result<Option<Secret>, ProfileError> {
         let state = self
             .read(move |m| Setting::ConnectState(mode).get(m))
             .await?;
         if state.as_deref() != Some(CONNECTED) {
-            return Ok(None);
+            return self.hub_feed_token(mode).await;
         }
         let slot = self.slot(mode, SecretKind::ConnectAccessToken);
         self.with_keyring(move |k| k.get(&slot)).await
@@ -207,13 +221,24 @@ impl Profile {
         client: &crate::client::StripeClient,
         d: &Doorbell,
     ) -> Result<Rung, ProfileError> {
-        let account = self.read(move |m| Setting::AccountId(mode).get(m)).await?;
+        let (account, store) = self
+            .read(move |m| {
+                Ok((
+                    Setting::AccountId(mode).get(m)?,
+                    super::keyhub::read_record(Setting::HubStore(mode).get(m)?),
+                ))
+            })
+            .await?;
         let refusal = if d.livemode != mode.is_live() {
             Some("the doorbell is of the other mode")
         } else if let (Some(claimed), Some(ours)) = (&d.account, &account)
             && claimed != ours
         {
             Some("the doorbell is of another account")
+        } else if let (Some(claimed), Some(ours)) = (&d.store, &store)
+            && *claimed != ours.store_id
+        {
+            Some("the doorbell is of another store")
         } else if !crate::events::is_event_id(&d.event_id) {
             Some("the doorbell names no event id")
         } else {

@@ -42,6 +42,10 @@ pub enum Setting {
     /// Where a mode's hub feed resumes: the hub's address and the cursor of the last doorbell
     /// whose event is stored (JSON). Moves only after that event is committed.
     HubCursor(Mode),
+    /// A key-mode store registered at the FluxStore hub for live updates (the owner turned
+    /// them on): the hub, the store's public id and the webhook endpoint created for it
+    /// (JSON; never the store key or the feed token, which only the keyring holds).
+    HubStore(Mode),
 }
 
 impl Setting {
@@ -64,11 +68,12 @@ impl Setting {
             Setting::ConnectServiceUsed(m) => per_mode(m, "connect.service_url"),
             Setting::ConnectedSince(m) => per_mode(m, "connected_since"),
             Setting::HubCursor(m) => per_mode(m, "hub.cursor"),
+            Setting::HubStore(m) => per_mode(m, "hub.store"),
         }
     }
 
     /// Every per-mode setting of `mode` (forgotten together when a mode is disconnected).
-    pub fn of_mode(mode: Mode) -> [Setting; 10] {
+    pub fn of_mode(mode: Mode) -> [Setting; 11] {
         [
             Setting::PublishableKey(mode),
             Setting::KeyKind(mode),
@@ -80,6 +85,7 @@ impl Setting {
             Setting::ConnectServiceUsed(mode),
             Setting::ConnectedSince(mode),
             Setting::HubCursor(mode),
+            Setting::HubStore(mode),
         ]
     }
 

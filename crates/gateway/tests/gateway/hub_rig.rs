@@ -306,3 +306,69 @@ impl Desktop {
         self.dir.path()
     }
 }
+
+impl Desktop {
+    /// A store connected in test mode with its own secret key (key mode), following `hub`
+    /// once live updates through the hub are turned on.
+    pub async fn with_key(hub: &str, keyring: SecretStore) -> Desktop {
+        let tag = rand_hex(6);
+        let account = format!("acct_1Keys{tag}");
+        let key = format!("sk_test_keyhub{tag}{}", rand_hex(8));
+        let fake = StripeFake::start(StripeFakeConfig {
+            keys: vec![FakeKey::secret(&key)],
+            account: AccountSpec {
+                id: account.clone(),
+                ..AccountSpec::default()
+            },
+            ..StripeFakeConfig::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mirror = Mirror::open(&dir.path().join("mirror.db")).unwrap();
+        let config = ProfileConfig {
+            api_base: Some(fake.base_url()),
+            hub: Some(Url::parse(hub).unwrap()),
+            ..ProfileConfig::new(&format!("key-hub-{tag}"))
+        };
+        let profile =
+            Arc::new(Profile::open(config, Some(keyring), Arc::new(Mutex::new(mirror))).unwrap());
+        let keys = fluxstore_gateway::ManualKeys::parse(None, &key, None).unwrap();
+        profile.save_keys(keys).await.unwrap();
+        Desktop {
+            dir,
+            fake,
+            account,
+            token: key,
+            profile,
+            seen: Arc::default(),
+            feed: None,
+        }
+    }
+
+    /// A paid order at this store's Stripe; its events as the owner's own endpoint gets them.
+    pub fn pay_by_key(&self, amount: i64) -> (SeededPayment, Vec<Value>) {
+        let p = self.fake.seed_payment(&PaymentSpec {
+            amount,
+            currency: "usd".into(),
+            email: "buyer@example.com".into(),
+            livemode: false,
+            created: fluxstore_test_support::now(),
+        });
+        let events = p.events.clone();
+        (p, events)
+    }
+}
+
+/// POST `event` unsigned to a key-mode store's endpoint at the hub (`path`: the endpoint's
+/// path, as registered in Stripe).
+pub async fn post_to_store(http: &reqwest::Client, hub: &str, path: &str, event: &Value) -> u16 {
+    http.post(format!("{hub}{path}"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(event).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

@@ -12,6 +12,7 @@ mod events_sync_applied;
 mod fuzz;
 mod hub_feed;
 mod hub_rig;
+mod key_hub;
 mod keyring;
 mod no_secret_leaks;
 mod orders;

@@ -437,6 +437,12 @@ impl StripeFake {
         endpoint
     }
 
+    /// Roll `key` away (as the Dashboard's "Roll key" does): every later call with it answers
+    /// 401, as Stripe does for a key it no longer knows.
+    pub fn revoke_key(&self, key: &str) {
+        self.shared.lock().cfg.keys.retain(|k| k.key != key);
+    }
+
     /// Webhook endpoints created through the API (including their `secret`).
     pub fn webhook_endpoints(&self) -> Vec<Value> {
         self.shared.lock().endpoints.clone()

@@ -134,6 +134,10 @@ fn route(
             require(key, &acct, "rak_webhook_write")?;
             create_webhook_endpoint(state, key, p)
         }
+        ("DELETE", ["v1", "webhook_endpoints", id]) => {
+            require(key, &acct, "rak_webhook_write")?;
+            delete_webhook_endpoint(state, key, id, p)
+        }
         ("GET", ["v1", "webhook_endpoints"]) => {
             require(key, &acct, "rak_webhook_read")?;
             list_webhook_endpoints(state, key, p)
@@ -179,6 +183,24 @@ fn list_webhook_endpoints(state: &State, key: &FakeKey, p: &Params) -> Result<Re
         }
     }
     fluxstore_sample_stripe::list_page(&all, p, "webhook_endpoint", "/v1/webhook_endpoints")
+}
+
+/// `DELETE /v1/webhook_endpoints/{id}`: Stripe's deleted object, or 404 `resource_missing`
+/// for an endpoint this mode does not have.
+fn delete_webhook_endpoint(
+    state: &mut State,
+    key: &FakeKey,
+    id: &str,
+    p: &Params,
+) -> Result<Reply, ApiError> {
+    p.only(&[])?;
+    let at = state
+        .endpoints
+        .iter()
+        .position(|e| e["id"] == id && e["livemode"] == key.livemode)
+        .ok_or_else(|| ApiError::missing(id, "webhook endpoint", "id"))?;
+    state.endpoints.remove(at);
+    ok(json!({ "id": id, "object": "webhook_endpoint", "deleted": true }))
 }
 
 fn create_webhook_endpoint(

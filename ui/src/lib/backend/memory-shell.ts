@@ -22,6 +22,15 @@ import {
   type Failure,
 } from './memory-connect';
 import { isBackendError, validateKeys, validateWebhookSecret } from './memory-keys';
+import {
+  alreadyOff,
+  connectFollowsAlready,
+  hubUnreachable,
+  keyHubStatus,
+  randomPart,
+  turnedOff,
+  turnedOn,
+} from './memory-keyhub';
 import { call, emptyStore, refundOf, sampleStore, type OrderRecord, type StoreData } from './memory-seed';
 import {
   accountFor,
@@ -35,6 +44,7 @@ import {
   REASON_OWNER_DISCONNECTED,
   REASON_TOKEN_REJECTED,
   RELAY_URL,
+  SAMPLE_NO_FEED,
   SAMPLE_SECRETS,
   sampleConnection,
   type Connection,
@@ -63,6 +73,7 @@ import type {
   ConnectionMethod,
   ConnectionStatus,
   LookupReport,
+  KeyHubChange,
   Mode,
   OrderDetail,
   OrderFacts,
@@ -73,7 +84,7 @@ import type {
   WebhookCheck,
   WebhookEndpointCreated,
 } from './types';
-import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, NOTICE_KINDS, WEBHOOK_PATH } from './generated/facts';
+import { DASHBOARD_ORIGIN, DASHBOARD_PAGES, NOTICE_KINDS, STORE_WEBHOOK_PREFIX, WEBHOOK_PATH } from './generated/facts';
 import { SUBSCRIBED_EVENT_TYPES, WEBHOOK_EVENTS, type SubscribedEventType } from '../webhook';
 
 const STRIPE_OFFLINE = 'Stripe could not be reached. Check the internet connection and try again.';
@@ -205,6 +216,10 @@ export class MemoryShell implements Backend {
         return hubFeed(this.own.conn, this.sample !== null);
       case 'set_hub':
         return this.setHub(args.url as string | null);
+      case 'key_hub':
+        return (['test', 'live'] as const).map((m) => keyHubStatus(m, this.sample ? null : this.own.conn.modes[m].keyHub));
+      case 'set_key_hub':
+        return this.setKeyHub(args.mode, args.on as boolean);
       case 'disconnect':
         return this.disconnect(args.mode);
       case 'account_status':
@@ -468,6 +483,43 @@ export class MemoryShell implements Backend {
     return { endpoint_id: endpoint, url: parsed.href, enabled_events: [...SUBSCRIBED_EVENT_TYPES], secret_stored: true };
   }
 
+  /**
+   * Live updates through the hub for a mode's API keys: register the store at the hub the mode
+   * follows, create its webhook endpoint there with the 14 events, keep the feed token; off
+   * deletes the endpoint. Turning on twice registers once.
+   */
+  private setKeyHub(mode: Mode, on: boolean): KeyHubChange {
+    if (this.sample) fail('refused', SAMPLE_NO_FEED);
+    const c = this.own.conn;
+    const m = c.modes[mode];
+    if (!on) {
+      const rec = m.keyHub;
+      if (!rec) return alreadyOff(mode);
+      const path = `/v1/webhook_endpoints/${rec.endpointId}`;
+      if (!this.online) {
+        this.audit(this.own, 'DELETE', path, rec.endpointId, null, mode, 'offline');
+        fail('offline', STRIPE_OFFLINE);
+      }
+      this.audit(this.own, 'DELETE', path, rec.endpointId, 200, mode);
+      const at = this.endpoints.findIndex((e) => e.id === rec.endpointId);
+      if (at >= 0) this.endpoints.splice(at, 1);
+      m.keyHub = null;
+      return turnedOff(mode, rec.endpointId);
+    }
+    if (m.keyHub) return turnedOn(mode, m.keyHub);
+    this.requireCredential(mode);
+    if (!m.apiKey) fail('refused', connectFollowsAlready(mode));
+    const hub = checkHubUrl(c.hub ?? connectService(c).url);
+    if (typeof hub !== 'string') throw hub;
+    if (!this.online) fail('offline', hubUnreachable(hub));
+    const url = `${hub.replace(/\/+$/, '')}${STORE_WEBHOOK_PREFIX}hsk_${randomPart()}`;
+    const endpointId = `we_${(++this.seq).toString().padStart(6, '0')}${randomPart().slice(0, 8)}`;
+    this.audit(this.own, 'POST', '/v1/webhook_endpoints', endpointId, 200, mode);
+    this.endpoints.push({ id: endpointId, url, mode, events: [...SUBSCRIBED_EVENT_TYPES], enabled: true });
+    m.keyHub = { hub, storeId: `st_${randomPart()}`, endpointId };
+    return turnedOn(mode, m.keyHub);
+  }
+
   private setConnectService(url: string | null): ConnectionStatus {
     const text = url?.trim() ?? '';
     let value: string | null = null;
@@ -527,6 +579,13 @@ export class MemoryShell implements Backend {
     this.refuseInSample();
     const c = this.own.conn;
     const wasConnect = c.modes[mode].connectState === 'connected';
+    // Live updates through the hub end with the keys: their endpoint is deleted first.
+    const hubEndpoint = c.modes[mode].keyHub?.endpointId;
+    if (hubEndpoint && this.online) {
+      this.audit(this.own, 'DELETE', `/v1/webhook_endpoints/${hubEndpoint}`, hubEndpoint, 200, mode);
+      const at = this.endpoints.findIndex((e) => e.id === hubEndpoint);
+      if (at >= 0) this.endpoints.splice(at, 1);
+    }
     // A Connect connection is revoked through the Connect service first; the mirror stays.
     if (wasConnect && !this.online) fail('offline', SERVICE_UNREACHABLE.message);
     c.modes[mode] = emptyMode();
@@ -731,9 +790,17 @@ export class MemoryShell implements Backend {
     const mine = this.endpoints.filter((e) => e.mode === mode).reverse();
     const missing = (e: { events: string[] }) =>
       e.events.includes('*') ? [] : WEBHOOK_EVENTS.map((w) => w.type as string).filter((t) => !e.events.includes(t));
+    // The relay's path on any host, or anything on the hub's host (the hub the mode follows,
+    // and the Connect service), as the shell judges.
+    const c = this.own.conn;
+    const hubs = [c.modes[mode].keyHub?.hub ?? c.hub ?? connectService(c).url, connectService(c).url];
+    const hosts = hubs.map((u) => new URL(u).hostname);
     const best =
       mine
-        .filter((e) => new URL(e.url).pathname.replace(/\/+$/, '').endsWith(WEBHOOK_PATH))
+        .filter((e) => {
+          const u = new URL(e.url);
+          return u.pathname.replace(/\/+$/, '').endsWith(WEBHOOK_PATH) || hosts.includes(u.hostname);
+        })
         .sort((x, y) => Number(!x.enabled) - Number(!y.enabled) || missing(x).length - missing(y).length)[0] ?? null;
     const lacking = best ? missing(best) : [];
     const message = !best

@@ -17,6 +17,7 @@ import type {
   ModeConnection,
   SecretInfo,
 } from './types';
+import { liveThrough, noLiveFeed, type KeyHubRecord } from './memory-keyhub';
 
 /** The name the shell gives the Secret Service keyring (the gateway's `SecretStore`). */
 export const KEYRING_NAME = 'Secret Service (GNOME Keyring or KWallet)';
@@ -45,6 +46,8 @@ export interface ModeSettings {
   publishableKey: string | null;
   /** When the mode became connected (the profile's `connected_since` setting). */
   connectedSince: number | null;
+  /** Live updates through the hub are on for this mode's API keys (the profile's `hub.store`). */
+  keyHub: KeyHubRecord | null;
 }
 
 export interface Connection {
@@ -67,6 +70,7 @@ export function emptyMode(): ModeSettings {
     accountId: null,
     publishableKey: null,
     connectedSince: null,
+    keyHub: null,
   };
 }
 
@@ -158,12 +162,13 @@ export function accountStatus(now: number, mode: Mode, id: string, complete: boo
   };
 }
 
-const SAMPLE_NO_FEED = 'The sample store has no live feed: its events come from its own stand-in for Stripe.';
+export const SAMPLE_NO_FEED = 'The sample store has no live feed: its events come from its own stand-in for Stripe.';
 
 /**
- * Each mode's live feed as the shell's feed reports it in this world, which has no FluxStore hub:
- * a mode connected through Connect finds no feed at its hub and polls; any other mode has none.
- * Nothing is counted: no doorbell ever rings here.
+ * Each mode's live feed as the shell's feed reports it in this world, whose Connect service has
+ * no feed: a mode connected through Connect polls; a key-mode store registered at a hub (live
+ * updates on) follows that hub's feed; any other mode has none. Nothing is counted: no doorbell
+ * ever rings here.
  */
 export function hubFeed(c: Connection, sample: boolean): HubFeedStatus[] {
   return (['test', 'live'] as const).map((mode) => {
@@ -180,11 +185,10 @@ export function hubFeed(c: Connection, sample: boolean): HubFeedStatus[] {
     };
     if (sample) return { ...off, detail: SAMPLE_NO_FEED };
     const m = c.modes[mode];
-    if (!(m.token && m.connectState === 'connected'))
-      return {
-        ...off,
-        detail: `${mode === 'test' ? 'Test' : 'Live'} mode is not connected through Stripe Connect, so there is no live feed for it.`,
-      };
+    const connect = m.token && m.connectState === 'connected';
+    if (!connect && m.keyHub)
+      return { ...off, state: 'live', hub: m.keyHub.hub, hub_source: 'registration', detail: liveThrough(m.keyHub.hub) };
+    if (!connect) return { ...off, detail: noLiveFeed(mode) };
     const url = c.hub ?? connectService(c).url;
     return {
       ...off,

@@ -3,4 +3,4 @@
 /**
  * Where the hub address comes from.
  */
-export type HubSource = "override" | "setting" | "environment" | "connect_service";
+export type HubSource = "override" | "setting" | "environment" | "connect_service" | "registration";

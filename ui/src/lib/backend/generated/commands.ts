@@ -21,6 +21,9 @@ import type { ExportDone } from './ExportDone';
 import type { HubArgs } from './HubArgs';
 import type { HubFeedStatus } from './HubFeedStatus';
 import type { Invoice } from './Invoice';
+import type { KeyHubArgs } from './KeyHubArgs';
+import type { KeyHubChange } from './KeyHubChange';
+import type { KeyHubStatus } from './KeyHubStatus';
 import type { LimitArgs } from './LimitArgs';
 import type { ListEventsArgs } from './ListEventsArgs';
 import type { ListOrdersArgs } from './ListOrdersArgs';
@@ -68,6 +71,8 @@ export interface Commands {
   hub_feed: [void, Array<HubFeedStatus>];
   set_hub: [HubArgs, Array<HubFeedStatus>];
   sync_now: [void, Array<HubFeedStatus>];
+  key_hub: [void, Array<KeyHubStatus>];
+  set_key_hub: [KeyHubArgs, KeyHubChange];
   disconnect: [ModeArgs, ConnectionStatus];
   account_status: [AccountStatusArgs, AccountStatus | null];
   checklist_facts: [void, ChecklistFacts];
@@ -116,6 +121,8 @@ export const COMMAND_NAMES = [
   'hub_feed',
   'set_hub',
   'sync_now',
+  'key_hub',
+  'set_key_hub',
   'disconnect',
   'account_status',
   'checklist_facts',

@@ -165,6 +165,9 @@ export const ORDER_STATUSES = [
 /** The path Stripe posts webhooks to on the relay. */
 export const WEBHOOK_PATH = "/api/webhooks/stripe";
 
+/** A key-mode store's webhook address at the FluxStore hub: this path, then its store key. */
+export const STORE_WEBHOOK_PREFIX = "/api/webhooks/stripe/s/";
+
 /** The Stripe Dashboard (the shell's `open_dashboard` builds its links; `/test` in test mode). */
 export const DASHBOARD_ORIGIN = "https://dashboard.stripe.com";
 

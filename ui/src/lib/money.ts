@@ -56,7 +56,24 @@ function intlDigits(currency: string, locale: string | undefined): number {
   }
 }
 
-export function formatMoney(minor: number, currency: string, locale?: string): string {
+/**
+ * The locale money is shown in: the one asked for, else the system's. A system with no
+ * language set (the POSIX/"C" locale, e.g. `LANG=C.UTF-8`) gets ICU's POSIX variant, which
+ * drops thousands separators and spaces the symbol (`¥ 1500`); people read `¥1,500`, so that
+ * variant falls back to plain English.
+ */
+export function moneyLocale(locale?: string): string | undefined {
+  let resolved: string;
+  try {
+    resolved = new Intl.NumberFormat(locale).resolvedOptions().locale;
+  } catch {
+    return locale;
+  }
+  return /-u-va-posix\b/i.test(resolved) ? resolved.replace(/-u-va-posix\b/i, '') : locale;
+}
+
+export function formatMoney(minor: number, currency: string, requested?: string): string {
+  const locale = moneyLocale(requested);
   const cur = currency.toUpperCase();
   const exp = minorUnitExponent(cur);
   const whole = minor % 10 ** exp === 0;

@@ -23,6 +23,11 @@ describe('minor-unit table', () => {
 });
 
 describe('formatMoney', () => {
+  test('groups thousands even where the system has no language set (the POSIX locale)', () => {
+    expect(fmt(150000, 'jpy', 'en-US-u-va-posix')).toBe('¥150,000');
+    expect(fmt(123456789, 'usd', 'en-US-u-va-posix')).toBe('$1,234,567.89');
+  });
+
   test('two-decimal currencies', () => {
     expect(fmt(1999, 'usd')).toBe('$19.99');
     expect(fmt(100, 'USD')).toBe('$1.00');

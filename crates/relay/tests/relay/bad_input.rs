@@ -360,16 +360,38 @@ async fn every_bad_delivery_is_refused_recorded_and_stores_nothing() {
                 let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
                 let mut req = relay
                     .client
-                    .request(method, &relay.url)
+                    .request(method.clone(), &relay.url)
                     .header("content-type", "application/json")
-                    .body(body);
-                if let Some(h) = header {
+                    .body(body.clone());
+                if let Some(h) = &header {
                     req = req.header("Stripe-Signature", h);
                 }
-                let resp = req.send().await.expect("answer");
-                let status = resp.status().as_u16();
-                let text = resp.text().await.expect("text");
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+                match req.send().await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let text = resp.text().await.expect("text");
+                        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+                    }
+                    // The relay refuses some requests on their head alone, before reading the
+                    // body, and closes; a client still writing the body may then see the
+                    // connection reset instead of the answer. Ask again with the head only:
+                    // a refusal that does not read the body gives the same answer to it.
+                    Err(e) if e.is_request() => {
+                        let mut head = format!(
+                            "{method} /api/webhooks/stripe HTTP/1.1\r\nHost: relay\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                            body.len()
+                        );
+                        if let Some(h) = &header {
+                            head.push_str(&format!("Stripe-Signature: {h}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        let addr = relay.addr;
+                        tokio::task::spawn_blocking(move || raw_http(addr, head.as_bytes()))
+                            .await
+                            .expect("raw request")
+                    }
+                    Err(e) => panic!("answer: {e}"),
+                }
             }
             Send::Raw(bytes) => {
                 let addr = relay.addr;

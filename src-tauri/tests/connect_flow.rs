@@ -22,15 +22,7 @@ use fluxstore_test_support::{GUARD, assert_no_secret, eventually};
 use crate::support::Recorder;
 
 fn keyring() -> SecretStore {
-    let store = SecretStore::with_service(&format!(
-        "FluxStore Desktop connect shell tests {}",
-        std::process::id()
-    ))
-    .expect("a keyring backend");
-    if let Err(e) = store.probe() {
-        panic!("no usable Secret Service ({e}); run inside scripts/with-secret-service.sh");
-    }
-    store
+    crate::support::keyring("connect shell tests")
 }
 
 /// The Connect service in front of the fake, as its operator would run it.

@@ -34,15 +34,7 @@ use crate::support::Recorder;
 const WITHIN: Duration = Duration::from_secs(20);
 
 fn keyring() -> SecretStore {
-    let store = SecretStore::with_service(&format!(
-        "FluxStore Desktop hub follow shell tests {}",
-        std::process::id()
-    ))
-    .expect("a keyring backend");
-    if let Err(e) = store.probe() {
-        panic!("no usable Secret Service ({e}); run inside scripts/with-secret-service.sh");
-    }
-    store
+    crate::support::keyring("hub follow shell tests")
 }
 
 /// The hub as its operator runs it: the platform endpoint's signing secret, Connect tokens

@@ -17,18 +17,7 @@ use fluxstore_test_support::{GUARD, assert_no_secret, eventually, now};
 use crate::support::Recorder;
 
 fn keyring() -> SecretStore {
-    let store = SecretStore::with_service(&format!(
-        "FluxStore Desktop shell tests {}",
-        std::process::id()
-    ))
-    .expect("a keyring backend");
-    if let Err(e) = store.probe() {
-        panic!(
-            "no usable Secret Service ({e}); run inside scripts/with-secret-service.sh (FLUXSTORE_REQUIRE_SECRET_SERVICE={:?})",
-            std::env::var("FLUXSTORE_REQUIRE_SECRET_SERVICE").ok()
-        );
-    }
-    store
+    crate::support::keyring("shell tests")
 }
 
 const WHSEC: &str = "whsec_shellkeyringtest0123456789abcdef";

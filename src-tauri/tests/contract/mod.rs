@@ -101,15 +101,7 @@ fn contract_dir() -> PathBuf {
 }
 
 fn keyring(scenario: &str) -> SecretStore {
-    let store = SecretStore::with_service(&format!(
-        "FluxStore Desktop contract {scenario} {}",
-        std::process::id()
-    ))
-    .expect("a keyring backend");
-    if let Err(e) = store.probe() {
-        panic!("no usable Secret Service ({e}); run inside scripts/with-secret-service.sh");
-    }
-    store
+    crate::support::keyring(&format!("contract {scenario}"))
 }
 
 async fn connect_service(fake: &ConnectFake) -> RunningService {

@@ -78,3 +78,20 @@ impl Notify for Recorder {
         self.save_to.lock().unwrap().clone()
     }
 }
+
+/// The real OS keyring (Secret Service) under a service name of this test process's own, so
+/// suites running side by side never share entries; `purpose` names the suite.
+pub fn keyring(purpose: &str) -> fluxstore_gateway::SecretStore {
+    let store = fluxstore_gateway::SecretStore::with_service(&format!(
+        "FluxStore Desktop {purpose} {}",
+        std::process::id()
+    ))
+    .expect("a keyring backend");
+    if let Err(e) = store.probe() {
+        panic!(
+            "no usable Secret Service ({e}); run inside scripts/with-secret-service.sh (FLUXSTORE_REQUIRE_SECRET_SERVICE={:?})",
+            std::env::var("FLUXSTORE_REQUIRE_SECRET_SERVICE").ok()
+        );
+    }
+    store
+}

@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDataDir, go, openApp, screenshot, startDriver } from './harness.mjs';
+import { freshDataDir, go, openApp, screenshot, startDriver, waitForGone, waitForQuery } from './harness.mjs';
 import { follow, startConnectStack, urlRecorder } from './connect-stack.mjs';
 
 let stack;
@@ -56,18 +56,13 @@ async function startTestSignIn(app) {
 }
 
 async function waitingEnds(app, ms) {
-  await el(app, 'connect-waiting').waitForExist({
-    timeout: ms,
-    reverse: true,
-    timeoutMsg: `the waiting state did not end within ${ms} ms`,
-  });
+  await waitForGone(app, '[data-testid="connect-waiting"]', ms, `the waiting state did not end within ${ms} ms`);
 }
 
 /** The test mode's sign-in error, once shown: its code and its text. */
 async function testModeError(app) {
-  const error = await app.$('[data-testid="connect-error"][data-mode="test"]');
-  await error.waitForExist({ timeout: 10000 });
-  return { code: await error.getAttribute('data-code'), text: await error.getText() };
+  const error = await waitForQuery(app, '[data-testid="connect-error"][data-mode="test"]', 10000);
+  return { code: error.data.code, text: error.text };
 }
 
 test('approved at Stripe: the wait ends and test mode shows the account and its status', async () => {

@@ -83,10 +83,40 @@ export async function screenshot(browser, name) {
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
 }
 
+/**
+ * What `selector` matches right now, read inside the page: its text and data attributes, or
+ * null. No element handle is kept, so a view that re-renders between two WebDriver calls cannot
+ * turn the read into a "stale element" error.
+ */
+export function query(browser, selector) {
+  return browser.execute((q) => {
+    const found = document.querySelector(q);
+    return found ? { text: found.innerText ?? found.textContent ?? '', data: { ...found.dataset } } : null;
+  }, selector);
+}
+
+/** Waits until `selector` matches something and returns what `query` reads there. */
+export async function waitForQuery(browser, selector, timeout, timeoutMsg) {
+  let found = null;
+  await browser.waitUntil(async () => (found = await query(browser, selector)) !== null, {
+    timeout,
+    timeoutMsg: timeoutMsg ?? `nothing matched ${selector} within ${timeout} ms`,
+  });
+  return found;
+}
+
+/** Waits until `selector` matches nothing (asked inside the page, as `query` does). */
+export async function waitForGone(browser, selector, timeout, timeoutMsg) {
+  await browser.waitUntil(async () => (await query(browser, selector)) === null, {
+    timeout,
+    timeoutMsg: timeoutMsg ?? `${selector} was still shown after ${timeout} ms`,
+  });
+}
+
 /** Go to a view by its hash route and wait for its heading. */
 export async function go(browser, hash, heading) {
   await browser.execute((h) => { window.location.hash = h; }, hash);
-  await browser.waitUntil(async () => (await browser.$('main h1').getText()).includes(heading), {
+  await browser.waitUntil(async () => ((await query(browser, 'main h1'))?.text ?? '').includes(heading), {
     timeout: 10000,
     timeoutMsg: `the ${heading} view did not open`,
   });

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDataDir, go, openApp, root, screenshot, startDriver, waitForPort } from './harness.mjs';
+import { freshDataDir, go, openApp, root, screenshot, startDriver, waitForGone, waitForPort } from './harness.mjs';
 import { follow, freePort, lineReader, stopChild, urlRecorder } from './connect-stack.mjs';
 
 const fakeBinary = process.env.FLUXSTORE_E2E_HUB_FAKE ?? path.join(root, 'target/debug/examples/hub-fake');
@@ -108,7 +108,7 @@ test('connected through the hub, test mode follows it live', async () => {
   const landed = await follow(opened);
   assert.equal(landed.status, 200, landed.body);
   assert.match(landed.body, /Connected to Stripe/);
-  await el('connect-waiting').waitForExist({ timeout: 20000, reverse: true });
+  await waitForGone(app, '[data-testid="connect-waiting"]', 20000, 'the waiting state did not end');
 
   await go(app, '#/gateways', 'Payment Gateways');
   const panel = await el('mode-connection-test');

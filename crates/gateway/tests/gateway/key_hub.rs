@@ -102,6 +102,18 @@ async fn key_mode_live_updates_through_the_hub_on_doorbells_and_off() {
         "the store's events did not reach its mirror: {:?}",
         a.stored()
     );
+    // The real events may also come by the catch-up read of Stripe's events, so they can be
+    // stored before the feed reaches the forged doorbell: wait for its refusal as well.
+    let forged_refused = || {
+        let recorded = (a.profile.mirror().lock().unwrap().rejections(10).unwrap())
+            .iter()
+            .any(|r| r.code == RejectionCode::DoorbellUnverified);
+        recorded && a.feed.as_ref().unwrap().hub_status()[0].refused == 1
+    };
+    assert!(
+        wait_until(WITHIN, forged_refused).await,
+        "the forged doorbell is a rejection the owner sees"
+    );
     assert!(!a.has("evt_1KeyHubForgedNotAtStripe00001"));
     // Each stored once, by the feed, or by the catch-up read of Stripe's events that follows
     // the feed's (re)connection when that read happens to run after the payment; that the

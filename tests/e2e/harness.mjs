@@ -74,8 +74,31 @@ export async function openApp(driver, dataDir, extraArgs = []) {
     },
   });
   await browser.setTimeout({ implicit: 0 });
+  lookAgainWhenStale(browser);
   await browser.$('main h1').waitForExist({ timeout: 20000 });
   return browser;
+}
+
+/**
+ * WebKitWebDriver can answer an element lookup with "stale element reference" when the element
+ * it found is removed before the lookup returns (a view re-rendering as its data arrives). The
+ * lookup itself is then simply repeated, a few times, as a person would look again; every other
+ * error, and a lookup still stale after the retries, fails as before.
+ */
+function lookAgainWhenStale(browser) {
+  const stale = (e) => e?.name === 'stale element reference' || /stale element/i.test(e?.message ?? '');
+  for (const command of ['findElement', 'findElements', 'findElementFromElement', 'findElementsFromElement']) {
+    browser.overwriteCommand(command, async function (original, ...args) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await original(...args);
+        } catch (e) {
+          if (attempt >= 5 || !stale(e)) throw e;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    });
+  }
 }
 
 export async function screenshot(browser, name) {

@@ -15,7 +15,7 @@
 //! `FLUXSTORE_CRASH_ROUNDS` (and `FLUXSTORE_CRASH_SEED` replays a run's random moments).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 
 use fluxstore_mirror::Mirror;
 use fluxstore_relay::{SigningSecret, sign_header};
-use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_KEY};
+use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake};
 use fluxstore_test_support::{eventually, now};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::support::{SECRET, Server, WRONG_SECRET, bin, secret_file, secret_file_lines};
+use crate::support::{Owner, SECRET, Server, WRONG_SECRET, bin, secret_file};
 
 const CONCURRENCY: usize = 32;
 /// Deliveries per round at most (the kill normally lands long before).
@@ -317,30 +317,8 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event_and_stores_nothing_forge
     );
 }
 
-/// A one-shot command (sync, refund) against the Stripe fake with the key in a file.
-struct Owner {
-    data: tempfile::TempDir,
-    _keys: tempfile::TempDir,
-    key_file: PathBuf,
-    api_base: String,
-}
-
+/// One-shot commands (sync, refund) against the Stripe fake with the key in a file.
 impl Owner {
-    fn new(fake: &StripeFake) -> Owner {
-        let keys = tempfile::tempdir().expect("dir");
-        let key_file = secret_file_lines(keys.path(), "key", &format!("{TEST_SECRET_KEY}\n"));
-        Owner {
-            data: tempfile::tempdir().expect("dir"),
-            _keys: keys,
-            key_file,
-            api_base: fake.base_url(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.data.path().join("mirror.sqlite3")
-    }
-
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.args(args)

@@ -1,7 +1,7 @@
 //! `fluxstore dispute draft|show|submit` as the owner runs them: the real binary, a real
 //! mirror file, the Stripe fake on 127.0.0.1 for both the API and the Files API.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use fluxstore_mirror::{Mirror, Source};
@@ -9,33 +9,12 @@ use fluxstore_test_support::stripe_fake::{PaymentSpec, StripeFake, TEST_SECRET_K
 use fluxstore_test_support::{assert_no_secret, assert_no_secret_in, now};
 use serde_json::{Value, json};
 
-use crate::support::{bin, secret_file_lines, text};
+use crate::support::{Owner, bin, text};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 
-struct Owner {
-    data: tempfile::TempDir,
-    _keys: tempfile::TempDir,
-    key_file: PathBuf,
-    api_base: String,
-}
-
+/// `fluxstore dispute` for this owner.
 impl Owner {
-    fn new(fake: &StripeFake) -> Owner {
-        let keys = tempfile::tempdir().expect("dir");
-        let key_file = secret_file_lines(keys.path(), "key", &format!("{TEST_SECRET_KEY}\n"));
-        Owner {
-            data: tempfile::tempdir().expect("dir"),
-            _keys: keys,
-            key_file,
-            api_base: fake.base_url(),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.data.path().join("mirror.sqlite3")
-    }
-
     fn ingest(&self, events: &[Value]) {
         let mut m = Mirror::open(&self.db()).expect("mirror");
         for e in events {
@@ -46,7 +25,7 @@ impl Owner {
 
     /// `fluxstore dispute ARGS… --db DB` (plus the key file and the fake for `submit`), run
     /// off the async runtime that serves the fake.
-    async fn run(&self, args: &[&str], online: bool) -> Output {
+    async fn dispute(&self, args: &[&str], online: bool) -> Output {
         let mut cmd = Command::new(bin());
         cmd.arg("dispute").args(args).arg("--db").arg(self.db());
         if online {
@@ -128,7 +107,7 @@ async fn draft_show_stage_and_submit_through_the_command_line() {
 
     // Drafted offline: nothing reaches Stripe.
     let out = owner
-        .run(
+        .dispute(
             &[
                 "draft",
                 &id,
@@ -162,13 +141,13 @@ async fn draft_show_stage_and_submit_through_the_command_line() {
     ] {
         let mut all = vec!["draft", id.as_str()];
         all.extend(args.iter().copied());
-        let out = owner.run(&all, false).await;
+        let out = owner.dispute(&all, false).await;
         assert!(!out.status.success(), "{all:?}: {}", text(&out));
         assert!(text(&out).contains(words), "{all:?}: {}", text(&out));
     }
 
     // show: the typed value, the pre-filled ones from the order (marked), the file.
-    let out = owner.run(&["show", &id, "--json"], false).await;
+    let out = owner.dispute(&["show", &id, "--json"], false).await;
     assert!(out.status.success(), "{}", text(&out));
     let shown = json_of(&out);
     let value = |field: &str| {
@@ -197,13 +176,13 @@ async fn draft_show_stage_and_submit_through_the_command_line() {
     assert_eq!(shown["files"][0]["field"], json!("receipt"));
     assert_eq!(shown["files"][0]["mime"], json!("application/pdf"));
     assert_eq!(shown["accepts_evidence"], json!(true));
-    let human = owner.run(&["show", &id], false).await;
+    let human = owner.dispute(&["show", &id], false).await;
     assert!(human.status.success(), "{}", text(&human));
     assert!(text(&human).contains("pre-filled"), "{}", text(&human));
 
     // Stage only: the file goes to the Files API once, then the evidence with submit=false.
     let out = owner
-        .run(&["submit", &id, "--stage-only", "--json"], true)
+        .dispute(&["submit", &id, "--stage-only", "--json"], true)
         .await;
     assert!(out.status.success(), "{}", text(&out));
     let uploads = posts(&fake, "/v1/files");
@@ -229,20 +208,20 @@ async fn draft_show_stage_and_submit_through_the_command_line() {
     assert_eq!(at_stripe["evidence_details"]["has_evidence"], json!(true));
 
     // Submit: the uploaded file is not sent again; Stripe's answer reaches the mirror.
-    let out = owner.run(&["submit", &id, "--json"], true).await;
+    let out = owner.dispute(&["submit", &id, "--json"], true).await;
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(posts(&fake, "/v1/files").len(), 1);
     let sent = posts(&fake, &path);
     assert_eq!(sent.len(), 2);
     assert_eq!(param(&sent[1], "submit"), Some("true"));
     assert_eq!(param(&sent[1], "evidence[receipt]"), Some(file_id));
-    let shown = json_of(&owner.run(&["show", &id, "--json"], false).await);
+    let shown = json_of(&owner.dispute(&["show", &id, "--json"], false).await);
     assert_eq!(shown["dispute"]["status"], json!("under_review"));
     assert_eq!(shown["submission_count"], json!(1));
     assert_eq!(shown["accepts_evidence"], json!(false));
 
     // Again: refused before any request, in words.
-    let out = owner.run(&["submit", &id], true).await;
+    let out = owner.dispute(&["submit", &id], true).await;
     assert!(!out.status.success());
     assert!(text(&out).contains("already submitted"), "{}", text(&out));
     assert_eq!(posts(&fake, &path).len(), 2);
@@ -260,11 +239,11 @@ async fn a_submission_after_the_due_date_sends_nothing() {
         .expect("updated");
     owner.ingest(&[late]);
     let out = owner
-        .run(&["draft", &id, "--set", "uncategorized_text=late"], false)
+        .dispute(&["draft", &id, "--set", "uncategorized_text=late"], false)
         .await;
     assert!(out.status.success(), "{}", text(&out));
     let before = fake.requests().len();
-    let out = owner.run(&["submit", &id], true).await;
+    let out = owner.dispute(&["submit", &id], true).await;
     assert!(!out.status.success());
     assert!(text(&out).contains("deadline passed"), "{}", text(&out));
     assert_eq!(fake.requests().len(), before, "no request at all");

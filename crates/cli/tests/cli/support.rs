@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use fluxstore_test_support::stripe_fake::{StripeFake, TEST_SECRET_KEY};
 use fluxstore_test_support::wait_until_blocking;
 
 pub const SECRET: &str = "whsec_cliSuiteSecret4f7a9c21e0b34d5f";
@@ -197,5 +198,31 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+/// A key-mode owner for one-shot commands: a data folder, and the test secret key in a 0600
+/// file, against the Stripe fake at `api_base`. Each suite adds the commands it runs.
+pub struct Owner {
+    pub data: tempfile::TempDir,
+    _keys: tempfile::TempDir,
+    pub key_file: PathBuf,
+    pub api_base: String,
+}
+
+impl Owner {
+    pub fn new(fake: &StripeFake) -> Owner {
+        let keys = tempfile::tempdir().expect("dir");
+        let key_file = secret_file_lines(keys.path(), "key", &format!("{TEST_SECRET_KEY}\n"));
+        Owner {
+            data: tempfile::tempdir().expect("dir"),
+            _keys: keys,
+            key_file,
+            api_base: fake.base_url(),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.data.path().join("mirror.sqlite3")
     }
 }

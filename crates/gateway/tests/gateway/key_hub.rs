@@ -103,16 +103,19 @@ async fn key_mode_live_updates_through_the_hub_on_doorbells_and_off() {
         a.stored()
     );
     // The real events may also come by the catch-up read of Stripe's events, so they can be
-    // stored before the feed reaches the forged doorbell: wait for its refusal as well.
+    // stored before the feed answers the doorbells: wait for the forged one's refusal and for
+    // every real one too.
     let forged_refused = || {
         let recorded = (a.profile.mirror().lock().unwrap().rejections(10).unwrap())
             .iter()
             .any(|r| r.code == RejectionCode::DoorbellUnverified);
-        recorded && a.feed.as_ref().unwrap().hub_status()[0].refused == 1
+        let status = a.feed.as_ref().unwrap().hub_status()[0].clone();
+        recorded && status.refused == 1 && status.doorbells >= ids.len() as u64
     };
     assert!(
         wait_until(WITHIN, forged_refused).await,
-        "the forged doorbell is a rejection the owner sees"
+        "the forged doorbell is a rejection the owner sees, and every real doorbell is answered: {:?}",
+        a.feed.as_ref().unwrap().hub_status()
     );
     assert!(!a.has("evt_1KeyHubForgedNotAtStripe00001"));
     // Each stored once, by the feed, or by the catch-up read of Stripe's events that follows

@@ -46,7 +46,7 @@ pub fn write_all(dir: &Path) -> Result<(), String> {
         RelayStatus, ConnectionStatus, ProfileStatus, ConnectService, ConnectServiceSource,
         AccountRequirements, AccountStatus, WebhookEndpointCreated, ConnectStarted, RefundReason,
         ChooseMethodArgs, SaveKeysArgs, SaveWebhookSecretArgs, CreateWebhookArgs, ModeArgs,
-        AccountStatusArgs, ConnectServiceArgs, ListOrdersArgs, OrderDetailArgs, RefundArgs,
+        AccountStatusArgs, ConnectServiceArgs, OrderFilters, ListOrdersArgs, OrderDetailArgs, RefundArgs,
         ListEventsArgs, LimitArgs, OpenUrlArgs, AppliedEvent, SyncProgress, OnlineChanged,
         SignInEnded, WebhookCheck, OpenDashboardArgs, LineItem, MetadataField, OrderMarker,
         OrderMarkerArgs, OtherActivity, LookupReport, StripeSays, OrderFacts, DisputeFact,

@@ -4,7 +4,6 @@
 //! Invariant: the file's content is the mirror's export format (`fluxstore_mirror::export`,
 //! the same as `fluxstore … --csv`); the shell only asks where and writes it. The webview never
 //! names a path: the owner picks it in the OS dialog.
-use fluxstore_mirror::OrderQuery;
 use fluxstore_mirror::export::{disputes_csv, orders_csv, subscriptions_csv};
 
 use crate::dto::{
@@ -30,21 +29,7 @@ impl AppState {
                 let mut out = Vec::new();
                 let rows = match list {
                     ExportList::Orders => {
-                        let q = OrderQuery {
-                            mode: Some(mode),
-                            statuses: args.statuses,
-                            currency: args
-                                .currency
-                                .map(|c| c.trim().to_ascii_lowercase())
-                                .filter(|c| !c.is_empty()),
-                            created_from: args.created_from,
-                            created_to: args.created_to,
-                            search: args
-                                .search
-                                .map(|s| s.trim().to_owned())
-                                .filter(|s| !s.is_empty()),
-                            ..OrderQuery::default()
-                        };
+                        let q = args.filters.query(mode);
                         let orders = m.orders_matching(mode, &q, MAX_EXPORT_ROWS)?;
                         orders_csv(&mut out, &orders)
                             .map_err(fluxstore_mirror::MirrorError::from_io)?;

@@ -8,7 +8,7 @@ use fluxstore_mirror::OrderQuery;
 use crate::dto::{
     ApiCall, ChecklistFacts, Dispute, Invoice, LimitArgs, ListEventsArgs, ListOrdersArgs, ModeArgs,
     Order, OrderDetail, OrderDetailArgs, Page, RefundArgs, Rejection, RevenueSummary,
-    RevenueSummaryArgs, StoredEvent, Subscription,
+    RevenueSummaryArgs, StoredEvent, Subscription, non_blank,
 };
 use crate::error::{ErrorCode, IpcError, IpcResult};
 use crate::state::AppState;
@@ -20,22 +20,13 @@ fn limit(n: u32) -> u32 {
     n.clamp(1, MAX_LIMIT)
 }
 
-fn blank_to_none(s: Option<String>) -> Option<String> {
-    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 impl AppState {
     pub async fn list_orders(&self, args: ListOrdersArgs) -> IpcResult<Page<Order>> {
         let mode = args.mode;
         let query = OrderQuery {
-            mode: Some(mode),
-            statuses: args.statuses,
-            currency: blank_to_none(args.currency).map(|c| c.to_ascii_lowercase()),
-            created_from: args.created_from,
-            created_to: args.created_to,
-            search: blank_to_none(args.search),
-            after: blank_to_none(args.after),
+            after: non_blank(args.after),
             limit: limit(args.limit),
+            ..args.filters.query(mode)
         };
         self.active()
             .await

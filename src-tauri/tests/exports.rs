@@ -50,11 +50,11 @@ fn export_args(
     ExportCsvArgs {
         list,
         mode: Mode::Test,
-        statuses,
-        currency: currency.map(str::to_owned),
-        created_from: None,
-        created_to: None,
-        search: None,
+        filters: OrderFilters {
+            statuses,
+            currency: currency.map(str::to_owned),
+            ..OrderFilters::default()
+        },
     }
 }
 

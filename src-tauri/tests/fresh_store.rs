@@ -8,11 +8,7 @@ use crate::support::Recorder;
 fn orders(mode: Mode) -> ListOrdersArgs {
     ListOrdersArgs {
         mode,
-        statuses: vec![],
-        currency: None,
-        created_from: None,
-        created_to: None,
-        search: None,
+        filters: OrderFilters::default(),
         after: None,
         limit: 50,
     }

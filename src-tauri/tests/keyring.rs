@@ -129,11 +129,7 @@ async fn keys_and_signing_secret_live_in_the_keyring_and_start_the_relay() {
     let live_orders = state
         .list_orders(ListOrdersArgs {
             mode: Mode::Live,
-            statuses: vec![],
-            currency: None,
-            created_from: None,
-            created_to: None,
-            search: None,
+            filters: OrderFilters::default(),
             after: None,
             limit: 50,
         })

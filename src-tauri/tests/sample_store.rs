@@ -12,11 +12,7 @@ use crate::support::Recorder;
 fn orders(mode: Mode, limit: u32) -> ListOrdersArgs {
     ListOrdersArgs {
         mode,
-        statuses: vec![],
-        currency: None,
-        created_from: None,
-        created_to: None,
-        search: None,
+        filters: OrderFilters::default(),
         after: None,
         limit,
     }
@@ -114,7 +110,7 @@ async fn the_sample_store_is_fed_through_the_relay_and_kept_apart() {
     assert!(account.account_id.starts_with("acct_"));
 
     let mut search = orders(Mode::Test, 10);
-    search.search = Some("refundable3@example.com".into());
+    search.filters.search = Some("refundable3@example.com".into());
     let kwd = state
         .list_orders(search)
         .await
@@ -189,7 +185,7 @@ async fn every_paid_sample_order_refunds_through_the_stand_in() {
     state.open_sample_store().await.unwrap();
 
     let mut query = orders(Mode::Test, 500);
-    query.statuses = vec![OrderStatus::Paid, OrderStatus::PartiallyRefunded];
+    query.filters.statuses = vec![OrderStatus::Paid, OrderStatus::PartiallyRefunded];
     let refundable = state.list_orders(query).await.unwrap().items;
     // The generated sample orders, not only the few created in the stand-in itself.
     let generated = refundable

@@ -17,7 +17,7 @@ pub use fluxstore_gateway::profile::{
 pub use fluxstore_gateway::webhook::WebhookCheck;
 pub use fluxstore_mirror::{AccountRequirements, AccountStatus};
 
-use fluxstore_mirror::{Mode, NoticeKind, OrderStatus};
+use fluxstore_mirror::{Mode, NoticeKind, OrderQuery, OrderStatus};
 
 /// A pasted key or secret on its way to the OS keyring (a `string` in TypeScript).
 pub struct SecretInput(SecretString);
@@ -127,9 +127,9 @@ pub struct AccountStatusArgs {
     pub refresh: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, TS)]
-pub struct ListOrdersArgs {
-    pub mode: Mode,
+/// The Orders view's filters, the same for its pages and for its CSV export.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+pub struct OrderFilters {
     #[serde(default)]
     pub statuses: Vec<OrderStatus>,
     #[serde(default)]
@@ -142,6 +142,35 @@ pub struct ListOrdersArgs {
     pub created_to: Option<i64>,
     #[serde(default)]
     pub search: Option<String>,
+}
+
+impl OrderFilters {
+    /// As the mirror's query for `mode`: blank text filters nothing, and a currency compares
+    /// in lowercase (Stripe's form). No cursor, no limit.
+    pub fn query(self, mode: Mode) -> OrderQuery {
+        OrderQuery {
+            mode: Some(mode),
+            statuses: self.statuses,
+            currency: non_blank(self.currency).map(|c| c.to_ascii_lowercase()),
+            created_from: self.created_from,
+            created_to: self.created_to,
+            search: non_blank(self.search),
+            ..OrderQuery::default()
+        }
+    }
+}
+
+/// Text the owner left blank (or only spaces) is no value.
+pub fn non_blank(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ListOrdersArgs {
+    pub mode: Mode,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub filters: OrderFilters,
     /// Opaque keyset cursor from a previous page's `next`.
     #[serde(default)]
     pub after: Option<String>,
@@ -357,18 +386,9 @@ pub enum ExportList {
 pub struct ExportCsvArgs {
     pub list: ExportList,
     pub mode: Mode,
-    #[serde(default)]
-    pub statuses: Vec<OrderStatus>,
-    #[serde(default)]
-    pub currency: Option<String>,
-    #[serde(default)]
-    #[ts(type = "number | null")]
-    pub created_from: Option<i64>,
-    #[serde(default)]
-    #[ts(type = "number | null")]
-    pub created_to: Option<i64>,
-    #[serde(default)]
-    pub search: Option<String>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub filters: OrderFilters,
 }
 
 /// Where the export went: `path` null when the owner cancelled the dialog (nothing written).

@@ -2,8 +2,8 @@
 import type { Mode } from "./Mode";
 import type { OrderStatus } from "./OrderStatus";
 
-export type ListOrdersArgs = { mode: Mode, statuses: Array<OrderStatus>, currency: string | null, created_from: number | null, created_to: number | null, search: string | null, 
+export type ListOrdersArgs = { mode: Mode, 
 /**
  * Opaque keyset cursor from a previous page's `next`.
  */
-after: string | null, limit: number, };
+after: string | null, limit: number, statuses: Array<OrderStatus>, currency: string | null, created_from: number | null, created_to: number | null, search: string | null, };

@@ -61,6 +61,7 @@ export type * from './Order';
 export type * from './OrderDetail';
 export type * from './OrderDetailArgs';
 export type * from './OrderFacts';
+export type * from './OrderFilters';
 export type * from './OrderMarker';
 export type * from './OrderMarkerArgs';
 export type * from './OrderStatus';
